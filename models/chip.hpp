@@ -1,0 +1,40 @@
+#pragma once
+// One simulated TSP: the ICU, 2 x N MEM slices and the VXM, joined by the stream fabric,
+// and `simulate()`, which builds it for a bound program, runs it to completion and returns
+// what happened. SystemC elaborates once per process: call simulate() once per process.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <systemc>
+
+#include "units/icu.hpp"
+#include "units/mem_slice.hpp"
+#include "units/vxm.hpp"
+
+namespace lpusim {
+
+class Chip : public sc_core::sc_module {
+ public:
+  Chip(const sc_core::sc_module_name& name, SimContext& context);
+
+  MemSlice& slice(const SliceRef& ref);
+  /// Loads a tensor's values into SRAM (before the run).
+  void store_tensor(const BoundTensor& tensor, const std::vector<double>& values);
+  /// Reads a tensor's values from SRAM (after the run).
+  std::vector<double> load_tensor(const BoundTensor& tensor);
+  std::int64_t sram_host_bytes() const;
+
+  Icu icu;
+  Vxm vxm;
+
+ private:
+  SimContext& context_;
+  std::vector<std::unique_ptr<MemSlice>> west_, east_;
+};
+
+/// Runs `program` on `chip` to completion. Throws InputError for bad inputs or dumps.
+SimResult simulate(const ChipConfig& chip, const BoundProgram& program, const SimOptions& options);
+
+}  // namespace lpusim

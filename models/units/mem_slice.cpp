@@ -1,0 +1,101 @@
+#include "units/mem_slice.hpp"
+
+#include <fmt/format.h>
+
+namespace lpusim {
+
+MemSlice::MemSlice(const sc_core::sc_module_name& name, SimContext& context, Hemisphere hemisphere, SliceIndex index)
+    : sc_module(name), context_(context), sram_(context.chip.mem_slice_words, context.chip.vector_bytes()),
+      position_(context.chip.mem_position(hemisphere, index)) {}
+
+void MemSlice::attach_queue(const BoundQueue& queue, Icu& icu, QueueStats& stats) {
+  stats_ = &stats;
+  queue_ = std::make_unique<QueueProcess>((std::string(basename()) + "_queue").c_str(), queue, context_, *this, icu, stats);
+}
+
+void MemSlice::use_port(bool write, Cycle cycle, const BoundInstruction& ins, const std::string& queue) {
+  Cycle& last = write ? write_cycle_ : read_cycle_;
+  int& count = write ? writes_in_cycle_ : reads_in_cycle_;
+  if (last != cycle) { last = cycle; count = 0; }
+  ++count;
+  const int limit = write ? context_.chip.mem_writes_per_slice_per_cycle : context_.chip.mem_reads_per_slice_per_cycle;
+  if (count > limit)
+    context_.add_hazard(Hazard::Kind::MemPortConflict, cycle, queue,
+                        fmt::format("'{}' (line {}) is {} {} of slice {} in cycle {}; the slice allows {} per cycle",
+                                    ins.text, ins.loc.line, count == 2 ? "the 2nd" : fmt::format("the {}th", count),
+                                    write ? "write" : "read", queue, cycle.value(), limit));
+  (write ? stats_->sram_writes : stats_->sram_reads) += 1;
+}
+
+std::vector<std::int64_t> MemSlice::lane_addresses(const Issue& issue, Cycle now, const std::string& queue) {
+  const BoundInstruction& ins = *issue.instruction;
+  std::vector<std::int64_t> addresses;
+  const StreamData low = context_.read_stream(ins.src_b, position_, now, ins, queue);
+  StreamId high_id = ins.src_b;
+  high_id.index = StreamIndex(ins.src_b.index.value() + 1);
+  const StreamData high = context_.read_stream(high_id, position_, now, ins, queue);
+  if (!context_.functional()) return addresses;
+  addresses.resize(static_cast<std::size_t>(issue.vector_lanes));
+  for (std::size_t i = 0; i < addresses.size(); ++i)
+    // Map entries beyond the slice wrap around: the address decoder sees only the low bits.
+    addresses[i] = ((*low)[i] | ((*high)[i] << 8)) % context_.chip.mem_slice_words;
+  return addresses;
+}
+
+void MemSlice::execute(const Issue& issue, Cycle now, const std::string& queue) {
+  const BoundInstruction& ins = *issue.instruction;
+  const Cycle issued = now - ins.timing.skew;
+  const Cycle done = issued + ins.timing.func;
+  const int lanes = issue.vector_lanes;
+  const auto bytes = static_cast<std::size_t>(context_.chip.vector_bytes());
+  switch (ins.opcode) {
+    case Opcode::Read: {
+      use_port(false, now, ins, queue);
+      StreamData data;
+      if (context_.functional()) {
+        auto word = std::make_shared<VectorBytes>(bytes, 0);
+        sram_.read(Address(issue.address), now, word->data());
+        std::fill(word->begin() + lanes, word->end(), 0);  // lanes beyond vl carry zeros
+        data = std::move(word);
+      }
+      context_.write_stream(ins.dst, position_, done, std::move(data), ins);
+      break;
+    }
+    case Opcode::Write: {
+      const StreamData data = context_.read_stream(ins.src_a, position_, now, ins, queue);
+      use_port(true, done, ins, queue);
+      if (context_.functional()) sram_.write(Address(issue.address), done, data->data(), lanes);
+      break;
+    }
+    case Opcode::Gather: {
+      use_port(false, now, ins, queue);
+      const auto addresses = lane_addresses(issue, now, queue);
+      StreamData data;
+      if (context_.functional()) {
+        auto out = std::make_shared<VectorBytes>(bytes, 0);
+        VectorBytes word(bytes);
+        for (int i = 0; i < lanes; ++i) {
+          sram_.read(Address(addresses[static_cast<std::size_t>(i)]), now, word.data());
+          (*out)[static_cast<std::size_t>(i)] = word[static_cast<std::size_t>(i)];
+        }
+        data = std::move(out);
+      }
+      context_.write_stream(ins.dst, position_, done, std::move(data), ins);
+      break;
+    }
+    case Opcode::Scatter: {
+      const StreamData data = context_.read_stream(ins.src_a, position_, now, ins, queue);
+      const auto addresses = lane_addresses(issue, now, queue);
+      use_port(true, done, ins, queue);
+      if (context_.functional())
+        for (int i = 0; i < lanes; ++i)
+          sram_.write_lane(Address(addresses[static_cast<std::size_t>(i)]), done, i, (*data)[static_cast<std::size_t>(i)]);
+      break;
+    }
+    default:
+      break;
+  }
+  context_.note_effect(done, lanes);
+}
+
+}  // namespace lpusim

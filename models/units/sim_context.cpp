@@ -1,0 +1,70 @@
+#include "units/sim_context.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace lpusim {
+
+namespace {
+Cycle max_lookahead(const ChipConfig& chip) {
+  Cycle m{1};
+  for (const auto& t : chip.timing) m = std::max(m, t.func);
+  return m;
+}
+}  // namespace
+
+SimContext::SimContext(const ChipConfig& c, const BoundProgram& p, SimMode m, bool chk)
+    : chip(c), program(p), mode(m), check(chk),
+      fabric(c.positions(), c.streams_per_direction, c.stream_hop, max_lookahead(c)),
+      zeros_(std::make_shared<VectorBytes>(static_cast<std::size_t>(c.vector_bytes()), 0)),
+      by_id_(static_cast<std::size_t>(p.instruction_count)) {}
+
+void SimContext::register_instruction(const BoundInstruction& ins, const std::string& queue) {
+  by_id_[static_cast<std::size_t>(ins.id)] = {&ins, queue};
+}
+
+std::string SimContext::describe(int id) const {
+  if (id < 0 || static_cast<std::size_t>(id) >= by_id_.size() || !by_id_[static_cast<std::size_t>(id)].first)
+    return "?";
+  const auto& [ins, queue] = by_id_[static_cast<std::size_t>(id)];
+  return fmt::format("'{}' ({} line {})", ins->text, queue, ins->loc.line);
+}
+
+StreamData SimContext::read_stream(StreamId stream, Position position, Cycle cycle, const BoundInstruction& ins,
+                                   const std::string& queue) {
+  const StreamWriteRecord* rec = fabric.read(stream, position, cycle);
+  if (!rec) {
+    add_hazard(Hazard::Kind::StreamEmpty, cycle, queue,
+               fmt::format("'{}' (line {}) reads stream s{}{} at position {} in cycle {}, where no value has arrived",
+                           ins.text, ins.loc.line, stream.index.value(), to_string(stream.direction),
+                           position.value(), cycle.value()));
+    return functional() ? zeros_ : nullptr;
+  }
+  return functional() ? (rec->data ? rec->data : zeros_) : nullptr;
+}
+
+void SimContext::write_stream(StreamId stream, Position position, Cycle cycle, StreamData data,
+                              const BoundInstruction& ins) {
+  const auto before = fabric.collisions().size();
+  fabric.write(stream, position, cycle, std::move(data), ins.id);
+  if (fabric.collisions().size() != before) {
+    const auto& c = fabric.collisions().back();
+    add_hazard(Hazard::Kind::StreamCollision, cycle, "",
+               fmt::format("{} and {} both write stream s{}{} at position {} in cycle {}", describe(c.first_writer),
+                           describe(c.second_writer), stream.index.value(), to_string(stream.direction),
+                           position.value(), cycle.value()));
+  }
+}
+
+void SimContext::note_effect(Cycle cycle, int vector_lanes) {
+  const int superlanes = (vector_lanes + chip.lanes_per_superlane - 1) / chip.lanes_per_superlane;
+  const Cycle done = cycle + chip.superlane_skew * std::max(0, superlanes - 1) + Cycle(1);
+  last_effect_ = std::max(last_effect_, done);
+}
+
+void SimContext::add_hazard(Hazard::Kind kind, Cycle cycle, const std::string& queue, std::string message) {
+  hazards_.push_back(Hazard{kind, cycle, queue, std::move(message)});
+}
+
+}  // namespace lpusim

@@ -1,0 +1,58 @@
+#pragma once
+// What a simulation run is asked to do and what it reports. Plain data, shared by the
+// SystemC models (which fill it) and the reports and tests (which read it).
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/types.hpp"
+#include "isa/isa.hpp"
+
+namespace lpusim {
+
+enum class SimMode { Functional, TimingOnly };
+
+struct Hazard {
+  enum class Kind { StreamEmpty, StreamCollision, MemPortConflict, Deadlock };
+  Kind kind;
+  Cycle cycle;
+  std::string queue;
+  std::string message;
+};
+const char* hazard_kind_name(Hazard::Kind kind);
+
+struct QueueStats {
+  std::string name;
+  UnitKind unit = UnitKind::Mem;
+  std::uint64_t instructions = 0;  ///< issued (repeats included; nop, repeat, sync not)
+  std::uint64_t busy_cycles = 0;   ///< issue slots used
+  std::uint64_t sram_reads = 0;    ///< MEM queues: SRAM reads (read, gather)
+  std::uint64_t sram_writes = 0;   ///< MEM queues: SRAM writes (write, scatter)
+  Cycle end{0};                    ///< one past the queue's last used cycle
+  std::string parked;              ///< the sync it is parked at, while parked
+};
+
+struct SimOptions {
+  SimMode mode = SimMode::Functional;
+  bool check = true;                                        ///< report schedule hazards (exit code 3)
+  std::vector<std::pair<std::string, std::string>> inputs;  ///< tensor name -> file
+  std::vector<std::string> dumps;                           ///< tensors to return after the run
+};
+
+struct SimResult {
+  SimMode mode = SimMode::Functional;
+  Cycle total_cycles{0};
+  std::uint64_t instructions = 0;
+  std::vector<QueueStats> queues;
+  std::vector<Hazard> hazards;
+  std::map<std::string, std::vector<double>> dumps;
+  std::uint64_t stream_writes = 0;
+  std::uint64_t stream_reads = 0;
+  double host_seconds = 0.0;
+  std::int64_t sram_host_bytes = 0;
+  std::int64_t peak_rss_bytes = 0;
+};
+
+}  // namespace lpusim

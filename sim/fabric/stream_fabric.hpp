@@ -1,0 +1,88 @@
+#pragma once
+// The stream registers, as a timestamped record instead of a clocked shift register.
+//
+// A value written onto stream s at position p in cycle t is in s's register at position q
+// in cycle t + |q - p| * hop (q downstream of p), until a producer further upstream-of-q
+// writes into the same register slot: the nearest upstream writer wins. Every register
+// slot along one "diagonal" (constant t - p*hop eastward, t + p*hop westward) therefore
+// holds the value of the nearest writer upstream of it on that diagonal. Storing writes
+// per diagonal makes a read O(writers on the diagonal) and needs no process that ticks.
+//
+// Writes are always recorded before the cycle they become visible (func > skew, checked by
+// the chip config), so a read in cycle c sees every write that can reach it.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/types.hpp"
+
+namespace lpusim {
+
+using VectorBytes = std::vector<std::uint8_t>;
+/// The data of one stream vector; null in timing-only mode, where only presence matters.
+using StreamData = std::shared_ptr<const VectorBytes>;
+
+struct StreamWriteRecord {
+  Position position;
+  Cycle cycle;
+  StreamData data;
+  int writer = -1;  ///< id of the writing instruction, for hazard reports
+};
+
+/// Two writes into the same stream register at the same position and cycle.
+struct StreamCollision {
+  StreamId stream;
+  Position position;
+  Cycle cycle;
+  int first_writer = -1;
+  int second_writer = -1;
+};
+
+class StreamFabric {
+ public:
+  /// `positions` along the chip, `streams` per direction, `hop` cycles per position, and
+  /// `max_lookahead`: the largest number of cycles a write may be recorded ahead of time.
+  StreamFabric(int positions, int streams, Cycle hop, Cycle max_lookahead);
+
+  void write(StreamId stream, Position position, Cycle cycle, StreamData data, int writer);
+  /// The value in the register of `stream` at `position` during `cycle`, or nullptr with
+  /// `found` false if no value has arrived there.
+  const StreamWriteRecord* read(StreamId stream, Position position, Cycle cycle) const;
+
+  const std::vector<StreamCollision>& collisions() const { return collisions_; }
+  std::uint64_t writes() const { return writes_; }
+  std::uint64_t reads() const { return reads_; }
+  int positions() const { return positions_; }
+  Cycle hop() const { return hop_; }
+
+ private:
+  struct Diagonal {
+    std::int64_t key = INT64_MIN;
+    std::vector<StreamWriteRecord> writers;
+  };
+  std::int64_t diagonal_key(Direction d, Position p, Cycle c) const {
+    return d == Direction::East ? c.value() - p.value() * hop_.value() : c.value() + p.value() * hop_.value();
+  }
+  Diagonal& slot(StreamId s, std::int64_t key) {
+    return ring_[ring_index(s) + static_cast<std::size_t>(key & mask_)];
+  }
+  const Diagonal& slot(StreamId s, std::int64_t key) const {
+    return ring_[ring_index(s) + static_cast<std::size_t>(key & mask_)];
+  }
+  std::size_t ring_index(StreamId s) const {
+    return (static_cast<std::size_t>(s.index.value()) * 2 + (s.direction == Direction::West ? 1 : 0)) * ring_size_;
+  }
+
+  int positions_;
+  int streams_;
+  Cycle hop_;
+  std::size_t ring_size_;
+  std::int64_t mask_;
+  std::vector<Diagonal> ring_;
+  std::vector<StreamCollision> collisions_;
+  std::uint64_t writes_ = 0;
+  mutable std::uint64_t reads_ = 0;
+};
+
+}  // namespace lpusim

@@ -1,0 +1,18 @@
+#pragma once
+// Subcommands of the lpusim CLI. Each registers its options on the app and returns the
+// function that runs it (returning the process exit code).
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace lpusim::cli {
+
+using Command = std::function<int()>;
+
+Command add_run_command(CLI::App& app);
+
+/// Resolves --chip: a bundled name (tsp-v1) or a path to a chip JSON file.
+std::string resolve_chip_path(const std::string& chip);
+
+}  // namespace lpusim::cli

@@ -1,0 +1,47 @@
+// lpusim: a cycle-accurate simulator of Groq's TSP/LPU.
+// Exit codes: 0 success, 2 bad input (file, key, flag), 3 schedule hazard, 1 internal error.
+#include <cstdlib>
+#include <iostream>
+#include <systemc>
+
+#include "commands.hpp"
+#include "core/error.hpp"
+
+int sc_main(int argc, char* argv[]) {
+  CLI::App app{"lpusim: cycle-accurate simulator of Groq's Tensor Streaming Processor (LPU)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "lpusim 0.1.0");
+  const auto run = lpusim::cli::add_run_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "lpusim: error: " << e.what() << " (see lpusim --help)\n";
+    return 2;
+  }
+  try {
+    if (app.got_subcommand("run")) return run();
+    return 2;
+  } catch (const lpusim::InputError& e) {
+    std::cerr << "lpusim: error: " << e.what() << "\n";
+    return lpusim::InputError::exit_code;
+  } catch (const lpusim::ScheduleError& e) {
+    std::cerr << "lpusim: schedule error: " << e.what() << "\n";
+    return lpusim::ScheduleError::exit_code;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "lpusim: error: out of host memory\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "lpusim: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int main(int argc, char* argv[]) {
+  // Keep the SystemC banner out of the tool's output.
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+  return sc_core::sc_elab_and_sim(argc, argv);
+}

@@ -1,0 +1,113 @@
+// `lpusim run PROGRAM.s --chip CHIP`: assemble, bind and simulate one program.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "chip.hpp"
+#include "commands.hpp"
+#include "config/chip_config.hpp"
+#include "core/error.hpp"
+#include "exec/tensor_io.hpp"
+#include "report/stats.hpp"
+
+namespace lpusim::cli {
+
+std::string resolve_chip_path(const std::string& chip) {
+  const bool looks_like_path = chip.find('/') != std::string::npos || (chip.size() > 5 &&
+                               chip.compare(chip.size() - 5, 5, ".json") == 0);
+  if (looks_like_path) return chip;
+  const char* env = std::getenv("LPUSIM_CHIPS_DIR");
+  const std::string dir = env ? env : LPUSIM_CHIPS_DIR;
+  const std::string path = dir + "/" + chip + ".json";
+  if (!std::filesystem::exists(path))
+    throw InputError(fmt::format("--chip {}: no bundled chip of that name in {} (give a path to a chip JSON file)", chip, dir));
+  return path;
+}
+
+namespace {
+
+struct RunArgs {
+  std::string program;
+  std::string chip = "tsp-v1";
+  std::string mode = "functional";
+  std::vector<std::string> inputs;
+  std::vector<std::string> dumps;
+  std::string stats;
+  bool no_check = false;
+};
+
+std::pair<std::string, std::string> split_assignment(const std::string& flag, const std::string& text, bool value_required) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos) {
+    if (value_required) throw InputError(fmt::format("{} {}: expected NAME=FILE", flag, text));
+    return {text, ""};
+  }
+  if (eq == 0 || eq + 1 == text.size()) throw InputError(fmt::format("{} {}: expected NAME=FILE", flag, text));
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+int run(const RunArgs& args) {
+  const ChipConfig chip = load_chip_config(resolve_chip_path(args.chip));
+  const Program program = load_program(args.program);
+  const BoundProgram bound = bind_program(program, chip);
+
+  SimOptions options;
+  options.mode = args.mode == "timing" ? SimMode::TimingOnly : SimMode::Functional;
+  options.check = !args.no_check;
+  for (const auto& text : args.inputs) options.inputs.push_back(split_assignment("--input", text, true));
+  std::vector<std::pair<std::string, std::string>> dumps;
+  for (const auto& text : args.dumps) {
+    dumps.push_back(split_assignment("--dump", text, false));
+    options.dumps.push_back(dumps.back().first);
+  }
+  if (!args.stats.empty()) {
+    // Refuse an unwritable stats path before spending time on the run.
+    std::ofstream probe(args.stats, std::ios::app);
+    if (!probe) throw InputError(fmt::format("--stats {}: cannot write this file", args.stats));
+  }
+
+  const SimResult result = simulate(chip, bound, options);
+
+  std::cout << summary_text(chip, bound, result);
+  if (!args.stats.empty()) {
+    std::ofstream out(args.stats);
+    out << stats_json(chip, bound, result).dump(2) << "\n";
+    if (!out) throw InputError(fmt::format("--stats {}: write failed", args.stats));
+  }
+  for (const auto& [name, file] : dumps) {
+    const std::string text = format_tensor(result.dumps.at(name), chip.lanes());
+    if (file.empty()) {
+      std::cout << "tensor " << name << ":\n" << text;
+    } else {
+      std::ofstream out(file);
+      out << text;
+      if (!out) throw InputError(fmt::format("--dump {}={}: cannot write this file", name, file));
+    }
+  }
+  if (options.check && !result.hazards.empty()) {
+    std::cerr << hazard_report(result);
+    return ScheduleError::exit_code;
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_run_command(CLI::App& app) {
+  auto args = std::make_shared<RunArgs>();
+  auto* cmd = app.add_subcommand("run", "Run an assembly program on a simulated chip");
+  cmd->add_option("program", args->program, "Assembly file (.s)")->required();
+  cmd->add_option("--chip", args->chip, "Chip: a bundled name (tsp-v1) or a chip JSON file")->capture_default_str();
+  cmd->add_option("--mode", args->mode, "functional (compute values) or timing (cycles only, same count)")
+      ->check(CLI::IsMember({"functional", "timing"}))
+      ->capture_default_str();
+  cmd->add_option("--input", args->inputs, "NAME=FILE: load a tensor from a text or .bin file")->take_all();
+  cmd->add_option("--dump", args->dumps, "NAME[=FILE]: print a tensor after the run (or write it to FILE)")->take_all();
+  cmd->add_option("--stats", args->stats, "Write stats JSON (mirrors the module tree) to this file");
+  cmd->add_flag("--no-check", args->no_check, "Do not fail on schedule hazards");
+  return [args] { return run(*args); };
+}
+
+}  // namespace lpusim::cli
