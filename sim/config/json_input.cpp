@@ -56,6 +56,11 @@ nlohmann::json parse_user_json(const std::string& text, const std::string& file,
     nlohmann::json value = nlohmann::json::parse(text, limit_depth, /*allow_exceptions=*/true);
     if (too_deep) throw InputError(fmt::format("{}: JSON nested deeper than {} levels", file, max_depth));
     return value;
+  } catch (const nlohmann::json::out_of_range& e) {
+    // Numbers beyond double range (1e400) are refused by the parser itself.
+    std::string what = e.what();
+    const auto pos = what.find("] ");
+    throw InputError(fmt::format("{}: invalid JSON: {}", file, pos == std::string::npos ? what : what.substr(pos + 2)));
   } catch (const nlohmann::json::parse_error& e) {
     if (too_deep) throw InputError(fmt::format("{}: JSON nested deeper than {} levels", file, max_depth));
     const auto [line, col] = line_column(text, e.byte == 0 ? 0 : e.byte - 1);

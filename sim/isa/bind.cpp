@@ -163,6 +163,8 @@ class Binder {
   BoundProgram run() {
     BoundProgram out;
     out.file = program_.file;
+    if (program_.queues.empty())
+      throw InputError(fmt::format("{}: no .queue block: nothing to run", program_.file));
     out.lane_maps = program_.lane_maps;
     for (const auto& block : program_.queues) {
       if (!chip_.has_queue(block.id))

@@ -44,6 +44,8 @@ class LineParser {
     if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) { base = 16; s.remove_prefix(2); }
     std::uint64_t value = 0;
     auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value, base);
+    if (ec == std::errc::result_out_of_range)
+      fail(t.column, fmt::format("integer '{}' for the {} is out of range", t.text, role));
     if (s.empty() || ec != std::errc() || ptr != s.data() + s.size())
       fail(t.column, fmt::format("expected an integer for the {}, got '{}'", role, t.text));
     if (value > static_cast<std::uint64_t>(INT64_MAX))
@@ -143,6 +145,7 @@ Operand parse_operand(const LineParser& lp, const Token& t) {
   } else if (!t.text.empty() && t.text[0] == '#') {
     op.form = OperandForm::Immediate;
     op.immediate = lp.parse_number(t, std::string_view(t.text).substr(1), "immediate");
+    op.spelling = t.text.substr(1);
   } else if (!t.text.empty() && (std::isdigit(static_cast<unsigned char>(t.text[0])) || t.text[0] == '-' ||
                                  t.text[0] == '+')) {
     op.form = OperandForm::Integer;
@@ -272,7 +275,7 @@ TensorFill parse_fill(const LineParser& lp, const Token& t) {
 }
 
 TensorDecl parse_tensor(const LineParser& lp, const std::vector<Token>& tokens, int directive_column) {
-  if (tokens.size() < 5 || tokens.size() > 6)
+  if (tokens.size() < 5)
     lp.fail(directive_column, "expected .tensor NAME DTYPE VECTORS SLICES:ADDRESS [fill=...]");
   TensorDecl t;
   t.loc = lp.loc(directive_column);

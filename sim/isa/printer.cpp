@@ -98,7 +98,8 @@ std::string print_operand(const Operand& op) {
     case OperandForm::Stream:
       return fmt::format("s{}{}", op.stream.index.value(), to_string(op.stream.direction));
     case OperandForm::Integer: return print_integer(op.integer, op.hex);
-    case OperandForm::Immediate: return fmt::format("#{}", op.immediate);
+    case OperandForm::Immediate:
+      return op.spelling.empty() ? fmt::format("#{}", op.immediate) : "#" + op.spelling;
     case OperandForm::Name: return op.name;
   }
   return "?";

@@ -24,6 +24,7 @@ struct Operand {
   std::int64_t integer = 0;
   bool hex = false;          ///< printed back in hexadecimal, as written
   double immediate = 0.0;    ///< value of a #immediate
+  std::string spelling;      ///< the immediate as written (printed back as is; not compared)
   std::string name;
   SourceLoc loc;
 };

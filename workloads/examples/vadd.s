@@ -8,6 +8,7 @@
 ;   cycle 5  the sum is on s2e at 46; it reaches mem.e1 (two hops) in cycle 7
 ;   cycle 7  mem.e1 issues the write; it commits in cycle 8 on superlane 0
 ; Total: 8 + 1 (cycles count from 0) + 19 (superlanes 1..19 trail by one cycle each) = 28.
+; expect-cycles: 28
 .tensor a int8 1 w0:0x0 fill=ramp:0:1
 .tensor b int8 1 e0:0x0 fill=const:3
 .tensor c int8 1 e1:0x0

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every case of tests/data/bad_inputs.txt: each must exit 2 with exactly one line on
+# stderr containing the expected text, and nothing may crash or hang (10 s limit a case).
+set -u
+lpusim=$1
+data=$2
+D=$data/bad
+failures=0
+cases=0
+while IFS= read -r line; do
+  [[ -z "$line" || "$line" == \#* ]] && continue
+  args=${line%% | *}
+  expected=${line#* | }
+  args=${args//\$D/$D}
+  cases=$((cases + 1))
+  # shellcheck disable=SC2086
+  stderr=$(timeout 10 "$lpusim" $args 2>&1 >/dev/null)
+  code=$?
+  lines=$(printf '%s' "$stderr" | grep -c '')
+  if [[ $code -ne 2 || $lines -ne 1 || "$stderr" != *"$expected"* ]]; then
+    echo "FAIL: lpusim $args"
+    echo "  exit code $code (want 2), $lines stderr lines (want 1)"
+    echo "  stderr:   $stderr"
+    echo "  expected: $expected"
+    failures=$((failures + 1))
+  fi
+done < "$data/bad_inputs.txt"
+echo "$((cases - failures)) passed, $failures failed"
+[[ $cases -ge 40 && $failures -eq 0 ]]

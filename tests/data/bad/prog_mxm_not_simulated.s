@@ -1,0 +1,2 @@
+.queue mxm.w0
+    iw

@@ -1,0 +1,43 @@
+#pragma once
+// Runs simulations for tests. SystemC elaborates once per process, so each run happens in
+// a forked child that simulates and sends its result back as JSON; one test case may then
+// compare several runs (functional against timing-only, on time against one cycle early).
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/chip_config.hpp"
+#include "exec/sim_result.hpp"
+
+namespace lpusim::test {
+
+struct RunOutcome {
+  std::string error;          ///< InputError text, if the run was refused
+  std::int64_t total_cycles = 0;
+  std::uint64_t instructions = 0;
+  std::vector<std::string> hazard_kinds;
+  std::vector<std::string> hazard_messages;
+  std::map<std::string, std::vector<double>> dumps;
+  nlohmann::json queues;      ///< per queue: instructions, busy_cycles, end
+  bool has_hazard(const std::string& kind) const;
+};
+
+struct RunRequest {
+  std::string program;        ///< assembly text
+  std::string program_file = "test.s";  ///< used instead of `program` when it names a file and program is empty
+  SimMode mode = SimMode::Functional;
+  bool check = true;
+  std::vector<std::string> dumps;
+  std::vector<std::pair<std::string, std::string>> inputs;
+  std::function<void(nlohmann::json&)> edit_chip;  ///< changes to tsp-v1 for this run
+};
+
+RunOutcome run_forked(const RunRequest& request);
+
+/// The tsp-v1 configuration as loaded (plain C++, safe in the parent process).
+const ChipConfig& tsp_v1();
+
+}  // namespace lpusim::test

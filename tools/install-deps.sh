@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian packages lpusim builds with, if any is missing. Idempotent; needs root
+# (or sudo) only when something is actually missing.
+set -euo pipefail
+packages=(cmake g++ make pkg-config libsystemc-dev libeigen3-dev libfmt-dev catch2 nlohmann-json3-dev libcli11-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "lpusim: installing missing packages: ${missing[*]}"
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
