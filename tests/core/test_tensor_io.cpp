@@ -13,7 +13,11 @@ const ChipConfig& chip() {
   static const ChipConfig c = load_chip_config(LPUSIM_TSP_V1);
   return c;
 }
-BoundProgram bind_text(const std::string& text) { return bind_program(parse_program(text, "t.s"), chip()); }
+/// Binds `text`; a program needs a queue, so one idle queue is added where it has none.
+BoundProgram bind_text(const std::string& text) {
+  const bool has_queue = text.find(".queue") != std::string::npos;
+  return bind_program(parse_program(has_queue ? text : text + ".queue mem.e43\n    nop 1\n", "t.s"), chip());
+}
 
 std::string bind_error(const std::string& text) {
   try {
