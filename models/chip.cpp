@@ -13,7 +13,9 @@
 namespace lpusim {
 
 Chip::Chip(const sc_core::sc_module_name& name, SimContext& context)
-    : sc_module(name), icu("icu"), vxm("vxm", context), context_(context) {
+    : sc_module(name), icu("icu"), vxm("vxm", context), mxm_west("mxm_w", context, Hemisphere::West),
+      mxm_east("mxm_e", context, Hemisphere::East), sxm_west("sxm_w", context, Hemisphere::West),
+      sxm_east("sxm_e", context, Hemisphere::East), context_(context) {
   const int n = context.chip.mem_slices_per_hemisphere;
   for (int i = 0; i < n; ++i) {
     west_.push_back(std::make_unique<MemSlice>(fmt::format("mem_w{}", i).c_str(), context, Hemisphere::West, SliceIndex(i)));
@@ -30,6 +32,8 @@ Chip::Chip(const sc_core::sc_module_name& name, SimContext& context)
     switch (q.id.unit) {
       case UnitKind::Mem: slice(SliceRef{q.id.hemisphere, SliceIndex(q.id.index)}).attach_queue(q, icu, stats); break;
       case UnitKind::Vxm: vxm.attach_queue(q, icu, stats); break;
+      case UnitKind::Mxm: (q.id.hemisphere == Hemisphere::West ? mxm_west : mxm_east).attach_queue(q, icu, stats); break;
+      case UnitKind::Sxm: (q.id.hemisphere == Hemisphere::West ? sxm_west : sxm_east).attach_queue(q, icu, stats); break;
       default:
         throw InputError(fmt::format("{}: queue {}: the {} is not simulated yet", context.program.file, q.name,
                                      unit_name(q.id.unit)));

@@ -11,6 +11,8 @@
 
 #include "units/icu.hpp"
 #include "units/mem_slice.hpp"
+#include "units/mxm.hpp"
+#include "units/sxm.hpp"
 #include "units/vxm.hpp"
 
 namespace lpusim {
@@ -28,6 +30,8 @@ class Chip : public sc_core::sc_module {
 
   Icu icu;
   Vxm vxm;
+  Mxm mxm_west, mxm_east;
+  Sxm sxm_west, sxm_east;
 
  private:
   SimContext& context_;

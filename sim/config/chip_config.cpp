@@ -80,6 +80,8 @@ ChipConfig parse_chip_config(const nlohmann::json& json, const std::string& file
     c.mxm_cols = toint(mxm.integer("cols", 1, 4096));
     c.mxm_queues_per_hemisphere = toint(mxm.integer("queues_per_hemisphere", 0, 64));
     c.mxm_fp16_rate_divisor = toint(mxm.integer("fp16_rate_divisor", 1, 64));
+    c.mxm_max_weight_streams = toint(mxm.integer("max_weight_streams", 1, 1024));
+    c.mxm_accumulator_slots = toint(mxm.integer("accumulator_slots", 1, 4096));
     mxm.finish();
   }
   {
@@ -123,6 +125,13 @@ ChipConfig parse_chip_config(const nlohmann::json& json, const std::string& file
 
   if (c.lanes() > 65536) root.fail("lanes", fmt::format("expected at most 65536 lanes in all, got {}", c.lanes()));
   if (c.mxm_planes % 2 != 0) root.fail("mxm.planes", "expected an even number (planes are split between the two hemispheres)");
+  if (c.mxm_queues_per_hemisphere != 3 * (c.mxm_planes / 2))
+    root.fail("mxm.queues_per_hemisphere",
+              fmt::format("expected 3 per plane in a hemisphere ({}): weights, activations, results", 3 * (c.mxm_planes / 2)));
+  if (c.mxm_rows > c.lanes() || c.mxm_cols > c.lanes())
+    root.fail("mxm.rows", fmt::format("expected rows and cols of at most the {} lanes", c.lanes()));
+  if (c.mxm_max_weight_streams > c.streams_per_direction)
+    root.fail("mxm.max_weight_streams", fmt::format("expected at most the {} streams per direction", c.streams_per_direction));
   if (c.sram_bytes() > (1LL << 40))
     root.fail("mem", fmt::format("SRAM of {} bytes is beyond the 1 TiB the simulator accepts", c.sram_bytes()));
   return c;

@@ -42,6 +42,8 @@ struct ChipConfig {
   int mxm_cols = 320;
   int mxm_queues_per_hemisphere = 6;
   int mxm_fp16_rate_divisor = 4;
+  int mxm_max_weight_streams = 16;
+  int mxm_accumulator_slots = 64;
 
   int vxm_alus = 16;
   int sxm_queues_per_hemisphere = 14;

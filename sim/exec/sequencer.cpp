@@ -46,7 +46,7 @@ void QueueSequencer::settle() {
         vector_lanes_ = static_cast<int>(ins.integer);
         [[fallthrough]];
       default:
-        next_ = Issue{&ins, cursor_, ins.address, vector_lanes_};
+        next_ = Issue{&ins, cursor_, ins.address, vector_lanes_, queue_};
         state_ = State::Ready;
         return;
     }

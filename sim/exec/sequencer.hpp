@@ -19,6 +19,7 @@ struct Issue {
   Cycle cycle{0};
   std::int64_t address = 0;  ///< the address with any repeat stride applied
   int vector_lanes = 0;      ///< lanes the instruction covers (config vl)
+  const BoundQueue* queue = nullptr;
 };
 
 class QueueSequencer {

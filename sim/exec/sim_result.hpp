@@ -15,7 +15,14 @@ namespace lpusim {
 enum class SimMode { Functional, TimingOnly };
 
 struct Hazard {
-  enum class Kind { StreamEmpty, StreamCollision, MemPortConflict, Deadlock };
+  enum class Kind {
+    StreamEmpty,          ///< (a) a read where no value has arrived
+    StreamCollision,      ///< (b) two writes into one stream register, position and cycle
+    MemPortConflict,      ///< (c) more SRAM reads or writes in a slice in one cycle than allowed
+    WeightsNotInstalled,  ///< (d) an MXM multiply before its weights are installed
+    UnitBusy,             ///< (e) an instruction while its unit is busy beyond its capacity
+    Deadlock,             ///< a queue parked at sync that nothing releases
+  };
   Kind kind;
   Cycle cycle;
   std::string queue;

@@ -1,5 +1,6 @@
 #include "isa/bind.hpp"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -41,15 +42,136 @@ class Binder {
     throw InputError(fmt::format("{}:{}:{}: {}", program_.file, loc.line, loc.column, message));
   }
 
-  StreamId stream(const Operand& op, int group, const char* role) const {
+  /// Checks a stream group of `group` streams starting at the operand; it must start at a
+  /// multiple of `align` (by default the group size).
+  StreamId stream(const Operand& op, int group, const char* role, int align = 0) const {
     const int index = op.stream.index.value();
+    if (align == 0) align = group;
     if (index + group > chip_.streams_per_direction)
       fail(op.loc, fmt::format("{} s{}{} needs streams {}..{}, but the chip has {} per direction", role, index,
                                to_string(op.stream.direction), index, index + group - 1, chip_.streams_per_direction));
-    if (group > 1 && index % group != 0)
+    if (align > 1 && index % align != 0)
       fail(op.loc, fmt::format("{} s{}{} starts a group of {} streams, which must start at a multiple of {}", role,
-                               index, to_string(op.stream.direction), group, group));
+                               index, to_string(op.stream.direction), align, align));
     return op.stream;
+  }
+
+  const LaneMap* find_map(const Operand& op) const {
+    for (const auto& m : program_.lane_maps)
+      if (m.name == op.name) return &m;
+    fail(op.loc, fmt::format("no lane map named '{}' (declare it with .lanemap)", op.name));
+  }
+
+  /// Cycles the SXM must wait for data moving from a later superlane to an earlier one:
+  /// superlane k runs k x skew cycles behind superlane 0.
+  Cycle cross_superlane_wait(const std::vector<int>& source_of_lane) const {
+    int worst = 0;
+    for (std::size_t lane = 0; lane < source_of_lane.size(); ++lane) {
+      const int from = source_of_lane[lane] / chip_.lanes_per_superlane;
+      const int to = static_cast<int>(lane) / chip_.lanes_per_superlane;
+      worst = std::max(worst, from - to);
+    }
+    return chip_.superlane_skew * worst;
+  }
+
+  void bind_mxm(const Instruction& ins, const QueueId& queue, BoundInstruction& b) const {
+    const auto& ops = ins.operands;
+    const int role = queue.index % 3;  // 0: weights, 1: activations, 2: results
+    const int wanted = ins.opcode == Opcode::LoadWeights || ins.opcode == Opcode::InstallWeights ? 0
+                       : ins.opcode == Opcode::ActivationBuffer ? 1 : 2;
+    static const char* roles[] = {"weights (lw, iw)", "activations (abc)", "results (acc)"};
+    if (role != wanted)
+      fail(ins.loc, fmt::format("{} is plane {}'s {} queue; '{}' belongs on {}", queue_name(queue), queue.index / 3,
+                                roles[role], opcode_info(ins.opcode).mnemonic,
+                                queue_name(QueueId{queue.unit, queue.hemisphere, queue.index - role + wanted})));
+    if (ins.opcode == Opcode::InstallWeights) return;
+    const bool input = ins.opcode != Opcode::Accumulate;
+    if (input && ins.dtype != DType::Int8 && ins.dtype != DType::Fp16)
+      fail(ins.loc, fmt::format("the MXM multiplies int8 or fp16, not {}", dtype_name(ins.dtype)));
+    if (!input && ins.dtype != DType::Int32 && ins.dtype != DType::Fp32)
+      fail(ins.loc, fmt::format("MXM results are int32 (int8 weights) or fp32 (fp16 weights), not {}", dtype_name(ins.dtype)));
+    const int bytes = dtype_bytes(ins.dtype);
+    if (ins.opcode == Opcode::LoadWeights) {
+      b.rows = ops.size() > 1 ? static_cast<int>(ops[1].integer) : 1;
+      if (b.rows < 1 || b.rows > chip_.mxm_max_weight_streams / std::min(bytes, chip_.mxm_max_weight_streams))
+        fail(ops.size() > 1 ? ops[1].loc : ins.loc,
+             fmt::format("expected 1 to {} rows per lw.{} ({} weight streams per cycle)",
+                         chip_.mxm_max_weight_streams / bytes, dtype_name(ins.dtype), chip_.mxm_max_weight_streams));
+      b.src_a = stream(ops[0], bytes * b.rows, "weight source", bytes);
+      b.src_a_group = bytes * b.rows;
+      return;
+    }
+    b.slot = ops.size() > 1 ? static_cast<int>(ops[1].integer) : 0;
+    if (b.slot < 0 || b.slot >= chip_.mxm_accumulator_slots)
+      fail(ops[1].loc, fmt::format("expected an accumulator slot in [0, {}), got {}", chip_.mxm_accumulator_slots, b.slot));
+    if (input) { b.src_a = stream(ops[0], bytes, "activation source"); b.src_a_group = bytes; }
+    else { b.dst = stream(ops[0], bytes, "destination"); b.dst_group = bytes; }
+  }
+
+  void bind_sxm(const Instruction& ins, BoundInstruction& b) const {
+    const auto& ops = ins.operands;
+    const int bytes = dtype_bytes(ins.dtype);
+    const int lanes = chip_.lanes();
+    std::vector<int> source(static_cast<std::size_t>(lanes));
+    switch (ins.opcode) {
+      case Opcode::Transpose:
+        if (ins.dtype != DType::Int8)
+          fail(ins.loc, "transpose moves bytes: use transpose.int8 on each byte plane of a wider type");
+        b.dst = stream(ops[0], 16, "destination");
+        b.src_a = stream(ops[1], 16, "source");
+        b.dst_group = b.src_a_group = 16;
+        return;  // stays within each superlane
+      case Opcode::SSelect:
+        b.dst = stream(ops[0], bytes, "destination");
+        b.mask = stream(ops[1], 1, "mask");
+        b.has_mask = true;
+        b.src_a = stream(ops[2], bytes, "source");
+        b.src_b = stream(ops[3], bytes, "second source");
+        b.dst_group = b.src_a_group = b.src_b_group = bytes;
+        return;
+      default:
+        break;
+    }
+    b.dst = stream(ops[0], bytes, "destination");
+    b.src_a = stream(ops[1], bytes, "source");
+    b.dst_group = b.src_a_group = bytes;
+    if (ins.opcode == Opcode::Shift || ins.opcode == Opcode::Rotate) {
+      b.integer = ops[2].integer;
+      if (b.integer <= -lanes || b.integer >= lanes)
+        fail(ops[2].loc, fmt::format("expected a lane amount in ({}, {}), got {}", -lanes, lanes, b.integer));
+      for (int i = 0; i < lanes; ++i) {
+        const auto from = static_cast<int>(i - b.integer);
+        // Shifted-in lanes (zeros) come from nowhere: they wait for nothing.
+        source[static_cast<std::size_t>(i)] = ins.opcode == Opcode::Rotate ? ((from % lanes) + lanes) % lanes
+                                              : (from >= 0 && from < lanes ? from : i);
+      }
+    } else {
+      const LaneMap* map = find_map(ops[2]);
+      if (ins.opcode == Opcode::Permute) {
+        if (static_cast<int>(map->lanes.size()) != lanes)
+          fail(ops[2].loc, fmt::format("permute needs a lane map of {} lanes; '{}' has {}", lanes, map->name, map->lanes.size()));
+        std::vector<bool> seen(static_cast<std::size_t>(lanes));
+        for (int lane : map->lanes) {
+          if (lane >= lanes || seen[static_cast<std::size_t>(lane)])
+            fail(ops[2].loc, fmt::format("lane map '{}' is not a permutation of the {} lanes (lane {} repeats or is out of range)",
+                                         map->name, lanes, lane));
+          seen[static_cast<std::size_t>(lane)] = true;
+        }
+        b.lane_map = map->lanes;
+      } else {  // distribute: the same map inside every superlane
+        const int width = chip_.lanes_per_superlane;
+        if (static_cast<int>(map->lanes.size()) != width)
+          fail(ops[2].loc, fmt::format("distribute needs a lane map of {} lanes (one superlane); '{}' has {}", width,
+                                       map->name, map->lanes.size()));
+        for (int lane : map->lanes)
+          if (lane >= width) fail(ops[2].loc, fmt::format("lane map '{}' names lane {} outside a superlane of {}", map->name, lane, width));
+        b.lane_map.resize(static_cast<std::size_t>(lanes));
+        for (int i = 0; i < lanes; ++i)
+          b.lane_map[static_cast<std::size_t>(i)] = i - i % width + map->lanes[static_cast<std::size_t>(i % width)];
+      }
+      source = b.lane_map;
+    }
+    b.extra_latency = cross_superlane_wait(source);
   }
 
   int group_size(StreamGroup g, DType t) const {
@@ -66,7 +188,7 @@ class Binder {
       fail(op.loc, fmt::format("address {} is outside the slice's words [0, {})", address, chip_.mem_slice_words));
   }
 
-  BoundInstruction bind(const Instruction& ins, const BoundInstruction* previous) {
+  BoundInstruction bind(const Instruction& ins, const QueueId& queue, const BoundInstruction* previous) {
     const auto& info = opcode_info(ins.opcode);
     BoundInstruction b;
     b.id = next_id_++;
@@ -76,7 +198,9 @@ class Binder {
     b.loc = ins.loc;
     b.text = print_instruction(ins);
     if (ins.opcode != Opcode::Nop && ins.opcode != Opcode::Repeat) b.timing = chip_.timing_of(ins.opcode);
-    if (info.unit == UnitKind::Mxm || info.unit == UnitKind::Sxm || info.unit == UnitKind::C2c)
+    if (info.unit == UnitKind::Mxm) { bind_mxm(ins, queue, b); return b; }
+    if (info.unit == UnitKind::Sxm) { bind_sxm(ins, b); return b; }
+    if (info.unit == UnitKind::C2c)
       fail(ins.loc, fmt::format("'{}' is a {} instruction: it parses, but this version of lpusim does not simulate "
                                 "the {} yet", info.mnemonic, unit_name(info.unit), unit_name(info.unit)));
     const auto& ops = ins.operands;
@@ -184,7 +308,7 @@ class Binder {
         }
         if (item.kind != QueueItem::Kind::Instruction) continue;
         const BoundInstruction* previous = repeatable ? &q.instructions[*repeatable] : nullptr;
-        q.instructions.push_back(bind(item.instruction, previous));
+        q.instructions.push_back(bind(item.instruction, q.id, previous));
         const Opcode op = q.instructions.back().opcode;
         if (op == Opcode::Repeat) continue;
         if (opcode_info(op).unit == UnitKind::Icu) repeatable.reset();
@@ -223,10 +347,9 @@ class Binder {
       out.tensors.push_back(std::move(b));
     }
     for (const auto& m : program_.lane_maps) {
-      if (static_cast<int>(m.lanes.size()) != chip_.lanes())
-        fail(m.loc, fmt::format("lane map '{}' has {} lanes, the chip has {}", m.name, m.lanes.size(), chip_.lanes()));
-      for (int lane : m.lanes)
-        if (lane >= chip_.lanes()) fail(m.loc, fmt::format("lane map '{}' names lane {} of {}", m.name, lane, chip_.lanes()));
+      if (static_cast<int>(m.lanes.size()) != chip_.lanes() && static_cast<int>(m.lanes.size()) != chip_.lanes_per_superlane)
+        fail(m.loc, fmt::format("lane map '{}' has {} lanes; expected {} (permute) or {} (distribute)", m.name,
+                                m.lanes.size(), chip_.lanes(), chip_.lanes_per_superlane));
     }
     out.instruction_count = next_id_;
     return out;

@@ -32,6 +32,10 @@ struct BoundInstruction {
   std::int64_t interval = 0; ///< repeat: cycles between repeats
   std::int64_t stride = 0;   ///< repeat: address stride
   std::string name;          ///< config key or lane map
+  std::vector<int> lane_map; ///< permute/distribute: source lane of each output lane
+  int rows = 1;              ///< lw: weight rows loaded (one stream group each)
+  int slot = 0;              ///< abc/acc: accumulator slot
+  Cycle extra_latency{0};    ///< SXM: wait for data from later superlanes (added to d_func)
   std::string text;          ///< printed instruction, for reports and traces
   SourceLoc loc;
 };

@@ -120,10 +120,13 @@ std::vector<OpcodeInfo> build_table() {
   add(Opcode::Cvt, V, "cvt", TypeRule::TwoTypes, {dst(), src()},
       "convert from the first type to the second (round to nearest even, saturate to integers)");
 
-  add(Opcode::LoadWeights, X, "lw", any, {src()}, "load one weight row from a stream into the weight buffer");
+  add(Opcode::LoadWeights, X, "lw", any, {src(), integer("rows (one stream group each)", true)},
+      "load weight rows from consecutive stream groups into the plane's weight buffer");
   add(Opcode::InstallWeights, X, "iw", none, {}, "install the weight buffer into the array");
-  add(Opcode::ActivationBuffer, X, "abc", any, {src()}, "stream one activation vector through the array");
-  add(Opcode::Accumulate, X, "acc", any, {dst()}, "emit the accumulated result vector and clear it");
+  add(Opcode::ActivationBuffer, X, "abc", any, {src(), integer("accumulator slot", true)},
+      "multiply one activation vector by the installed weights, adding into an accumulator slot");
+  add(Opcode::Accumulate, X, "acc", any, {dst(), integer("accumulator slot", true)},
+      "emit an accumulator slot onto streams and clear it");
 
   add(Opcode::Shift, S, "shift", any, {dst(), src(), integer("lanes (+ up, - down)")}, "shift lanes");
   add(Opcode::Permute, S, "permute", any, {dst(), src(), {K::Name, "lane map"}}, "any bijection of lanes");

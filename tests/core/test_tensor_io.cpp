@@ -73,8 +73,20 @@ TEST_CASE("binding rejects what does not fit the chip", "[bind][errors]") {
   CHECK(bind_error(".tensor x int8 2 w0:8191\n") == "t.s:1:1: tensor 'x' needs words [8191, 8193) in each slice, but a slice has 8192 words");
   CHECK(bind_error(".tensor x int8 1 w50:0\n") == "t.s:1:1: tensor 'x': slice w50 does not exist (the chip has 44 slices per hemisphere)");
   CHECK(bind_error(".tensor x int8 4 w0:0\n.tensor y int8 1 w0:3\n") == "t.s:2:1: tensor 'y' overlaps tensor 'x' in slice w0");
-  CHECK(bind_error(".lanemap m 0 1 2\n") == "t.s:1:1: lane map 'm' has 3 lanes, the chip has 320");
-  CHECK_THAT(bind_error(".queue mxm.w0\n    iw\n"), Catch::Matchers::StartsWith("t.s:2:5: 'iw' is a mxm instruction"));
+  CHECK(bind_error(".lanemap m 0 1 2\n") == "t.s:1:1: lane map 'm' has 3 lanes; expected 320 (permute) or 16 (distribute)");
+  CHECK(bind_error(".queue mxm.w1\n    iw\n") ==
+        "t.s:2:5: mxm.w1 is plane 0's activations (abc) queue; 'iw' belongs on mxm.w0");
+  CHECK(bind_error(".queue mxm.e0\n    lw.int8 s0w, 17\n") == "t.s:2:19: expected 1 to 16 rows per lw.int8 (16 weight streams per cycle)");
+  CHECK(bind_error(".queue mxm.e0\n    lw.fp16 s1w, 2\n") ==
+        "t.s:2:13: weight source s1w starts a group of 2 streams, which must start at a multiple of 2");
+  CHECK(bind_error(".queue mxm.e2\n    acc.int8 s0w\n") == "t.s:2:5: MXM results are int32 (int8 weights) or fp32 (fp16 weights), not int8");
+  CHECK(bind_error(".queue mxm.e1\n    abc.int8 s0w, 64\n") == "t.s:2:19: expected an accumulator slot in [0, 64), got 64");
+  CHECK(bind_error(".queue sxm.w0\n    permute.int8 s0e, s1e, nomap\n") ==
+        "t.s:2:28: no lane map named 'nomap' (declare it with .lanemap)");
+  CHECK(bind_error(".queue sxm.w0\n    transpose.int16 s0e, s16e\n") ==
+        "t.s:2:5: transpose moves bytes: use transpose.int8 on each byte plane of a wider type");
+  CHECK(bind_error(".queue sxm.w0\n    shift.int8 s0e, s1e, 320\n") == "t.s:2:26: expected a lane amount in (-320, 320), got 320");
+  CHECK_THAT(bind_error(".queue c2c.0\n    deskew 0\n"), Catch::Matchers::StartsWith("t.s:2:5: 'deskew' is a c2c instruction"));
 }
 
 TEST_CASE("tensor input files are checked for count, numbers and range", "[tensor][errors]") {

@@ -1,0 +1,198 @@
+#include "units/mxm.hpp"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "numerics/vector_math.hpp"
+
+namespace lpusim {
+
+namespace {
+StreamId offset(StreamId s, int k) {
+  s.index = StreamIndex(s.index.value() + k);
+  return s;
+}
+
+/// Decodes lane i of a stream group of type t (planes = streams of the group).
+double lane_value(DType t, const std::array<StreamData, 4>& planes, int lane) {
+  std::array<std::uint8_t, 4> bytes{};
+  for (int b = 0; b < dtype_bytes(t); ++b) bytes[b] = (*planes[b])[static_cast<std::size_t>(lane)];
+  return decode_element(t, bytes);
+}
+}  // namespace
+
+Mxm::Mxm(const sc_core::sc_module_name& name, SimContext& context, Hemisphere hemisphere)
+    : sc_module(name), context_(context),
+      position_(context.chip.queue_position(QueueId{UnitKind::Mxm, hemisphere, 0})),
+      planes_(static_cast<std::size_t>(context.chip.mxm_planes / 2)) {
+  const auto& chip = context.chip;
+  for (auto& p : planes_) {
+    p.slots.resize(static_cast<std::size_t>(chip.mxm_accumulator_slots));
+    if (context.functional()) p.buffer = Eigen::MatrixXf::Zero(chip.mxm_rows, chip.mxm_cols);
+  }
+}
+
+void Mxm::attach_queue(const BoundQueue& queue, Icu& icu, QueueStats& stats) {
+  queues_.push_back(std::make_unique<QueueProcess>(fmt::format("{}_q{}", basename(), queue.id.index).c_str(), queue,
+                                                   context_, *this, icu, stats));
+}
+
+void Mxm::settle_install(Plane& plane, Cycle now) {
+  if (plane.install_ready >= Cycle(0) && plane.install_ready <= now && plane.install_start >= Cycle(0)) {
+    plane.installed = true;
+    plane.install_start = Cycle(-1);
+    if (context_.functional()) plane.array = std::move(plane.installing);
+  }
+}
+
+void Mxm::load_weights(Plane& plane, const Issue& issue, Cycle now, const std::string& queue) {
+  const BoundInstruction& ins = *issue.instruction;
+  const int bytes = dtype_bytes(ins.dtype);
+  const auto& chip = context_.chip;
+  std::vector<std::array<StreamData, 4>> rows(static_cast<std::size_t>(ins.rows));
+  for (int r = 0; r < ins.rows; ++r)
+    for (int b = 0; b < bytes; ++b)
+      rows[static_cast<std::size_t>(r)][static_cast<std::size_t>(b)] =
+          context_.read_stream(offset(ins.src_a, r * bytes + b), position_, now, ins, queue);
+  if (plane.buffer_rows > 0 && plane.buffer_type != ins.dtype)
+    context_.add_hazard(Hazard::Kind::UnitBusy, now, queue,
+                        fmt::format("'{}' (line {}) loads {} rows into a weight buffer holding {} rows", ins.text,
+                                    ins.loc.line, dtype_name(ins.dtype), dtype_name(plane.buffer_type)));
+  if (plane.buffer_rows + ins.rows > chip.mxm_rows) {
+    context_.add_hazard(Hazard::Kind::UnitBusy, now, queue,
+                        fmt::format("'{}' (line {}) overflows the weight buffer: {} rows loaded since the last iw, "
+                                    "it holds {}", ins.text, ins.loc.line, plane.buffer_rows + ins.rows, chip.mxm_rows));
+    return;
+  }
+  plane.buffer_type = ins.dtype;
+  if (context_.functional()) {
+    for (int r = 0; r < ins.rows; ++r)
+      for (int i = 0; i < chip.mxm_cols; ++i)
+        plane.buffer(plane.buffer_rows + r, i) = static_cast<float>(lane_value(ins.dtype, rows[static_cast<std::size_t>(r)], i));
+  }
+  plane.buffer_rows += ins.rows;
+}
+
+void Mxm::install(Plane& plane, const Issue& issue, Cycle now, const std::string& queue) {
+  const BoundInstruction& ins = *issue.instruction;
+  settle_install(plane, now);
+  if (plane.install_start >= Cycle(0)) {
+    context_.add_hazard(Hazard::Kind::UnitBusy, now, queue,
+                        fmt::format("'{}' (line {}) in cycle {} while the previous install runs until cycle {}",
+                                    ins.text, ins.loc.line, now.value(), plane.install_ready.value()));
+    return;
+  }
+  plane.install_start = now;
+  plane.install_ready = now - ins.timing.skew + ins.timing.func;
+  plane.installed = false;  // the array is being overwritten
+  plane.array_type = plane.buffer_type;
+  if (context_.functional()) {
+    plane.installing = plane.buffer;
+    plane.buffer.setZero();  // rows a later block does not load are zero
+  }
+  plane.buffer_rows = 0;
+}
+
+void Mxm::multiply(Plane& plane, const Issue& issue, Cycle now, const std::string& queue) {
+  const BoundInstruction& ins = *issue.instruction;
+  const auto& chip = context_.chip;
+  std::array<StreamData, 4> x{};
+  for (int b = 0; b < ins.src_a_group; ++b) x[static_cast<std::size_t>(b)] = context_.read_stream(offset(ins.src_a, b), position_, now, ins, queue);
+  settle_install(plane, now);
+  if (plane.install_start >= Cycle(0) && now < plane.install_ready) {
+    context_.add_hazard(Hazard::Kind::WeightsNotInstalled, now, queue,
+                        fmt::format("'{}' (line {}) uses the array in cycle {}, before the install finishes in cycle {}",
+                                    ins.text, ins.loc.line, now.value(), plane.install_ready.value()));
+  } else if (!plane.installed) {
+    context_.add_hazard(Hazard::Kind::WeightsNotInstalled, now, queue,
+                        fmt::format("'{}' (line {}) multiplies with no weights installed", ins.text, ins.loc.line));
+  } else if (plane.array_type != ins.dtype) {
+    context_.add_hazard(Hazard::Kind::WeightsNotInstalled, now, queue,
+                        fmt::format("'{}' (line {}) multiplies {} activations by {} weights", ins.text, ins.loc.line,
+                                    dtype_name(ins.dtype), dtype_name(plane.array_type)));
+  }
+  if (ins.dtype == DType::Fp16) {
+    // fp16 runs at 1/fp16_rate_divisor of the int8 rate: one abc every divisor cycles.
+    if (now < plane.busy_until)
+      context_.add_hazard(Hazard::Kind::UnitBusy, now, queue,
+                          fmt::format("'{}' (line {}) in cycle {}: the plane accepts one fp16 abc every {} cycles, "
+                                      "next in cycle {}", ins.text, ins.loc.line, now.value(), chip.mxm_fp16_rate_divisor,
+                                      plane.busy_until.value()));
+    plane.busy_until = now + Cycle(chip.mxm_fp16_rate_divisor);
+  }
+  Slot& slot = plane.slots[static_cast<std::size_t>(ins.slot)];
+  Contribution c{now - ins.timing.skew + ins.timing.func, Eigen::VectorXd()};
+  if (context_.functional() && plane.installed && plane.array.size() > 0) {
+    Eigen::VectorXf xv(chip.mxm_cols);
+    for (int i = 0; i < chip.mxm_cols; ++i) xv(i) = static_cast<float>(lane_value(ins.dtype, x, i));
+    // int8: every product and partial sum is an integer below 2^24, so float is exact.
+    c.values = (plane.array * xv).cast<double>();
+  }
+  slot.type = ins.dtype == DType::Int8 ? DType::Int32 : DType::Fp32;
+  slot.pending.push_back(std::move(c));
+  context_.note_effect(slot.pending.back().ready, issue.vector_lanes);
+}
+
+void Mxm::accumulate(Plane& plane, const Issue& issue, Cycle now, const std::string& queue) {
+  const BoundInstruction& ins = *issue.instruction;
+  const auto& chip = context_.chip;
+  Slot& slot = plane.slots[static_cast<std::size_t>(ins.slot)];
+  if (slot.value.size() == 0) slot.value = Eigen::VectorXd::Zero(chip.mxm_rows);
+  std::vector<Contribution> late;
+  for (auto& c : slot.pending) {
+    if (c.ready > now) {
+      context_.add_hazard(Hazard::Kind::UnitBusy, now, queue,
+                          fmt::format("'{}' (line {}) reads accumulator slot {} in cycle {}, before an abc result "
+                                      "lands in cycle {}", ins.text, ins.loc.line, ins.slot, now.value(), c.ready.value()));
+      late.push_back(std::move(c));
+      continue;
+    }
+    if (c.values.size() == 0) continue;
+    slot.value += c.values;
+    if (slot.type == DType::Fp32) slot.value = slot.value.cast<float>().cast<double>();  // fp32 accumulator
+  }
+  if (slot.type != DType::None && slot.type != ins.dtype)
+    context_.add_hazard(Hazard::Kind::UnitBusy, now, queue,
+                        fmt::format("'{}' (line {}) reads a {} accumulator as {}", ins.text, ins.loc.line,
+                                    dtype_name(slot.type), dtype_name(ins.dtype)));
+  std::array<StreamData, 4> out{};
+  if (context_.functional()) {
+    const auto bytes = static_cast<std::size_t>(chip.vector_bytes());
+    std::array<std::shared_ptr<VectorBytes>, 4> planes{};
+    for (int b = 0; b < ins.dst_group; ++b) planes[static_cast<std::size_t>(b)] = std::make_shared<VectorBytes>(bytes, 0);
+    for (int j = 0; j < chip.mxm_rows && j < issue.vector_lanes; ++j) {
+      double v = slot.value(j);
+      if (ins.dtype == DType::Int32) {  // int32 accumulators wrap
+        const auto w = static_cast<std::int64_t>(v);
+        v = static_cast<double>(static_cast<std::int32_t>(static_cast<std::uint32_t>(w & 0xffffffff)));
+      }
+      const auto e = encode_element(ins.dtype, v);
+      for (int b = 0; b < ins.dst_group; ++b) (*planes[static_cast<std::size_t>(b)])[static_cast<std::size_t>(j)] = e[static_cast<std::size_t>(b)];
+    }
+    for (int b = 0; b < ins.dst_group; ++b) out[static_cast<std::size_t>(b)] = std::move(planes[static_cast<std::size_t>(b)]);
+  }
+  slot.value.setZero();
+  slot.pending = std::move(late);
+  slot.type = DType::None;
+  const Cycle done = now - ins.timing.skew + ins.timing.func;
+  for (int b = 0; b < ins.dst_group; ++b) context_.write_stream(offset(ins.dst, b), position_, done, out[static_cast<std::size_t>(b)], ins);
+  context_.note_effect(done, issue.vector_lanes);
+}
+
+void Mxm::execute(const Issue& issue, Cycle now, const std::string& queue) {
+  const BoundInstruction& ins = *issue.instruction;
+  // Three queues per plane: plane = queue index / 3 within the hemisphere.
+  Plane& plane = planes_[static_cast<std::size_t>(issue.queue->id.index / 3)];
+  switch (ins.opcode) {
+    case Opcode::LoadWeights: load_weights(plane, issue, now, queue); break;
+    case Opcode::InstallWeights: install(plane, issue, now, queue); break;
+    case Opcode::ActivationBuffer: multiply(plane, issue, now, queue); break;
+    case Opcode::Accumulate: accumulate(plane, issue, now, queue); break;
+    default: break;
+  }
+  if (ins.opcode == Opcode::LoadWeights || ins.opcode == Opcode::InstallWeights)
+    context_.note_effect(now - ins.timing.skew + ins.timing.func, issue.vector_lanes);
+}
+
+}  // namespace lpusim
