@@ -113,6 +113,8 @@ SimResult simulate(const ChipConfig& config, const BoundProgram& program, const 
     if (!program.find_tensor(name)) throw InputError(fmt::format("--dump {}: the program declares no tensor '{}'", name, name));
 
   SimContext context(config, program, options.mode, options.check);
+  std::vector<TraceEvent> trace;
+  if (options.trace) context.trace = &trace;
   Chip chip("chip", context);
   if (context.functional())
     for (const auto& [name, values] : initial) chip.store_tensor(*program.find_tensor(name), values);
@@ -134,6 +136,7 @@ SimResult simulate(const ChipConfig& config, const BoundProgram& program, const 
   result.instructions = context.instructions;
   result.queues = context.queue_stats;
   result.hazards = context.hazards();
+  result.trace = std::move(trace);
   result.stream_writes = context.fabric.writes();
   result.stream_reads = context.fabric.reads();
   if (context.functional())

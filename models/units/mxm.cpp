@@ -35,7 +35,7 @@ Mxm::Mxm(const sc_core::sc_module_name& name, SimContext& context, Hemisphere he
 
 void Mxm::attach_queue(const BoundQueue& queue, Icu& icu, QueueStats& stats) {
   queues_.push_back(std::make_unique<QueueProcess>(fmt::format("{}_q{}", basename(), queue.id.index).c_str(), queue,
-                                                   context_, *this, icu, stats));
+                                                   context_, *this, icu, stats, static_cast<int>(&stats - context_.queue_stats.data())));
 }
 
 void Mxm::settle_install(Plane& plane, Cycle now) {
@@ -77,6 +77,11 @@ void Mxm::load_weights(Plane& plane, const Issue& issue, Cycle now, const std::s
 void Mxm::install(Plane& plane, const Issue& issue, Cycle now, const std::string& queue) {
   const BoundInstruction& ins = *issue.instruction;
   settle_install(plane, now);
+  if (now < plane.computing_until) {
+    context_.add_hazard(Hazard::Kind::UnitBusy, now, queue,
+                        fmt::format("'{}' (line {}) in cycle {} overwrites the array while an abc computes with it "
+                                    "until cycle {}", ins.text, ins.loc.line, now.value(), plane.computing_until.value()));
+  }
   if (plane.install_start >= Cycle(0)) {
     context_.add_hazard(Hazard::Kind::UnitBusy, now, queue,
                         fmt::format("'{}' (line {}) in cycle {} while the previous install runs until cycle {}",
@@ -107,7 +112,7 @@ void Mxm::multiply(Plane& plane, const Issue& issue, Cycle now, const std::strin
   } else if (!plane.installed) {
     context_.add_hazard(Hazard::Kind::WeightsNotInstalled, now, queue,
                         fmt::format("'{}' (line {}) multiplies with no weights installed", ins.text, ins.loc.line));
-  } else if (plane.array_type != ins.dtype) {
+  } else if (plane.array_type != DType::None && plane.array_type != ins.dtype) {
     context_.add_hazard(Hazard::Kind::WeightsNotInstalled, now, queue,
                         fmt::format("'{}' (line {}) multiplies {} activations by {} weights", ins.text, ins.loc.line,
                                     dtype_name(ins.dtype), dtype_name(plane.array_type)));
@@ -130,6 +135,7 @@ void Mxm::multiply(Plane& plane, const Issue& issue, Cycle now, const std::strin
     c.values = (plane.array * xv).cast<double>();
   }
   slot.type = ins.dtype == DType::Int8 ? DType::Int32 : DType::Fp32;
+  plane.computing_until = std::max(plane.computing_until, c.ready);
   slot.pending.push_back(std::move(c));
   context_.note_effect(slot.pending.back().ready, issue.vector_lanes);
 }

@@ -44,6 +44,7 @@ class Mxm : public sc_core::sc_module, public Executor {
     Eigen::MatrixXf array;               // installed weights
     Eigen::MatrixXf installing;          // weights moving into the array
     Cycle busy_until{0};                 // fp16 abc occupies the plane for fp16_rate_divisor cycles
+    Cycle computing_until{0};            // the last abc using the installed array finishes then
     std::vector<Slot> slots;
   };
 

@@ -9,9 +9,9 @@
 namespace lpusim {
 
 QueueProcess::QueueProcess(const sc_core::sc_module_name& name, const BoundQueue& queue, SimContext& context,
-                           Executor& executor, Icu& icu, QueueStats& stats)
+                           Executor& executor, Icu& icu, QueueStats& stats, int queue_index)
     : sc_module(name), sequencer_(queue, context.chip.lanes()), context_(context), executor_(executor), icu_(icu),
-      stats_(stats), queue_name_(queue.name) {
+      stats_(stats), queue_name_(queue.name), queue_index_(queue_index) {
   for (const auto& ins : queue.instructions) context_.register_instruction(ins, queue_name_);
   SC_HAS_PROCESS(QueueProcess);
   SC_METHOD(wake);  // runs once at cycle 0, then only when next_trigger says
@@ -22,6 +22,8 @@ void QueueProcess::dispatch(const Issue& issue, Cycle now) {
   ++stats_.instructions;
   ++stats_.busy_cycles;
   ++context_.instructions;
+  if (context_.trace)
+    context_.trace->push_back(TraceEvent{queue_index_, now, std::max(Cycle(1), ins.timing.func + ins.extra_latency), ins.id});
   if (ins.opcode == Opcode::Notify) {
     icu_.notify(now, now + ins.timing.func);
     context_.note_effect(now + ins.timing.func, context_.chip.lanes_per_superlane);

@@ -24,7 +24,7 @@ class Executor {
 class QueueProcess : public sc_core::sc_module {
  public:
   QueueProcess(const sc_core::sc_module_name& name, const BoundQueue& queue, SimContext& context,
-               Executor& executor, Icu& icu, QueueStats& stats);
+               Executor& executor, Icu& icu, QueueStats& stats, int queue_index);
 
   const QueueSequencer& sequencer() const { return sequencer_; }
 
@@ -45,6 +45,7 @@ class QueueProcess : public sc_core::sc_module {
   Icu& icu_;
   QueueStats& stats_;
   std::string queue_name_;
+  int queue_index_;
   std::priority_queue<Pending, std::vector<Pending>, std::greater<Pending>> pending_;
   int order_ = 0;
 };

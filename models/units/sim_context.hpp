@@ -38,6 +38,7 @@ class SimContext {
   Cycle total_cycles() const { return last_effect_; }
 
   std::vector<QueueStats> queue_stats;
+  std::vector<TraceEvent>* trace = nullptr;  ///< set when the run records a trace
   std::uint64_t instructions = 0;
 
   /// Maps instruction ids to their text and queue, for hazard reports.

@@ -17,7 +17,7 @@ Sxm::Sxm(const sc_core::sc_module_name& name, SimContext& context, Hemisphere he
 
 void Sxm::attach_queue(const BoundQueue& queue, Icu& icu, QueueStats& stats) {
   queues_.push_back(std::make_unique<QueueProcess>(fmt::format("{}_q{}", basename(), queue.id.index).c_str(), queue,
-                                                   context_, *this, icu, stats));
+                                                   context_, *this, icu, stats, static_cast<int>(&stats - context_.queue_stats.data())));
 }
 
 void Sxm::execute(const Issue& issue, Cycle now, const std::string& queue) {

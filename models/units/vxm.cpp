@@ -13,7 +13,7 @@ Vxm::Vxm(const sc_core::sc_module_name& name, SimContext& context)
 
 void Vxm::attach_queue(const BoundQueue& queue, Icu& icu, QueueStats& stats) {
   queues_.push_back(std::make_unique<QueueProcess>(fmt::format("vxm_alu{}", queue.id.index).c_str(), queue, context_,
-                                                   *this, icu, stats));
+                                                   *this, icu, stats, static_cast<int>(&stats - context_.queue_stats.data())));
 }
 
 namespace {

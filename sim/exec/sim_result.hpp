@@ -41,11 +41,20 @@ struct QueueStats {
   std::string parked;              ///< the sync it is parked at, while parked
 };
 
+/// One issued instruction, for traces.
+struct TraceEvent {
+  int queue = 0;           ///< index into SimResult::queues
+  Cycle issue{0};
+  Cycle duration{1};       ///< d_func (plus any extra latency), at least 1
+  int instruction = -1;    ///< BoundInstruction id
+};
+
 struct SimOptions {
   SimMode mode = SimMode::Functional;
   bool check = true;                                        ///< report schedule hazards (exit code 3)
   std::vector<std::pair<std::string, std::string>> inputs;  ///< tensor name -> file
   std::vector<std::string> dumps;                           ///< tensors to return after the run
+  bool trace = false;                                       ///< record every issue for a trace
 };
 
 struct SimResult {
@@ -55,6 +64,7 @@ struct SimResult {
   std::vector<QueueStats> queues;
   std::vector<Hazard> hazards;
   std::map<std::string, std::vector<double>> dumps;
+  std::vector<TraceEvent> trace;
   std::uint64_t stream_writes = 0;
   std::uint64_t stream_reads = 0;
   double host_seconds = 0.0;

@@ -42,6 +42,7 @@ std::vector<double> fill_values(const BoundTensor& t, int lanes) {
       case TensorFill::Kind::Ramp: x = t.fill.first + t.fill.step * static_cast<double>(i); break;
       case TensorFill::Kind::Random: {
         const std::uint64_t r = splitmix64(state);
+        if (t.fill.lanes > 0 && static_cast<int>(i % static_cast<std::size_t>(lanes)) >= t.fill.lanes) break;
         x = is_float ? static_cast<double>(r >> 11) / 9007199254740992.0 * 2.0 - 1.0
                      : static_cast<double>(static_cast<std::int64_t>(r));
         break;

@@ -263,13 +263,18 @@ TensorFill parse_fill(const LineParser& lp, const Token& t) {
     fill.kind = TensorFill::Kind::Ramp;
     fill.first = lp.parse_number(t, parts[1], "ramp start");
     fill.step = lp.parse_number(t, parts[2], "ramp step");
-  } else if (parts[0] == "random" && parts.size() == 2) {
+  } else if (parts[0] == "random" && (parts.size() == 2 || parts.size() == 3)) {
     fill.kind = TensorFill::Kind::Random;
     fill.first = lp.parse_number(t, parts[1], "random seed");
     if (fill.first < 0 || fill.first != std::floor(fill.first) || fill.first > 4294967295.0)
       lp.fail(t.column, "expected a random seed in [0, 4294967295]");
+    if (parts.size() == 3) {
+      const double lanes = lp.parse_number(t, parts[2], "random lanes");
+      if (lanes < 1 || lanes > 65536 || lanes != std::floor(lanes)) lp.fail(t.column, "expected random lanes in [1, 65536]");
+      fill.lanes = static_cast<int>(lanes);
+    }
   } else {
-    lp.fail(t.column, fmt::format("expected fill=const:V, fill=ramp:START:STEP or fill=random:SEED, got '{}'", t.text));
+    lp.fail(t.column, fmt::format("expected fill=const:V, fill=ramp:START:STEP or fill=random:SEED[:LANES], got '{}'", t.text));
   }
   return fill;
 }

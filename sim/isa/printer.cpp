@@ -45,7 +45,7 @@ bool operator==(const SliceRef& a, const SliceRef& b) {
 }
 
 bool operator==(const TensorFill& a, const TensorFill& b) {
-  return std::tie(a.kind, a.first, a.step) == std::tie(b.kind, b.first, b.step);
+  return std::tie(a.kind, a.first, a.step, a.lanes) == std::tie(b.kind, b.first, b.step, b.lanes);
 }
 
 bool operator==(const TensorDecl& a, const TensorDecl& b) {
@@ -131,7 +131,10 @@ std::string print_program(const Program& program) {
           case TensorFill::Kind::None: break;
           case TensorFill::Kind::Const: line += fmt::format(" fill=const:{}", t.fill.first); break;
           case TensorFill::Kind::Ramp: line += fmt::format(" fill=ramp:{}:{}", t.fill.first, t.fill.step); break;
-          case TensorFill::Kind::Random: line += fmt::format(" fill=random:{}", t.fill.first); break;
+          case TensorFill::Kind::Random:
+            line += fmt::format(" fill=random:{}", t.fill.first);
+            if (t.fill.lanes > 0) line += fmt::format(":{}", t.fill.lanes);
+            break;
         }
         out += with_comment(line, t.comment) + "\n";
         break;

@@ -79,6 +79,7 @@ struct TensorFill {
   Kind kind = Kind::None;
   double first = 0.0;  ///< const value, ramp start, or random seed
   double step = 0.0;   ///< ramp step
+  int lanes = 0;       ///< random: only the first `lanes` lanes of each vector (0: all); the rest are 0
 };
 bool operator==(const TensorFill& a, const TensorFill& b);
 

@@ -98,7 +98,7 @@ TEST_CASE("canonical assembly text round-trips byte for byte", "[isa]") {
       "; header comment\n"
       ";\n"
       ".tensor a int8 2 w12:0x10 fill=ramp:-3:0.5 ; two vectors\n"
-      ".tensor b fp32 1 e0,e1,e2,e3:200 fill=random:7\n"
+      ".tensor b fp32 1 e0,e1,e2,e3:200 fill=random:7:64\n"
       ".tensor c fp16 4 e5,e6:0 fill=const:1.5\n"
       ".lanemap swap 1 0 3 2\n"
       "\n"

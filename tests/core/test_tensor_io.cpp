@@ -76,7 +76,7 @@ TEST_CASE("binding rejects what does not fit the chip", "[bind][errors]") {
   CHECK(bind_error(".lanemap m 0 1 2\n") == "t.s:1:1: lane map 'm' has 3 lanes; expected 320 (permute) or 16 (distribute)");
   CHECK(bind_error(".queue mxm.w1\n    iw\n") ==
         "t.s:2:5: mxm.w1 is plane 0's activations (abc) queue; 'iw' belongs on mxm.w0");
-  CHECK(bind_error(".queue mxm.e0\n    lw.int8 s0w, 17\n") == "t.s:2:19: expected 1 to 16 rows per lw.int8 (16 weight streams per cycle)");
+  CHECK(bind_error(".queue mxm.e0\n    lw.int8 s0w, 17\n") == "t.s:2:18: expected 1 to 16 rows per lw.int8 (16 weight streams per cycle)");
   CHECK(bind_error(".queue mxm.e0\n    lw.fp16 s1w, 2\n") ==
         "t.s:2:13: weight source s1w starts a group of 2 streams, which must start at a multiple of 2");
   CHECK(bind_error(".queue mxm.e2\n    acc.int8 s0w\n") == "t.s:2:5: MXM results are int32 (int8 weights) or fp32 (fp16 weights), not int8");

@@ -11,8 +11,15 @@
 #include "config/json_input.hpp"
 #include "core/error.hpp"
 #include "report/stats.hpp"
+#include "report/trace.hpp"
 
 namespace lpusim::test {
+
+std::size_t RunOutcome::count_hazards(const std::string& kind) const {
+  std::size_t n = 0;
+  for (const auto& k : hazard_kinds) n += k == kind ? 1 : 0;
+  return n;
+}
 
 bool RunOutcome::has_hazard(const std::string& kind) const {
   for (const auto& k : hazard_kinds)
@@ -39,6 +46,7 @@ nlohmann::json run_in_child(const RunRequest& r) {
     options.check = r.check;
     options.dumps = r.dumps;
     options.inputs = r.inputs;
+    options.trace = r.trace;
     const SimResult result = simulate(chip, bound, options);
     out["total_cycles"] = result.total_cycles.value();
     out["instructions"] = result.instructions;
@@ -51,6 +59,7 @@ nlohmann::json run_in_child(const RunRequest& r) {
     out["hazards"] = nlohmann::json::array();
     for (const auto& h : result.hazards)
       out["hazards"].push_back({{"kind", hazard_kind_name(h.kind)}, {"message", h.message}});
+    if (r.trace) out["trace"] = trace_json(chip, bound, result);
     for (const auto& q : result.queues)
       out["queues"][q.name] = {{"instructions", q.instructions}, {"busy_cycles", q.busy_cycles}, {"end", q.end.value()}};
   } catch (const InputError& e) {
@@ -109,6 +118,7 @@ RunOutcome run_forked(const RunRequest& request) {
     o.hazard_messages.push_back(h["message"]);
   }
   o.queues = j.value("queues", nlohmann::json::object());
+  o.trace = j.value("trace", nlohmann::json());
   return o;
 }
 

@@ -22,7 +22,9 @@ struct RunOutcome {
   std::vector<std::string> hazard_messages;
   std::map<std::string, std::vector<double>> dumps;
   nlohmann::json queues;      ///< per queue: instructions, busy_cycles, end
+  nlohmann::json trace;       ///< Chrome trace, when requested
   bool has_hazard(const std::string& kind) const;
+  std::size_t count_hazards(const std::string& kind) const;
 };
 
 struct RunRequest {
@@ -33,6 +35,7 @@ struct RunRequest {
   std::vector<std::string> dumps;
   std::vector<std::pair<std::string, std::string>> inputs;
   std::function<void(nlohmann::json&)> edit_chip;  ///< changes to tsp-v1 for this run
+  bool trace = false;
 };
 
 RunOutcome run_forked(const RunRequest& request);

@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "exec/tensor_io.hpp"
 #include "report/stats.hpp"
+#include "report/trace.hpp"
 
 namespace lpusim::cli {
 
@@ -35,6 +36,7 @@ struct RunArgs {
   std::vector<std::string> inputs;
   std::vector<std::string> dumps;
   std::string stats;
+  std::string trace;
   bool no_check = false;
 };
 
@@ -62,11 +64,13 @@ int run(const RunArgs& args) {
     dumps.push_back(split_assignment("--dump", text, false));
     options.dumps.push_back(dumps.back().first);
   }
-  if (!args.stats.empty()) {
-    // Refuse an unwritable stats path before spending time on the run.
-    std::ofstream probe(args.stats, std::ios::app);
-    if (!probe) throw InputError(fmt::format("--stats {}: cannot write this file", args.stats));
+  // Refuse unwritable output paths before spending time on the run.
+  for (const auto& [flag, path] : {std::pair<const char*, std::string>{"--stats", args.stats}, {"--trace", args.trace}}) {
+    if (path.empty()) continue;
+    std::ofstream probe(path, std::ios::app);
+    if (!probe) throw InputError(fmt::format("{} {}: cannot write this file", flag, path));
   }
+  options.trace = !args.trace.empty();
 
   const SimResult result = simulate(chip, bound, options);
 
@@ -75,6 +79,11 @@ int run(const RunArgs& args) {
     std::ofstream out(args.stats);
     out << stats_json(chip, bound, result).dump(2) << "\n";
     if (!out) throw InputError(fmt::format("--stats {}: write failed", args.stats));
+  }
+  if (!args.trace.empty()) {
+    std::ofstream out(args.trace);
+    out << trace_json(chip, bound, result).dump() << "\n";
+    if (!out) throw InputError(fmt::format("--trace {}: write failed", args.trace));
   }
   for (const auto& [name, file] : dumps) {
     const std::string text = format_tensor(result.dumps.at(name), chip.lanes());
@@ -106,6 +115,7 @@ Command add_run_command(CLI::App& app) {
   cmd->add_option("--input", args->inputs, "NAME=FILE: load a tensor from a text or .bin file")->take_all();
   cmd->add_option("--dump", args->dumps, "NAME[=FILE]: print a tensor after the run (or write it to FILE)")->take_all();
   cmd->add_option("--stats", args->stats, "Write stats JSON (mirrors the module tree) to this file");
+  cmd->add_option("--trace", args->trace, "Write a Chrome/Perfetto trace (one track per queue) to this file");
   cmd->add_flag("--no-check", args->no_check, "Do not fail on schedule hazards");
   return [args] { return run(*args); };
 }

@@ -1,2 +1,0 @@
-.queue mxm.w0
-    iw

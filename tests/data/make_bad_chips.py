@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""Regenerates the malformed chip configs in bad/ from models/chips/tsp-v1.json, so they
+stay one mistake away from the real config when it gains keys."""
+import copy
+import json
+import os
+
+here = os.path.dirname(os.path.abspath(__file__))
+src = os.path.join(here, "..", "..", "models", "chips", "tsp-v1.json")
+base = json.load(open(src))
+text = open(src).read()
+
+
+def write(name, mutate):
+    j = copy.deepcopy(base)
+    mutate(j)
+    with open(os.path.join(here, "bad", name), "w") as f:
+        json.dump(j, f, indent=1)
+
+
+write("chip_unknown_key.json", lambda j: j.__setitem__("clock_ghz", 1))
+write("chip_unknown_nested_key.json", lambda j: j["mem"].__setitem__("slice_count", 44))
+write("chip_wrong_type.json", lambda j: j["lanes"].__setitem__("superlanes", "20"))
+write("chip_zero_streams.json", lambda j: j["streams"].__setitem__("per_direction", 0))
+write("chip_negative_clock.json", lambda j: j.__setitem__("clock_mhz", -900))
+write("chip_missing_key.json", lambda j: j["vxm"].pop("alus"))
+write("chip_missing_timing.json", lambda j: j["timing"].pop("mem.read"))
+write("chip_func_not_after_skew.json", lambda j: j["timing"]["vxm.mul"].__setitem__("skew_cycles", 5))
+write("chip_huge_words.json", lambda j: j["mem"].__setitem__("words_per_slice", 10**19))
+write("chip_fraction.json", lambda j: j["mem"].__setitem__("words_per_slice", 8192.5))
+write("chip_null.json", lambda j: j.__setitem__("name", None))
+write("chip_array_section.json", lambda j: j.__setitem__("mxm", [4, 320]))
+write("chip_odd_planes.json", lambda j: j["mxm"].__setitem__("planes", 3))
+write("chip_huge_sram.json", lambda j: (j["mem"].__setitem__("words_per_slice", 16777216),
+                                        j["mem"].__setitem__("slices_per_hemisphere", 1024)))
+for name, content in (("chip_truncated.json", text[: len(text) // 2]),
+                      ("chip_empty.json", ""),
+                      ("chip_nan.json", text.replace('"clock_mhz": 900', '"clock_mhz": NaN')),
+                      ("chip_inf.json", text.replace('"clock_mhz": 900', '"clock_mhz": 1e400')),
+                      ("chip_deep.json", "[" * 5000 + "]" * 5000),
+                      ("chip_top_array.json", "[1, 2, 3]")):
+    with open(os.path.join(here, "bad", name), "w") as f:
+        f.write(content)
+with open(os.path.join(here, "bad", "chip_binary.json"), "wb") as f:
+    f.write(b"\x7fELF\x02\x01\x01\x00\x00\x00" + bytes(range(256)))
