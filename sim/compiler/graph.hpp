@@ -1,0 +1,82 @@
+#pragma once
+// The compiler's graph IR: tensors and the ops between them, at the level of whole
+// tensors (a matmul, a norm, an attention). Both front ends build it: the Hugging Face
+// config front end (sim/model/) and the JSON graph format (docs/compiler.md). Shapes are
+// row-major; the last axis is the one laid across the chip's lanes. Plain C++.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace lpusim {
+
+enum class OpKind {
+  // Dense
+  MatMul,     ///< y[M,N] = x[M,K] w[K,N]; inputs x, w (a Weight tensor)
+  // Elementwise, two inputs; b broadcasts from [N] or [1] over a's leading dims
+  Add, Sub, Mul, Max, Min,
+  // Elementwise, one input
+  Neg, Exp, Exp2, Rsqrt, Tanh, Sigmoid, Relu, Gelu, GeluTanh, Silu,
+  Scale,      ///< y = x * attr "value"
+  Cast,       ///< y = x rounded to attr "dtype" and back (fp16, int8 with attr "scale")
+  // Along the last axis
+  Softmax,
+  LayerNorm,  ///< inputs x, gamma[N], beta[N]; attr eps
+  RmsNorm,    ///< inputs x, gamma[N]; attrs eps, adds_one (gemma: x * (1 + gamma))
+  // Shape
+  Concat,     ///< attr axis
+  Slice,      ///< attrs axis, begin, end
+  Transpose,  ///< 2-D
+  Gather,     ///< rows of a [V, N] table by int ids [M] -> [M, N] (embedding)
+  // Transformer
+  Rope,       ///< x[T, heads*head_dim]; attrs head_dim, theta, position (first position), scaling_* ; rotate-half form
+  Attention,  ///< inputs q[T, H*D], k[T, KV*D], v[T, KV*D], k_cache[C, KV*D], v_cache[C, KV*D] -> o[T, H*D];
+              ///< attrs heads, kv_heads, head_dim, past (cached positions before q), causal, window (0: none), scale.
+              ///< Appends k, v to the caches at rows past .. past+T-1.
+  MoeMlp,     ///< mixtral sparse MLP: inputs x, router[N,E], w1[E*N,F]... see model graph builder; attrs experts, top_k
+};
+const char* op_name(OpKind k);
+
+enum class TensorRole { Input, Weight, State, Intermediate, Output };
+
+struct TensorInfo {
+  std::string name;
+  std::vector<std::int64_t> shape;
+  TensorRole role = TensorRole::Intermediate;
+  /// Weights: how to make values when none are supplied ("random" with seed and scale, "ones", "zeros").
+  std::string init = "random";
+  std::uint64_t seed = 0;
+  double init_scale = 0.02;
+};
+
+using AttrValue = std::variant<std::int64_t, double, std::string>;
+
+struct Node {
+  OpKind kind = OpKind::Add;
+  std::string name;
+  std::vector<int> inputs;   ///< tensor ids
+  std::vector<int> outputs;  ///< tensor ids
+  std::map<std::string, AttrValue> attrs;
+
+  std::int64_t int_attr(const std::string& key, std::int64_t fallback) const;
+  double float_attr(const std::string& key, double fallback) const;
+  std::string string_attr(const std::string& key, const std::string& fallback) const;
+};
+
+struct Graph {
+  std::string name;
+  std::string file;  ///< where it came from, for messages
+  std::vector<TensorInfo> tensors;
+  std::vector<Node> nodes;  ///< in a valid execution order
+
+  int add_tensor(TensorInfo t);
+  int find(const std::string& name) const;  ///< -1 if absent
+  std::int64_t elements(int tensor) const;
+};
+
+/// Loads the documented JSON graph format (docs/compiler.md). Errors are InputError naming
+/// file, key and expectation.
+Graph load_graph_json(const std::string& path);
+
+}  // namespace lpusim
