@@ -102,6 +102,13 @@ SimResult simulate(const ChipConfig& config, const BoundProgram& program, const 
   std::map<std::string, std::vector<double>> initial;
   for (const auto& t : program.tensors)
     if (t.fill.kind != TensorFill::Kind::None) initial[t.name] = fill_values(t, lanes);
+  for (const auto& [name, values] : options.values) {
+    const BoundTensor* t = program.find_tensor(name);
+    if (!t) throw InputError(fmt::format("initial values for tensor '{}', which the program does not declare", name));
+    if (values.size() != static_cast<std::size_t>(t->vectors * lanes))
+      throw InputError(fmt::format("initial values for tensor '{}': {} values, expected {}", name, values.size(), t->vectors * lanes));
+    initial[name] = values;
+  }
   for (const auto& [name, path] : options.inputs) {
     const BoundTensor* t = program.find_tensor(name);
     if (!t) throw InputError(fmt::format("--input {}={}: the program declares no tensor '{}'", name, path, name));

@@ -35,6 +35,11 @@ enum class OpKind {
               ///< attrs heads, kv_heads, head_dim, past (cached positions before q), causal, window (0: none), scale.
               ///< Appends k, v to the caches at rows past .. past+T-1.
   MoeMlp,     ///< mixtral sparse MLP: inputs x, router[N,E], w1[E*N,F]... see model graph builder; attrs experts, top_k
+  // Primitive ops the decompose pass produces for lowering
+  SumRows,    ///< [M,N] -> [1,N], sum over rows
+  MaxRows,    ///< [M,N] -> [1,N], max over rows
+  Cvt,        ///< round through attr "dtype" (fp16) and back: what the MXM sees of an fp32 value
+  Assign,     ///< inputs dst (a State tensor), src: writes src's rows into dst from row attr "row"; no output
 };
 const char* op_name(OpKind k);
 
@@ -69,6 +74,8 @@ struct Graph {
   std::string file;  ///< where it came from, for messages
   std::vector<TensorInfo> tensors;
   std::vector<Node> nodes;  ///< in a valid execution order
+  /// Explicit values of constant tensors the compiler creates (row-major), by tensor name.
+  std::map<std::string, std::vector<float>> values;
 
   int add_tensor(TensorInfo t);
   int find(const std::string& name) const;  ///< -1 if absent

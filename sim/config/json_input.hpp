@@ -35,6 +35,8 @@ class JsonObject {
   std::optional<std::string> optional_string(const std::string& key);
   bool boolean(const std::string& key);
   JsonObject object(const std::string& key);
+  /// The value of a key (marked as read), for arrays and free-form values.
+  const nlohmann::json& raw(const std::string& key) { return get(key); }
   bool has(const std::string& key) const;
   /// Keys of this object, in file order (for maps such as per-opcode tables).
   std::vector<std::string> keys() const;

@@ -55,6 +55,7 @@ struct SimOptions {
   std::vector<std::pair<std::string, std::string>> inputs;  ///< tensor name -> file
   std::vector<std::string> dumps;                           ///< tensors to return after the run
   bool trace = false;                                       ///< record every issue for a trace
+  std::map<std::string, std::vector<double>> values;        ///< tensor name -> initial contents (vectors x lanes)
 };
 
 struct SimResult {

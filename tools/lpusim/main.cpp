@@ -12,6 +12,7 @@ int sc_main(int argc, char* argv[]) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "lpusim 0.1.0");
   const auto run = lpusim::cli::add_run_command(app);
+  const auto compile = lpusim::cli::add_compile_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -24,6 +25,7 @@ int sc_main(int argc, char* argv[]) {
   }
   try {
     if (app.got_subcommand("run")) return run();
+    if (app.got_subcommand("compile")) return compile();
     return 2;
   } catch (const lpusim::InputError& e) {
     std::cerr << "lpusim: error: " << e.what() << "\n";

@@ -1,0 +1,66 @@
+#pragma once
+// Lowering: places every tensor of a primitive graph in MEM and schedules every vector
+// operation on the chip's units, cycle by cycle, through a ScheduleBuilder.
+//
+// Layout. An activation tensor [M, N] is M x ceil(N/320) fp32 vectors; tile j of every row
+// lives in one "quad" of 4 MEM slices near the VXM (plane b of the fp32 value in slice b of
+// the quad), M consecutive words. Lanes beyond N are padding that every consumer ignores.
+// Weights are stored as MXM rows: a block of up to 320 output rows x 320 input lanes, fp16
+// (8 rows per lw, plane 0 and 1 of row 8t + j in slices 2j and 2j+1 of the plane's 16-slice
+// group, word t) or int8 (16 rows per lw, row 16t + q in slice q, word t).
+//
+// Operations. Elementwise ops are VXM chains: operands read from MEM to arrive at the VXM
+// together, the result written back to a quad. A matmul runs each output tile on one MXM
+// plane: for each input tile, the weight block streams in (lw), is installed (iw), and every
+// row's activation is converted on the VXM (fp32 -> fp16, or scaled to int8) on its way to
+// the MXM (abc) into an accumulator slot per row; acc then emits each row's result back to
+// a quad, through the VXM when a bias or an int8 scale must be applied.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "compiler/graph.hpp"
+#include "compiler/lower/schedule_builder.hpp"
+#include "model/model_spec.hpp"
+
+namespace lpusim {
+
+struct LoweringOptions {
+  Scenario::WeightType weights = Scenario::WeightType::Fp16;
+};
+
+/// Where a graph tensor ended up: tile j of row m is vector m of assembly tensor tiles[j].
+struct TensorPlacement {
+  std::int64_t rows = 0;
+  std::int64_t cols = 0;
+  std::vector<std::string> tiles;
+};
+
+struct LoweringStats {
+  std::int64_t weight_bytes = 0;        ///< SRAM used by weights and constants
+  std::int64_t activation_bytes = 0;    ///< SRAM used by activations
+  std::int64_t weight_blocks = 0;       ///< MXM weight blocks installed
+  std::int64_t vxm_ops = 0;
+  std::map<std::string, std::int64_t> node_end_cycle;  ///< per graph node: the cycle its last result lands
+};
+
+struct LoweredProgram {
+  Program program;
+  Cycle scheduled_length{0};
+  std::int64_t instructions = 0;
+  /// Initial SRAM contents for a functional run: assembly tensor -> values (vectors x lanes).
+  std::map<std::string, std::vector<double>> data;
+  std::map<std::string, TensorPlacement> placements;  ///< graph tensor name -> placement
+  LoweringStats stats;
+};
+
+/// Lowers a graph of primitive ops (MatMul, elementwise, Scale, SumRows, MaxRows). Weight
+/// values come from the graph's explicit values or its deterministic init. Throws
+/// InputError when the model does not fit the chip (with the chips it would need).
+LoweredProgram lower_graph(const Graph& graph, const ChipConfig& chip, const LoweringOptions& options);
+
+/// Values of a weight tensor: the graph's explicit values, or its deterministic init.
+std::vector<float> weight_values(const Graph& graph, int tensor);
+
+}  // namespace lpusim

@@ -1,0 +1,226 @@
+#include "compiler/lower/schedule_builder.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace lpusim {
+
+Operand stream_operand(Direction d, int index) {
+  Operand o;
+  o.form = OperandForm::Stream;
+  o.stream = StreamId{StreamIndex(index), d};
+  return o;
+}
+
+Operand int_operand(std::int64_t v, bool hex) {
+  Operand o;
+  o.form = OperandForm::Integer;
+  o.integer = v;
+  o.hex = hex;
+  return o;
+}
+
+Operand imm_operand(double v) {
+  Operand o;
+  o.form = OperandForm::Immediate;
+  o.immediate = v;
+  return o;
+}
+
+Instruction make_instruction(Opcode op, DType t, std::vector<Operand> operands, DType t_to) {
+  Instruction i;
+  i.opcode = op;
+  i.dtype = t;
+  i.dtype_to = t_to;
+  i.operands = std::move(operands);
+  return i;
+}
+
+ScheduleBuilder::ScheduleBuilder(const ChipConfig& chip)
+    : chip_(chip), streams_(static_cast<std::size_t>(2 * chip.streams_per_direction)) {
+  auto add = [&](UnitKind u, Hemisphere h, int count) {
+    for (int i = 0; i < count; ++i) queue_ids_.push_back(QueueId{u, h, i});
+  };
+  for (Hemisphere h : {Hemisphere::West, Hemisphere::East}) {
+    add(UnitKind::Mem, h, chip.mem_slices_per_hemisphere);
+    add(UnitKind::Mxm, h, chip.mxm_queues_per_hemisphere);
+    add(UnitKind::Sxm, h, chip.sxm_queues_per_hemisphere);
+  }
+  add(UnitKind::Vxm, Hemisphere::West, chip.vxm_alus);
+  busy_.resize(queue_ids_.size());
+  placed_.resize(queue_ids_.size());
+}
+
+std::size_t ScheduleBuilder::queue_index(const QueueId& q) const {
+  // Layout of queue_ids_: per hemisphere [mem, mxm, sxm], then vxm.
+  const std::size_t per_side = static_cast<std::size_t>(chip_.mem_slices_per_hemisphere + chip_.mxm_queues_per_hemisphere +
+                                                        chip_.sxm_queues_per_hemisphere);
+  const std::size_t side = q.hemisphere == Hemisphere::East ? per_side : 0;
+  switch (q.unit) {
+    case UnitKind::Mem: return side + static_cast<std::size_t>(q.index);
+    case UnitKind::Mxm: return side + static_cast<std::size_t>(chip_.mem_slices_per_hemisphere + q.index);
+    case UnitKind::Sxm:
+      return side + static_cast<std::size_t>(chip_.mem_slices_per_hemisphere + chip_.mxm_queues_per_hemisphere + q.index);
+    default: return 2 * per_side + static_cast<std::size_t>(q.index);
+  }
+}
+
+bool ScheduleBuilder::queue_free(const QueueId& queue, Cycle first, std::int64_t repeat, std::int64_t interval) const {
+  if (first < Cycle(0)) return false;
+  // A repeat holds its queue from the first issue to the last: nothing can issue in between.
+  const auto& busy = busy_[queue_index(queue)];
+  const auto last = static_cast<std::size_t>(first.value() + repeat * interval);
+  for (auto c = static_cast<std::size_t>(first.value()); c <= last && c < busy.size(); ++c)
+    if (busy[c]) return false;
+  return true;
+}
+
+void ScheduleBuilder::place(const QueueId& queue, PlacedInstruction p) {
+  const std::size_t qi = queue_index(queue);
+  auto& busy = busy_[qi];
+  const auto last = static_cast<std::size_t>(p.cycle.value() + p.repeat * p.interval);
+  if (busy.size() <= last) busy.resize(std::max(last + 1, busy.size() * 2), 0);
+  for (auto c = static_cast<std::size_t>(p.cycle.value()); c <= last; ++c) busy[c] = 1;
+  if (in_transaction_) {
+    log_.push_back({LogEntry::Kind::Busy, qi, p.cycle.value(), static_cast<std::int64_t>(last)});
+    log_.push_back({LogEntry::Kind::Placed, qi, 0, 0});
+  }
+  const auto& timing = chip_.timing_of(p.instruction.opcode);
+  if (opcode_info(p.instruction.opcode).unit != UnitKind::Icu)
+    note_effect(p.cycle + Cycle(p.repeat * p.interval) + timing.func);
+  last_queue_end_ = std::max(last_queue_end_, Cycle(static_cast<std::int64_t>(last) + 1));
+  instructions_ += 1 + p.repeat;
+  placed_[qi].push_back(std::move(p));
+}
+
+bool ScheduleBuilder::streams_free(Direction dir, int first, int group, Position from, Position to, Cycle cycle) const {
+  if (first < 0 || first + group > chip_.streams_per_direction) return false;
+  const int low = std::min(from.value(), to.value()), high = std::max(from.value(), to.value());
+  const std::int64_t key = diagonal(dir, from, cycle);
+  for (int s = first; s < first + group; ++s) {
+    const auto& map = streams_[static_cast<std::size_t>(2 * s + (dir == Direction::West ? 1 : 0))];
+    auto it = map.find(key);
+    if (it == map.end()) continue;
+    for (const auto& seg : it->second)
+      if (seg.low <= high && low <= seg.high) return false;
+  }
+  return true;
+}
+
+void ScheduleBuilder::reserve_streams(Direction dir, int first, int group, Position from, Position to, Cycle cycle) {
+  const int low = std::min(from.value(), to.value()), high = std::max(from.value(), to.value());
+  const std::int64_t key = diagonal(dir, from, cycle);
+  for (int s = first; s < first + group; ++s) {
+    const auto index = static_cast<std::size_t>(2 * s + (dir == Direction::West ? 1 : 0));
+    streams_[index][key].push_back(Segment{low, high});
+    if (in_transaction_) log_.push_back({LogEntry::Kind::Stream, index, key, 0});
+  }
+}
+
+void ScheduleBuilder::begin() {
+  in_transaction_ = true;
+  log_.clear();
+  saved_effect_ = last_effect_;
+  saved_queue_end_ = last_queue_end_;
+  saved_instructions_ = instructions_;
+}
+
+void ScheduleBuilder::rollback() {
+  for (auto it = log_.rbegin(); it != log_.rend(); ++it) {
+    switch (it->kind) {
+      case LogEntry::Kind::Busy:
+        for (auto c = it->a; c <= it->b; ++c) busy_[it->index][static_cast<std::size_t>(c)] = 0;
+        break;
+      case LogEntry::Kind::Stream: {
+        auto& map = streams_[it->index];
+        auto found = map.find(it->a);
+        found->second.pop_back();
+        if (found->second.empty()) map.erase(found);
+        break;
+      }
+      case LogEntry::Kind::Placed: placed_[it->index].pop_back(); break;
+    }
+  }
+  log_.clear();
+  last_effect_ = saved_effect_;
+  last_queue_end_ = saved_queue_end_;
+  instructions_ = saved_instructions_;
+  in_transaction_ = false;
+}
+
+void ScheduleBuilder::commit() {
+  log_.clear();
+  in_transaction_ = false;
+}
+
+std::optional<int> ScheduleBuilder::find_streams(Direction dir, int group, Position from, Position to, Cycle cycle) const {
+  for (int first = 0; first + group <= chip_.streams_per_direction; first += group)
+    if (streams_free(dir, first, group, from, to, cycle)) return first;
+  return std::nullopt;
+}
+
+bool ScheduleBuilder::burst_free(Direction dir, int first, int group, Position from, Position to, Cycle cycle,
+                                 std::int64_t count) const {
+  for (std::int64_t k = 0; k < count; ++k)
+    if (!streams_free(dir, first, group, from, to, cycle + Cycle(k))) return false;
+  return true;
+}
+
+void ScheduleBuilder::reserve_burst(Direction dir, int first, int group, Position from, Position to, Cycle cycle,
+                                    std::int64_t count) {
+  for (std::int64_t k = 0; k < count; ++k) reserve_streams(dir, first, group, from, to, cycle + Cycle(k));
+}
+
+Cycle ScheduleBuilder::length() const {
+  // As the simulator counts it: one past the last effect on superlane 0, plus the trailing
+  // superlanes, or the end of the longest queue if that is later.
+  const Cycle effects = instructions_ > 0 ? last_effect_ + Cycle(1) + chip_.skew_tail() : Cycle(0);
+  return std::max(effects, last_queue_end_);
+}
+
+Program ScheduleBuilder::emit(const std::string& file, const std::vector<TensorDecl>& tensors,
+                              const std::vector<std::string>& header) const {
+  Program program;
+  program.file = file;
+  for (const auto& line : header) {
+    program.order.push_back({TopItem::Kind::Comment, program.comments.size()});
+    program.comments.push_back(line);
+  }
+  for (const auto& t : tensors) {
+    program.order.push_back({TopItem::Kind::Tensor, program.tensors.size()});
+    program.tensors.push_back(t);
+  }
+  for (std::size_t qi = 0; qi < placed_.size(); ++qi) {
+    if (placed_[qi].empty()) continue;
+    auto items = placed_[qi];
+    std::stable_sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.cycle < b.cycle; });
+    QueueBlock block;
+    block.id = queue_ids_[qi];
+    Cycle cursor{0};
+    for (const auto& p : items) {
+      if (p.cycle > cursor) {
+        QueueItem nop;
+        nop.instruction = make_instruction(Opcode::Nop, DType::None, {int_operand((p.cycle - cursor).value())});
+        block.items.push_back(nop);
+      }
+      QueueItem item;
+      item.instruction = p.instruction;
+      block.items.push_back(item);
+      cursor = p.cycle + Cycle(1);
+      if (p.repeat > 0) {
+        QueueItem rep;
+        std::vector<Operand> ops{int_operand(p.repeat), int_operand(p.interval)};
+        if (p.stride != 0) ops.push_back(int_operand(p.stride));
+        rep.instruction = make_instruction(Opcode::Repeat, DType::None, ops);
+        block.items.push_back(rep);
+        cursor = p.cycle + Cycle(p.repeat * p.interval + 1);
+      }
+    }
+    program.order.push_back({TopItem::Kind::Queue, program.queues.size()});
+    program.queues.push_back(std::move(block));
+  }
+  return program;
+}
+
+}  // namespace lpusim

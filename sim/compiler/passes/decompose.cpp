@@ -1,0 +1,457 @@
+// Decompose: high-level ops -> primitives the lowering schedules.
+//
+// The chip reduces across lanes only in the MXM (a dot product sums 320 lanes), so every
+// lane reduction or lane movement becomes a matmul with a constant matrix the pass makes:
+//   sum over a row (norms, softmax)     x . Ones[N, 320]     every output lane = the row sum
+//   rotate-half (rope)                  x . R[F, F]          R moves lane i + D/2 to i (negated) and i to i + D/2
+//   per-head dot products (attention)   (k ⊙ q) . Reduce     lane h = sum over head h's lanes
+//   per-head broadcast (attention)      p . Expand           head h's lanes = lane h
+//   GQA key/value sharing               k . Dup              kv head j copied to its query heads
+//   concat / slice along lanes          x . Place            identity blocks at an offset
+// Division is rsqrt(x)^2 (the VXM has no divide); sigmoid, gelu and silu are VXM chains.
+// Attention runs per query over the cached rows with heads on lanes, so the softmax
+// reductions are across rows: elementwise max/add on the VXM.
+#include <cmath>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "compiler/lower/lowering.hpp"
+#include "compiler/passes/passes.hpp"
+#include "core/error.hpp"
+
+namespace lpusim {
+
+namespace {
+
+class Rewriter {
+ public:
+  explicit Rewriter(const Graph& in) : in_(in) {
+    out_.name = in.name;
+    out_.file = in.file;
+    out_.values = in.values;
+    map_.assign(in.tensors.size(), -1);
+    // Tensors that only a Gather reads (token ids) and its table keep their role; the
+    // gathered rows become a host input.
+    for (std::size_t i = 0; i < in.tensors.size(); ++i) {
+      const auto& t = in.tensors[i];
+      if (t.role == TensorRole::Input || t.role == TensorRole::Weight || t.role == TensorRole::State)
+        map_[i] = out_.add_tensor(t);
+    }
+    for (const auto& node : in.nodes)
+      for (int i : node.inputs) ++uses_[i];
+    // A KV cache needs only the positions this graph reaches, not the model's maximum.
+    std::map<int, std::int64_t> needed;
+    for (const auto& node : in.nodes) {
+      if (node.kind != OpKind::Attention || node.inputs.size() < 5) continue;
+      const auto& q = in.tensors[static_cast<std::size_t>(node.inputs[0])].shape;
+      const std::int64_t reach = node.int_attr("past", 0) + (q.size() == 1 ? 1 : q[0]);
+      for (int cache : {node.inputs[3], node.inputs[4]}) needed[cache] = std::max(needed[cache], reach);
+    }
+    for (const auto& [cache, rows] : needed) {
+      auto& shape = out_.tensors[static_cast<std::size_t>(map_[static_cast<std::size_t>(cache)])].shape;
+      if (!shape.empty() && shape[0] > rows) shape[0] = rows;
+    }
+  }
+
+  Graph run() {
+    for (const auto& node : in_.nodes) rewrite(node);
+    for (std::size_t i = 0; i < in_.tensors.size(); ++i)
+      if (in_.tensors[i].role == TensorRole::Output && map_[i] >= 0)
+        out_.tensors[static_cast<std::size_t>(map_[i])].role = TensorRole::Output;
+    return std::move(out_);
+  }
+
+ private:
+  [[noreturn]] void fail(const Node& node, const std::string& what) const {
+    throw InputError(fmt::format("{}: node '{}' ({}): {}", in_.file.empty() ? in_.name : in_.file, node.name,
+                                 op_name(node.kind), what));
+  }
+
+  const std::vector<std::int64_t>& shape_of(int out_tensor) const {
+    return out_.tensors[static_cast<std::size_t>(out_tensor)].shape;
+  }
+  std::int64_t rows(int t) const { return shape_of(t).size() == 1 ? 1 : shape_of(t)[0]; }
+  std::int64_t cols(int t) const { return shape_of(t).back(); }
+
+  int tensor(const std::string& name, std::vector<std::int64_t> shape) {
+    TensorInfo t;
+    t.name = name;
+    t.shape = std::move(shape);
+    return out_.add_tensor(t);
+  }
+
+  int constant(const std::string& name, std::vector<std::int64_t> shape, std::vector<float> values) {
+    TensorInfo t;
+    t.name = name;
+    t.shape = std::move(shape);
+    t.role = TensorRole::Weight;
+    t.init = "data";
+    out_.values[name] = std::move(values);
+    return out_.add_tensor(t);
+  }
+
+  int emit(OpKind kind, std::vector<int> inputs, std::vector<std::int64_t> shape, const std::string& name,
+           std::map<std::string, AttrValue> attrs = {}) {
+    Node n;
+    n.kind = kind;
+    n.name = name;
+    n.inputs = std::move(inputs);
+    n.attrs = std::move(attrs);
+    if (kind != OpKind::Assign) n.outputs.push_back(tensor(name, std::move(shape)));
+    out_.nodes.push_back(n);
+    return n.outputs.empty() ? -1 : n.outputs[0];
+  }
+
+  int unary(OpKind k, int x, const std::string& name) { return emit(k, {x}, shape_of(x), name); }
+  int scale(int x, double v, const std::string& name) { return emit(OpKind::Scale, {x}, shape_of(x), name, {{"value", v}}); }
+  int add_imm(int x, double v, const std::string& name) { return emit(OpKind::Add, {x}, shape_of(x), name, {{"immediate", v}}); }
+  int binary(OpKind k, int a, int b, const std::string& name, const std::string& broadcast = "") {
+    std::map<std::string, AttrValue> attrs;
+    if (!broadcast.empty()) attrs["broadcast"] = broadcast;
+    return emit(k, {a, b}, shape_of(a), name, attrs);
+  }
+  int matmul(int x, int w, const std::string& name, bool transpose = false) {
+    const auto& ws = shape_of(w);
+    const std::int64_t n = transpose ? ws[0] : ws.back();
+    std::map<std::string, AttrValue> attrs;
+    if (transpose) attrs["transpose_w"] = std::int64_t{1};
+    return emit(OpKind::MatMul, {x, w}, {rows(x), n}, name, attrs);
+  }
+  /// 1 / x as rsqrt(x)^2.
+  int reciprocal(int x, const std::string& name) {
+    const int r = unary(OpKind::Rsqrt, x, name + ".rsqrt");
+    return binary(OpKind::Mul, r, r, name);
+  }
+  /// Row sum broadcast to every lane of one tile: x . Ones[N, lanes].
+  int row_sum(int x, const std::string& name) {
+    const std::int64_t n = cols(x);
+    const std::string key = fmt::format("ones_{}", n);
+    if (!ones_.count(n)) ones_[n] = constant(key, {n, kLanes}, std::vector<float>(static_cast<std::size_t>(n * kLanes), 1.0f));
+    return matmul(x, ones_[n], name);
+  }
+
+  int sigmoid(int x, const std::string& name) {
+    // 1 / (1 + 2^(-x log2 e))
+    const int e = unary(OpKind::Exp2, scale(x, -1.4426950408889634, name + ".nlog2e"), name + ".exp2");
+    return reciprocal(add_imm(e, 1.0, name + ".plus1"), name);
+  }
+
+  int gelu_tanh(int x, const std::string& name) {
+    const int x3 = binary(OpKind::Mul, binary(OpKind::Mul, x, x, name + ".x2"), x, name + ".x3");
+    const int inner = binary(OpKind::Add, x, scale(x3, 0.044715, name + ".cx3"), name + ".inner");
+    const int t = unary(OpKind::Tanh, scale(inner, std::sqrt(2.0 / M_PI), name + ".arg"), name + ".tanh");
+    return binary(OpKind::Mul, scale(x, 0.5, name + ".half"), add_imm(t, 1.0, name + ".plus1"), name);
+  }
+
+  int gelu_erf(int x, const std::string& name) {
+    // gelu(x) = 0.5 (x + |x| erf(|x| / sqrt 2)); erf on [0, inf) by Abramowitz & Stegun
+    // 7.1.26 (absolute error below 1.5e-7): erf(a) = 1 - t (a1 + t (a2 + t (a3 + t (a4 + t a5)))) e^(-a^2),
+    // t = 1 / (1 + p a).
+    const double p = 0.3275911, a1 = 0.254829592, a2 = -0.284496736, a3 = 1.421413741, a4 = -1.453152027,
+                 a5 = 1.061405429;
+    const int ax = binary(OpKind::Max, x, unary(OpKind::Neg, x, name + ".neg"), name + ".abs");
+    const int a = scale(ax, 1.0 / std::sqrt(2.0), name + ".a");
+    const int t = reciprocal(add_imm(scale(a, p, name + ".pa"), 1.0, name + ".1pa"), name + ".t");
+    int poly = scale(t, a5, name + ".p5");
+    int k = 4;
+    for (double c : {a4, a3, a2, a1}) {
+      poly = binary(OpKind::Mul, add_imm(poly, c, fmt::format("{}.c{}", name, k)), t, fmt::format("{}.p{}", name, k));
+      --k;
+    }
+    const int e = unary(OpKind::Exp, unary(OpKind::Neg, binary(OpKind::Mul, a, a, name + ".a2"), name + ".na2"), name + ".ea2");
+    const int erf = add_imm(unary(OpKind::Neg, binary(OpKind::Mul, poly, e, name + ".pe"), name + ".npe"), 1.0, name + ".erf");
+    return scale(binary(OpKind::Add, x, binary(OpKind::Mul, ax, erf, name + ".axerf"), name + ".sum"), 0.5, name);
+  }
+
+  /// Norm statistics: y = x * rsqrt(mean(x^2) + eps) (rms) or centred (layer).
+  int layer_norm(const Node& node, int x, int gamma, int beta, const std::string& name) {
+    const double n = static_cast<double>(cols(x));
+    const int mean = scale(row_sum(x, name + ".sum"), 1.0 / n, name + ".mean");
+    const int xc = binary(OpKind::Sub, x, mean, name + ".centred", "tile");
+    const int var = scale(row_sum(binary(OpKind::Mul, xc, xc, name + ".sq"), name + ".sqsum"), 1.0 / n, name + ".var");
+    const int rstd = unary(OpKind::Rsqrt, add_imm(var, node.float_attr("eps", 1e-5), name + ".vareps"), name + ".rstd");
+    const int xn = binary(OpKind::Mul, xc, rstd, name + ".normed", "tile");
+    return binary(OpKind::Add, binary(OpKind::Mul, xn, gamma, name + ".scaled"), beta, name);
+  }
+
+  int rms_norm(const Node& node, int x, int gamma, const std::string& name) {
+    const double n = static_cast<double>(cols(x));
+    const int ms = scale(row_sum(binary(OpKind::Mul, x, x, name + ".sq"), name + ".sqsum"), 1.0 / n, name + ".ms");
+    const int rstd = unary(OpKind::Rsqrt, add_imm(ms, node.float_attr("eps", 1e-6), name + ".mseps"), name + ".rstd");
+    const int xn = binary(OpKind::Mul, x, rstd, name + ".normed", "tile");
+    int g = gamma;
+    if (node.int_attr("adds_one", 0)) {
+      auto values = weight_values(out_, gamma);
+      for (auto& v : values) v += 1.0f;
+      g = constant(name + ".gamma_plus_one", shape_of(gamma), values);
+    }
+    return binary(OpKind::Mul, xn, g, name);
+  }
+
+  std::vector<double> rope_inverse_frequencies(const Node& node, std::int64_t head_dim) const {
+    const double theta = node.float_attr("theta", 10000.0);
+    const std::string kind = node.string_attr("scaling_kind", "none");
+    const double factor = node.float_attr("scaling_factor", 1.0);
+    std::vector<double> inv(static_cast<std::size_t>(head_dim / 2));
+    for (std::int64_t i = 0; i < head_dim / 2; ++i) {
+      double f = std::pow(theta, -2.0 * static_cast<double>(i) / static_cast<double>(head_dim));
+      if (kind == "linear") f /= factor;
+      if (kind == "llama3") {
+        const double low = node.float_attr("scaling_low_freq_factor", 1.0);
+        const double high = node.float_attr("scaling_high_freq_factor", 4.0);
+        const double original = node.float_attr("scaling_original_max_position", 8192.0);
+        const double wavelen = 2.0 * M_PI / f;
+        if (wavelen > original / low) {
+          f /= factor;
+        } else if (wavelen >= original / high) {
+          const double smooth = (original / wavelen - low) / (high - low);
+          f = (1.0 - smooth) * f / factor + smooth * f;
+        }
+      }
+      inv[static_cast<std::size_t>(i)] = f;
+    }
+    return inv;
+  }
+
+  int rope(const Node& node, int x, const std::string& name) {
+    const std::int64_t d = node.int_attr("head_dim", 0), f = cols(x), t_rows = rows(x);
+    const std::int64_t position = node.int_attr("position", 0);
+    if (!rotate_.count(f * 1000 + d)) {
+      std::vector<float> r(static_cast<std::size_t>(f * f), 0.0f);
+      for (std::int64_t h = 0; h < f / d; ++h)
+        for (std::int64_t i = 0; i < d / 2; ++i) {
+          r[static_cast<std::size_t>((h * d + i + d / 2) * f + h * d + i)] = -1.0f;
+          r[static_cast<std::size_t>((h * d + i) * f + h * d + i + d / 2)] = 1.0f;
+        }
+      rotate_[f * 1000 + d] = constant(fmt::format("rotate_half_{}_{}", f, d), {f, f}, r);
+    }
+    const auto inv = rope_inverse_frequencies(node, d);
+    std::vector<float> cos_v(static_cast<std::size_t>(t_rows * f)), sin_v(cos_v.size());
+    for (std::int64_t t = 0; t < t_rows; ++t)
+      for (std::int64_t j = 0; j < f; ++j) {
+        const double angle = static_cast<double>(position + t) * inv[static_cast<std::size_t>((j % d) % (d / 2))];
+        cos_v[static_cast<std::size_t>(t * f + j)] = static_cast<float>(std::cos(angle));
+        sin_v[static_cast<std::size_t>(t * f + j)] = static_cast<float>(std::sin(angle));
+      }
+    const int cos_t = constant(name + ".cos", {t_rows, f}, cos_v);
+    const int sin_t = constant(name + ".sin", {t_rows, f}, sin_v);
+    const int rotated = matmul(x, rotate_[f * 1000 + d], name + ".rotated");
+    return binary(OpKind::Add, binary(OpKind::Mul, x, cos_t, name + ".xcos"),
+                  binary(OpKind::Mul, rotated, sin_t, name + ".rsin"), name);
+  }
+
+  int attention(const Node& node, const std::string& name) {
+    const int q = mapped(node.inputs[0]), k = mapped(node.inputs[1]), v = mapped(node.inputs[2]);
+    const int kc = mapped(node.inputs[3]), vc = mapped(node.inputs[4]);
+    const std::int64_t heads = node.int_attr("heads", 0), kv = node.int_attr("kv_heads", heads);
+    const std::int64_t d = node.int_attr("head_dim", 0), past = node.int_attr("past", 0);
+    const bool causal = node.int_attr("causal", 1) != 0;
+    const std::int64_t window = node.int_attr("window", 0);
+    const double scale_v = node.float_attr("scale", 1.0 / std::sqrt(static_cast<double>(d)));
+    const std::int64_t t_rows = rows(q);
+    if (heads <= 0 || kv <= 0 || d <= 0 || heads % kv || cols(q) != heads * d || cols(k) != kv * d)
+      fail(node, fmt::format("inconsistent heads {} / kv_heads {} / head_dim {} for q {} and k {}", heads, kv, d, cols(q), cols(k)));
+    if (past + t_rows > rows(kc)) fail(node, fmt::format("{} cached + {} new positions exceed the cache of {}", past, t_rows, rows(kc)));
+    // Append the new keys and values to the caches.
+    emit(OpKind::Assign, {kc, k}, {}, name + ".append_k", {{"row", past}});
+    emit(OpKind::Assign, {vc, v}, {}, name + ".append_v", {{"row", past}});
+    const std::int64_t hd = heads * d;
+    const std::string geometry = fmt::format("{}_{}_{}", heads, kv, d);
+    if (!reduce_.count(geometry)) {
+      std::vector<float> reduce(static_cast<std::size_t>(hd * heads), 0.0f), expand(static_cast<std::size_t>(heads * hd), 0.0f);
+      for (std::int64_t h = 0; h < heads; ++h)
+        for (std::int64_t i = 0; i < d; ++i) {
+          reduce[static_cast<std::size_t>((h * d + i) * heads + h)] = 1.0f;
+          expand[static_cast<std::size_t>(h * hd + h * d + i)] = 1.0f;
+        }
+      reduce_[geometry] = constant("head_reduce_" + geometry, {hd, heads}, reduce);
+      expand_[geometry] = constant("head_expand_" + geometry, {heads, hd}, expand);
+      if (kv != heads) {
+        std::vector<float> dup(static_cast<std::size_t>(kv * d * hd), 0.0f);
+        for (std::int64_t h = 0; h < heads; ++h)
+          for (std::int64_t i = 0; i < d; ++i)
+            dup[static_cast<std::size_t>(((h / (heads / kv)) * d + i) * hd + h * d + i)] = 1.0f;
+        dup_[geometry] = constant("kv_dup_" + geometry, {kv * d, hd}, dup);
+      }
+    }
+    std::vector<int> outputs;
+    for (std::int64_t i = 0; i < t_rows; ++i) {
+      const std::string qn = fmt::format("{}.q{}", name, i);
+      const std::int64_t context = causal ? past + i + 1 : past + t_rows;
+      const std::int64_t start = window > 0 ? std::max<std::int64_t>(0, context - window) : 0;
+      const int qi = emit(OpKind::Slice, {q}, {1, hd}, qn, {{"axis", std::int64_t{0}}, {"begin", i}, {"end", i + 1}});
+      auto rows_of = [&](int cache, const std::string& what) {
+        const int r = emit(OpKind::Slice, {cache}, {context - start, cols(cache)}, qn + "." + what,
+                           {{"axis", std::int64_t{0}}, {"begin", start}, {"end", context}});
+        return kv != heads ? matmul(r, dup_[geometry], qn + "." + what + "_dup") : r;
+      };
+      const int keys = rows_of(kc, "keys");
+      const int z = binary(OpKind::Mul, keys, qi, qn + ".kq");
+      const int scores = scale(matmul(z, reduce_[geometry], qn + ".dots"), scale_v, qn + ".scores");
+      const int m = emit(OpKind::MaxRows, {scores}, {1, heads}, qn + ".max");
+      const int e = unary(OpKind::Exp, binary(OpKind::Sub, scores, m, qn + ".shifted"), qn + ".exp");
+      const int inv = reciprocal(emit(OpKind::SumRows, {e}, {1, heads}, qn + ".den"), qn + ".inv");
+      const int p = binary(OpKind::Mul, e, inv, qn + ".p");
+      const int weights = matmul(p, expand_[geometry], qn + ".pexp");
+      const int values = rows_of(vc, "values");
+      outputs.push_back(emit(OpKind::SumRows, {binary(OpKind::Mul, weights, values, qn + ".pv")}, {1, hd}, qn + ".out"));
+    }
+    if (outputs.size() == 1) return outputs[0];
+    return emit(OpKind::Concat, outputs, {t_rows, hd}, name, {{"axis", std::int64_t{0}}});
+  }
+
+  int mapped(int in_tensor) const {
+    const int m = map_[static_cast<std::size_t>(in_tensor)];
+    if (m < 0) throw std::logic_error("decompose: tensor used before it is rewritten");
+    return m;
+  }
+
+  /// A weight's rows [begin, end) as a new constant (for splitting a matmul over a concat).
+  int weight_rows(int w, std::int64_t begin, std::int64_t end, const std::string& name) {
+    const auto values = weight_values(out_, w);
+    const std::int64_t n = cols(w);
+    std::vector<float> part(values.begin() + begin * n, values.begin() + end * n);
+    const int t = constant(name, {end - begin, n}, part);
+    out_.tensors[static_cast<std::size_t>(t)].init = "random";  // model weights: int8 when asked
+    return t;
+  }
+
+  /// x . Place: `width` lanes of x moved to lanes [offset, offset + width) of a `total`-wide row.
+  int placed(int x, std::int64_t offset, std::int64_t total, const std::string& name) {
+    const std::int64_t width = cols(x);
+    std::vector<float> p(static_cast<std::size_t>(width * total), 0.0f);
+    for (std::int64_t i = 0; i < width; ++i) p[static_cast<std::size_t>(i * total + offset + i)] = 1.0f;
+    return matmul(x, constant(name + ".place", {width, total}, p), name);
+  }
+
+  void rewrite(const Node& node) {
+    const std::string& name = in_.tensors[static_cast<std::size_t>(node.outputs.empty() ? node.inputs[0] : node.outputs[0])].name;
+    auto in = [&](std::size_t i) { return mapped(node.inputs[i]); };
+    int result = -1;
+    switch (node.kind) {
+      case OpKind::MatMul: {
+        // A matmul of a lane concat becomes a sum of matmuls over the parts (no data moves).
+        const int src = node.inputs[0];
+        if (concat_parts_.count(src) && node.int_attr("transpose_w", 0) == 0) {
+          Node multi;
+          multi.kind = OpKind::MatMul;
+          multi.name = name;
+          std::int64_t row = 0;
+          for (int part : concat_parts_[src]) {
+            const std::int64_t width = cols(part);
+            multi.inputs.push_back(part);
+            multi.inputs.push_back(weight_rows(in(1), row, row + width, fmt::format("{}.w{}", name, row)));
+            row += width;
+          }
+          multi.outputs.push_back(tensor(name, {rows(concat_parts_[src][0]), cols(in(1))}));
+          out_.nodes.push_back(multi);
+          result = multi.outputs[0];
+        } else {
+          result = matmul(in(0), in(1), name, node.int_attr("transpose_w", 0) != 0);
+        }
+        break;
+      }
+      case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Max: case OpKind::Min:
+        result = node.inputs.size() > 1 ? binary(node.kind, in(0), in(1), name)
+                                        : emit(node.kind, {in(0)}, shape_of(in(0)), name,
+                                               {{"immediate", node.float_attr("immediate", 0.0)}});
+        break;
+      case OpKind::Neg: case OpKind::Exp: case OpKind::Exp2: case OpKind::Rsqrt: case OpKind::Tanh: case OpKind::Relu:
+        result = unary(node.kind, in(0), name);
+        break;
+      case OpKind::Scale: result = scale(in(0), node.float_attr("value", 1.0), name); break;
+      case OpKind::Sigmoid: result = sigmoid(in(0), name); break;
+      case OpKind::Silu: result = binary(OpKind::Mul, in(0), sigmoid(in(0), name + ".sigmoid"), name); break;
+      case OpKind::GeluTanh: result = gelu_tanh(in(0), name); break;
+      case OpKind::Gelu: result = gelu_erf(in(0), name); break;
+      case OpKind::Softmax: {
+        // exp(x) / sum(exp(x)) along lanes. No max is subtracted (a lane max needs the SXM);
+        // exact unless exp overflows fp32 (x > 88).
+        const int e = unary(OpKind::Exp, in(0), name + ".exp");
+        result = binary(OpKind::Mul, e, reciprocal(row_sum(e, name + ".sum"), name + ".inv"), name, "tile");
+        break;
+      }
+      case OpKind::LayerNorm: result = layer_norm(node, in(0), in(1), in(2), name); break;
+      case OpKind::RmsNorm: result = rms_norm(node, in(0), in(1), name); break;
+      case OpKind::Rope: result = rope(node, in(0), name); break;
+      case OpKind::Attention: result = attention(node, name); break;
+      case OpKind::Gather: {
+        // The embedding lookup runs on the host; its rows arrive as an input.
+        TensorInfo t;
+        t.name = name;
+        t.role = TensorRole::Input;
+        t.shape = in_.tensors[static_cast<std::size_t>(node.outputs[0])].shape;
+        result = out_.add_tensor(t);
+        host_gathers_.insert(name);
+        break;
+      }
+      case OpKind::Concat: {
+        const std::int64_t axis = node.int_attr("axis", 1);
+        std::vector<int> parts;
+        for (std::size_t i = 0; i < node.inputs.size(); ++i) parts.push_back(in(i));
+        if (axis == 0) {
+          std::int64_t r = 0;
+          for (int p : parts) r += rows(p);
+          result = emit(OpKind::Concat, parts, {r, cols(parts[0])}, name, {{"axis", std::int64_t{0}}});
+          break;
+        }
+        // Along lanes: kept as parts for matmuls that read it; materialised for anything else.
+        concat_parts_[node.outputs[0]] = parts;
+        std::int64_t total = 0;
+        for (int p : parts) total += cols(p);
+        bool only_matmuls = true;
+        for (const auto& other : in_.nodes)
+          for (std::size_t i = 0; i < other.inputs.size(); ++i)
+            if (other.inputs[i] == node.outputs[0] && (other.kind != OpKind::MatMul || i != 0)) only_matmuls = false;
+        if (only_matmuls) {
+          map_[static_cast<std::size_t>(node.outputs[0])] = parts[0];  // placeholder; matmuls use the parts
+          return;
+        }
+        std::vector<int> moved;
+        std::int64_t offset = 0;
+        for (std::size_t i = 0; i < parts.size(); ++i) {
+          moved.push_back(placed(parts[i], offset, total, fmt::format("{}.part{}", name, i)));
+          offset += cols(parts[i]);
+        }
+        result = moved[0];
+        for (std::size_t i = 1; i < moved.size(); ++i)
+          result = binary(OpKind::Add, result, moved[i], i + 1 == moved.size() ? name : fmt::format("{}.acc{}", name, i));
+        break;
+      }
+      case OpKind::Slice: {
+        const std::int64_t axis = node.int_attr("axis", 0);
+        const std::int64_t begin = node.int_attr("begin", 0), end = node.int_attr("end", 0);
+        if (axis == 0) {
+          result = emit(OpKind::Slice, {in(0)}, {end - begin, cols(in(0))}, name, node.attrs);
+        } else {
+          const std::int64_t width = cols(in(0));
+          std::vector<float> p(static_cast<std::size_t>(width * (end - begin)), 0.0f);
+          for (std::int64_t i = begin; i < end; ++i) p[static_cast<std::size_t>(i * (end - begin) + i - begin)] = 1.0f;
+          result = matmul(in(0), constant(name + ".select", {width, end - begin}, p), name);
+        }
+        break;
+      }
+      default:
+        fail(node, fmt::format("lowering {} is not implemented yet", op_name(node.kind)));
+    }
+    if (!node.outputs.empty()) map_[static_cast<std::size_t>(node.outputs[0])] = result;
+  }
+
+  static constexpr std::int64_t kLanes = 320;
+  const Graph& in_;
+  Graph out_;
+  std::vector<int> map_;
+  std::map<int, int> uses_;
+  std::map<std::int64_t, int> ones_;
+  std::map<std::int64_t, int> rotate_;
+  std::map<std::string, int> reduce_, expand_, dup_;
+  std::map<int, std::vector<int>> concat_parts_;
+  std::set<std::string> host_gathers_;
+};
+
+}  // namespace
+
+Graph decompose(const Graph& graph) { return Rewriter(graph).run(); }
+
+}  // namespace lpusim

@@ -1,0 +1,80 @@
+#include <stdexcept>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "compiler/passes/passes.hpp"
+
+namespace lpusim {
+
+bool is_primitive(OpKind k) {
+  switch (k) {
+    case OpKind::MatMul: case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Max: case OpKind::Min:
+    case OpKind::Neg: case OpKind::Exp: case OpKind::Exp2: case OpKind::Rsqrt: case OpKind::Tanh: case OpKind::Relu:
+    case OpKind::Scale: case OpKind::SumRows: case OpKind::MaxRows: case OpKind::Assign: case OpKind::Slice:
+    case OpKind::Concat:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void verify_graph(const Graph& g, const std::string& after) {
+  auto fail = [&](const std::string& what) {
+    throw std::logic_error(fmt::format("graph verifier after pass '{}': {}", after, what));
+  };
+  std::vector<bool> defined(g.tensors.size(), false);
+  for (std::size_t i = 0; i < g.tensors.size(); ++i) {
+    const auto& t = g.tensors[i];
+    if (t.role == TensorRole::Input || t.role == TensorRole::Weight || t.role == TensorRole::State) defined[i] = true;
+  }
+  for (const auto& node : g.nodes) {
+    for (int in : node.inputs) {
+      if (in < 0 || static_cast<std::size_t>(in) >= g.tensors.size()) fail(fmt::format("node '{}' reads tensor id {}", node.name, in));
+      if (!defined[static_cast<std::size_t>(in)])
+        fail(fmt::format("node '{}' reads '{}' before it is computed", node.name, g.tensors[static_cast<std::size_t>(in)].name));
+    }
+    for (int out : node.outputs) {
+      if (out < 0 || static_cast<std::size_t>(out) >= g.tensors.size()) fail(fmt::format("node '{}' writes tensor id {}", node.name, out));
+      if (defined[static_cast<std::size_t>(out)]) fail(fmt::format("tensor '{}' is computed twice", g.tensors[static_cast<std::size_t>(out)].name));
+      defined[static_cast<std::size_t>(out)] = true;
+      if (g.tensors[static_cast<std::size_t>(out)].shape.empty())
+        fail(fmt::format("tensor '{}' has no shape", g.tensors[static_cast<std::size_t>(out)].name));
+    }
+    if (after == "decompose" && !is_primitive(node.kind))
+      fail(fmt::format("node '{}' is still a {} after decompose", node.name, op_name(node.kind)));
+  }
+  for (std::size_t i = 0; i < g.tensors.size(); ++i)
+    if (g.tensors[i].role == TensorRole::Output && !defined[i]) fail(fmt::format("output '{}' is never computed", g.tensors[i].name));
+}
+
+std::string dump_graph(const Graph& g) {
+  std::string out = fmt::format("graph {} ({} tensors, {} nodes)\n", g.name, g.tensors.size(), g.nodes.size());
+  auto shape = [&](int t) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < g.tensors[static_cast<std::size_t>(t)].shape.size(); ++i)
+      s += (i ? "," : "") + std::to_string(g.tensors[static_cast<std::size_t>(t)].shape[i]);
+    return s + "]";
+  };
+  for (std::size_t i = 0; i < g.tensors.size(); ++i) {
+    const auto& t = g.tensors[i];
+    if (t.role == TensorRole::Input) out += fmt::format("  input  {} {}\n", t.name, shape(static_cast<int>(i)));
+    if (t.role == TensorRole::Weight) out += fmt::format("  weight {} {}\n", t.name, shape(static_cast<int>(i)));
+    if (t.role == TensorRole::State) out += fmt::format("  state  {} {}\n", t.name, shape(static_cast<int>(i)));
+  }
+  for (const auto& n : g.nodes) {
+    std::string line = fmt::format("  {} = {}(", n.outputs.empty() ? std::string("_") : g.tensors[static_cast<std::size_t>(n.outputs[0])].name, op_name(n.kind));
+    for (std::size_t i = 0; i < n.inputs.size(); ++i) line += (i ? ", " : "") + g.tensors[static_cast<std::size_t>(n.inputs[i])].name;
+    line += ")";
+    for (const auto& [k, v] : n.attrs) {
+      if (auto iv = std::get_if<std::int64_t>(&v)) line += fmt::format(" {}={}", k, *iv);
+      else if (auto dv = std::get_if<double>(&v)) line += fmt::format(" {}={}", k, *dv);
+      else line += fmt::format(" {}={}", k, std::get<std::string>(v));
+    }
+    if (!n.outputs.empty()) line += " " + shape(n.outputs[0]);
+    out += line + "\n";
+  }
+  return out;
+}
+
+}  // namespace lpusim

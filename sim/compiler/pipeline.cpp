@@ -1,0 +1,57 @@
+#include "compiler/pipeline.hpp"
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "compiler/passes/passes.hpp"
+#include "core/error.hpp"
+
+namespace lpusim {
+
+const std::vector<std::string>& pass_names() {
+  static const std::vector<std::string> names{"shape_inference", "quantization", "decompose", "lowering"};
+  return names;
+}
+
+namespace {
+/// quantization: the activation scale each int8 matmul quantises its input with. Without
+/// calibration data the scale is 1/32 (inputs within +-4); it changes values, not timing.
+void plan_quantization(Graph& g, const LoweringOptions& options) {
+  if (options.weights != Scenario::WeightType::Int8) return;
+  for (auto& node : g.nodes)
+    if (node.kind == OpKind::MatMul && !node.attrs.count("act_scale")) node.attrs["act_scale"] = 1.0 / 32.0;
+}
+}  // namespace
+
+CompileResult compile_graph(Graph graph, const ChipConfig& chip, const CompileOptions& options) {
+  if (!options.dump_after.empty() &&
+      std::find(pass_names().begin(), pass_names().end(), options.dump_after) == pass_names().end()) {
+    std::string names;
+    for (const auto& n : pass_names()) names += (names.empty() ? "" : ", ") + n;
+    throw InputError(fmt::format("--dump-after {}: no such pass (expected one of {})", options.dump_after, names));
+  }
+  CompileResult result;
+  auto timed = [&](const std::string& pass, auto&& body) {
+    const auto start = std::chrono::steady_clock::now();
+    body();
+    result.pass_seconds[pass] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  auto dump = [&](const std::string& pass, const Graph& g) {
+    if (options.dump_after == pass) result.dump = dump_graph(g);
+  };
+  timed("shape_inference", [&] { infer_shapes(graph); });
+  verify_graph(graph, "shape_inference");
+  dump("shape_inference", graph);
+  timed("quantization", [&] { plan_quantization(graph, options.lowering); });
+  verify_graph(graph, "quantization");
+  dump("quantization", graph);
+  timed("decompose", [&] { result.primitive = decompose(graph); });
+  verify_graph(result.primitive, "decompose");
+  dump("decompose", result.primitive);
+  timed("lowering", [&] { result.lowered = lower_graph(result.primitive, chip, options.lowering); });
+  if (options.dump_after == "lowering") result.dump = print_program(result.lowered.program);
+  return result;
+}
+
+}  // namespace lpusim

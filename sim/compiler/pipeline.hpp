@@ -1,0 +1,30 @@
+#pragma once
+// The compiler pipeline: a straight line of passes with the graph verifier between them.
+//   shape_inference -> quantization -> decompose -> lowering (placement, tiling onto MXM
+//   blocks, VXM chains, cycle scheduling, assembly emission)
+#include <map>
+#include <string>
+
+#include "compiler/graph.hpp"
+#include "compiler/lower/lowering.hpp"
+
+namespace lpusim {
+
+struct CompileOptions {
+  LoweringOptions lowering;
+  std::string dump_after;  ///< a pass name: its IR is returned in CompileResult::dump
+};
+
+struct CompileResult {
+  Graph primitive;           ///< the graph after decompose
+  LoweredProgram lowered;
+  std::map<std::string, double> pass_seconds;
+  std::string dump;
+};
+
+/// Pass names, in order, for --dump-after.
+const std::vector<std::string>& pass_names();
+
+CompileResult compile_graph(Graph graph, const ChipConfig& chip, const CompileOptions& options);
+
+}  // namespace lpusim

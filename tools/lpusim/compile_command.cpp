@@ -1,0 +1,73 @@
+// `lpusim compile MODEL -o prog.s`: compile a graph (JSON format) or a model to assembly.
+#include <fstream>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "compiler/pipeline.hpp"
+#include "config/chip_config.hpp"
+#include "core/error.hpp"
+#include "model_source.hpp"
+
+namespace lpusim::cli {
+
+namespace {
+struct CompileArgs {
+  std::string model;
+  std::string chip = "tsp-v1";
+  std::string output;
+  std::string weights = "fp16";
+  std::string phase = "decode";
+  std::int64_t prompt_len = 16;
+  std::string dump_after;
+};
+
+int run(const CompileArgs& args) {
+  const ChipConfig chip = load_chip_config(resolve_chip_path(args.chip));
+  ModelRequest request;
+  request.source = args.model;
+  request.phase = args.phase;
+  request.prompt_length = args.prompt_len;
+  Graph graph = load_model_graph(request);
+  CompileOptions options;
+  options.lowering.weights = args.weights == "int8" ? Scenario::WeightType::Int8 : Scenario::WeightType::Fp16;
+  options.dump_after = args.dump_after;
+  if (!args.output.empty()) {
+    std::ofstream probe(args.output, std::ios::app);
+    if (!probe) throw InputError(fmt::format("-o {}: cannot write this file", args.output));
+  }
+  const CompileResult result = compile_graph(std::move(graph), chip, options);
+  if (!args.dump_after.empty()) std::cout << result.dump;
+  if (!args.output.empty()) {
+    std::ofstream out(args.output);
+    out << print_program(result.lowered.program);
+    if (!out) throw InputError(fmt::format("-o {}: write failed", args.output));
+  }
+  double seconds = 0;
+  for (const auto& [pass, s] : result.pass_seconds) seconds += s;
+  std::cerr << fmt::format("compiled {} for {}: {} instructions, scheduled length {} cycles ({:.3f} us), "
+                           "weights {:.2f} MB, compile {:.3f} s\n",
+                           result.primitive.name, chip.name, result.lowered.instructions,
+                           result.lowered.scheduled_length.value(),
+                           static_cast<double>(result.lowered.scheduled_length.value()) / chip.clock_mhz,
+                           static_cast<double>(result.lowered.stats.weight_bytes) / 1e6, seconds);
+  return 0;
+}
+}  // namespace
+
+Command add_compile_command(CLI::App& app) {
+  auto args = std::make_shared<CompileArgs>();
+  auto* cmd = app.add_subcommand("compile", "Compile a graph (JSON) or a model config to assembly");
+  cmd->add_option("model", args->model, "A graph JSON file, a config.json, a model folder, or a bundled model name")->required();
+  cmd->add_option("--chip", args->chip, "Chip: a bundled name (tsp-v1) or a chip JSON file")->capture_default_str();
+  cmd->add_option("-o,--output", args->output, "Write the assembly here");
+  cmd->add_option("--weights", args->weights, "Weight type")->check(CLI::IsMember({"int8", "fp16"}))->capture_default_str();
+  cmd->add_option("--phase", args->phase, "For models: prefill (the prompt) or decode (one token after it)")
+      ->check(CLI::IsMember({"prefill", "decode"}))->capture_default_str();
+  cmd->add_option("--prompt-len", args->prompt_len, "For models: prompt tokens")->check(CLI::Range(1, 1 << 20))->capture_default_str();
+  cmd->add_option("--dump-after", args->dump_after, "Print the IR after this pass (shape_inference, quantization, decompose, lowering)");
+  return [args] { return run(*args); };
+}
+
+}  // namespace lpusim::cli
