@@ -24,10 +24,11 @@ using Shape = std::vector<std::int64_t>;
 using Attrs = std::map<std::string, AttrValue>;
 
 // Init scales. Matmul weights are uniform in +-1/sqrt(K), which keeps activations O(1)
-// through the layers. Biases and LayerNorm betas are small but non-zero so that a missing
-// or misplaced bias changes the output; norm gammas are ones (gemma's "1 + gamma" then
-// doubles, so a forgotten adds_one shows too).
-constexpr double kEmbeddingScale = 1.0;
+// through the layers. Embedding tables get the same 1/sqrt(hidden): a tied table is also
+// the LM head, and this keeps its logits O(1) instead of O(sqrt(hidden)). Biases and
+// LayerNorm betas are small but non-zero so that a missing or misplaced bias changes the
+// output; norm gammas are ones (gemma's "1 + gamma" then doubles, so a forgotten adds_one
+// shows too).
 constexpr double kBiasScale = 0.1;
 
 class GraphBuilder {
@@ -174,14 +175,15 @@ class GraphBuilder {
   }
 
   int embeddings() {
+    const double table_scale = 1.0 / std::sqrt(static_cast<double>(s_.hidden));
     const int ids = tensor("token_ids", {tokens_}, TensorRole::Input);
-    const int table = weight("embed.weight", {s_.vocab_size, s_.hidden}, "random", kEmbeddingScale);
+    const int table = weight("embed.weight", {s_.vocab_size, s_.hidden}, "random", table_scale);
     int x = node(OpKind::Gather, "embed", {table, ids}, rows(s_.hidden));
     if (s_.scale_embeddings)
       x = node(OpKind::Scale, "embed.scale", {x}, rows(s_.hidden),
                {{"value", std::sqrt(static_cast<double>(s_.hidden))}});
     if (s_.positions == PositionKind::Learned) {
-      const int pos_table = weight("pos_embed.weight", {s_.max_positions, s_.hidden}, "random", kEmbeddingScale);
+      const int pos_table = weight("pos_embed.weight", {s_.max_positions, s_.hidden}, "random", table_scale);
       const int pos = node(OpKind::Slice, "pos_embed", {pos_table}, rows(s_.hidden),
                            {{"axis", std::int64_t{0}}, {"begin", past_}, {"end", past_ + tokens_}});
       x = node(OpKind::Add, "embed.add_pos", {x, pos}, rows(s_.hidden));
@@ -189,7 +191,7 @@ class GraphBuilder {
     if (s_.type_vocab_size > 0) {
       const int type_ids = tensor("token_type_ids", {tokens_}, TensorRole::Input);
       const int type_table =
-          weight("type_embed.weight", {s_.type_vocab_size, s_.hidden}, "random", kEmbeddingScale);
+          weight("type_embed.weight", {s_.type_vocab_size, s_.hidden}, "random", table_scale);
       const int types = node(OpKind::Gather, "type_embed", {type_table, type_ids}, rows(s_.hidden));
       x = node(OpKind::Add, "embed.add_type", {x, types}, rows(s_.hidden));
     }
