@@ -68,9 +68,9 @@ int Graph::add_tensor(TensorInfo t) {
   return static_cast<int>(tensors.size()) - 1;
 }
 
-int Graph::find(const std::string& name) const {
+int Graph::find(const std::string& tensor_name) const {
   for (std::size_t i = 0; i < tensors.size(); ++i)
-    if (tensors[i].name == name) return static_cast<int>(i);
+    if (tensors[i].name == tensor_name) return static_cast<int>(i);
   return -1;
 }
 

@@ -13,7 +13,7 @@ namespace lpusim {
 
 enum class OpKind {
   // Dense
-  MatMul,     ///< y[M,N] = x[M,K] w[K,N]; inputs x, w (a Weight tensor)
+  MatMul,     ///< y[M,N] = x[M,K] w[K,N]; inputs x, w (a Weight tensor); int attr transpose_w = 1: w is [N,K], y = x w^T
   // Elementwise, two inputs; b broadcasts from [N] or [1] over a's leading dims
   Add, Sub, Mul, Max, Min,
   // Elementwise, one input
@@ -28,13 +28,17 @@ enum class OpKind {
   Concat,     ///< attr axis
   Slice,      ///< attrs axis, begin, end
   Transpose,  ///< 2-D
-  Gather,     ///< rows of a [V, N] table by int ids [M] -> [M, N] (embedding)
+  Gather,     ///< rows of a [V, N] table by int ids [M] -> [M, N] (embedding); inputs table, ids
   // Transformer
   Rope,       ///< x[T, heads*head_dim]; attrs head_dim, theta, position (first position), scaling_* ; rotate-half form
+              ///< (scaling_kind none|linear|llama3, scaling_factor, scaling_low_freq_factor, scaling_high_freq_factor,
+              ///< scaling_original_max_position; frequencies: rope_inverse_frequencies in sim/model/reference.hpp)
   Attention,  ///< inputs q[T, H*D], k[T, KV*D], v[T, KV*D], k_cache[C, KV*D], v_cache[C, KV*D] -> o[T, H*D];
               ///< attrs heads, kv_heads, head_dim, past (cached positions before q), causal, window (0: none), scale.
               ///< Appends k, v to the caches at rows past .. past+T-1.
-  MoeMlp,     ///< mixtral sparse MLP: inputs x, router[N,E], w1[E*N,F]... see model graph builder; attrs experts, top_k
+  MoeMlp,     ///< mixtral sparse MLP: inputs x, router[N,E], then per expert w1 (gate)[N,F], w3 (up)[N,F], w2 (down)[F,N]
+              ///< (e0.w1, e0.w3, e0.w2, e1.w1, ...); attrs experts, top_k, activation (op name, e.g. "Silu").
+              ///< HF Mixtral: softmax over router logits, top-k, renormalise, weighted sum of act(x w1) * (x w3) w2.
   // Primitive ops the decompose pass produces for lowering
   SumRows,    ///< [M,N] -> [1,N], sum over rows
   MaxRows,    ///< [M,N] -> [1,N], max over rows

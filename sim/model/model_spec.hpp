@@ -55,6 +55,8 @@ struct ModelSpec {
   bool tie_embeddings = false;
   bool scale_embeddings = false;    ///< gemma: x * sqrt(hidden)
   std::int64_t type_vocab_size = 0; ///< bert token types
+  bool embedding_norm = false;      ///< bert: LayerNorm over word + position + type embeddings
+  bool has_lm_head = true;          ///< false for bert: the output is the last layer's hidden state
 
   std::int64_t parameters() const;  ///< weight count, embeddings and LM head included
 };
