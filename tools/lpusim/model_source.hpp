@@ -14,5 +14,8 @@ struct ModelRequest {
 };
 
 Graph load_model_graph(const ModelRequest& request);
+/// A path as given, or a bundled model folder (workloads/models/<name>).
+std::string resolve_model_path(const std::string& source);
+bool is_graph_file(const std::string& path);
 
 }  // namespace lpusim::cli

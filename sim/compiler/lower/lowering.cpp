@@ -2,23 +2,19 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <tuple>
 
 #include <Eigen/Core>
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "model/weights.hpp"
 #include "numerics/vector_math.hpp"
 
 namespace lpusim {
 
 namespace {
-
-std::uint64_t splitmix64(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 constexpr int kWeightStreams = 16;  // one lw takes 16 streams: 16 int8 rows or 8 fp16 rows
 
@@ -27,17 +23,7 @@ constexpr int kWeightStreams = 16;  // one lw takes 16 streams: 16 int8 rows or 
 std::vector<float> weight_values(const Graph& graph, int tensor) {
   const TensorInfo& t = graph.tensors[static_cast<std::size_t>(tensor)];
   if (auto it = graph.values.find(t.name); it != graph.values.end()) return it->second;
-  const auto n = static_cast<std::size_t>(graph.elements(tensor));
-  std::vector<float> v(n, 0.0f);
-  if (t.init == "ones") std::fill(v.begin(), v.end(), 1.0f);
-  if (t.init == "random") {
-    std::uint64_t state = t.seed;
-    for (auto& x : v) {
-      const double u = static_cast<double>(splitmix64(state) >> 11) / 9007199254740992.0 * 2.0 - 1.0;
-      x = static_cast<float>(Eigen::half(static_cast<float>(u * t.init_scale)));
-    }
-  }
-  return v;
+  return make_weight_values(t);
 }
 
 namespace {
@@ -614,6 +600,22 @@ class Lowerer {
   std::optional<Block> store_block(const Term& term, int term_index, std::int64_t k_tile, std::int64_t n,
                                    std::int64_t n_cols, int plane, bool int8, const std::vector<float>& w,
                                    std::vector<float>* column_scale) {
+    // A weight block used again (a constant matrix in every layer) is stored once.
+    const auto key = std::make_tuple(term.weight, term.transpose, n, k_tile, plane, int8);
+    if (auto it = stored_blocks_.find(key); it != stored_blocks_.end()) {
+      if (!it->second) return std::nullopt;
+      Block b = *it->second;
+      b.term = term_index;
+      return b;
+    }
+    auto stored = store_new_block(term, term_index, k_tile, n, n_cols, plane, int8, w, column_scale);
+    stored_blocks_[key] = stored;
+    return stored;
+  }
+
+  std::optional<Block> store_new_block(const Term& term, int term_index, std::int64_t k_tile, std::int64_t n,
+                                       std::int64_t n_cols, int plane, bool int8, const std::vector<float>& w,
+                                       std::vector<float>* column_scale) {
     const std::int64_t rows = std::min<std::int64_t>(lanes_, n_cols - n * lanes_);
     // w is [K, N] (or [N, K] transposed); block row r, lane i = w[k_tile*L + i, n*L + r].
     auto at = [&](std::int64_t k, std::int64_t col) -> float {
@@ -679,10 +681,19 @@ class Lowerer {
     }
     const int bias = static_cast<int>(node.int_attr("bias", -1));
     const std::int64_t n_tiles = tiles_of(n_cols);
-    // Output tile n runs on plane n mod 4; its result lands in a quad on that plane's side.
-    std::vector<int> tile_quads;
-    for (std::int64_t n = 0; n < n_tiles; ++n)
-      tile_quads.push_back(pick_quad(n % 4 < 2 ? Hemisphere::West : Hemisphere::East));
+    // Each output tile runs on the plane whose weight slices hold the fewest words so far
+    // (balancing SRAM and MXM time); its result lands in a quad on that plane's side.
+    std::vector<int> tile_plane, tile_quads;
+    {
+      std::array<std::int64_t, 4> projected{};
+      for (int p = 0; p < 4; ++p) projected[static_cast<std::size_t>(p)] = group_next_[static_cast<std::size_t>(p)];
+      for (std::int64_t n = 0; n < n_tiles; ++n) {
+        const int p = static_cast<int>(std::min_element(projected.begin(), projected.end()) - projected.begin());
+        tile_plane.push_back(p);
+        projected[static_cast<std::size_t>(p)] += 40;  // about one block's words per input tile
+        tile_quads.push_back(pick_quad(p < 2 ? Hemisphere::West : Hemisphere::East));
+      }
+    }
     Act& out = make_act(node.outputs[0], rows, n_cols, std::nullopt, tile_quads);
     const Act* bias_act = bias >= 0 ? &vector_constant(bias) : nullptr;
 
@@ -735,7 +746,7 @@ class Lowerer {
 
     const int slots = chip_.mxm_accumulator_slots;
     for (std::int64_t n = 0; n < n_tiles; ++n) {
-      const int plane = static_cast<int>(n % 4);
+      const int plane = tile_plane[static_cast<std::size_t>(n)];
       PlaneState& ps = planes_[static_cast<std::size_t>(plane)];
       std::vector<Block> blocks;
       for (std::size_t ti = 0; ti < terms.size(); ++ti)
@@ -909,6 +920,7 @@ class Lowerer {
   std::map<std::string, std::vector<double>> data_;
   std::array<PlaneState, 4> planes_{};
   LoweringStats stats_;
+  std::map<std::tuple<int, bool, std::int64_t, std::int64_t, int, bool>, std::optional<Block>> stored_blocks_;
   Direction dir_of_group_ = Direction::East;
   int next_quad_ = 0;
   int temp_ = 0;
