@@ -10,7 +10,8 @@ MemSlice::MemSlice(const sc_core::sc_module_name& name, SimContext& context, Hem
 
 void MemSlice::attach_queue(const BoundQueue& queue, Icu& icu, QueueStats& stats) {
   stats_ = &stats;
-  queue_ = std::make_unique<QueueProcess>((std::string(basename()) + "_queue").c_str(), queue, context_, *this, icu, stats, static_cast<int>(&stats - context_.queue_stats.data()));
+  queue_ = std::make_unique<QueueRunner>(queue, context_, *this, icu, stats, static_cast<int>(&stats - context_.queue_stats.data()));
+  icu.add_queue(*queue_);
 }
 
 void MemSlice::use_port(bool write, Cycle cycle, const BoundInstruction& ins, const std::string& queue) {

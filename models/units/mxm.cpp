@@ -34,8 +34,9 @@ Mxm::Mxm(const sc_core::sc_module_name& name, SimContext& context, Hemisphere he
 }
 
 void Mxm::attach_queue(const BoundQueue& queue, Icu& icu, QueueStats& stats) {
-  queues_.push_back(std::make_unique<QueueProcess>(fmt::format("{}_q{}", basename(), queue.id.index).c_str(), queue,
-                                                   context_, *this, icu, stats, static_cast<int>(&stats - context_.queue_stats.data())));
+  queues_.push_back(std::make_unique<QueueRunner>(queue, context_, *this, icu, stats,
+                                                  static_cast<int>(&stats - context_.queue_stats.data())));
+  icu.add_queue(*queues_.back());
 }
 
 void Mxm::settle_install(Plane& plane, Cycle now) {

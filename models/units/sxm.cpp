@@ -16,8 +16,9 @@ Sxm::Sxm(const sc_core::sc_module_name& name, SimContext& context, Hemisphere he
       position_(context.chip.queue_position(QueueId{UnitKind::Sxm, hemisphere, 0})) {}
 
 void Sxm::attach_queue(const BoundQueue& queue, Icu& icu, QueueStats& stats) {
-  queues_.push_back(std::make_unique<QueueProcess>(fmt::format("{}_q{}", basename(), queue.id.index).c_str(), queue,
-                                                   context_, *this, icu, stats, static_cast<int>(&stats - context_.queue_stats.data())));
+  queues_.push_back(std::make_unique<QueueRunner>(queue, context_, *this, icu, stats,
+                                                  static_cast<int>(&stats - context_.queue_stats.data())));
+  icu.add_queue(*queues_.back());
 }
 
 void Sxm::execute(const Issue& issue, Cycle now, const std::string& queue) {

@@ -12,8 +12,9 @@ Vxm::Vxm(const sc_core::sc_module_name& name, SimContext& context)
     : sc_module(name), context_(context), position_(context.chip.vxm_position()) {}
 
 void Vxm::attach_queue(const BoundQueue& queue, Icu& icu, QueueStats& stats) {
-  queues_.push_back(std::make_unique<QueueProcess>(fmt::format("vxm_alu{}", queue.id.index).c_str(), queue, context_,
-                                                   *this, icu, stats, static_cast<int>(&stats - context_.queue_stats.data())));
+  queues_.push_back(std::make_unique<QueueRunner>(queue, context_, *this, icu, stats,
+                                                  static_cast<int>(&stats - context_.queue_stats.data())));
+  icu.add_queue(*queues_.back());
 }
 
 namespace {
