@@ -65,24 +65,62 @@ void Icu::schedule(int queue, std::int64_t cycle) {
   // Already due no later: it recomputes its next wake when it runs.
   if (q.scheduled_at >= 0 && q.scheduled_at <= cycle) return;
   q.scheduled_at = cycle;  // an earlier entry, if any, becomes stale and is skipped
-  calendar_.push_back(Entry{cycle, queue});
-  std::push_heap(calendar_.begin(), calendar_.end(), std::greater<Entry>());
+  if (cycle - now_ < kWindow) {
+    const auto b = static_cast<std::size_t>(cycle & (kWindow - 1));
+    buckets_[b].push_back(queue);
+    occupied_[b / 64] |= std::uint64_t(1) << (b % 64);
+  } else {
+    far_.push_back(Entry{cycle, queue});
+    std::push_heap(far_.begin(), far_.end(), std::greater<Entry>());
+  }
+}
+
+std::optional<std::int64_t> Icu::next_cycle(std::int64_t now) const {
+  // Scan the bitmap from `now` around the ring (at most kWindow / 64 words).
+  const auto start = static_cast<std::size_t>(now & (kWindow - 1));
+  const std::size_t words = occupied_.size();
+  for (std::size_t k = 0; k <= words; ++k) {
+    const std::size_t w = (start / 64 + k) % words;
+    std::uint64_t bits = occupied_[w];
+    if (k == 0) bits &= ~std::uint64_t(0) << (start % 64);
+    else if (k == words) bits &= (std::uint64_t(1) << (start % 64)) - 1;
+    if (bits) {
+      const auto b = static_cast<std::int64_t>(w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits)));
+      return now + ((b - (now & (kWindow - 1))) & (kWindow - 1));
+    }
+  }
+  if (!far_.empty()) return far_.front().cycle;
+  return std::nullopt;
 }
 
 void Icu::dispatch() {
   ++wakes_;
   const std::int64_t now = current_cycle().value();
-  while (!calendar_.empty() && calendar_.front().cycle <= now) {
-    const Entry e = calendar_.front();
-    std::pop_heap(calendar_.begin(), calendar_.end(), std::greater<Entry>());
-    calendar_.pop_back();
-    QueueRunner& q = *queues_[static_cast<std::size_t>(e.queue)];
-    if (q.scheduled_at != e.cycle) continue;  // stale: rescheduled earlier
+  now_ = now;
+  // Bring far entries that are now inside the window into the ring.
+  while (!far_.empty() && far_.front().cycle - now < kWindow) {
+    const Entry e = far_.front();
+    std::pop_heap(far_.begin(), far_.end(), std::greater<Entry>());
+    far_.pop_back();
+    const auto b = static_cast<std::size_t>(e.cycle & (kWindow - 1));
+    buckets_[b].push_back(e.queue);
+    occupied_[b / 64] |= std::uint64_t(1) << (b % 64);
+  }
+  const auto b = static_cast<std::size_t>(now & (kWindow - 1));
+  std::vector<int>& due = buckets_[b];
+  // Queues run in ascending order (they were mostly scheduled in that order already).
+  if (!std::is_sorted(due.begin(), due.end())) std::sort(due.begin(), due.end());
+  for (std::size_t i = 0; i < due.size(); ++i) {  // a notify may add entries for this cycle
+    const int index = due[i];
+    QueueRunner& q = *queues_[static_cast<std::size_t>(index)];
+    if (q.scheduled_at != now) continue;  // stale: rescheduled, or already run this cycle
     q.scheduled_at = -1;
     q.step(Cycle(now));
-    if (const auto next = q.next_wake()) schedule(e.queue, next->value());
+    if (const auto next = q.next_wake()) schedule(index, next->value());
   }
-  if (!calendar_.empty()) next_trigger(cycles_to_time(Cycle(calendar_.front().cycle - now)));
+  due.clear();
+  occupied_[b / 64] &= ~(std::uint64_t(1) << (b % 64));
+  if (const auto next = next_cycle(now)) next_trigger(cycles_to_time(Cycle(*next - now)));
   // else: nothing left to do anywhere; the simulation ends.
 }
 
@@ -91,6 +129,8 @@ void Icu::clocked_watch() {
   // Stop the clock once no queue has anything left to do (all done, or parked for good).
   for (const auto* q : queues_)
     if (q->next_wake()) return;
+  // sc_stop is the normal end here: keep SystemC's "stopped by user" note off stdout.
+  sc_core::sc_report_handler::set_actions(sc_core::SC_ID_SIMULATION_STOP_, sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   sc_core::sc_stop();
 }
 

@@ -50,10 +50,19 @@ class Icu : public sc_core::sc_module {
   void dispatch();
   void schedule(int queue, std::int64_t cycle);
   void clocked_watch();
+  /// The earliest cycle with an entry, if any (the calendar must be migrated up to `now`).
+  std::optional<std::int64_t> next_cycle(std::int64_t now) const;
 
+  // The calendar: a ring of kWindow one-cycle buckets for wakes less than kWindow cycles
+  // ahead (nearly all of them), with a bitmap of non-empty buckets, and a min-heap for the
+  // rest. An entry whose queue has since been scheduled earlier is stale and skipped.
+  static constexpr std::int64_t kWindow = 4096;
   Scheduler scheduler_;
   std::vector<QueueRunner*> queues_;
-  std::vector<Entry> calendar_;  // a min-heap on (cycle, queue)
+  std::vector<std::vector<int>> buckets_ = std::vector<std::vector<int>>(kWindow);
+  std::vector<std::uint64_t> occupied_ = std::vector<std::uint64_t>(kWindow / 64);
+  std::int64_t now_ = 0;         // the cycle the ring starts at
+  std::vector<Entry> far_;       // a min-heap on (cycle, queue)
   std::vector<Cycle> releases_;  // ascending
   std::uint64_t wakes_ = 0;
   std::unique_ptr<sc_core::sc_clock> clock_;
