@@ -130,7 +130,7 @@ void Icu::clocked_watch() {
   for (const auto* q : queues_)
     if (q->next_wake()) return;
   // sc_stop is the normal end here: keep SystemC's "stopped by user" note off stdout.
-  sc_core::sc_report_handler::set_actions(sc_core::SC_ID_SIMULATION_STOP_, sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   sc_core::sc_stop();
 }
 
