@@ -39,7 +39,9 @@ Chip::Chip(const sc_core::sc_module_name& name, SimContext& context, Scheduler s
                                      unit_name(q.id.unit)));
     }
   }
-  icu.finish_elaboration();
+  const auto& c = context.chip;
+  icu.finish_elaboration(2 * c.mem_slices_per_hemisphere + c.vxm_alus + 2 * c.mxm_queues_per_hemisphere +
+                         2 * c.sxm_queues_per_hemisphere);
 }
 
 MemSlice& Chip::slice(const SliceRef& ref) {

@@ -14,7 +14,7 @@ namespace {
 /// The clocked reference: one queue as an SC_METHOD that runs on every clock edge.
 class ClockedQueue : public sc_core::sc_module {
  public:
-  ClockedQueue(const sc_core::sc_module_name& name, QueueRunner& queue, const sc_core::sc_event& edge,
+  ClockedQueue(const sc_core::sc_module_name& name, QueueRunner* queue, const sc_core::sc_event& edge,
                std::uint64_t& wakes)
       : sc_module(name), queue_(queue), wakes_(wakes) {
     SC_HAS_PROCESS(ClockedQueue);
@@ -26,9 +26,9 @@ class ClockedQueue : public sc_core::sc_module {
  private:
   void tick() {
     ++wakes_;
-    queue_.step(current_cycle());
+    if (queue_) queue_->step(current_cycle());
   }
-  QueueRunner& queue_;
+  QueueRunner* queue_;  // null: a queue the program leaves idle
   std::uint64_t& wakes_;
 };
 }  // namespace
@@ -53,10 +53,12 @@ void Icu::add_queue(QueueRunner& queue) {
   if (scheduler_ == Scheduler::EventDriven) schedule(static_cast<int>(queues_.size()) - 1, 0);
 }
 
-void Icu::finish_elaboration() {
+void Icu::finish_elaboration(int chip_queues) {
   if (scheduler_ != Scheduler::Clocked) return;
-  for (std::size_t i = 0; i < queues_.size(); ++i)
-    clocked_.push_back(std::make_unique<ClockedQueue>(fmt::format("clocked_q{}", i).c_str(), *queues_[i],
+  const auto n = std::max(queues_.size(), static_cast<std::size_t>(chip_queues));
+  for (std::size_t i = 0; i < n; ++i)
+    clocked_.push_back(std::make_unique<ClockedQueue>(fmt::format("clocked_q{}", i).c_str(),
+                                                      i < queues_.size() ? queues_[i] : nullptr,
                                                       clock_->posedge_event(), wakes_));
 }
 

@@ -31,8 +31,9 @@ class Icu : public sc_core::sc_module {
 
   /// Adds a queue to dispatch (elaboration only).
   void add_queue(QueueRunner& queue);
-  /// Creates the clocked reference's processes once every queue is added (elaboration only).
-  void finish_elaboration();
+  /// Creates the clocked reference's processes once every queue is added (elaboration only):
+  /// one per queue of the chip (`chip_queues`), including those the program leaves idle.
+  void finish_elaboration(int chip_queues);
 
   /// Records a release at `release` (called in the notify's issue cycle).
   void notify(Cycle now, Cycle release);
