@@ -201,6 +201,20 @@ template <typename T, typename F>
 void int_binary_lanes(int lanes, const PlaneGroup& a, const SecondOperand& b, const MutablePlaneGroup& out, F f) {
   using U = std::make_unsigned_t<T>;
   const auto imm = static_cast<std::int64_t>(b.immediate);
+  if (sizeof(T) == 1) {  // one plane: plain byte loops the compiler vectorises
+    const std::uint8_t* pa = a.planes[0];
+    const std::uint8_t* pb = b.group.planes[0];
+    std::uint8_t* po = out.planes[0];
+    if (b.is_immediate) {
+      for (int i = 0; i < lanes; ++i)
+        po[i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(f(static_cast<std::int8_t>(pa[i]), imm)));
+    } else {
+      for (int i = 0; i < lanes; ++i)
+        po[i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(
+            f(static_cast<std::int8_t>(pa[i]), static_cast<std::int8_t>(pb[i]))));
+    }
+    return;
+  }
   for (int i = 0; i < lanes; ++i) {
     const std::int64_t x = load_lane<T>(a, i);
     const std::int64_t y = b.is_immediate ? imm : static_cast<std::int64_t>(load_lane<T>(b.group, i));
