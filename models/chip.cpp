@@ -12,8 +12,8 @@
 
 namespace lpusim {
 
-Chip::Chip(const sc_core::sc_module_name& name, SimContext& context)
-    : sc_module(name), icu("icu"), vxm("vxm", context), mxm_west("mxm_w", context, Hemisphere::West),
+Chip::Chip(const sc_core::sc_module_name& name, SimContext& context, Scheduler scheduler)
+    : sc_module(name), icu("icu", scheduler), vxm("vxm", context), mxm_west("mxm_w", context, Hemisphere::West),
       mxm_east("mxm_e", context, Hemisphere::East), sxm_west("sxm_w", context, Hemisphere::West),
       sxm_east("sxm_e", context, Hemisphere::East), context_(context) {
   const int n = context.chip.mem_slices_per_hemisphere;
@@ -39,6 +39,9 @@ Chip::Chip(const sc_core::sc_module_name& name, SimContext& context)
                                      unit_name(q.id.unit)));
     }
   }
+  const auto& c = context.chip;
+  icu.finish_elaboration(2 * c.mem_slices_per_hemisphere + c.vxm_alus + 2 * c.mxm_queues_per_hemisphere +
+                         2 * c.sxm_queues_per_hemisphere);
 }
 
 MemSlice& Chip::slice(const SliceRef& ref) {
@@ -122,7 +125,7 @@ SimResult simulate(const ChipConfig& config, const BoundProgram& program, const 
   SimContext context(config, program, options.mode, options.check);
   std::vector<TraceEvent> trace;
   if (options.trace) context.trace = &trace;
-  Chip chip("chip", context);
+  Chip chip("chip", context, options.scheduler);
   if (context.functional())
     for (const auto& [name, values] : initial) chip.store_tensor(*program.find_tensor(name), values);
 
@@ -146,6 +149,7 @@ SimResult simulate(const ChipConfig& config, const BoundProgram& program, const 
   result.trace = std::move(trace);
   result.stream_writes = context.fabric.writes();
   result.stream_reads = context.fabric.reads();
+  result.scheduler_wakes = chip.icu.wakes();
   if (context.functional())
     for (const auto& name : options.dumps) result.dumps[name] = chip.load_tensor(*program.find_tensor(name));
   result.sram_host_bytes = chip.sram_host_bytes();

@@ -19,7 +19,7 @@ namespace lpusim {
 
 class Chip : public sc_core::sc_module {
  public:
-  Chip(const sc_core::sc_module_name& name, SimContext& context);
+  Chip(const sc_core::sc_module_name& name, SimContext& context, Scheduler scheduler = Scheduler::EventDriven);
 
   MemSlice& slice(const SliceRef& ref);
   /// Loads a tensor's values into SRAM (before the run).

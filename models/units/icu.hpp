@@ -1,28 +1,73 @@
 #pragma once
-// The ICU's barrier: `notify` on any queue releases every queue parked at `sync`, after
-// the notify's functional delay. The per-queue issue logic lives in QueueProcess.
+// The ICU: it dispatches every instruction queue of the chip, and holds the barrier
+// (`notify` on any queue releases every queue parked at `sync`, after the notify's
+// functional delay).
+//
+// Event-driven (the default): one SystemC process for the whole chip. It keeps a calendar
+// of (cycle, queue) entries; each time it wakes it runs every queue due in the current
+// cycle (in queue order), puts each back on the calendar at its next wake, and sleeps
+// (next_trigger) until the earliest non-empty cycle. Idle cycles cost nothing, and the
+// SystemC kernel is entered once per busy cycle, not once per instruction.
+//
+// Clocked (a reference for benchmarks): one SC_METHOD per queue on every edge of a clock,
+// doing the same work; it gives the same cycles and shows what event-driven scheduling buys.
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include <systemc>
 
 #include "core/types.hpp"
+#include "exec/sim_result.hpp"
 
 namespace lpusim {
 
+class QueueRunner;
+
 class Icu : public sc_core::sc_module {
  public:
-  explicit Icu(const sc_core::sc_module_name& name);
+  Icu(const sc_core::sc_module_name& name, Scheduler scheduler);
+  ~Icu() override;
+
+  /// Adds a queue to dispatch (elaboration only).
+  void add_queue(QueueRunner& queue);
+  /// Creates the clocked reference's processes once every queue is added (elaboration only):
+  /// one per queue of the chip (`chip_queues`), including those the program leaves idle.
+  void finish_elaboration(int chip_queues);
 
   /// Records a release at `release` (called in the notify's issue cycle).
   void notify(Cycle now, Cycle release);
   /// The first release at or after `cycle`, if one is known.
   std::optional<Cycle> release_at_or_after(Cycle cycle) const;
-  const sc_core::sc_event& release_event() const { return released_; }
+  /// SystemC process activations (dispatcher wakes, or clocked ticks), for reports.
+  std::uint64_t wakes() const { return wakes_; }
 
  private:
+  struct Entry {
+    std::int64_t cycle;
+    int queue;  // index into queues_
+    bool operator>(const Entry& o) const { return cycle != o.cycle ? cycle > o.cycle : queue > o.queue; }
+  };
+  void dispatch();
+  void schedule(int queue, std::int64_t cycle);
+  void clocked_watch();
+  /// The earliest cycle with an entry, if any (the calendar must be migrated up to `now`).
+  std::optional<std::int64_t> next_cycle(std::int64_t now) const;
+
+  // The calendar: a ring of kWindow one-cycle buckets for wakes less than kWindow cycles
+  // ahead (nearly all of them), with a bitmap of non-empty buckets, and a min-heap for the
+  // rest. An entry whose queue has since been scheduled earlier is stale and skipped.
+  static constexpr std::int64_t kWindow = 4096;
+  Scheduler scheduler_;
+  std::vector<QueueRunner*> queues_;
+  std::vector<std::vector<int>> buckets_ = std::vector<std::vector<int>>(kWindow);
+  std::vector<std::uint64_t> occupied_ = std::vector<std::uint64_t>(kWindow / 64);
+  std::int64_t now_ = 0;         // the cycle the ring starts at
+  std::vector<Entry> far_;       // a min-heap on (cycle, queue)
   std::vector<Cycle> releases_;  // ascending
-  sc_core::sc_event released_;
+  std::uint64_t wakes_ = 0;
+  std::unique_ptr<sc_core::sc_clock> clock_;
+  std::vector<std::unique_ptr<sc_core::sc_module>> clocked_;
 };
 
 }  // namespace lpusim

@@ -1,5 +1,7 @@
 #include "units/mem_slice.hpp"
 
+#include <cstring>
+
 #include <fmt/format.h>
 
 namespace lpusim {
@@ -10,7 +12,8 @@ MemSlice::MemSlice(const sc_core::sc_module_name& name, SimContext& context, Hem
 
 void MemSlice::attach_queue(const BoundQueue& queue, Icu& icu, QueueStats& stats) {
   stats_ = &stats;
-  queue_ = std::make_unique<QueueProcess>((std::string(basename()) + "_queue").c_str(), queue, context_, *this, icu, stats, static_cast<int>(&stats - context_.queue_stats.data()));
+  queue_ = std::make_unique<QueueRunner>(queue, context_, *this, icu, stats, static_cast<int>(&stats - context_.queue_stats.data()));
+  icu.add_queue(*queue_);
 }
 
 void MemSlice::use_port(bool write, Cycle cycle, const BoundInstruction& ins, const std::string& queue) {
@@ -30,15 +33,15 @@ void MemSlice::use_port(bool write, Cycle cycle, const BoundInstruction& ins, co
 std::vector<std::int64_t> MemSlice::lane_addresses(const Issue& issue, Cycle now, const std::string& queue) {
   const BoundInstruction& ins = *issue.instruction;
   std::vector<std::int64_t> addresses;
-  const StreamData low = context_.read_stream(ins.src_b, position_, now, ins, queue);
+  const std::uint8_t* low = context_.read_stream(ins.src_b, position_, now, ins, queue);
   StreamId high_id = ins.src_b;
   high_id.index = StreamIndex(ins.src_b.index.value() + 1);
-  const StreamData high = context_.read_stream(high_id, position_, now, ins, queue);
+  const std::uint8_t* high = context_.read_stream(high_id, position_, now, ins, queue);
   if (!context_.functional()) return addresses;
   addresses.resize(static_cast<std::size_t>(issue.vector_lanes));
   for (std::size_t i = 0; i < addresses.size(); ++i)
     // Map entries beyond the slice wrap around: the address decoder sees only the low bits.
-    addresses[i] = ((*low)[i] | ((*high)[i] << 8)) % context_.chip.mem_slice_words;
+    addresses[i] = (low[i] | (high[i] << 8)) % context_.chip.mem_slice_words;
   return addresses;
 }
 
@@ -51,45 +54,41 @@ void MemSlice::execute(const Issue& issue, Cycle now, const std::string& queue) 
   switch (ins.opcode) {
     case Opcode::Read: {
       use_port(false, now, ins, queue);
-      StreamData data;
-      if (context_.functional()) {
-        auto word = std::make_shared<VectorBytes>(bytes, 0);
-        sram_.read(Address(issue.address), now, word->data());
-        std::fill(word->begin() + lanes, word->end(), 0);  // lanes beyond vl carry zeros
-        data = std::move(word);
+      if (std::uint8_t* out = context_.write_stream(ins.dst, position_, done, ins)) {
+        sram_.read(Address(issue.address), now, out);
+        std::memset(out + lanes, 0, bytes - static_cast<std::size_t>(lanes));  // lanes beyond vl carry zeros
       }
-      context_.write_stream(ins.dst, position_, done, std::move(data), ins);
       break;
     }
     case Opcode::Write: {
-      const StreamData data = context_.read_stream(ins.src_a, position_, now, ins, queue);
+      const std::uint8_t* data = context_.read_stream(ins.src_a, position_, now, ins, queue);
       use_port(true, done, ins, queue);
-      if (context_.functional()) sram_.write(Address(issue.address), done, data->data(), lanes);
+      if (data) {
+        sram_.commit_before(now);  // nothing reads this slice before `now` any more
+        sram_.write(Address(issue.address), done, data, lanes);
+      }
       break;
     }
     case Opcode::Gather: {
       use_port(false, now, ins, queue);
       const auto addresses = lane_addresses(issue, now, queue);
-      StreamData data;
-      if (context_.functional()) {
-        auto out = std::make_shared<VectorBytes>(bytes, 0);
+      if (std::uint8_t* out = context_.write_stream(ins.dst, position_, done, ins)) {
+        std::memset(out, 0, bytes);
         VectorBytes word(bytes);
         for (int i = 0; i < lanes; ++i) {
           sram_.read(Address(addresses[static_cast<std::size_t>(i)]), now, word.data());
-          (*out)[static_cast<std::size_t>(i)] = word[static_cast<std::size_t>(i)];
+          out[i] = word[static_cast<std::size_t>(i)];
         }
-        data = std::move(out);
       }
-      context_.write_stream(ins.dst, position_, done, std::move(data), ins);
       break;
     }
     case Opcode::Scatter: {
-      const StreamData data = context_.read_stream(ins.src_a, position_, now, ins, queue);
+      const std::uint8_t* data = context_.read_stream(ins.src_a, position_, now, ins, queue);
       const auto addresses = lane_addresses(issue, now, queue);
       use_port(true, done, ins, queue);
-      if (context_.functional())
+      if (data)
         for (int i = 0; i < lanes; ++i)
-          sram_.write_lane(Address(addresses[static_cast<std::size_t>(i)]), done, i, (*data)[static_cast<std::size_t>(i)]);
+          sram_.write_lane(Address(addresses[static_cast<std::size_t>(i)]), done, i, data[i]);
       break;
     }
     default:

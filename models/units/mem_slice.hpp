@@ -30,7 +30,7 @@ class MemSlice : public sc_core::sc_module, public Executor {
   SimContext& context_;
   SramSlice sram_;
   Position position_;
-  std::unique_ptr<QueueProcess> queue_;
+  std::unique_ptr<QueueRunner> queue_;
   // Port use in the current cycle, for the ports-per-cycle check.
   Cycle read_cycle_{-1}, write_cycle_{-1};
   int reads_in_cycle_ = 0, writes_in_cycle_ = 0;

@@ -1,6 +1,7 @@
 #include "units/mxm.hpp"
 
 #include <cmath>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -14,11 +15,24 @@ StreamId offset(StreamId s, int k) {
   return s;
 }
 
+using Planes = std::array<const std::uint8_t*, 4>;
+
 /// Decodes lane i of a stream group of type t (planes = streams of the group).
-double lane_value(DType t, const std::array<StreamData, 4>& planes, int lane) {
+double lane_value(DType t, const Planes& planes, int lane) {
   std::array<std::uint8_t, 4> bytes{};
-  for (int b = 0; b < dtype_bytes(t); ++b) bytes[b] = (*planes[b])[static_cast<std::size_t>(lane)];
+  for (int b = 0; b < dtype_bytes(t); ++b) bytes[b] = planes[b][lane];
   return decode_element(t, bytes);
+}
+
+/// Decodes lanes [0, n) of a stream group into out[0], out[stride], ... (int8 directly,
+/// other types through the element codec).
+template <typename Out>
+void decode_lanes(DType t, const Planes& planes, int n, Out* out, Eigen::Index stride) {
+  if (t == DType::Int8) {
+    for (int i = 0; i < n; ++i) out[i * stride] = static_cast<Out>(static_cast<std::int8_t>(planes[0][i]));
+    return;
+  }
+  for (int i = 0; i < n; ++i) out[i * stride] = static_cast<Out>(lane_value(t, planes, i));
 }
 }  // namespace
 
@@ -34,8 +48,9 @@ Mxm::Mxm(const sc_core::sc_module_name& name, SimContext& context, Hemisphere he
 }
 
 void Mxm::attach_queue(const BoundQueue& queue, Icu& icu, QueueStats& stats) {
-  queues_.push_back(std::make_unique<QueueProcess>(fmt::format("{}_q{}", basename(), queue.id.index).c_str(), queue,
-                                                   context_, *this, icu, stats, static_cast<int>(&stats - context_.queue_stats.data())));
+  queues_.push_back(std::make_unique<QueueRunner>(queue, context_, *this, icu, stats,
+                                                  static_cast<int>(&stats - context_.queue_stats.data())));
+  icu.add_queue(*queues_.back());
 }
 
 void Mxm::settle_install(Plane& plane, Cycle now) {
@@ -50,7 +65,7 @@ void Mxm::load_weights(Plane& plane, const Issue& issue, Cycle now, const std::s
   const BoundInstruction& ins = *issue.instruction;
   const int bytes = dtype_bytes(ins.dtype);
   const auto& chip = context_.chip;
-  std::vector<std::array<StreamData, 4>> rows(static_cast<std::size_t>(ins.rows));
+  std::vector<Planes> rows(static_cast<std::size_t>(ins.rows));
   for (int r = 0; r < ins.rows; ++r)
     for (int b = 0; b < bytes; ++b)
       rows[static_cast<std::size_t>(r)][static_cast<std::size_t>(b)] =
@@ -68,8 +83,8 @@ void Mxm::load_weights(Plane& plane, const Issue& issue, Cycle now, const std::s
   plane.buffer_type = ins.dtype;
   if (context_.functional()) {
     for (int r = 0; r < ins.rows; ++r)
-      for (int i = 0; i < chip.mxm_cols; ++i)
-        plane.buffer(plane.buffer_rows + r, i) = static_cast<float>(lane_value(ins.dtype, rows[static_cast<std::size_t>(r)], i));
+      decode_lanes(ins.dtype, rows[static_cast<std::size_t>(r)], chip.mxm_cols, &plane.buffer(plane.buffer_rows + r, 0),
+                   plane.buffer.outerStride());
   }
   plane.buffer_rows += ins.rows;
 }
@@ -102,7 +117,7 @@ void Mxm::install(Plane& plane, const Issue& issue, Cycle now, const std::string
 void Mxm::multiply(Plane& plane, const Issue& issue, Cycle now, const std::string& queue) {
   const BoundInstruction& ins = *issue.instruction;
   const auto& chip = context_.chip;
-  std::array<StreamData, 4> x{};
+  Planes x{};
   for (int b = 0; b < ins.src_a_group; ++b) x[static_cast<std::size_t>(b)] = context_.read_stream(offset(ins.src_a, b), position_, now, ins, queue);
   settle_install(plane, now);
   if (plane.install_start >= Cycle(0) && now < plane.install_ready) {
@@ -130,7 +145,7 @@ void Mxm::multiply(Plane& plane, const Issue& issue, Cycle now, const std::strin
   Contribution c{now - ins.timing.skew + ins.timing.func, Eigen::VectorXd()};
   if (context_.functional() && plane.installed && plane.array.size() > 0) {
     Eigen::VectorXf xv(chip.mxm_cols);
-    for (int i = 0; i < chip.mxm_cols; ++i) xv(i) = static_cast<float>(lane_value(ins.dtype, x, i));
+    decode_lanes(ins.dtype, x, chip.mxm_cols, xv.data(), 1);
     // int8: every product and partial sum is an integer below 2^24, so float is exact.
     c.values = (plane.array * xv).cast<double>();
   }
@@ -162,11 +177,10 @@ void Mxm::accumulate(Plane& plane, const Issue& issue, Cycle now, const std::str
     context_.add_hazard(Hazard::Kind::UnitBusy, now, queue,
                         fmt::format("'{}' (line {}) reads a {} accumulator as {}", ins.text, ins.loc.line,
                                     dtype_name(slot.type), dtype_name(ins.dtype)));
-  std::array<StreamData, 4> out{};
+  std::array<VectorBytes, 4> planes{};
   if (context_.functional()) {
     const auto bytes = static_cast<std::size_t>(chip.vector_bytes());
-    std::array<std::shared_ptr<VectorBytes>, 4> planes{};
-    for (int b = 0; b < ins.dst_group; ++b) planes[static_cast<std::size_t>(b)] = std::make_shared<VectorBytes>(bytes, 0);
+    for (int b = 0; b < ins.dst_group; ++b) planes[static_cast<std::size_t>(b)].assign(bytes, 0);
     for (int j = 0; j < chip.mxm_rows && j < issue.vector_lanes; ++j) {
       double v = slot.value(j);
       if (ins.dtype == DType::Int32) {  // int32 accumulators wrap
@@ -174,15 +188,16 @@ void Mxm::accumulate(Plane& plane, const Issue& issue, Cycle now, const std::str
         v = static_cast<double>(static_cast<std::int32_t>(static_cast<std::uint32_t>(w & 0xffffffff)));
       }
       const auto e = encode_element(ins.dtype, v);
-      for (int b = 0; b < ins.dst_group; ++b) (*planes[static_cast<std::size_t>(b)])[static_cast<std::size_t>(j)] = e[static_cast<std::size_t>(b)];
+      for (int b = 0; b < ins.dst_group; ++b) planes[static_cast<std::size_t>(b)][static_cast<std::size_t>(j)] = e[static_cast<std::size_t>(b)];
     }
-    for (int b = 0; b < ins.dst_group; ++b) out[static_cast<std::size_t>(b)] = std::move(planes[static_cast<std::size_t>(b)]);
   }
   slot.value.setZero();
   slot.pending = std::move(late);
   slot.type = DType::None;
   const Cycle done = now - ins.timing.skew + ins.timing.func;
-  for (int b = 0; b < ins.dst_group; ++b) context_.write_stream(offset(ins.dst, b), position_, done, out[static_cast<std::size_t>(b)], ins);
+  for (int b = 0; b < ins.dst_group; ++b)
+    if (std::uint8_t* out = context_.write_stream(offset(ins.dst, b), position_, done, ins))
+      std::memcpy(out, planes[static_cast<std::size_t>(b)].data(), planes[static_cast<std::size_t>(b)].size());
   context_.note_effect(done, issue.vector_lanes);
 }
 

@@ -57,7 +57,7 @@ class Mxm : public sc_core::sc_module, public Executor {
   SimContext& context_;
   Position position_;
   std::vector<Plane> planes_;
-  std::vector<std::unique_ptr<QueueProcess>> queues_;
+  std::vector<std::unique_ptr<QueueRunner>> queues_;
 };
 
 }  // namespace lpusim

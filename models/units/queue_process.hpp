@@ -1,11 +1,13 @@
 #pragma once
-// One instruction queue as a SystemC process. It sleeps until the next cycle in which it
-// has something to do: issue its next instruction, or let an issued instruction sample its
-// operands (issue + d_skew). No process ever wakes on an idle cycle.
+// One instruction queue's issue logic, run by the ICU's dispatcher (units/icu.hpp). A queue
+// has something to do only in the cycles where it issues an instruction or where an issued
+// instruction samples its operands (issue + d_skew); `step(now)` does all of it for one
+// cycle and `next_wake()` says when the queue must run next. Plain C++: the queue is not a
+// SystemC process; the dispatcher is (or, for the clocked reference, one process per queue).
+#include <optional>
 #include <queue>
+#include <string>
 #include <vector>
-
-#include <systemc>
 
 #include "exec/sequencer.hpp"
 #include "units/icu.hpp"
@@ -21,15 +23,26 @@ class Executor {
   virtual void execute(const Issue& issue, Cycle now, const std::string& queue) = 0;
 };
 
-class QueueProcess : public sc_core::sc_module {
+class QueueRunner {
  public:
-  QueueProcess(const sc_core::sc_module_name& name, const BoundQueue& queue, SimContext& context,
-               Executor& executor, Icu& icu, QueueStats& stats, int queue_index);
+  QueueRunner(const BoundQueue& queue, SimContext& context, Executor& executor, Icu& icu, QueueStats& stats,
+              int queue_index);
+
+  /// Does everything due in cycle `now`: operand samples of issued instructions, then every
+  /// issue (and sync release) due now. Calling it in a cycle with nothing due does nothing.
+  void step(Cycle now);
+  /// The next cycle the queue has something to do, if known. A queue parked at `sync`
+  /// with no release known yet returns nullopt and is woken by the ICU's next notify.
+  std::optional<Cycle> next_wake() const;
+  bool parked() const { return sequencer_.state() == QueueSequencer::State::Parked; }
 
   const QueueSequencer& sequencer() const { return sequencer_; }
+  int index() const { return queue_index_; }
+
+  /// The cycle the dispatcher has this queue on its calendar for (-1: not on it).
+  std::int64_t scheduled_at = -1;
 
  private:
-  void wake();
   void dispatch(const Issue& issue, Cycle now);
 
   struct Pending {
@@ -46,6 +59,7 @@ class QueueProcess : public sc_core::sc_module {
   QueueStats& stats_;
   std::string queue_name_;
   int queue_index_;
+  bool is_icu_op_cache_ = false;
   std::priority_queue<Pending, std::vector<Pending>, std::greater<Pending>> pending_;
   int order_ = 0;
 };

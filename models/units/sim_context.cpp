@@ -17,7 +17,7 @@ Cycle max_lookahead(const ChipConfig& chip) {
 SimContext::SimContext(const ChipConfig& c, const BoundProgram& p, SimMode m, bool chk)
     : chip(c), program(p), mode(m), check(chk),
       fabric(c.positions(), c.streams_per_direction, c.stream_hop, max_lookahead(c)),
-      zeros_(std::make_shared<VectorBytes>(static_cast<std::size_t>(c.vector_bytes()), 0)),
+      zeros_(static_cast<std::size_t>(c.vector_bytes()), 0),
       by_id_(static_cast<std::size_t>(p.instruction_count)) {}
 
 void SimContext::register_instruction(const BoundInstruction& ins, const std::string& queue) {
@@ -31,7 +31,7 @@ std::string SimContext::describe(int id) const {
   return fmt::format("'{}' ({} line {})", ins->text, queue, ins->loc.line);
 }
 
-StreamData SimContext::read_stream(StreamId stream, Position position, Cycle cycle, const BoundInstruction& ins,
+const std::uint8_t* SimContext::read_stream(StreamId stream, Position position, Cycle cycle, const BoundInstruction& ins,
                                    const std::string& queue) {
   const StreamWriteRecord* rec = fabric.read(stream, position, cycle);
   if (!rec) {
@@ -39,15 +39,14 @@ StreamData SimContext::read_stream(StreamId stream, Position position, Cycle cyc
                fmt::format("'{}' (line {}) reads stream s{}{} at position {} in cycle {}, where no value has arrived",
                            ins.text, ins.loc.line, stream.index.value(), to_string(stream.direction),
                            position.value(), cycle.value()));
-    return functional() ? zeros_ : nullptr;
+    return functional() ? zeros_.data() : nullptr;
   }
-  return functional() ? (rec->data ? rec->data : zeros_) : nullptr;
+  return functional() ? (rec->data ? rec->data->data() : zeros_.data()) : nullptr;
 }
 
-void SimContext::write_stream(StreamId stream, Position position, Cycle cycle, StreamData data,
-                              const BoundInstruction& ins) {
+std::uint8_t* SimContext::write_stream(StreamId stream, Position position, Cycle cycle, const BoundInstruction& ins) {
   const auto before = fabric.collisions().size();
-  fabric.write(stream, position, cycle, std::move(data), ins.id);
+  std::uint8_t* out = fabric.write(stream, position, cycle, ins.id, functional() ? zeros_.size() : 0);
   if (fabric.collisions().size() != before) {
     const auto& c = fabric.collisions().back();
     add_hazard(Hazard::Kind::StreamCollision, cycle, "",
@@ -55,6 +54,7 @@ void SimContext::write_stream(StreamId stream, Position position, Cycle cycle, S
                            describe(c.second_writer), stream.index.value(), to_string(stream.direction),
                            position.value(), cycle.value()));
   }
+  return out;
 }
 
 void SimContext::note_effect(Cycle cycle, int vector_lanes) {

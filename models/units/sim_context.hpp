@@ -24,11 +24,14 @@ class SimContext {
 
   bool functional() const { return mode == SimMode::Functional; }
   /// A zero vector for reads that found nothing (when the checker is off).
-  const StreamData& zeros() const { return zeros_; }
+  const std::uint8_t* zeros() const { return zeros_.data(); }
   /// Reads a stream at `position` in `cycle`, recording a hazard if nothing is there.
-  StreamData read_stream(StreamId stream, Position position, Cycle cycle, const BoundInstruction& ins,
-                         const std::string& queue);
-  void write_stream(StreamId stream, Position position, Cycle cycle, StreamData data, const BoundInstruction& ins);
+  /// Returns the vector's bytes in functional mode (zeros if nothing arrived), else nullptr.
+  const std::uint8_t* read_stream(StreamId stream, Position position, Cycle cycle, const BoundInstruction& ins,
+                                  const std::string& queue);
+  /// Records a write; in functional mode returns the vector_bytes() buffer the writer must
+  /// fill (all of it), else nullptr.
+  std::uint8_t* write_stream(StreamId stream, Position position, Cycle cycle, const BoundInstruction& ins);
   /// Notes the cycle an instruction's effect lands (on superlane 0) and its vector length.
   void note_effect(Cycle cycle, int vector_lanes);
   void add_hazard(Hazard::Kind kind, Cycle cycle, const std::string& queue, std::string message);
@@ -46,7 +49,7 @@ class SimContext {
   void register_instruction(const BoundInstruction& ins, const std::string& queue);
 
  private:
-  StreamData zeros_;
+  VectorBytes zeros_;
   Cycle last_effect_{0};
   std::vector<Hazard> hazards_;
   std::vector<std::pair<const BoundInstruction*, std::string>> by_id_;

@@ -24,7 +24,7 @@ class Sxm : public sc_core::sc_module, public Executor {
  private:
   SimContext& context_;
   Position position_;
-  std::vector<std::unique_ptr<QueueProcess>> queues_;
+  std::vector<std::unique_ptr<QueueRunner>> queues_;
 };
 
 }  // namespace lpusim

@@ -13,6 +13,9 @@
 namespace lpusim {
 
 enum class SimMode { Functional, TimingOnly };
+/// How queues are run: one dispatcher that sleeps over idle cycles (the default), or the
+/// clocked reference (one process per queue on every clock edge; for benchmarks).
+enum class Scheduler { EventDriven, Clocked };
 
 struct Hazard {
   enum class Kind {
@@ -56,6 +59,7 @@ struct SimOptions {
   std::vector<std::string> dumps;                           ///< tensors to return after the run
   bool trace = false;                                       ///< record every issue for a trace
   std::map<std::string, std::vector<double>> values;        ///< tensor name -> initial contents (vectors x lanes)
+  Scheduler scheduler = Scheduler::EventDriven;
 };
 
 struct SimResult {
@@ -68,6 +72,7 @@ struct SimResult {
   std::vector<TraceEvent> trace;
   std::uint64_t stream_writes = 0;
   std::uint64_t stream_reads = 0;
+  std::uint64_t scheduler_wakes = 0;  ///< SystemC process activations (dispatcher or clocked ticks)
   double host_seconds = 0.0;
   std::int64_t sram_host_bytes = 0;
   std::int64_t peak_rss_bytes = 0;

@@ -27,6 +27,8 @@ class SramSlice {
   void peek(Address address, std::uint8_t* out);
   /// Commits every pending write.
   void flush();
+  /// Commits the writes that commit before `cycle` (no read of an earlier cycle may follow).
+  void commit_before(Cycle cycle);
 
   std::int64_t words() const { return words_; }
   std::int64_t allocated_bytes() const;
@@ -40,7 +42,6 @@ class SramSlice {
     std::vector<std::uint8_t> bytes;
   };
   std::uint8_t* word(Address address, bool allocate);
-  void commit_before(Cycle cycle);
 
   std::int64_t words_;
   int word_bytes_;

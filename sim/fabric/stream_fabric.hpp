@@ -26,7 +26,9 @@ using StreamData = std::shared_ptr<const VectorBytes>;
 struct StreamWriteRecord {
   Position position;
   Cycle cycle;
-  StreamData data;
+  /// The bytes written (null in timing-only mode). Owned by the record and reused when the
+  /// record's ring slot is reused, so a functional run allocates no memory per write.
+  std::unique_ptr<VectorBytes> data;
   int writer = -1;  ///< id of the writing instruction, for hazard reports
 };
 
@@ -45,6 +47,11 @@ class StreamFabric {
   /// `max_lookahead`: the largest number of cycles a write may be recorded ahead of time.
   StreamFabric(int positions, int streams, Cycle hop, Cycle max_lookahead);
 
+  /// Records a write and returns its buffer of `bytes` bytes for the writer to fill
+  /// completely (nullptr when `bytes` is 0: timing-only). The buffer stays valid until the
+  /// ring slot of its diagonal is reused, long after every read that can see it.
+  std::uint8_t* write(StreamId stream, Position position, Cycle cycle, int writer, std::size_t bytes);
+  /// Records a write of `data` (copied; null: presence only).
   void write(StreamId stream, Position position, Cycle cycle, StreamData data, int writer);
   /// The value in the register of `stream` at `position` during `cycle`, or nullptr with
   /// `found` false if no value has arrived there.
@@ -59,7 +66,8 @@ class StreamFabric {
  private:
   struct Diagonal {
     std::int64_t key = INT64_MIN;
-    std::vector<StreamWriteRecord> writers;
+    std::size_t count = 0;                  // live records: writers[0, count)
+    std::vector<StreamWriteRecord> writers;  // records past count are kept for their buffers
   };
   std::int64_t diagonal_key(Direction d, Position p, Cycle c) const {
     return d == Direction::East ? c.value() - p.value() * hop_.value() : c.value() + p.value() * hop_.value();

@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -316,8 +317,9 @@ class Binder {
       }
       out.queues.push_back(std::move(q));
     }
-    // Tensors: slices exist, ranges fit, and no two tensors share a word.
-    std::map<std::pair<int, int>, std::vector<std::pair<std::int64_t, std::string>>> used;
+    // Tensors: slices exist, ranges fit, and no two tensors share a word (checked per
+    // slice on ranges sorted by start, so large compiled programs bind in n log n).
+    std::map<std::pair<int, int>, std::vector<std::tuple<std::int64_t, std::int64_t, std::size_t>>> used;
     for (const auto& t : program_.tensors) {
       BoundTensor b{t.name, t.dtype, t.vectors, t.slices, t.address, t.fill, t.loc};
       std::set<std::pair<int, int>> seen;
@@ -335,16 +337,24 @@ class Binder {
       if (end > chip_.mem_slice_words)
         fail(t.loc, fmt::format("tensor '{}' needs words [{}, {}) in each slice, but a slice has {} words", t.name,
                                 t.address, end, chip_.mem_slice_words));
-      for (const auto& s : t.slices) {
-        auto& ranges = used[{static_cast<int>(s.hemisphere), s.index.value()}];
-        for (const auto& [other_start, other_name] : ranges) {
-          const auto* other = out.find_tensor(other_name);
-          if (t.address < other_start + other->words_per_slice() && other_start < end)
-            fail(t.loc, fmt::format("tensor '{}' overlaps tensor '{}' in slice {}", t.name, other_name, slice_name(s)));
-        }
-        ranges.emplace_back(t.address, t.name);
-      }
+      for (const auto& s : t.slices)
+        used[{static_cast<int>(s.hemisphere), s.index.value()}].emplace_back(t.address, end, out.tensors.size());
       out.tensors.push_back(std::move(b));
+    }
+    for (auto& [slice, ranges] : used) {
+      std::sort(ranges.begin(), ranges.end());
+      for (std::size_t i = 1; i < ranges.size(); ++i) {
+        const auto& [start, stop, index] = ranges[i];
+        const auto& previous = ranges[i - 1];
+        if (start < std::get<1>(previous)) {
+          // Report against the later-declared tensor, naming the earlier one.
+          const std::size_t a = std::get<2>(previous), b = index;
+          const auto& later = out.tensors[std::max(a, b)];
+          const auto& earlier = out.tensors[std::min(a, b)];
+          fail(later.loc, fmt::format("tensor '{}' overlaps tensor '{}' in slice {}", later.name, earlier.name,
+                                      slice_name(SliceRef{static_cast<Hemisphere>(slice.first), SliceIndex(slice.second)})));
+        }
+      }
     }
     for (const auto& m : program_.lane_maps) {
       if (static_cast<int>(m.lanes.size()) != chip_.lanes() && static_cast<int>(m.lanes.size()) != chip_.lanes_per_superlane)

@@ -1,5 +1,7 @@
 #include "numerics/vector_math.hpp"
 
+#include <type_traits>
+
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -179,6 +181,98 @@ std::int64_t int_unary(Opcode op, DType t, std::int64_t a) {
 
 }  // namespace
 
+namespace {
+// Fast paths: the opcode and type are resolved once per instruction, not once per lane.
+// They compute exactly what the generic loops below compute.
+template <typename T>
+inline T load_lane(const PlaneGroup& g, int i) {
+  using U = std::make_unsigned_t<T>;
+  U bits = 0;
+  for (std::size_t b = 0; b < sizeof(T); ++b) bits = static_cast<U>(bits | (static_cast<U>(g.planes[b][i]) << (8 * b)));
+  return static_cast<T>(bits);
+}
+template <typename T>
+inline void store_lane(const MutablePlaneGroup& g, int i, T v) {
+  using U = std::make_unsigned_t<T>;
+  const auto bits = static_cast<U>(v);
+  for (std::size_t b = 0; b < sizeof(T); ++b) g.planes[b][i] = static_cast<std::uint8_t>(bits >> (8 * b));
+}
+template <typename T, typename F>
+void int_binary_lanes(int lanes, const PlaneGroup& a, const SecondOperand& b, const MutablePlaneGroup& out, F f) {
+  using U = std::make_unsigned_t<T>;
+  const auto imm = static_cast<std::int64_t>(b.immediate);
+  if (sizeof(T) == 1) {  // one plane: plain byte loops the compiler vectorises
+    const std::uint8_t* pa = a.planes[0];
+    const std::uint8_t* pb = b.group.planes[0];
+    std::uint8_t* po = out.planes[0];
+    if (b.is_immediate) {
+      for (int i = 0; i < lanes; ++i)
+        po[i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(f(static_cast<std::int8_t>(pa[i]), imm)));
+    } else {
+      for (int i = 0; i < lanes; ++i)
+        po[i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(
+            f(static_cast<std::int8_t>(pa[i]), static_cast<std::int8_t>(pb[i]))));
+    }
+    return;
+  }
+  for (int i = 0; i < lanes; ++i) {
+    const std::int64_t x = load_lane<T>(a, i);
+    const std::int64_t y = b.is_immediate ? imm : static_cast<std::int64_t>(load_lane<T>(b.group, i));
+    store_lane<T>(out, i, static_cast<T>(static_cast<U>(static_cast<std::uint64_t>(f(x, y)))));  // wraps
+  }
+}
+template <typename T>
+bool int_binary_fast(Opcode op, int lanes, const PlaneGroup& a, const SecondOperand& b, const MutablePlaneGroup& out) {
+  constexpr std::int64_t mask = sizeof(T) * 8 - 1;
+  switch (op) {
+    case Opcode::Add: int_binary_lanes<T>(lanes, a, b, out, [](std::int64_t x, std::int64_t y) { return x + y; }); return true;
+    case Opcode::Sub: int_binary_lanes<T>(lanes, a, b, out, [](std::int64_t x, std::int64_t y) { return x - y; }); return true;
+    case Opcode::Mul: int_binary_lanes<T>(lanes, a, b, out, [](std::int64_t x, std::int64_t y) { return x * y; }); return true;
+    case Opcode::Max: int_binary_lanes<T>(lanes, a, b, out, [](std::int64_t x, std::int64_t y) { return std::max(x, y); }); return true;
+    case Opcode::Min: int_binary_lanes<T>(lanes, a, b, out, [](std::int64_t x, std::int64_t y) { return std::min(x, y); }); return true;
+    case Opcode::And: int_binary_lanes<T>(lanes, a, b, out, [](std::int64_t x, std::int64_t y) { return x & y; }); return true;
+    case Opcode::Or: int_binary_lanes<T>(lanes, a, b, out, [](std::int64_t x, std::int64_t y) { return x | y; }); return true;
+    case Opcode::Xor: int_binary_lanes<T>(lanes, a, b, out, [](std::int64_t x, std::int64_t y) { return x ^ y; }); return true;
+    case Opcode::Shl:
+      int_binary_lanes<T>(lanes, a, b, out, [](std::int64_t x, std::int64_t y) {
+        return static_cast<std::int64_t>(static_cast<std::uint64_t>(x) << (y & mask));
+      });
+      return true;
+    case Opcode::Shr: int_binary_lanes<T>(lanes, a, b, out, [](std::int64_t x, std::int64_t y) { return x >> (y & mask); }); return true;
+    default: return false;
+  }
+}
+template <typename F>
+void fp32_binary_lanes(int lanes, const PlaneGroup& a, const SecondOperand& b, const MutablePlaneGroup& out, F f) {
+  for (int i = 0; i < lanes; ++i) {
+    const auto xb = load_lane<std::uint32_t>(a, i);
+    float xf;
+    std::memcpy(&xf, &xb, 4);
+    double y = b.immediate;
+    if (!b.is_immediate) {
+      const auto yb = load_lane<std::uint32_t>(b.group, i);
+      float yf;
+      std::memcpy(&yf, &yb, 4);
+      y = yf;
+    }
+    const auto r = static_cast<float>(f(static_cast<double>(xf), y));
+    std::uint32_t rb;
+    std::memcpy(&rb, &r, 4);
+    store_lane<std::uint32_t>(out, i, rb);
+  }
+}
+bool fp32_binary_fast(Opcode op, int lanes, const PlaneGroup& a, const SecondOperand& b, const MutablePlaneGroup& out) {
+  switch (op) {
+    case Opcode::Add: fp32_binary_lanes(lanes, a, b, out, [](double x, double y) { return x + y; }); return true;
+    case Opcode::Sub: fp32_binary_lanes(lanes, a, b, out, [](double x, double y) { return x - y; }); return true;
+    case Opcode::Mul: fp32_binary_lanes(lanes, a, b, out, [](double x, double y) { return x * y; }); return true;
+    case Opcode::Max: fp32_binary_lanes(lanes, a, b, out, [](double x, double y) { return std::fmax(x, y); }); return true;
+    case Opcode::Min: fp32_binary_lanes(lanes, a, b, out, [](double x, double y) { return std::fmin(x, y); }); return true;
+    default: return false;
+  }
+}
+}  // namespace
+
 void vxm_compute(Opcode op, DType type, DType type_to, int lanes, const PlaneGroup& a, const SecondOperand& b,
                  const PlaneGroup& mask, const MutablePlaneGroup& out) {
   if (lanes > kMaxLanes) lanes = kMaxLanes;
@@ -219,6 +313,16 @@ void vxm_compute(Opcode op, DType type, DType type_to, int lanes, const PlaneGro
       break;
   }
   // Binary arithmetic and logic.
+  if (a.count == dtype_bytes(type) && (b.is_immediate || b.group.count == dtype_bytes(type)) &&
+      out.count == dtype_bytes(type)) {
+    switch (type) {
+      case DType::Int8: if (int_binary_fast<std::int8_t>(op, lanes, a, b, out)) return; break;
+      case DType::Int16: if (int_binary_fast<std::int16_t>(op, lanes, a, b, out)) return; break;
+      case DType::Int32: if (int_binary_fast<std::int32_t>(op, lanes, a, b, out)) return; break;
+      case DType::Fp32: if (fp32_binary_fast(op, lanes, a, b, out)) return; break;
+      default: break;
+    }
+  }
   if (is_float) {
     for (int i = 0; i < lanes; ++i) {
       const double x = bits_to_value(type, load_bits(a, i));

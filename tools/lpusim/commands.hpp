@@ -12,6 +12,9 @@ using Command = std::function<int()>;
 
 Command add_run_command(CLI::App& app);
 Command add_compile_command(CLI::App& app);
+/// `lpusim bench` and its hidden per-case child `bench-case`.
+Command add_bench_command(CLI::App& app);
+Command add_bench_case_command(CLI::App& app);
 
 /// Resolves --chip: a bundled name (tsp-v1) or a path to a chip JSON file.
 std::string resolve_chip_path(const std::string& chip);

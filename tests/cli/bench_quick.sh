@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# `lpusim bench --quick` runs every case in its own child process and writes JSON with the
+# expected fields. Speed is never asserted here (the machine may be busy).
+set -euo pipefail
+lpusim="$1"
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+"$lpusim" bench --quick --out "$out/bench.json" > "$out/table.md"
+grep -q '| micro | timing |' "$out/table.md"
+python3 - "$out/bench.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["quick"] is True
+names = {(c["name"], c["mode"]) for c in r["cases"]}
+for case in ["micro", "gemv320", "gemv1024x512", "softmax"]:
+    for mode in ["timing", "functional"]:
+        assert (case, mode) in names, (case, mode)
+assert ("micro-clocked", "timing") in names
+for c in r["cases"]:
+    if c["name"] in ("lstm", "gpt2-small-decode", "llama2-70b-576chips"):
+        assert c["status"] == "not available yet", c
+        assert c["needs"]
+        continue
+    assert c["status"] == "ok", c
+    for key in ["instructions", "total_cycles", "host_seconds", "instructions_per_second", "cycles_per_second",
+                "compile_seconds", "peak_rss_bytes", "repetitions", "scheduler"]:
+        assert key in c, (c["name"], key)
+    assert c["instructions"] > 0 and c["total_cycles"] > 0 and c["peak_rss_bytes"] > 0
+# Timing and functional runs and the clocked reference agree on cycles.
+cycles = {}
+for c in r["cases"]:
+    if c["status"] == "ok":
+        cycles.setdefault(c["name"].replace("-clocked", ""), set()).add(c["total_cycles"])
+for name, s in cycles.items():
+    assert len(s) == 1, (name, s)
+assert r["cases"][0]["instructions"] == 64 * 1024
+assert "event_driven_vs_clocked" in r["ratios"]
+assert "functional_over_timing_host_time" in r["ratios"]
+assert len(r["targets"]) == 4 and all({"name", "value", "goal", "met"} <= set(t) for t in r["targets"])
+PY
+echo "bench --quick: ok"
