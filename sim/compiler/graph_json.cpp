@@ -18,11 +18,11 @@ struct OpSpec {
 const std::map<std::string, OpSpec>& op_table() {
   static const std::map<std::string, OpSpec> t{
       {"matmul", {OpKind::MatMul, 2, 2, {{"transpose_w", 'i'}}}},
-      {"add", {OpKind::Add, 1, 2, {{"immediate", 'f'}}}},
-      {"sub", {OpKind::Sub, 1, 2, {{"immediate", 'f'}}}},
-      {"mul", {OpKind::Mul, 1, 2, {{"immediate", 'f'}}}},
-      {"max", {OpKind::Max, 1, 2, {{"immediate", 'f'}}}},
-      {"min", {OpKind::Min, 1, 2, {{"immediate", 'f'}}}},
+      {"add", {OpKind::Add, 1, 2, {{"immediate", 'f'}, {"broadcast", 's'}}}},
+      {"sub", {OpKind::Sub, 1, 2, {{"immediate", 'f'}, {"broadcast", 's'}}}},
+      {"mul", {OpKind::Mul, 1, 2, {{"immediate", 'f'}, {"broadcast", 's'}}}},
+      {"max", {OpKind::Max, 1, 2, {{"immediate", 'f'}, {"broadcast", 's'}}}},
+      {"min", {OpKind::Min, 1, 2, {{"immediate", 'f'}, {"broadcast", 's'}}}},
       {"neg", {OpKind::Neg, 1, 1, {}}},
       {"exp", {OpKind::Exp, 1, 1, {}}},
       {"exp2", {OpKind::Exp2, 1, 1, {}}},
@@ -131,7 +131,11 @@ Graph load_graph_json(const std::string& path) {
     }
     for (const auto& [attr, type] : spec->second.attrs) {
       if (!n.has(attr)) continue;
-      if (type == 'i') node.attrs[attr] = n.integer(attr, -(1LL << 40), 1LL << 40);
+      if (type == 's') {
+        const std::string v = n.string(attr);
+        if (v != "tile") n.fail(attr, fmt::format("expected \"tile\" (one 320-lane tile repeated along each row), got \"{}\"", v));
+        node.attrs[attr] = v;
+      } else if (type == 'i') node.attrs[attr] = n.integer(attr, -(1LL << 40), 1LL << 40);
       else node.attrs[attr] = n.number(attr, -1e30, 1e30);
     }
     const std::string out = n.string("output");

@@ -22,6 +22,30 @@ void plan_quantization(Graph& g, const LoweringOptions& options) {
   for (auto& node : g.nodes)
     if (node.kind == OpKind::MatMul && !node.attrs.count("act_scale")) node.attrs["act_scale"] = 1.0 / 32.0;
 }
+/// For each output produced by a matmul of a multi-row input, multiply only the last row.
+void keep_last_output_row(Graph& g) {
+  for (std::size_t i = 0; i < g.nodes.size(); ++i) {
+    Node& node = g.nodes[i];
+    if (node.kind != OpKind::MatMul || node.outputs.empty()) continue;
+    auto& out = g.tensors[static_cast<std::size_t>(node.outputs[0])];
+    const auto& x = g.tensors[static_cast<std::size_t>(node.inputs[0])];
+    if (out.role != TensorRole::Output || x.shape.size() != 2 || x.shape[0] < 2) continue;
+    TensorInfo last;
+    last.name = x.name + ".last_row";
+    last.shape = {1, x.shape[1]};
+    const int last_id = g.add_tensor(last);
+    Node slice;
+    slice.kind = OpKind::Slice;
+    slice.name = last.name;
+    slice.inputs = {node.inputs[0]};
+    slice.outputs = {last_id};
+    slice.attrs = {{"axis", std::int64_t{0}}, {"begin", x.shape[0] - 1}, {"end", x.shape[0]}};
+    g.nodes[i].inputs[0] = last_id;
+    g.tensors[static_cast<std::size_t>(g.nodes[i].outputs[0])].shape = {1, out.shape[1]};
+    g.nodes.insert(g.nodes.begin() + static_cast<std::ptrdiff_t>(i), slice);
+    ++i;
+  }
+}
 }  // namespace
 
 CompileResult compile_graph(Graph graph, const ChipConfig& chip, const CompileOptions& options) {
@@ -40,6 +64,7 @@ CompileResult compile_graph(Graph graph, const ChipConfig& chip, const CompileOp
   auto dump = [&](const std::string& pass, const Graph& g) {
     if (options.dump_after == pass) result.dump = dump_graph(g);
   };
+  if (options.last_row_outputs) keep_last_output_row(graph);
   timed("shape_inference", [&] { infer_shapes(graph); });
   verify_graph(graph, "shape_inference");
   dump("shape_inference", graph);

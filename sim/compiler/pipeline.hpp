@@ -13,6 +13,9 @@ namespace lpusim {
 struct CompileOptions {
   LoweringOptions lowering;
   std::string dump_after;  ///< a pass name: its IR is returned in CompileResult::dump
+  /// Compute only the last row of the graph's outputs (a prefill needs only the last
+  /// token's logits to pick the next token).
+  bool last_row_outputs = false;
 };
 
 struct CompileResult {

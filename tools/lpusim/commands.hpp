@@ -13,6 +13,7 @@ using Command = std::function<int()>;
 Command add_run_command(CLI::App& app);
 Command add_compile_command(CLI::App& app);
 Command add_estimate_command(CLI::App& app);
+Command add_verify_command(CLI::App& app);
 /// `lpusim bench` and its hidden per-case child `bench-case`.
 Command add_bench_command(CLI::App& app);
 Command add_bench_case_command(CLI::App& app);

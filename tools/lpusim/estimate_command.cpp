@@ -99,7 +99,9 @@ int run(const EstimateArgs& args) {
   ModelRequest prefill_request{path, "prefill", args.prompt_len};
   ModelRequest decode_request{path, "decode", decode_past};
   const PhaseResult decode = run_phase("decode", load_model_graph(decode_request), chip, options, 1, decode_past);
-  const PhaseResult prefill = run_phase("prefill", load_model_graph(prefill_request), chip, options, args.prompt_len, 0);
+  CompileOptions prefill_options = options;
+  prefill_options.last_row_outputs = true;  // the first generated token needs the last row's logits
+  const PhaseResult prefill = run_phase("prefill", load_model_graph(prefill_request), chip, prefill_options, args.prompt_len, 0);
 
   const double mhz = chip.clock_mhz;
   const auto decode_cycles = decode.simulated.total_cycles.value();

@@ -14,6 +14,7 @@ int sc_main(int argc, char* argv[]) {
   const auto run = lpusim::cli::add_run_command(app);
   const auto compile = lpusim::cli::add_compile_command(app);
   const auto estimate = lpusim::cli::add_estimate_command(app);
+  const auto verify = lpusim::cli::add_verify_command(app);
   const auto bench = lpusim::cli::add_bench_command(app);
   const auto bench_case = lpusim::cli::add_bench_case_command(app);
   try {
@@ -30,6 +31,7 @@ int sc_main(int argc, char* argv[]) {
     if (app.got_subcommand("run")) return run();
     if (app.got_subcommand("compile")) return compile();
     if (app.got_subcommand("estimate")) return estimate();
+    if (app.got_subcommand("verify")) return verify();
     if (app.got_subcommand("bench")) return bench();
     if (app.got_subcommand("bench-case")) return bench_case();
     return 2;

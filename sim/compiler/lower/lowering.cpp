@@ -32,7 +32,8 @@ namespace {
 struct VecHome {
   int quad = -1;
   std::int64_t address = 0;
-  Cycle ready{0};  ///< a read issued in this cycle or later sees it
+  Cycle ready{0};        ///< a read issued in this cycle or later sees it
+  Cycle write_after{-1};  ///< the word held an earlier tensor, read until this cycle
 };
 
 /// An activation tensor's placement: rows x tiles fp32 vectors. Views (row slices, row
@@ -41,7 +42,8 @@ struct Act {
   std::int64_t rows = 0, cols = 0, tiles = 0;
   std::vector<VecHome> homes;            // per (row, tile); ready is kept in `ready`
   std::vector<Cycle> ready;              // per (row, tile)
-  std::vector<std::string> names;        // assembly tensor per tile (empty for views)
+  std::vector<std::string> names;        // assembly tensor per tile (declared tensors only)
+  bool owned = false;                    // holds storage of its own (not a view)
   VecHome at(std::int64_t m, std::int64_t j) const {
     VecHome h = homes[static_cast<std::size_t>(m * tiles + j)];
     h.ready = ready[static_cast<std::size_t>(m * tiles + j)];
@@ -71,6 +73,8 @@ struct PlaneState {
   Cycle install_ready{0};      // the last install is done
   Cycle computing_until{0};    // the last abc with the installed array lands
   Cycle last_abc{-100};
+  std::vector<Cycle> slot_free;  // per accumulator slot: cleared by its last acc in this cycle
+  int next_slot = 0;             // slots rotate so that consecutive matmuls use different ones
 };
 
 class Lowerer {
@@ -100,11 +104,34 @@ class Lowerer {
 
   LoweredProgram run() {
     acts_.resize(g_.tensors.size());
+    released_.assign(g_.tensors.size(), false);
+    free_.resize(quads_.size());
     for (std::size_t i = 0; i < g_.tensors.size(); ++i) {
       const auto& t = g_.tensors[i];
       if (t.role == TensorRole::Input) place_input(static_cast<int>(i));
     }
-    for (const auto& node : g_.nodes) lower_node(node);
+    // Lifetimes: an intermediate tensor's words are freed after the node that reads it last,
+    // unless a view (row slice or concat) shares them.
+    std::vector<int> last_use(g_.tensors.size(), -1);
+    std::vector<bool> keep(g_.tensors.size(), false);
+    for (std::size_t i = 0; i < g_.nodes.size(); ++i) {
+      for (int t : g_.nodes[i].inputs) last_use[static_cast<std::size_t>(t)] = static_cast<int>(i);
+      if (g_.nodes[i].kind == OpKind::Slice || g_.nodes[i].kind == OpKind::Concat)
+        for (int t : g_.nodes[i].inputs) keep[static_cast<std::size_t>(t)] = true;
+    }
+    for (std::size_t i = 0; i < g_.nodes.size(); ++i) {
+      lower_node(g_.nodes[i]);
+      for (const auto& [key, cycle] : pending_reads_) last_read_[key] = std::max(last_read_[key], cycle);
+      pending_reads_.clear();
+      for (int t : g_.nodes[i].inputs) {
+        const auto& info = g_.tensors[static_cast<std::size_t>(t)];
+        if (last_use[static_cast<std::size_t>(t)] == static_cast<int>(i) && !keep[static_cast<std::size_t>(t)] &&
+            info.role == TensorRole::Intermediate && !released_[static_cast<std::size_t>(t)]) {
+          release(t);
+          released_[static_cast<std::size_t>(t)] = true;
+        }
+      }
+    }
     LoweredProgram out;
     std::vector<std::string> header{
         fmt::format("{}: compiled by lpusim for {} ({} weights)", g_.name, chip_.name,
@@ -148,11 +175,47 @@ class Lowerer {
     return 0;
   }
 
-  std::int64_t alloc_quad(int q, std::int64_t words, const std::string& what) {
+  struct FreeRange {
+    std::int64_t start, length;
+    Cycle free_after;
+  };
+
+  /// Words in a quad: a freed range of an earlier tensor if one fits (first fit), else new.
+  std::int64_t alloc_quad(int q, std::int64_t words, const std::string& what, Cycle* write_after = nullptr) {
+    auto& free = free_[static_cast<std::size_t>(q)];
+    // Words loaded before the run (inputs, constants, caches) must be fresh: a reused word
+    // is overwritten by the program while its earlier tensor lives.
+    for (auto it = free.begin(); write_after && it != free.end(); ++it) {
+      if (it->length < words) continue;
+      const std::int64_t base = it->start;
+      if (write_after) *write_after = it->free_after;
+      it->start += words;
+      it->length -= words;
+      if (it->length == 0) free.erase(it);
+      return base;
+    }
     const std::int64_t base = quad_next_[static_cast<std::size_t>(q)];
     if (base + words > chip_.mem_slice_words) fail_capacity(what);
     quad_next_[static_cast<std::size_t>(q)] += words;
+    if (write_after) *write_after = Cycle(-1);
     return base;
+  }
+
+  /// Returns a dead tensor's words to its quads' free lists, usable after its last read.
+  void release(int tensor) {
+    Act& a = acts_[static_cast<std::size_t>(tensor)];
+    if (!a.owned) return;  // a view, or never allocated
+    for (std::int64_t j = 0; j < a.tiles; ++j) {
+      const VecHome first = a.homes[static_cast<std::size_t>(j)];
+      Cycle last{0};
+      for (std::int64_t m = 0; m < a.rows; ++m) {
+        const VecHome h = a.homes[static_cast<std::size_t>(m * a.tiles + j)];
+        auto it = last_read_.find({h.quad, h.address});
+        if (it != last_read_.end()) last = std::max(last, it->second);
+        last = std::max(last, a.ready[static_cast<std::size_t>(m * a.tiles + j)]);
+      }
+      free_[static_cast<std::size_t>(first.quad)].push_back(FreeRange{first.address, a.rows, last});
+    }
   }
 
   [[noreturn]] void fail_capacity(const std::string& what) const {
@@ -180,11 +243,17 @@ class Lowerer {
     a.tiles = tiles_of(cols);
     a.ready.assign(static_cast<std::size_t>(rows * a.tiles), Cycle(0));
     a.homes.assign(static_cast<std::size_t>(rows * a.tiles), VecHome{});
+    a.owned = true;
     const std::string& name = g_.tensors[static_cast<std::size_t>(tensor)].name;
+    // Only tensors with data in or out are declared: intermediates' words are reused.
+    const bool declared = g_.tensors[static_cast<std::size_t>(tensor)].role != TensorRole::Intermediate;
     for (std::int64_t j = 0; j < a.tiles; ++j) {
       const int q = j < static_cast<std::int64_t>(tile_quads.size()) ? tile_quads[static_cast<std::size_t>(j)] : pick_quad(side);
-      const std::int64_t base = alloc_quad(q, rows, fmt::format("activation '{}'", name));
-      for (std::int64_t m = 0; m < rows; ++m) a.homes[static_cast<std::size_t>(m * a.tiles + j)] = VecHome{q, base + m, Cycle(0)};
+      Cycle write_after{-1};
+      const std::int64_t base = alloc_quad(q, rows, fmt::format("activation '{}'", name), declared && g_.tensors[static_cast<std::size_t>(tensor)].role != TensorRole::Output ? nullptr : &write_after);
+      for (std::int64_t m = 0; m < rows; ++m)
+        a.homes[static_cast<std::size_t>(m * a.tiles + j)] = VecHome{q, base + m, Cycle(0), write_after};
+      if (!declared) continue;
       const std::string asm_name = fmt::format("t{}_{}", tensor, j);
       a.names.push_back(asm_name);
       TensorDecl d;
@@ -261,6 +330,7 @@ class Lowerer {
         sb_.reserve_streams(dir, first + b, 1, pos(s), vxm(), issue + read_func);
         sb_.place(mem_queue(s), PlacedInstruction{issue, make_instruction(Opcode::Read, DType::None,
                                                                           {int_operand(v.address), stream_operand(dir, first + b)})});
+        pending_reads_.push_back({{v.quad, v.address}, issue});
       }
       group_out = first;
       return true;
@@ -275,6 +345,7 @@ class Lowerer {
       const SliceRef& s = quad[static_cast<std::size_t>(b)];
       if (ScheduleBuilder::toward(from, pos(s)) != dir && pos(s) != from) return false;
       const Cycle issue = at + hops(from, pos(s));
+      if (issue <= dest.write_after) return false;  // the word's previous tensor is still being read
       if (!sb_.queue_free(mem_queue(s), issue) || !sb_.streams_free(dir, group + b, 1, from, pos(s), at)) return false;
     }
     for (int b = 0; b < 4; ++b) {
@@ -399,6 +470,8 @@ class Lowerer {
     Cycle t = std::max(earliest, a.ready + func(Opcode::Read) + Cycle(1));
     for (const auto& s : steps)
       if (s.b.kind == StepOperand::Kind::Mem) t = std::max(t, s.b.vec.ready + func(Opcode::Read) + Cycle(1));
+    // A reused word: the writes land at least a few cycles after t; start near the limit.
+    t = std::max(t, dest.write_after - Cycle(64));
     for (const Cycle limit = t + Cycle(1000000);; t += Cycle(1)) {
       if (t > limit) throw std::logic_error("lowering found no slot for a VXM chain within a million cycles");
       sb_.begin();
@@ -558,13 +631,7 @@ class Lowerer {
             dest = out.at(0, j);
           } else {
             dest.quad = pick_quad(std::nullopt);
-            dest.address = alloc_quad(dest.quad, 1, "a reduction temporary");
-            TensorDecl d;
-            d.name = fmt::format("tmp{}", temp_++);
-            d.dtype = DType::Fp32;
-            d.slices.assign(quads_[static_cast<std::size_t>(dest.quad)].begin(), quads_[static_cast<std::size_t>(dest.quad)].end());
-            d.address = dest.address;
-            decls_.push_back(d);
+            dest.address = alloc_quad(dest.quad, 1, "a reduction temporary", &dest.write_after);
           }
           Step step{op};
           step.b.kind = StepOperand::Kind::Mem;
@@ -748,6 +815,7 @@ class Lowerer {
     for (std::int64_t n = 0; n < n_tiles; ++n) {
       const int plane = tile_plane[static_cast<std::size_t>(n)];
       PlaneState& ps = planes_[static_cast<std::size_t>(plane)];
+      if (ps.slot_free.empty()) ps.slot_free.assign(static_cast<std::size_t>(slots), Cycle(0));
       std::vector<Block> blocks;
       for (std::size_t ti = 0; ti < terms.size(); ++ti)
         for (std::int64_t k = 0; k < tiles_of(terms[ti].k_rows); ++k)
@@ -755,14 +823,18 @@ class Lowerer {
             blocks.push_back(*b);
       for (std::int64_t m0 = 0; m0 < rows; m0 += slots) {
         const std::int64_t m1 = std::min<std::int64_t>(rows, m0 + slots);
+        const int first_slot = ps.next_slot;
+        ps.next_slot = static_cast<int>((first_slot + (m1 - m0)) % slots);
         std::vector<Cycle> row_done(static_cast<std::size_t>(m1 - m0), Cycle(0));
         for (const auto& block : blocks) {
-          schedule_block(block, plane, ps, int8, *terms[static_cast<std::size_t>(block.term)].x, m0, m1, row_done, act_scale);
+          schedule_block(block, plane, ps, int8, *terms[static_cast<std::size_t>(block.term)].x, m0, m1, row_done,
+                         act_scale, first_slot);
         }
         for (std::int64_t m = m0; m < m1; ++m) {
           const Cycle ready = blocks.empty() ? Cycle(0) : row_done[static_cast<std::size_t>(m - m0)];
+          const int slot = static_cast<int>((first_slot + (m - m0)) % slots);
           out.ready[static_cast<std::size_t>(m * out.tiles + n)] =
-              emit_result(plane, static_cast<int>(m % slots), ready, int8, out.at(m, n),
+              emit_result(plane, slot, ready, int8, out.at(m, n),
                           bias_act ? &*bias_act : nullptr, n, int8 ? &dequant[static_cast<std::size_t>(n)] : nullptr,
                           blocks.empty());
         }
@@ -772,7 +844,7 @@ class Lowerer {
   }
 
   void schedule_block(const Block& block, int plane, PlaneState& ps, bool int8, const Act& x, std::int64_t m0,
-                      std::int64_t m1, std::vector<Cycle>& row_done, double act_scale) {
+                      std::int64_t m1, std::vector<Cycle>& row_done, double act_scale, int first_slot) {
     const auto& group = groups_[static_cast<std::size_t>(plane)];
     const Position mx = mxm(plane);
     const Direction to_mxm = ScheduleBuilder::toward(pos(group[0]), mx);
@@ -832,7 +904,9 @@ class Lowerer {
     for (const auto& s : convert) chain_length += func(s.op);
     for (std::int64_t m = m0; m < m1; ++m) {
       const VecHome xv = x.at(m, block.k_tile);
-      Cycle abc = std::max(ps.install_ready, ps.last_abc + rate);
+      const int slot = static_cast<int>((first_slot + (m - m0)) % chip_.mxm_accumulator_slots);
+      // The slot must have been emptied by the acc of its previous user.
+      Cycle abc = std::max({ps.install_ready, ps.last_abc + rate, ps.slot_free[static_cast<std::size_t>(slot)]});
       abc = std::max(abc, xv.ready + read_func + Cycle(1) + chain_length + to_vxm + hops(pos(quads_[static_cast<std::size_t>(xv.quad)][3]), vxm()));
       for (;; abc += Cycle(1)) {
         if (!sb_.queue_free(mxm_queue(plane, 1), abc)) continue;
@@ -847,7 +921,7 @@ class Lowerer {
         sb_.place(mxm_queue(plane, 1),
                   PlacedInstruction{abc, make_instruction(Opcode::ActivationBuffer, wtype,
                                                           {stream_operand(dir_of_group_, sink.group),
-                                                           int_operand(m % chip_.mxm_accumulator_slots)})});
+                                                           int_operand(slot)})});
         sb_.commit();
         break;
       }
@@ -881,7 +955,7 @@ class Lowerer {
     }
     const Position first_slice = pos(quads_[static_cast<std::size_t>(dest.quad)][0]);
     const Direction away = ScheduleBuilder::toward(mx, post.empty() ? first_slice : vxm());
-    for (Cycle q = ready; ; q += Cycle(1)) {
+    for (Cycle q = std::max(ready, dest.write_after - Cycle(128)); ; q += Cycle(1)) {
       if (!sb_.queue_free(mxm_queue(plane, 2), q)) continue;
       const Cycle out_at = q + func(Opcode::Accumulate);
       sb_.begin();
@@ -891,6 +965,7 @@ class Lowerer {
       if (!post.empty()) sb_.reserve_streams(away, *group, 4, mx, to, out_at);
       sb_.place(mxm_queue(plane, 2), PlacedInstruction{q, make_instruction(Opcode::Accumulate, acc_type,
                                                                            {stream_operand(away, *group), int_operand(slot)})});
+      planes_[static_cast<std::size_t>(plane)].slot_free[static_cast<std::size_t>(slot)] = q + Cycle(1);
       if (post.empty()) {
         if (!write_from(mx, out_at, *group, away, dest)) { sb_.rollback(); continue; }
         sb_.commit();
@@ -913,6 +988,10 @@ class Lowerer {
   int lanes_;
   std::vector<std::array<SliceRef, 4>> quads_;
   std::vector<std::int64_t> quad_next_;
+  std::vector<std::vector<FreeRange>> free_;
+  std::map<std::pair<int, std::int64_t>, Cycle> last_read_;
+  std::vector<std::pair<std::pair<int, std::int64_t>, Cycle>> pending_reads_;
+  std::vector<bool> released_;
   std::vector<std::array<SliceRef, 16>> groups_;
   std::vector<std::int64_t> group_next_;
   std::vector<Act> acts_;

@@ -1,0 +1,239 @@
+// `lpusim verify MODEL`: compile a small model, run it functionally on the simulated chip
+// (a prefill, then decode steps that carry the KV cache forward), and compare its logits
+// with the plain C++/Eigen reference of the same model and weights.
+#include <cmath>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "child_run.hpp"
+#include "commands.hpp"
+#include "compiler/pipeline.hpp"
+#include "config/chip_config.hpp"
+#include "core/error.hpp"
+#include "compiler/reference/interpret.hpp"
+#include "model/reference.hpp"
+#include "model/transformer_graph.hpp"
+#include "model/weights.hpp"
+#include "model_source.hpp"
+
+namespace lpusim::cli {
+
+namespace {
+
+struct VerifyArgs {
+  std::string model;
+  std::string chip = "tsp-v1";
+  std::string weights = "fp16";
+  std::int64_t prompt_len = 6;
+  std::int64_t decode_steps = 2;
+  double tolerance = 0.02;
+  bool quiet = false;
+};
+
+/// Row-major [rows, cols] values -> per-tile assembly tensor values.
+void put_rows(const TensorPlacement& p, const std::vector<float>& values, std::int64_t lanes,
+              std::map<std::string, std::vector<double>>& out) {
+  for (std::size_t j = 0; j < p.tiles.size(); ++j) {
+    std::vector<double> v(static_cast<std::size_t>(p.rows * lanes), 0.0);
+    for (std::int64_t m = 0; m < p.rows; ++m)
+      for (std::int64_t i = 0; i < lanes && static_cast<std::int64_t>(j) * lanes + i < p.cols; ++i)
+        v[static_cast<std::size_t>(m * lanes + i)] =
+            values[static_cast<std::size_t>(m * p.cols + static_cast<std::int64_t>(j) * lanes + i)];
+    out[p.tiles[j]] = std::move(v);
+  }
+}
+
+std::vector<float> get_rows(const TensorPlacement& p, const std::map<std::string, std::vector<double>>& dumps,
+                            std::int64_t lanes) {
+  std::vector<float> v(static_cast<std::size_t>(p.rows * p.cols), 0.0f);
+  for (std::size_t j = 0; j < p.tiles.size(); ++j) {
+    const auto& tile = dumps.at(p.tiles[j]);
+    for (std::int64_t m = 0; m < p.rows; ++m)
+      for (std::int64_t i = 0; i < lanes && static_cast<std::int64_t>(j) * lanes + i < p.cols; ++i)
+        v[static_cast<std::size_t>(m * p.cols + static_cast<std::int64_t>(j) * lanes + i)] =
+            static_cast<float>(tile[static_cast<std::size_t>(m * lanes + i)]);
+  }
+  return v;
+}
+
+struct StepOutcome {
+  std::vector<float> logits;
+  std::map<std::string, std::vector<float>> caches;  // state tensor -> rows x cols
+  std::int64_t cycles = 0;
+};
+
+StepOutcome run_step(const ModelSpec& spec, const Graph& graph, const ChipConfig& chip, const CompileOptions& options,
+                     const std::vector<int>& ids, const std::map<std::string, std::vector<float>>& caches_in,
+                     const std::string& output) {
+  const CompileResult compiled = compile_graph(graph, chip, options);
+  const auto& lowered = compiled.lowered;
+  const std::int64_t lanes = chip.lanes();
+  SimOptions sim;
+  sim.mode = SimMode::Functional;
+  sim.values = lowered.data;
+  // The embedding lookup runs on the host: the gathered rows are the program's input.
+  auto gather = [&](const std::string& tensor, const std::string& table_name, const std::vector<int>& rows_of) {
+    auto it = lowered.placements.find(tensor);
+    if (it == lowered.placements.end()) return;
+    const int table = graph.find(table_name);
+    const auto values = make_weight_values(graph.tensors[static_cast<std::size_t>(table)]);
+    const std::int64_t width = graph.tensors[static_cast<std::size_t>(table)].shape[1];
+    std::vector<float> rows;
+    for (int id : rows_of)
+      rows.insert(rows.end(), values.begin() + id * width, values.begin() + (id + 1) * width);
+    put_rows(it->second, rows, lanes, sim.values);
+  };
+  gather("embed", "embed.weight", ids);
+  gather("type_embed", "type_embed.weight", std::vector<int>(ids.size(), 0));
+  for (const auto& [name, rows] : caches_in) {
+    auto it = lowered.placements.find(name);
+    if (it == lowered.placements.end()) continue;
+    std::vector<float> padded(static_cast<std::size_t>(it->second.rows * it->second.cols), 0.0f);
+    std::copy(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(std::min(rows.size(), padded.size())), padded.begin());
+    put_rows(it->second, padded, lanes, sim.values);
+  }
+  const TensorPlacement& out = lowered.placements.at(output);
+  sim.dumps = out.tiles;
+  std::vector<std::string> cache_names;
+  for (const auto& [name, placement] : lowered.placements)
+    if (name.find("_cache") != std::string::npos) {
+      cache_names.push_back(name);
+      for (const auto& t : placement.tiles) sim.dumps.push_back(t);
+    }
+  const BoundProgram bound = bind_program(lowered.program, chip);
+  const SimResult result = simulate_in_child(chip, bound, sim);
+  if (!result.hazards.empty())
+    throw std::logic_error(fmt::format("the compiled program has {} hazards (first: {})", result.hazards.size(),
+                                       result.hazards[0].message));
+  StepOutcome o;
+  o.cycles = result.total_cycles.value();
+  o.logits = get_rows(out, result.dumps, lanes);
+  for (const auto& name : cache_names) o.caches[name] = get_rows(lowered.placements.at(name), result.dumps, lanes);
+  (void)spec;
+  return o;
+}
+
+double relative_error(const std::vector<float>& got, const Eigen::MatrixXf& want) {
+  double worst = 0, scale = 0;
+  for (Eigen::Index r = 0; r < want.rows(); ++r)
+    for (Eigen::Index c = 0; c < want.cols(); ++c) {
+      const double w = want(r, c), g = got[static_cast<std::size_t>(r * want.cols() + c)];
+      worst = std::isfinite(g) ? std::max(worst, std::fabs(g - w)) : INFINITY;
+      scale = std::max(scale, std::fabs(w));
+    }
+  return scale > 0 ? worst / scale : worst;
+}
+
+/// A JSON graph: random inputs, the simulated outputs against the fp32 interpreter of the
+/// decomposed graph.
+int verify_graph_file(const VerifyArgs& args, const ChipConfig& chip, const std::string& path) {
+  CompileOptions options;
+  options.lowering.weights = args.weights == "int8" ? Scenario::WeightType::Int8 : Scenario::WeightType::Fp16;
+  const CompileResult compiled = compile_graph(load_graph_json(path), chip, options);
+  const auto& g = compiled.primitive;
+  std::map<std::string, std::vector<float>> inputs;
+  SimOptions sim;
+  sim.mode = SimMode::Functional;
+  sim.values = compiled.lowered.data;
+  std::uint64_t state = 12345;
+  for (const auto& t : g.tensors) {
+    if (t.role != TensorRole::Input) continue;
+    std::vector<float> v(static_cast<std::size_t>(g.elements(g.find(t.name))));
+    for (auto& x : v) {
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+      x = static_cast<float>(static_cast<double>(state >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+    }
+    put_rows(compiled.lowered.placements.at(t.name), v, chip.lanes(), sim.values);
+    inputs[t.name] = std::move(v);
+  }
+  std::vector<std::string> outputs;
+  for (const auto& t : g.tensors)
+    if (t.role == TensorRole::Output) {
+      outputs.push_back(t.name);
+      for (const auto& tile : compiled.lowered.placements.at(t.name).tiles) sim.dumps.push_back(tile);
+    }
+  const SimResult result = simulate_in_child(chip, bind_program(compiled.lowered.program, chip), sim);
+  if (!result.hazards.empty())
+    throw std::logic_error(fmt::format("the compiled program has {} hazards (first: {})", result.hazards.size(),
+                                       result.hazards[0].message));
+  const auto reference = interpret_primitive_graph(g, inputs);
+  bool ok = true;
+  std::cout << fmt::format("lpusim verify {} ({} weights, reference: fp32 interpreter of the decomposed graph)\n", path, args.weights);
+  for (const auto& name : outputs) {
+    const auto& p = compiled.lowered.placements.at(name);
+    const auto got = get_rows(p, result.dumps, chip.lanes());
+    const auto& want_values = reference.at(name);
+    Eigen::MatrixXf want(p.rows, p.cols);
+    for (std::int64_t r = 0; r < p.rows; ++r)
+      for (std::int64_t c = 0; c < p.cols; ++c) want(r, c) = want_values[static_cast<std::size_t>(r * p.cols + c)];
+    const double error = relative_error(got, want);
+    if (std::getenv("LPUSIM_VERIFY_DEBUG"))
+      for (std::int64_t c = 0; c < p.cols; c += 37)
+        std::cout << fmt::format("    [0,{}] sim {} ref {}\n", c, got[static_cast<std::size_t>(c)], want(0, c));
+    ok = ok && error <= args.tolerance;
+    std::cout << fmt::format("  {:<24} {} cycles, max |error| / max |reference| = {:.2e} {}\n", name,
+                             result.total_cycles.value(), error, error <= args.tolerance ? "ok" : "FAIL");
+  }
+  return ok ? 0 : 1;
+}
+
+int run(const VerifyArgs& args) {
+  const ChipConfig chip = load_chip_config(resolve_chip_path(args.chip));
+  const std::string path = resolve_model_path(args.model);
+  if (is_graph_file(path)) return verify_graph_file(args, chip, path);
+  const ModelSpec spec = load_model_config(path);
+  if (spec.parameters() > 200'000'000)
+    throw InputError(fmt::format("{}: {:.0f} M parameters is too large to verify functionally; verify is for small "
+                                 "configs (estimate runs large ones in timing mode)", path, static_cast<double>(spec.parameters()) / 1e6));
+  CompileOptions options;
+  options.lowering.weights = args.weights == "int8" ? Scenario::WeightType::Int8 : Scenario::WeightType::Fp16;
+  const Precision precision = args.weights == "int8" ? Precision::Int8 : Precision::Fp16Matmul;
+  const std::int64_t steps = spec.causal ? args.decode_steps : 0;
+  std::vector<int> ids;
+  for (std::int64_t i = 0; i < args.prompt_len + steps; ++i) ids.push_back(static_cast<int>((7 * i + 3) % spec.vocab_size));
+  const std::string output = spec.has_lm_head ? "logits" : "hidden";
+
+  const Graph prefill_graph = build_transformer_graph(spec, args.prompt_len, 0);
+  ReferenceModel reference(spec, prefill_graph, precision);
+  bool ok = true;
+  auto report = [&](const std::string& what, const StepOutcome& o, const Eigen::MatrixXf& want) {
+    const double error = relative_error(o.logits, want);
+    const bool pass = error <= args.tolerance;
+    ok = ok && pass;
+    std::cout << fmt::format("  {:<24} {} cycles, max |error| / max |reference| = {:.2e} {}\n", what, o.cycles, error,
+                             pass ? "ok" : fmt::format("FAIL (tolerance {:.1e})", args.tolerance));
+  };
+  std::cout << fmt::format("lpusim verify {} ({}, {} weights, reference precision {})\n", args.model,
+                           family_name(spec.family), args.weights, precision_name(precision));
+  const std::vector<int> prompt(ids.begin(), ids.begin() + args.prompt_len);
+  StepOutcome previous = run_step(spec, prefill_graph, chip, options, prompt, {}, output);
+  report(fmt::format("prefill of {} tokens", args.prompt_len), previous, reference.forward(prompt, 0));
+  for (std::int64_t s = 0; s < steps; ++s) {
+    const std::int64_t past = args.prompt_len + s;
+    const Graph decode_graph = build_transformer_graph(spec, 1, past);
+    const std::vector<int> token{ids[static_cast<std::size_t>(past)]};
+    StepOutcome step = run_step(spec, decode_graph, chip, options, token, previous.caches, output);
+    report(fmt::format("decode step {} (past {})", s + 1, past), step, reference.forward(token, static_cast<int>(past)));
+    previous = std::move(step);
+  }
+  std::cout << (ok ? "  logits match the reference\n" : "  logits DIFFER from the reference\n");
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+
+Command add_verify_command(CLI::App& app) {
+  auto args = std::make_shared<VerifyArgs>();
+  auto* cmd = app.add_subcommand("verify", "Run a small model on the simulated chip and compare with the Eigen reference");
+  cmd->add_option("model", args->model, "A config.json, a model folder, or a bundled model name (tiny-llama, ...)")->required();
+  cmd->add_option("--chip", args->chip, "Chip: a bundled name (tsp-v1) or a chip JSON file")->capture_default_str();
+  cmd->add_option("--weights", args->weights, "Weight type")->check(CLI::IsMember({"int8", "fp16"}))->capture_default_str();
+  cmd->add_option("--prompt-len", args->prompt_len, "Prompt tokens")->check(CLI::Range(1, 256))->capture_default_str();
+  cmd->add_option("--decode-steps", args->decode_steps, "Decode steps after the prompt")->check(CLI::Range(0, 64))->capture_default_str();
+  cmd->add_option("--tolerance", args->tolerance, "Largest accepted max |error| / max |reference|")
+      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  return [args] { return run(*args); };
+}
+
+}  // namespace lpusim::cli
