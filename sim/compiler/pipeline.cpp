@@ -25,23 +25,22 @@ void plan_quantization(Graph& g, const LoweringOptions& options) {
 /// For each output produced by a matmul of a multi-row input, multiply only the last row.
 void keep_last_output_row(Graph& g) {
   for (std::size_t i = 0; i < g.nodes.size(); ++i) {
-    Node& node = g.nodes[i];
-    if (node.kind != OpKind::MatMul || node.outputs.empty()) continue;
-    auto& out = g.tensors[static_cast<std::size_t>(node.outputs[0])];
-    const auto& x = g.tensors[static_cast<std::size_t>(node.inputs[0])];
-    if (out.role != TensorRole::Output || x.shape.size() != 2 || x.shape[0] < 2) continue;
+    if (g.nodes[i].kind != OpKind::MatMul || g.nodes[i].outputs.empty()) continue;
+    const int out_id = g.nodes[i].outputs[0], x_id = g.nodes[i].inputs[0];
+    const auto x_shape = g.tensors[static_cast<std::size_t>(x_id)].shape;
+    if (g.tensors[static_cast<std::size_t>(out_id)].role != TensorRole::Output || x_shape.size() != 2 || x_shape[0] < 2)
+      continue;
     TensorInfo last;
-    last.name = x.name + ".last_row";
-    last.shape = {1, x.shape[1]};
+    last.name = g.tensors[static_cast<std::size_t>(x_id)].name + ".last_row";
+    last.shape = {1, x_shape[1]};
     const int last_id = g.add_tensor(last);
     Node slice;
     slice.kind = OpKind::Slice;
     slice.name = last.name;
-    slice.inputs = {node.inputs[0]};
+    slice.inputs = {x_id};
     slice.outputs = {last_id};
-    slice.attrs = {{"axis", std::int64_t{0}}, {"begin", x.shape[0] - 1}, {"end", x.shape[0]}};
+    slice.attrs = {{"axis", std::int64_t{0}}, {"begin", x_shape[0] - 1}, {"end", x_shape[0]}};
     g.nodes[i].inputs[0] = last_id;
-    g.tensors[static_cast<std::size_t>(g.nodes[i].outputs[0])].shape = {1, out.shape[1]};
     g.nodes.insert(g.nodes.begin() + static_cast<std::ptrdiff_t>(i), slice);
     ++i;
   }

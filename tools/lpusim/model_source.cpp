@@ -23,8 +23,15 @@ std::string resolve_model_path(const std::string& source) {
 }
 
 bool is_graph_file(const std::string& path) {
-  return fs::is_regular_file(path) && path.size() > 5 && path.compare(path.size() - 5, 5, ".json") == 0 &&
-         fs::path(path).filename() != "config.json";
+  // A JSON file with "nodes" is a graph; any other file is read as a model config.
+  if (!fs::is_regular_file(path) || fs::path(path).filename() == "config.json") return false;
+  try {
+    const auto j = load_user_json(path);
+    return j.is_object() && j.contains("nodes");
+  } catch (const InputError&) {
+    return path.size() > 5 && path.compare(path.size() - 5, 5, ".json") == 0 && fs::path(path).filename() != "config.json" &&
+           path.find("model") == std::string::npos;
+  }
 }
 
 Graph load_model_graph(const ModelRequest& request) {
