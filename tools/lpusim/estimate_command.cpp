@@ -163,9 +163,13 @@ int run(const EstimateArgs& args) {
   std::cout << fmt::format("lpusim estimate {} ({}, {:.1f} M parameters) on {} x1, {} weights, batch {}\n", args.model,
                            family_name(spec.family), static_cast<double>(spec.parameters()) / 1e6, chip.name,
                            args.weights, args.batch);
-  std::cout << fmt::format("  decode      {} cycles per token at {} cached positions = {:.2f} us on chip, {:.2f} us with host I/O\n",
-                           decode_cycles, decode_past, decode_us, token_us);
-  std::cout << fmt::format("              {:.0f} tokens/s per user\n", 1e6 / token_us);
+  if (spec.causal) {
+    std::cout << fmt::format("  decode      {} cycles per token at {} cached positions = {:.2f} us on chip, {:.2f} us with host I/O\n",
+                             decode_cycles, decode_past, decode_us, token_us);
+    std::cout << fmt::format("              {:.0f} tokens/s per user\n", 1e6 / token_us);
+  } else {
+    std::cout << "  decode      not applicable: an encoder processes whole sequences (see prefill)\n";
+  }
   std::cout << fmt::format("  prefill     {} tokens in {} cycles = {:.2f} us; time to first token {:.2f} us\n",
                            args.prompt_len, prefill_cycles, prefill_us, ttft_us);
   std::cout << fmt::format("  chips       1 (SRAM: weights {:.1f} MB + activations {:.1f} MB = {:.1f}% of {:.1f} MB)\n",
