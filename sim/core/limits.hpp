@@ -7,8 +7,9 @@
 
 namespace lpusim::limits {
 
-/// Instructions (lines) in one program, before repeats.
-constexpr std::int64_t kMaxProgramInstructions = std::int64_t{1} << 22;
+/// Instructions (lines) in one program, before repeats: about 0.5 KiB of host memory each
+/// once parsed and bound.
+constexpr std::int64_t kMaxProgramInstructions = std::int64_t{1} << 20;
 /// Instructions one run issues, counting every repeat: about 10^9, minutes to tens of
 /// minutes of host time. Anything longer is refused instead of running for hours.
 constexpr std::int64_t kMaxIssuedInstructions = std::int64_t{1} << 30;

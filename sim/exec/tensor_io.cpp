@@ -130,7 +130,6 @@ std::vector<double> read_tensor_file(const std::string& path, const BoundTensor&
   limits::require_host_memory(tensor_host_bytes(t, lanes), fmt::format("{}: tensor '{}'", path, t.name));
   const auto expected = static_cast<std::size_t>(t.vectors) * static_cast<std::size_t>(lanes);
   const int bytes = dtype_bytes(t.dtype);
-  std::vector<double> values;
   const bool binary = path.size() >= 4 && path.compare(path.size() - 4, 4, ".bin") == 0;
   if (binary) {
     // Binary files may hold NUL bytes, so they are read without the text checks.
@@ -149,6 +148,17 @@ std::vector<double> read_tensor_file(const std::string& path, const BoundTensor&
       }
       std::fclose(f);
     }
+    return parse_tensor_data(text, true, path, t, lanes);
+  }
+  return parse_tensor_data(read_user_text_file(path, 1ULL << 30), false, path, t, lanes);
+}
+
+std::vector<double> parse_tensor_data(const std::string& text, bool binary, const std::string& path,
+                                      const BoundTensor& t, int lanes) {
+  const auto expected = static_cast<std::size_t>(t.vectors) * static_cast<std::size_t>(lanes);
+  const int bytes = dtype_bytes(t.dtype);
+  std::vector<double> values;
+  if (binary) {
     if (text.size() != expected * static_cast<std::size_t>(bytes))
       throw InputError(fmt::format("{}: tensor '{}' needs {} {} elements = {} bytes, the file has {}{}", path, t.name,
                                    expected, dtype_name(t.dtype), expected * static_cast<std::size_t>(bytes),
@@ -166,7 +176,6 @@ std::vector<double> read_tensor_file(const std::string& path, const BoundTensor&
     }
     return values;
   }
-  const std::string text = read_user_text_file(path, 1ULL << 30);
   std::size_t pos = 0;
   int line = 1;
   while (pos < text.size()) {

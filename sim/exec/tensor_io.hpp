@@ -27,6 +27,11 @@ std::vector<double> fill_values(const BoundTensor& tensor, int lanes);
 /// and each value must fit the type. Errors are InputError naming the file.
 std::vector<double> read_tensor_file(const std::string& path, const BoundTensor& tensor, int lanes);
 
+/// Decodes the contents of an input file (what read_tensor_file does after reading it and
+/// checking the host memory the values need).
+std::vector<double> parse_tensor_data(const std::string& data, bool binary, const std::string& path,
+                                      const BoundTensor& tensor, int lanes);
+
 /// One line per vector, lanes separated by blanks, values printed exactly.
 std::string format_tensor(const std::vector<double>& values, int lanes);
 

@@ -341,7 +341,9 @@ TensorDecl parse_tensor(const LineParser& lp, const std::vector<Token>& tokens, 
 
 }  // namespace
 
-Program parse_program(const std::string& text, const std::string& file) {
+static_assert(limits::kMaxProgramInstructions == std::int64_t{1} << 20, "keep parse_program's default in step");
+
+Program parse_program(const std::string& text, const std::string& file, std::int64_t max_instructions) {
   Program program;
   program.file = file;
   std::map<std::string, int> queue_lines, tensor_lines, map_lines;
@@ -448,9 +450,8 @@ Program parse_program(const std::string& text, const std::string& file) {
       current->items.push_back(item);
     } else {
       if (!current) lp.fail(head.column, fmt::format("instruction '{}' outside a .queue block", head.text));
-      if (++instructions > limits::kMaxProgramInstructions)
-        lp.fail(head.column, fmt::format("more than {} instructions in one program (docs/limits.md)",
-                                         limits::kMaxProgramInstructions));
+      if (++instructions > max_instructions)
+        lp.fail(head.column, fmt::format("more than {} instructions in one program (docs/limits.md)", max_instructions));
       QueueItem item;
       item.kind = QueueItem::Kind::Instruction;
       item.instruction = parse_instruction(lp, tokens, current->id.unit);
