@@ -141,6 +141,7 @@ SimResult simulate(const ChipConfig& config, const BoundProgram& program, const 
   result.instructions = context.instructions;
   result.queues = context.queue_stats;
   result.hazards = context.hazards();
+  result.hazards_not_kept = context.hazards_not_kept();
   result.trace = std::move(trace);
   result.stream_writes = context.fabric.writes();
   result.stream_reads = context.fabric.reads();
