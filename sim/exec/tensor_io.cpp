@@ -104,7 +104,9 @@ std::vector<double> fill_values(const BoundTensor& t, int lanes) {
                                  t.name, t.fill.first, t.fill.step));
   std::vector<double> v(n, 0.0);
   const bool is_float = dtype_is_float(t.dtype);
-  std::uint64_t state = static_cast<std::uint64_t>(t.fill.first);
+  // Only a random fill's first value is a seed (checked to be in [0, 2^32)); converting
+  // any other, e.g. const:-1e300, to an integer is undefined.
+  std::uint64_t state = t.fill.kind == TensorFill::Kind::Random ? static_cast<std::uint64_t>(t.fill.first) : 0;
   for (std::size_t i = 0; i < n; ++i) {
     double x = 0;
     switch (t.fill.kind) {
