@@ -58,8 +58,9 @@ std::uint64_t run_host_bytes(const ChipConfig& chip, const BoundProgram& program
   for (const auto& [name, path] : options.inputs) loaded.insert(name);
   for (const auto& t : program.tensors) {
     if (loaded.count(t.name)) total = sat_add(total, tensor_host_bytes(t, lanes));
+    // A dump holds the values and their text (at most 24 characters a value).
     for (const auto& d : options.dumps)
-      if (d == t.name) total = sat_add(total, tensor_host_bytes(t, lanes));
+      if (d == t.name) total = sat_add(total, sat_mul(tensor_host_bytes(t, lanes), 4));
   }
   // SRAM is allocated in pages of 256 words on first write. Per slice: the pages tensors
   // fill, plus one page for every word a write (and its repeats) or a scatter lane can reach,
@@ -133,6 +134,11 @@ std::vector<double> read_tensor_file(const std::string& path, const BoundTensor&
   const auto expected = static_cast<std::size_t>(t.vectors) * static_cast<std::size_t>(lanes);
   const int bytes = dtype_bytes(t.dtype);
   const bool binary = path.size() >= 4 && path.compare(path.size() - 4, 4, ".bin") == 0;
+  if (!binary) {
+    // A text file is read whole: count it too (it can be up to 1 GiB).
+    const auto size = check_user_file(path, 1ULL << 30);
+    limits::require_host_memory(sat_add(tensor_host_bytes(t, lanes), size), fmt::format("{}: tensor '{}'", path, t.name));
+  }
   if (binary) {
     // Binary files may hold NUL bytes, so they are read without the text checks.
     std::string text;
