@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/limits.hpp"
 #include "exec/tensor_io.hpp"
 #include "numerics/vector_math.hpp"
 #include "units/sim_time.hpp"
@@ -100,7 +101,11 @@ std::int64_t peak_rss_bytes() {
 }  // namespace
 
 SimResult simulate(const ChipConfig& config, const BoundProgram& program, const SimOptions& options) {
-  // Inputs and dump names are checked before anything is built.
+  // Inputs and dump names are checked before anything is built, and the whole run's host
+  // memory before any of it is allocated.
+  limits::require_host_memory(run_host_bytes(config, program, options),
+                              fmt::format("{}: this run (tensor values, SRAM pages{})", program.file,
+                                          options.trace ? ", trace" : ""));
   const int lanes = config.lanes();
   std::map<std::string, std::vector<double>> initial;
   for (const auto& t : program.tensors)
@@ -146,6 +151,7 @@ SimResult simulate(const ChipConfig& config, const BoundProgram& program, const 
   result.instructions = context.instructions;
   result.queues = context.queue_stats;
   result.hazards = context.hazards();
+  result.hazards_not_kept = context.hazards_not_kept();
   result.trace = std::move(trace);
   result.stream_writes = context.fabric.writes();
   result.stream_reads = context.fabric.reads();

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages lpusim builds with, if any is missing. Idempotent; needs root
-# (or sudo) only when something is actually missing.
+# (or sudo) only when something is actually missing. g++ brings ASan/UBSan (libasan8,
+# libubsan1) for the `asan` preset; clang-14 and libclang-rt-14-dev (libFuzzer) are for the
+# `fuzz` preset.
 set -euo pipefail
-packages=(cmake g++ make pkg-config libsystemc-dev libeigen3-dev libfmt-dev catch2 nlohmann-json3-dev libcli11-dev)
+packages=(cmake g++ make pkg-config libsystemc-dev libeigen3-dev libfmt-dev catch2 nlohmann-json3-dev libcli11-dev
+          clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -64,6 +64,10 @@ void SimContext::note_effect(Cycle cycle, int vector_lanes) {
 }
 
 void SimContext::add_hazard(Hazard::Kind kind, Cycle cycle, const std::string& queue, std::string message) {
+  // A schedule that is wrong everywhere finds a hazard per instruction: keep the first
+  // kMaxHazardsKept (they are what a report shows) and count the rest, so that memory and
+  // the stats file stay bounded.
+  if (hazards_.size() >= kMaxHazardsKept) { ++hazards_not_kept_; return; }
   hazards_.push_back(Hazard{kind, cycle, queue, std::move(message)});
 }
 

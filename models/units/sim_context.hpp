@@ -37,6 +37,8 @@ class SimContext {
   void add_hazard(Hazard::Kind kind, Cycle cycle, const std::string& queue, std::string message);
 
   const std::vector<Hazard>& hazards() const { return hazards_; }
+  std::uint64_t hazards_not_kept() const { return hazards_not_kept_; }
+  static constexpr std::size_t kMaxHazardsKept = 10000;
   /// Total program length: one past the last effect on the last active superlane.
   Cycle total_cycles() const { return last_effect_; }
 
@@ -52,6 +54,7 @@ class SimContext {
   VectorBytes zeros_;
   Cycle last_effect_{0};
   std::vector<Hazard> hazards_;
+  std::uint64_t hazards_not_kept_ = 0;
   std::vector<std::pair<const BoundInstruction*, std::string>> by_id_;
 };
 

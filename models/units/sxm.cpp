@@ -55,7 +55,7 @@ void Sxm::execute(const Issue& issue, Cycle now, const std::string& queue) {
           break;
         case Opcode::Permute: case Opcode::Distribute:
           for (int i = 0; i < active; ++i)
-            dst[static_cast<std::size_t>(i)] = a[static_cast<std::size_t>(k)][static_cast<std::size_t>(ins.lane_map[static_cast<std::size_t>(i)])];
+            dst[static_cast<std::size_t>(i)] = a[static_cast<std::size_t>(k)][static_cast<std::size_t>((*ins.lane_map)[static_cast<std::size_t>(i)])];
           break;
         case Opcode::Transpose:
           // Within each superlane: output stream k, lane l  <-  input stream l, lane k.

@@ -12,7 +12,7 @@
 namespace lpusim {
 namespace fs = std::filesystem;
 
-std::string read_user_text_file(const std::string& path, std::uintmax_t max_bytes) {
+std::uintmax_t check_user_file(const std::string& path, std::uintmax_t max_bytes) {
   std::error_code ec;
   const auto status = fs::status(path, ec);
   if (ec || !fs::exists(status)) throw InputError(fmt::format("{}: file not found", path));
@@ -22,6 +22,11 @@ std::string read_user_text_file(const std::string& path, std::uintmax_t max_byte
   if (ec) throw InputError(fmt::format("{}: cannot read file size ({})", path, ec.message()));
   if (size > max_bytes)
     throw InputError(fmt::format("{}: file is {} bytes, larger than the {} bytes accepted", path, size, max_bytes));
+  return size;
+}
+
+std::string read_user_text_file(const std::string& path, std::uintmax_t max_bytes) {
+  (void)check_user_file(path, max_bytes);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(fmt::format("{}: cannot open file for reading", path));
   std::ostringstream buffer;

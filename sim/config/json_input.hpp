@@ -14,6 +14,9 @@ namespace lpusim {
 
 /// Reads a whole text file that the user named. Rejects a missing path, a directory, an
 /// unreadable file, a file larger than `max_bytes` and a file holding NUL bytes.
+/// Checks that a path the user named is a readable regular file; returns its size in bytes.
+std::uintmax_t check_user_file(const std::string& path, std::uintmax_t max_bytes);
+
 std::string read_user_text_file(const std::string& path, std::uintmax_t max_bytes = 64u << 20);
 
 /// Parses JSON text with a nesting limit; errors name file:line:column.

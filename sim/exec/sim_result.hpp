@@ -67,7 +67,8 @@ struct SimResult {
   Cycle total_cycles{0};
   std::uint64_t instructions = 0;
   std::vector<QueueStats> queues;
-  std::vector<Hazard> hazards;
+  std::vector<Hazard> hazards;        ///< the first 10000 found
+  std::uint64_t hazards_not_kept = 0;  ///< found beyond those
   std::map<std::string, std::vector<double>> dumps;
   std::vector<TraceEvent> trace;
   std::uint64_t stream_writes = 0;

@@ -1,7 +1,9 @@
 #include "isa/bind.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <tuple>
@@ -9,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/limits.hpp"
 #include "numerics/vector_math.hpp"
 
 namespace lpusim {
@@ -48,7 +51,7 @@ class Binder {
   StreamId stream(const Operand& op, int group, const char* role, int align = 0) const {
     const int index = op.stream.index.value();
     if (align == 0) align = group;
-    if (index + group > chip_.streams_per_direction)
+    if (index < 0 || index + group > chip_.streams_per_direction)
       fail(op.loc, fmt::format("{} s{}{} needs streams {}..{}, but the chip has {} per direction", role, index,
                                to_string(op.stream.direction), index, index + group - 1, chip_.streams_per_direction));
     if (align > 1 && index % align != 0)
@@ -93,27 +96,29 @@ class Binder {
       fail(ins.loc, fmt::format("MXM results are int32 (int8 weights) or fp32 (fp16 weights), not {}", dtype_name(ins.dtype)));
     const int bytes = dtype_bytes(ins.dtype);
     if (ins.opcode == Opcode::LoadWeights) {
-      b.rows = ops.size() > 1 ? static_cast<int>(ops[1].integer) : 1;
-      if (b.rows < 1 || b.rows > chip_.mxm_max_weight_streams / std::min(bytes, chip_.mxm_max_weight_streams))
+      // Range-check the 64-bit operand before narrowing it (2^32 + 1 must not wrap to 1).
+      const std::int64_t rows = ops.size() > 1 ? ops[1].integer : 1;
+      if (rows < 1 || rows > chip_.mxm_max_weight_streams / std::min(bytes, chip_.mxm_max_weight_streams))
         fail(ops.size() > 1 ? ops[1].loc : ins.loc,
              fmt::format("expected 1 to {} rows per lw.{} ({} weight streams per cycle)",
                          chip_.mxm_max_weight_streams / bytes, dtype_name(ins.dtype), chip_.mxm_max_weight_streams));
+      b.rows = static_cast<int>(rows);
       b.src_a = stream(ops[0], bytes * b.rows, "weight source", bytes);
       b.src_a_group = bytes * b.rows;
       return;
     }
-    b.slot = ops.size() > 1 ? static_cast<int>(ops[1].integer) : 0;
-    if (b.slot < 0 || b.slot >= chip_.mxm_accumulator_slots)
-      fail(ops[1].loc, fmt::format("expected an accumulator slot in [0, {}), got {}", chip_.mxm_accumulator_slots, b.slot));
+    const std::int64_t slot = ops.size() > 1 ? ops[1].integer : 0;
+    if (slot < 0 || slot >= chip_.mxm_accumulator_slots)
+      fail(ops[1].loc, fmt::format("expected an accumulator slot in [0, {}), got {}", chip_.mxm_accumulator_slots, slot));
+    b.slot = static_cast<int>(slot);
     if (input) { b.src_a = stream(ops[0], bytes, "activation source"); b.src_a_group = bytes; }
     else { b.dst = stream(ops[0], bytes, "destination"); b.dst_group = bytes; }
   }
 
-  void bind_sxm(const Instruction& ins, BoundInstruction& b) const {
+  void bind_sxm(const Instruction& ins, BoundInstruction& b) {
     const auto& ops = ins.operands;
     const int bytes = dtype_bytes(ins.dtype);
     const int lanes = chip_.lanes();
-    std::vector<int> source(static_cast<std::size_t>(lanes));
     switch (ins.opcode) {
       case Opcode::Transpose:
         if (ins.dtype != DType::Int8)
@@ -140,14 +145,27 @@ class Binder {
       b.integer = ops[2].integer;
       if (b.integer <= -lanes || b.integer >= lanes)
         fail(ops[2].loc, fmt::format("expected a lane amount in ({}, {}), got {}", -lanes, lanes, b.integer));
+      // The wait is O(lanes) to work out: once per (opcode, amount), not per instruction.
+      const auto key = std::make_pair(static_cast<int>(ins.opcode), b.integer);
+      if (auto it = shift_waits_.find(key); it != shift_waits_.end()) { b.extra_latency = it->second; return; }
+      std::vector<int> source(static_cast<std::size_t>(lanes));
       for (int i = 0; i < lanes; ++i) {
         const auto from = static_cast<int>(i - b.integer);
         // Shifted-in lanes (zeros) come from nowhere: they wait for nothing.
         source[static_cast<std::size_t>(i)] = ins.opcode == Opcode::Rotate ? ((from % lanes) + lanes) % lanes
                                               : (from >= 0 && from < lanes ? from : i);
       }
+      b.extra_latency = shift_waits_[key] = cross_superlane_wait(source);
     } else {
       const LaneMap* map = find_map(ops[2]);
+      // Checked and expanded once per (map, opcode); instructions share the result.
+      const auto key = std::make_pair(map->name, static_cast<int>(ins.opcode));
+      if (auto it = maps_.find(key); it != maps_.end()) {
+        b.lane_map = it->second.first;
+        b.extra_latency = it->second.second;
+        return;
+      }
+      std::vector<int> lane_map;
       if (ins.opcode == Opcode::Permute) {
         if (static_cast<int>(map->lanes.size()) != lanes)
           fail(ops[2].loc, fmt::format("permute needs a lane map of {} lanes; '{}' has {}", lanes, map->name, map->lanes.size()));
@@ -158,7 +176,7 @@ class Binder {
                                          map->name, lanes, lane));
           seen[static_cast<std::size_t>(lane)] = true;
         }
-        b.lane_map = map->lanes;
+        lane_map = map->lanes;
       } else {  // distribute: the same map inside every superlane
         const int width = chip_.lanes_per_superlane;
         if (static_cast<int>(map->lanes.size()) != width)
@@ -166,13 +184,14 @@ class Binder {
                                        map->name, map->lanes.size()));
         for (int lane : map->lanes)
           if (lane >= width) fail(ops[2].loc, fmt::format("lane map '{}' names lane {} outside a superlane of {}", map->name, lane, width));
-        b.lane_map.resize(static_cast<std::size_t>(lanes));
+        lane_map.resize(static_cast<std::size_t>(lanes));
         for (int i = 0; i < lanes; ++i)
-          b.lane_map[static_cast<std::size_t>(i)] = i - i % width + map->lanes[static_cast<std::size_t>(i % width)];
+          lane_map[static_cast<std::size_t>(i)] = i - i % width + map->lanes[static_cast<std::size_t>(i % width)];
       }
-      source = b.lane_map;
+      b.extra_latency = cross_superlane_wait(lane_map);
+      b.lane_map = std::make_shared<const std::vector<int>>(std::move(lane_map));
+      maps_[key] = {b.lane_map, b.extra_latency};
     }
-    b.extra_latency = cross_superlane_wait(source);
   }
 
   int group_size(StreamGroup g, DType t) const {
@@ -222,10 +241,17 @@ class Binder {
         const bool addressed = previous->opcode == Opcode::Read || previous->opcode == Opcode::Write;
         if (b.stride != 0 && !addressed) fail(ops[2].loc, "an address stride needs a previous read or write");
         if (addressed) {
-          const auto last = previous->address + b.stride * b.integer;
-          if (b.stride < -(1LL << 32) || b.stride > (1LL << 32) || last < 0 || last >= chip_.mem_slice_words)
+          // stride and count are each up to 2^32: their product can overflow 64 bits.
+          if (b.stride < -(1LL << 32) || b.stride > (1LL << 32))
+            fail(ops[2].loc, fmt::format("expected an address stride in [-2^32, 2^32], got {}", b.stride));
+          std::int64_t step = 0, last = 0;
+          const bool fits = checked_mul(b.stride, b.integer, step) && checked_add(previous->address, step, last);
+          if (!fits || last < 0 || last >= chip_.mem_slice_words)
             fail(ops.size() > 2 ? ops[2].loc : ins.loc,
-                 fmt::format("the last repeat reaches address {}, outside the slice's words [0, {})", last, chip_.mem_slice_words));
+                 fmt::format("the last repeat reaches address {}, outside the slice's words [0, {})",
+                             fits ? std::to_string(last)
+                                  : fmt::format("{} + {} x {}", previous->address, b.stride, b.integer),
+                             chip_.mem_slice_words));
         }
         return b;
       }
@@ -274,6 +300,8 @@ class Binder {
           fail(ops[i].loc, fmt::format("immediate {} is not a {} value", v, dtype_name(ins.dtype)));
         b.b_is_immediate = true;
         b.immediate = dtype_is_float(ins.dtype) ? decode_element(ins.dtype, encode_element(ins.dtype, v)) : v;
+        if (!std::isfinite(b.immediate))
+          fail(ops[i].loc, fmt::format("immediate {} overflows {} (it would be infinite)", v, dtype_name(ins.dtype)));
         continue;
       }
       const StreamId s = stream(ops[i], group, spec.role);
@@ -302,6 +330,7 @@ class Binder {
       // The instruction a `repeat` repeats: the last non-ICU instruction, unless an ICU
       // instruction (nop, sync, ...) came after it.
       std::optional<std::size_t> repeatable;
+      std::int64_t queue_cycles = 0;  // nops and repeat intervals: a bound on the queue's waiting
       for (const auto& item : block.items) {
         if (item.kind == QueueItem::Kind::Label) {
           if (!labels.insert(item.text).second) fail(item.loc, fmt::format("label '{}' defined twice in {}", item.text, q.name));
@@ -310,7 +339,21 @@ class Binder {
         if (item.kind != QueueItem::Kind::Instruction) continue;
         const BoundInstruction* previous = repeatable ? &q.instructions[*repeatable] : nullptr;
         q.instructions.push_back(bind(item.instruction, q.id, previous));
-        const Opcode op = q.instructions.back().opcode;
+        const BoundInstruction& bound = q.instructions.back();
+        const Opcode op = bound.opcode;
+        // A repeat's count and interval are each up to 2^32, so their product (and the sums)
+        // can pass 2^63: saturate instead of overflowing, then compare with the limits.
+        std::int64_t waits = 0;
+        if (op == Opcode::Nop) waits = bound.integer;
+        if (op == Opcode::Repeat && !checked_mul(bound.integer, bound.interval, waits)) waits = INT64_MAX;
+        if (!checked_add(queue_cycles, waits, queue_cycles)) queue_cycles = INT64_MAX;
+        issued_ += op == Opcode::Repeat ? bound.integer : 1;  // at most 2^30 + 2^32 before the check
+        if (queue_cycles > limits::kMaxQueueCycles)
+          fail(item.loc, fmt::format("queue {} waits more than 2^50 cycles in all (nops and repeats); lpusim "
+                                     "simulates at most that (docs/limits.md)", q.name));
+        if (issued_ > limits::kMaxIssuedInstructions)
+          fail(item.loc, fmt::format("the program issues more than 2^30 instructions counting repeats; lpusim "
+                                     "refuses runs that long (docs/limits.md)"));
         if (op == Opcode::Repeat) continue;
         if (opcode_info(op).unit == UnitKind::Icu) repeatable.reset();
         else repeatable = q.instructions.size() - 1;
@@ -324,7 +367,7 @@ class Binder {
       BoundTensor b{t.name, t.dtype, t.vectors, t.slices, t.address, t.fill, t.loc};
       std::set<std::pair<int, int>> seen;
       for (const auto& s : t.slices) {
-        if (s.index.value() >= chip_.mem_slices_per_hemisphere)
+        if (s.index.value() < 0 || s.index.value() >= chip_.mem_slices_per_hemisphere)
           fail(t.loc, fmt::format("tensor '{}': slice {} does not exist (the chip has {} slices per hemisphere)", t.name,
                                   slice_name(s), chip_.mem_slices_per_hemisphere));
         if (!seen.insert({static_cast<int>(s.hemisphere), s.index.value()}).second)
@@ -333,7 +376,14 @@ class Binder {
       if (static_cast<int>(t.slices.size()) > dtype_bytes(t.dtype))
         fail(t.loc, fmt::format("tensor '{}': {} slices for a {}-byte type; at most one slice per byte plane", t.name,
                                 t.slices.size(), dtype_bytes(t.dtype)));
+      if (t.address >= chip_.mem_slice_words)  // also keeps address + size from overflowing
+        fail(t.loc, fmt::format("tensor '{}' starts at address {}, outside the slice's words [0, {})", t.name,
+                                t.address, chip_.mem_slice_words));
       const std::int64_t end = t.address + b.words_per_slice();
+      const auto elements = static_cast<double>(t.vectors) * chip_.lanes();
+      if (t.fill.kind == TensorFill::Kind::Ramp && !std::isfinite(t.fill.first + t.fill.step * (elements - 1)))
+        fail(t.loc, fmt::format("tensor '{}': fill=ramp:{}:{} passes the largest double before its last element",
+                                t.name, t.fill.first, t.fill.step));
       if (end > chip_.mem_slice_words)
         fail(t.loc, fmt::format("tensor '{}' needs words [{}, {}) in each slice, but a slice has {} words", t.name,
                                 t.address, end, chip_.mem_slice_words));
@@ -369,6 +419,9 @@ class Binder {
   const Program& program_;
   const ChipConfig& chip_;
   int next_id_ = 0;
+  std::int64_t issued_ = 0;
+  std::map<std::pair<int, std::int64_t>, Cycle> shift_waits_;
+  std::map<std::pair<std::string, int>, std::pair<std::shared_ptr<const std::vector<int>>, Cycle>> maps_;
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 // checked against the chip configuration, and each instruction gets its resolved operands
 // and timing fields (d_skew, d_func from the chip's timing table).
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,7 +33,9 @@ struct BoundInstruction {
   std::int64_t interval = 0; ///< repeat: cycles between repeats
   std::int64_t stride = 0;   ///< repeat: address stride
   std::string name;          ///< config key or lane map
-  std::vector<int> lane_map; ///< permute/distribute: source lane of each output lane
+  /// permute/distribute: source lane of each output lane. Shared by every instruction using
+  /// the same map, so that millions of permutes do not hold millions of copies.
+  std::shared_ptr<const std::vector<int>> lane_map;
   int rows = 1;              ///< lw: weight rows loaded (one stream group each)
   int slot = 0;              ///< abc/acc: accumulator slot
   Cycle extra_latency{0};    ///< SXM: wait for data from later superlanes (added to d_func)

@@ -16,6 +16,7 @@
 
 #include "config/json_input.hpp"
 #include "core/error.hpp"
+#include "core/limits.hpp"
 #include "isa/program.hpp"
 
 namespace lpusim {
@@ -90,11 +91,20 @@ std::vector<Token> tokenize(const std::string& line) {
   return tokens;
 }
 
+/// Only decimal digits: std::from_chars into a signed int would also take "-1".
+bool all_digits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
 bool parse_stream(std::string_view s, StreamId& out) {
   if (s.size() < 3 || s[0] != 's') return false;
   const char dir = s.back();
   if (dir != 'e' && dir != 'w') return false;
   const auto digits = s.substr(1, s.size() - 2);
+  if (!all_digits(digits)) return false;
   int index = 0;
   auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
   if (ec != std::errc() || ptr != digits.data() + digits.size() || digits.size() > 3) return false;
@@ -107,6 +117,7 @@ bool parse_hemisphere_index(std::string_view s, Hemisphere& h, int& index) {
   if (s.size() < 2 || (s[0] != 'w' && s[0] != 'e')) return false;
   h = s[0] == 'e' ? Hemisphere::East : Hemisphere::West;
   const auto digits = s.substr(1);
+  if (!all_digits(digits)) return false;
   auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
   return ec == std::errc() && ptr == digits.data() + digits.size() && digits.size() <= 4;
 }
@@ -117,6 +128,7 @@ bool parse_queue_id(std::string_view s, QueueId& q) {
   const auto unit = s.substr(0, dot);
   const auto rest = s.substr(dot + 1);
   auto parse_plain_index = [&](std::string_view digits, int& index) {
+    if (!all_digits(digits)) return false;
     auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
     return !digits.empty() && ec == std::errc() && ptr == digits.data() + digits.size() && digits.size() <= 4;
   };
@@ -329,12 +341,15 @@ TensorDecl parse_tensor(const LineParser& lp, const std::vector<Token>& tokens, 
 
 }  // namespace
 
-Program parse_program(const std::string& text, const std::string& file) {
+static_assert(limits::kMaxProgramInstructions == std::int64_t{1} << 20, "keep parse_program's default in step");
+
+Program parse_program(const std::string& text, const std::string& file, std::int64_t max_instructions) {
   Program program;
   program.file = file;
   std::map<std::string, int> queue_lines, tensor_lines, map_lines;
   QueueBlock* current = nullptr;
   int line_no = 0;
+  std::int64_t instructions = 0;
   std::size_t start = 0;
   while (start <= text.size()) {
     auto end = text.find('\n', start);
@@ -435,6 +450,8 @@ Program parse_program(const std::string& text, const std::string& file) {
       current->items.push_back(item);
     } else {
       if (!current) lp.fail(head.column, fmt::format("instruction '{}' outside a .queue block", head.text));
+      if (++instructions > max_instructions)
+        lp.fail(head.column, fmt::format("more than {} instructions in one program (docs/limits.md)", max_instructions));
       QueueItem item;
       item.kind = QueueItem::Kind::Instruction;
       item.instruction = parse_instruction(lp, tokens, current->id.unit);

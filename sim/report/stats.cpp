@@ -92,6 +92,7 @@ nlohmann::json stats_json(const ChipConfig& chip, const BoundProgram& program, c
   for (const auto& h : r.hazards)
     hazards.push_back({{"kind", hazard_kind_name(h.kind)}, {"cycle", h.cycle.value()}, {"queue", h.queue}, {"message", h.message}});
   root["hazards"] = hazards;
+  root["hazards_not_kept"] = r.hazards_not_kept;
   root["host"] = {{"seconds", r.host_seconds},
                   {"simulated_cycles_per_second", per_second(cycles, r.host_seconds)},
                   {"instructions_per_second", per_second(static_cast<double>(r.instructions), r.host_seconds)},
@@ -127,13 +128,14 @@ std::string summary_text(const ChipConfig& chip, const BoundProgram& program, co
 }
 
 std::string hazard_report(const SimResult& r, std::size_t max_lines) {
-  std::string out = fmt::format("schedule check failed: {} hazard{}\n", r.hazards.size(), r.hazards.size() == 1 ? "" : "s");
+  const std::uint64_t total = r.hazards.size() + r.hazards_not_kept;
+  std::string out = fmt::format("schedule check failed: {} hazard{}\n", total, total == 1 ? "" : "s");
   for (std::size_t i = 0; i < r.hazards.size() && i < max_lines; ++i) {
     const auto& h = r.hazards[i];
     out += fmt::format("  [{}] cycle {}{}: {}\n", hazard_kind_name(h.kind), h.cycle.value(),
                        h.queue.empty() ? "" : ", " + h.queue, h.message);
   }
-  if (r.hazards.size() > max_lines) out += fmt::format("  ... and {} more\n", r.hazards.size() - max_lines);
+  if (total > max_lines) out += fmt::format("  ... and {} more\n", total - max_lines);
   return out;
 }
 

@@ -154,7 +154,9 @@ TEST_CASE("docs/chip-config.md documents every key of tsp-v1.json", "[config][do
     INFO(key);
     CHECK(doc.find("`" + key + "`") != std::string::npos);
   }
-  for (const auto& [name, entry] : valid_config()["timing"].items()) {
+  // Keep the config alive: a range-for over items() of a temporary's member reads freed memory.
+  const auto config = valid_config();
+  for (const auto& [name, entry] : config["timing"].items()) {
     INFO(name);
     CHECK(doc.find("`" + name + "`") != std::string::npos);
   }

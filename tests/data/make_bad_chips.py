@@ -43,3 +43,16 @@ for name, content in (("chip_truncated.json", text[: len(text) // 2]),
         f.write(content)
 with open(os.path.join(here, "bad", "chip_binary.json"), "wb") as f:
     f.write(b"\x7fELF\x02\x01\x01\x00\x00\x00" + bytes(range(256)))
+# A key with a newline in it: the error quoting it must still be one line.
+with open(os.path.join(here, "bad", "chip_key_newline.json"), "w") as f:
+    j = copy.deepcopy(base)
+    j["mem"]["slice\ncount"] = 44
+    json.dump(j, f, indent=1)
+# Valid, but 65536 lanes and 2^23 words a slice (exactly the 1 TiB of SRAM accepted): a
+# tensor filling a slice needs far more host memory than any machine has.
+write("chip_huge_lanes.json", lambda j: (j["lanes"].__setitem__("superlanes", 256),
+                                         j["lanes"].__setitem__("lanes_per_superlane", 256),
+                                         j["mem"].__setitem__("slices_per_hemisphere", 1),
+                                         j["mem"].__setitem__("words_per_slice", 1 << 23),
+                                         j["mxm"].__setitem__("planes", 0),
+                                         j["mxm"].__setitem__("queues_per_hemisphere", 0)))

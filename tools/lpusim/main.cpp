@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "core/error.hpp"
+#include "core/limits.hpp"
 
 int sc_main(int argc, char* argv[]) {
   CLI::App app{"lpusim: cycle-accurate simulator of Groq's Tensor Streaming Processor (LPU)"};
@@ -24,7 +25,7 @@ int sc_main(int argc, char* argv[]) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "lpusim: error: " << e.what() << " (see lpusim --help)\n";
+    std::cerr << "lpusim: error: " << lpusim::one_line(e.what()) << " (see lpusim --help)\n";
     return 2;
   }
   try {
@@ -36,7 +37,8 @@ int sc_main(int argc, char* argv[]) {
     if (app.got_subcommand("bench-case")) return bench_case();
     return 2;
   } catch (const lpusim::InputError& e) {
-    std::cerr << "lpusim: error: " << e.what() << "\n";
+    // One line even when the message quotes user text holding control characters.
+    std::cerr << "lpusim: error: " << lpusim::one_line(e.what()) << "\n";
     return lpusim::InputError::exit_code;
   } catch (const lpusim::ScheduleError& e) {
     std::cerr << "lpusim: schedule error: " << e.what() << "\n";
@@ -45,7 +47,7 @@ int sc_main(int argc, char* argv[]) {
     std::cerr << "lpusim: error: out of host memory\n";
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "lpusim: internal error: " << e.what() << "\n";
+    std::cerr << "lpusim: internal error: " << lpusim::one_line(e.what()) << "\n";
     return 1;
   }
 }

@@ -1,0 +1,2 @@
+.queue mxm.w1
+    abc.int8 s0e, 4294967296

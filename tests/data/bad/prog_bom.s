@@ -1,0 +1,1 @@
+﻿.queue mem.w0

@@ -1,0 +1,2 @@
+.queue mem.w-1
+    read 0, s0e

@@ -1,0 +1,3 @@
+.queue mem.w0
+    read 0, s0e
+    repeat 4294967296, 1, 4294967296

@@ -1,0 +1,1 @@
+.queue memory.w0

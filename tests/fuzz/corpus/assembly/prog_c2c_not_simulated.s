@@ -1,0 +1,2 @@
+.queue c2c.0
+    deskew 0

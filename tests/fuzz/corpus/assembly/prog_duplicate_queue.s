@@ -1,0 +1,2 @@
+.queue mem.w0
+.queue mem.w0

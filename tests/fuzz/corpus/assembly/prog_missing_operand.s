@@ -1,0 +1,2 @@
+.queue mem.w0
+    read 0

@@ -1,0 +1,2 @@
+.queue mxm.w1
+    lw.int8 s0w, 16

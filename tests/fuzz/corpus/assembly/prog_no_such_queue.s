@@ -1,0 +1,2 @@
+.queue mem.w44
+    read 0, s0e

@@ -1,0 +1,2 @@
+.queue mem.w0
+    reed 0, s0e

@@ -1,0 +1,2 @@
+.queue vxm.alu0
+    add.fp16 s0e, s2e, #1e10

@@ -1,0 +1,2 @@
+.queue mxm.w0
+    lw.int8 s0e, 4294967297

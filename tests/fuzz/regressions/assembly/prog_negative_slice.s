@@ -1,0 +1,3 @@
+.tensor a int8 1 w-1:0
+.queue mem.w0
+    read 0, s0e
