@@ -19,6 +19,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "compiler/pipeline.hpp"
+#include "model_source.hpp"
+
 #include "bench/microbench.hpp"
 #include "chip.hpp"
 #include "commands.hpp"
@@ -50,10 +53,22 @@ struct CompiledCase {
   int chips;                  ///< chips the case runs on
 };
 
-// When the compiler lands, point `compile` at it (e.g. `&compile_gpt2_small_decode`).
+std::string compile_with(const ModelRequest& request, const ChipConfig& chip) {
+  CompileOptions options;
+  options.lowering.weights = Scenario::WeightType::Int8;
+  return print_program(compile_graph(load_model_graph(request), chip, options).lowered.program);
+}
+std::string compile_lstm(const ChipConfig& chip) {
+  return compile_with(ModelRequest{std::string(LPUSIM_SOURCE_DIR) + "/workloads/graphs/lstm512.json", "decode", 1}, chip);
+}
+std::string compile_gpt2_small_decode(const ChipConfig& chip) {
+  return compile_with(ModelRequest{"gpt2", "decode", 64}, chip);  // one token after 64 cached positions, int8
+}
+
 const CompiledCase kCompiledCases[] = {
-    {"lstm", "(b) LSTM program", nullptr, "the LSTM program (model compiler)", 1},
-    {"gpt2-small-decode", "(c) one decode token of GPT-2 small, one chip", nullptr, "the model compiler", 1},
+    {"lstm", "(b) LSTM-512 step, batch 1, compiled (int8)", &compile_lstm, "", 1},
+    {"gpt2-small-decode", "(c) one decode token of GPT-2 small after 64 tokens, one chip, compiled (int8)",
+     &compile_gpt2_small_decode, "", 1},
     {"llama2-70b-576chips", "(d) Llama-2-70B decode token on ~576 chips", nullptr,
      "the model compiler and multi-chip (C2C) simulation", 576},
 };
