@@ -80,7 +80,7 @@ struct PlaneState {
 class Lowerer {
  public:
   Lowerer(const Graph& g, const ChipConfig& chip, const LoweringOptions& options)
-      : g_(g), chip_(chip), options_(options), sb_(chip), lanes_(chip.lanes()) {
+      : g_(g), chip_(chip), options_(options), sb_(chip), lanes_(chip.lanes()), functional_data_(options.functional_data) {
     if (chip.mem_slices_per_hemisphere < 44 || chip.mxm_planes != 4)
       throw InputError(fmt::format("{}: the compiler needs at least 44 MEM slices per hemisphere and 4 MXM planes "
                                    "(this chip has {} and {})", chip.file, chip.mem_slices_per_hemisphere, chip.mxm_planes));
@@ -689,7 +689,9 @@ class Lowerer {
       const std::int64_t K = term.k_rows;
       return term.transpose ? w[static_cast<std::size_t>(col * K + k)] : w[static_cast<std::size_t>(k * n_cols + col)];
     };
-    bool all_zero = true;
+    // Blocks of a constant matrix that are all zero are skipped; model weights are not
+    // inspected when their values are not generated (timing-only compiles).
+    bool all_zero = !w.empty();
     for (std::int64_t r = 0; r < rows && all_zero; ++r)
       for (std::int64_t i = 0; i < lanes_ && k_tile * lanes_ + i < term.k_rows; ++i)
         if (at(k_tile * lanes_ + i, n * lanes_ + r) != 0.0f) { all_zero = false; break; }
@@ -774,8 +776,11 @@ class Lowerer {
     // Weight values and int8 scales (per output column).
     std::vector<std::vector<float>> values;
     std::vector<float> column_scale(static_cast<std::size_t>(n_cols), 1.0f);
-    for (const auto& term : terms) values.push_back(weight_values(g_, term.weight));
-    if (int8) {
+    for (const auto& term : terms) {
+      const bool constant = g_.tensors[static_cast<std::size_t>(term.weight)].init == "data";
+      values.push_back(functional_data_ || constant ? weight_values(g_, term.weight) : std::vector<float>{});
+    }
+    if (int8 && functional_data_) {
       for (std::int64_t c = 0; c < n_cols; ++c) {
         float m = 0;
         for (std::size_t ti = 0; ti < terms.size(); ++ti)
@@ -1005,7 +1010,7 @@ class Lowerer {
   int temp_ = 0;
   int blocks_declared_ = 0;
   std::size_t dequant_tensors_ = 0;
-  bool functional_data_ = true;
+  bool functional_data_;
 };
 
 }  // namespace

@@ -28,6 +28,9 @@ namespace lpusim {
 
 struct LoweringOptions {
   Scenario::WeightType weights = Scenario::WeightType::Fp16;
+  /// Generate the initial SRAM contents (weights, constants) for a functional run. Timing-only
+  /// users (estimate, bench) turn it off: the schedule is the same, the compile much lighter.
+  bool functional_data = true;
 };
 
 /// Where a graph tensor ended up: tile j of row m is vector m of assembly tensor tiles[j].
