@@ -12,12 +12,12 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 assert r["quick"] is True
 names = {(c["name"], c["mode"]) for c in r["cases"]}
-for case in ["micro", "gemv320", "gemv1024x512", "softmax"]:
+for case in ["micro", "gemv320", "gemv1024x512", "softmax", "lstm", "gpt2-small-decode"]:
     for mode in ["timing", "functional"]:
         assert (case, mode) in names, (case, mode)
 assert ("micro-clocked", "timing") in names
 for c in r["cases"]:
-    if c["name"] in ("lstm", "gpt2-small-decode", "llama2-70b-576chips"):
+    if c["name"] == "llama2-70b-576chips":  # needs multi-chip simulation
         assert c["status"] == "not available yet", c
         assert c["needs"]
         continue
