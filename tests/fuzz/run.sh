@@ -9,4 +9,6 @@ mkdir -p "$work" "$artifacts"
 args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1
       -artifact_prefix="$artifacts" -close_fd_mask=3)
 [[ -n "$dict" && -f "$dict" ]] && args+=(-dict="$dict")
-exec "$fuzzer" "${args[@]}" "$work" "$seeds" "${more_seeds[@]}"
+corpora=()
+for dir in "$seeds" "${more_seeds[@]}"; do [[ -d "$dir" ]] && corpora+=("$dir"); done
+exec "$fuzzer" "${args[@]}" "$work" "${corpora[@]}"

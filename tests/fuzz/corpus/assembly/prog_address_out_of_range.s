@@ -1,2 +1,0 @@
-.queue mem.w0
-    read 9000, s0e

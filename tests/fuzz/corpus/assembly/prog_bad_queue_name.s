@@ -1,1 +1,0 @@
-.queue memory.w0

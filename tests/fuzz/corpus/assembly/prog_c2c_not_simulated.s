@@ -1,2 +1,0 @@
-.queue c2c.0
-    deskew 0

@@ -1,2 +1,0 @@
-.queue mem.w0
-.queue mem.w0

@@ -1,2 +1,0 @@
-.queue vxm.alu0
-    add.fp32 s1e, s4e, s8e

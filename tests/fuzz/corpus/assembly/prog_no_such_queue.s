@@ -1,2 +1,0 @@
-.queue mem.w44
-    read 0, s0e

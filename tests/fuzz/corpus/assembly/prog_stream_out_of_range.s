@@ -1,2 +1,0 @@
-.queue mem.w0
-    read 0, s40e

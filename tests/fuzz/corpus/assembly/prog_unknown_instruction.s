@@ -1,2 +1,0 @@
-.queue mem.w0
-    reed 0, s0e
