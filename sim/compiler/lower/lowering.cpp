@@ -48,17 +48,23 @@ class Lowerer {
         for (int t : g_.nodes[i].inputs) keep[static_cast<std::size_t>(t)] = true;
     }
     std::vector<bool> released(g_.tensors.size(), false);
-    for (std::size_t i = 0; i < g_.nodes.size(); ++i) {
-      lower_node(g_.nodes[i]);
+    for (std::size_t first = 0; first < g_.nodes.size();) {
+      // A fused run (fuse_pointwise) is lowered as one chain.
+      std::size_t last = first;
+      while (last + 1 < g_.nodes.size() && g_.nodes[last].int_attr("fuse_into_next", 0) != 0) ++last;
+      if (last == first) lower_node(g_.nodes[first]);
+      else lower_fused_run(first, last);
       memory_.settle_reads();
-      for (int t : g_.nodes[i].inputs) {
-        const auto ti = static_cast<std::size_t>(t);
-        if (last_use[ti] == static_cast<int>(i) && !keep[ti] && g_.tensors[ti].role == TensorRole::Intermediate &&
-            !released[ti]) {
-          memory_.release(t);
-          released[ti] = true;
+      for (std::size_t i = first; i <= last; ++i)
+        for (int t : g_.nodes[i].inputs) {
+          const auto ti = static_cast<std::size_t>(t);
+          if (last_use[ti] == static_cast<int>(i) && !keep[ti] && g_.tensors[ti].role == TensorRole::Intermediate &&
+              !released[ti]) {
+            memory_.release(t);
+            released[ti] = true;
+          }
         }
-      }
+      first = last + 1;
     }
     // Emission: every queue's instructions with exact nops, the tensors declared first.
     LoweredProgram out;
@@ -82,12 +88,12 @@ class Lowerer {
     switch (node.kind) {
       case OpKind::MatMul: finish_node(node, matmuls_.lower(node, node.outputs[0])); return;
       case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Max: case OpKind::Min:
-        lower_binary(node);
-        return;
       case OpKind::Neg: case OpKind::Exp: case OpKind::Exp2: case OpKind::Rsqrt: case OpKind::Tanh:
-      case OpKind::Relu: case OpKind::Scale:
-        lower_unary(node);
+      case OpKind::Relu: case OpKind::Scale: {
+        const auto index = static_cast<std::size_t>(&node - g_.nodes.data());
+        lower_pointwise(index, index);
         return;
+      }
       case OpKind::SumRows: case OpKind::MaxRows: lower_reduce_rows(node); return;
       case OpKind::Slice: case OpKind::Concat: lower_row_view(node); return;
       case OpKind::Assign: lower_assign(node); return;
@@ -120,29 +126,61 @@ class Lowerer {
     stats_.node_end_cycle[node.name] = end.value();
   }
 
-  void lower_unary(const Node& node) {
-    const Act& a = memory_.act(node.inputs[0]);
-    Act& out = memory_.make_act(node.outputs[0], a.rows, a.cols);
-    const Step step = node.kind == OpKind::Scale
-                          ? Step::with_immediate(Opcode::Mul, node.float_attr("value", 1.0))
-                          : Step{vxm_opcode(node.kind)};
-    for (std::int64_t m = 0; m < a.rows; ++m)
-      for (std::int64_t j = 0; j < a.tiles; ++j) out.ready_at(m, j) = chains_.mem_to_mem(a.at(m, j), {step}, out.at(m, j), Cycle(0));
-    finish_node(node, out);
+  /// The VXM step of a pointwise node for row m, tile j of its result; its first operand is
+  /// the node's first input (or the previous step of a chain).
+  /// `streamed`: the first operand arrives on streams from the previous step of a fused run,
+  /// so an op on that value with itself (x * x) takes it twice from the same streams.
+  Step pointwise_step(const Node& node, std::int64_t m, std::int64_t j, bool streamed) {
+    const Opcode op = vxm_opcode(node.kind);
+    if (node.kind == OpKind::Scale) return Step::with_immediate(op, node.float_attr("value", 1.0));
+    if (streamed && node.inputs.size() > 1 && node.inputs[1] == node.inputs[0]) {
+      Step s{op};
+      s.b.kind = StepOperand::Kind::SameAsFirst;
+      return s;
+    }
+    if (node.inputs.size() > 1) {
+      const Act& b = memory_.act(node.inputs[1]);
+      const bool broadcast_tile = node.string_attr("broadcast", "") == "tile";
+      return Step::with_vector(op, b.at(b.rows == 1 ? 0 : m, broadcast_tile ? 0 : j));
+    }
+    if (node.kind == OpKind::Add || node.kind == OpKind::Sub || node.kind == OpKind::Mul || node.kind == OpKind::Max ||
+        node.kind == OpKind::Min)
+      return Step::with_immediate(op, node.float_attr("immediate", 0.0));
+    return Step{op};
   }
 
-  void lower_binary(const Node& node) {
-    const Act& a = memory_.act(node.inputs[0]);
-    Act& out = memory_.make_act(node.outputs[0], a.rows, a.cols);
-    const Act* b = node.inputs.size() > 1 ? &memory_.act(node.inputs[1]) : nullptr;
-    const bool broadcast_tile = node.string_attr("broadcast", "") == "tile";
+  /// Pointwise nodes [first, last] of the graph (a single node, or a fused run whose each
+  /// node reads the previous one's result), as one MEM -> VXM chain -> MEM per vector.
+  void lower_pointwise(std::size_t first, std::size_t last) {
+    const Act& a = memory_.act(g_.nodes[first].inputs[0]);
+    Act& out = memory_.make_act(g_.nodes[last].outputs[0], a.rows, a.cols);
+    for (std::size_t k = first; k <= last; ++k)
+      if (g_.nodes[k].inputs.size() > 1 && (k == first || g_.nodes[k].inputs[1] != g_.nodes[k].inputs[0]))
+        memory_.act(g_.nodes[k].inputs[1]);  // places constants in order
     for (std::int64_t m = 0; m < a.rows; ++m)
       for (std::int64_t j = 0; j < a.tiles; ++j) {
-        const Step step = b ? Step::with_vector(vxm_opcode(node.kind), b->at(b->rows == 1 ? 0 : m, broadcast_tile ? 0 : j))
-                            : Step::with_immediate(vxm_opcode(node.kind), node.float_attr("immediate", 0.0));
-        out.ready_at(m, j) = chains_.mem_to_mem(a.at(m, j), {step}, out.at(m, j), Cycle(0));
+        std::vector<Step> steps;
+        for (std::size_t k = first; k <= last; ++k) steps.push_back(pointwise_step(g_.nodes[k], m, j, k > first));
+        out.ready_at(m, j) = chains_.mem_to_mem(a.at(m, j), steps, out.at(m, j), Cycle(0));
       }
-    finish_node(node, out);
+    for (std::size_t k = first; k <= last; ++k) finish_node(g_.nodes[k], out);
+  }
+
+  /// A fused run: a matmul whose results pass through the run's pointwise ops on their way
+  /// from the MXM to MEM, or a chain of pointwise ops.
+  void lower_fused_run(std::size_t first, std::size_t last) {
+    const Node& head = g_.nodes[first];
+    if (head.kind != OpKind::MatMul) {
+      lower_pointwise(first, last);
+      return;
+    }
+    auto epilogue = [&](std::int64_t m, std::int64_t n) {
+      std::vector<Step> steps;
+      for (std::size_t k = first + 1; k <= last; ++k) steps.push_back(pointwise_step(g_.nodes[k], m, n, true));
+      return steps;
+    };
+    const Act& out = matmuls_.lower(head, g_.nodes[last].outputs[0], epilogue);
+    for (std::size_t k = first; k <= last; ++k) finish_node(g_.nodes[k], out);
   }
 
   /// Row slices and row concatenations are views: no data moves.

@@ -40,9 +40,10 @@ struct Act {
   Cycle& ready_at(std::int64_t m, std::int64_t j) { return ready[static_cast<std::size_t>(m * tiles + j)]; }
 };
 
-/// The second operand of a VXM step: none, a vector in MEM, or an immediate.
+/// The second operand of a VXM step: none, a vector in MEM, an immediate, or the same
+/// streamed value as the first operand (x * x).
 struct StepOperand {
-  enum class Kind { None, Mem, Imm } kind = Kind::None;
+  enum class Kind { None, Mem, Imm, SameAsFirst } kind = Kind::None;
   VecHome vec;
   double imm = 0;
 };

@@ -124,6 +124,8 @@ std::optional<Cycle> VxmChains::try_chain(Cycle t, const ChainInput& input, cons
     ops.push_back(stream_operand(dir, group));
     if (step.b.kind == StepOperand::Kind::Imm) {
       ops.push_back(imm_operand(step.b.imm));
+    } else if (step.b.kind == StepOperand::Kind::SameAsFirst) {
+      ops.push_back(stream_operand(dir, group));
     } else if (step.b.kind == StepOperand::Kind::Mem) {
       int b_group = 0;
       Direction b_dir = read_direction(step.b.vec);
