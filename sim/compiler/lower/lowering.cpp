@@ -244,10 +244,10 @@ class Lowerer {
           if (level.size() == 2) {
             dest = out.at(0, j);
           } else {
-            dest.quad = memory_.pick_quad(std::nullopt);
-            dest.address = memory_.alloc_quad(dest.quad, 1, "a reduction temporary", &dest.write_after);
+            dest = memory_.alloc_temporary(fmt::format("a partial result of '{}'", node.name));
           }
           dest.ready = chains_.mem_to_mem(level[i], {Step::with_vector(op, level[i + 1])}, dest, Cycle(0));
+          if (level.size() != 2) memory_.set_temporary_ready(dest);
           next.push_back(dest);
         }
         if (level.size() % 2 == 1) next.push_back(level.back());

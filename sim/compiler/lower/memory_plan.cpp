@@ -68,7 +68,7 @@ std::int64_t MemoryPlan::alloc_quad(int q, std::int64_t words, const std::string
     return base;
   }
   const std::int64_t base = quad_next_[static_cast<std::size_t>(q)];
-  if (base + words > chip_.mem_slice_words) fail_capacity(what);
+  if (base + words > chip_.mem_slice_words) fail_activation_capacity(what);
   quad_next_[static_cast<std::size_t>(q)] += words;
   if (write_after) *write_after = Cycle(-1);
   return base;
@@ -93,6 +93,34 @@ void MemoryPlan::release(int tensor) {
 void MemoryPlan::settle_reads() {
   for (const auto& [key, cycle] : pending_reads_) last_read_[key] = std::max(last_read_[key], cycle);
   pending_reads_.clear();
+  for (const VecHome& t : temporaries_) {
+    Cycle last = t.ready;
+    if (auto it = last_read_.find({t.quad, t.address}); it != last_read_.end()) last = std::max(last, it->second);
+    free_[static_cast<std::size_t>(t.quad)].push_back(FreeRange{t.address, 1, last});
+  }
+  temporaries_.clear();
+}
+
+VecHome MemoryPlan::alloc_temporary(const std::string& what) {
+  VecHome h;
+  h.quad = pick_quad(std::nullopt);
+  h.address = alloc_quad(h.quad, 1, what, &h.write_after);
+  temporaries_.push_back(h);
+  return h;
+}
+
+void MemoryPlan::set_temporary_ready(const VecHome& home) {
+  for (auto& t : temporaries_)
+    if (t.quad == home.quad && t.address == home.address) t.ready = home.ready;
+}
+
+void MemoryPlan::fail_activation_capacity(const std::string& what) const {
+  const double quad_mb = static_cast<double>(quads_.size()) * 4 * static_cast<double>(chip_.mem_slice_words) *
+                         lanes_ / 1e6;
+  throw InputError(fmt::format("{}: {} does not fit in one {} chip: the activations of this step fill the {} MEM "
+                               "slices next to the VXM ({:.1f} MB; weights use the others); a shorter prompt or "
+                               "smaller batch fits, and multi-chip partitioning is not implemented yet",
+                               g_.file.empty() ? g_.name : g_.file, what, chip_.name, quads_.size() * 4, quad_mb));
 }
 
 std::int64_t MemoryPlan::alloc_weight_words(int plane, std::int64_t words) {

@@ -57,8 +57,13 @@ class MemoryPlan {
 
   // Reads, for lifetimes ------------------------------------------------------------------
   void note_read(int quad, std::int64_t address, Cycle cycle) { pending_reads_.push_back({{quad, address}, cycle}); }
-  /// Called after each node: its reads become the words' last reads.
+  /// Called after each node: its reads become the words' last reads, and its temporaries'
+  /// words are freed after theirs.
   void settle_reads();
+  /// One word for a value that lives within the current node (a reduction tree's partial
+  /// sums); freed at the node's settle_reads. Its ready cycle is set by set_temporary_ready.
+  VecHome alloc_temporary(const std::string& what);
+  void set_temporary_ready(const VecHome& home);
 
   // Weight groups -------------------------------------------------------------------------
   const std::array<SliceRef, kWeightSlicesPerPlane>& weight_group(int plane) const {
@@ -81,6 +86,8 @@ class MemoryPlan {
 
   /// The "does not fit" error, with the number of chips the weights would need.
   [[noreturn]] void fail_capacity(const std::string& what) const;
+  /// The activation slices are full (the weights may fit).
+  [[noreturn]] void fail_activation_capacity(const std::string& what) const;
 
  private:
   struct FreeRange {
@@ -101,6 +108,7 @@ class MemoryPlan {
   std::vector<Act> acts_;
   std::map<std::pair<int, std::int64_t>, Cycle> last_read_;
   std::vector<std::pair<std::pair<int, std::int64_t>, Cycle>> pending_reads_;
+  std::vector<VecHome> temporaries_;
   std::vector<TensorDecl> decls_;
   std::map<std::string, std::vector<double>> data_;
   std::int64_t weight_bytes_ = 0;
