@@ -36,6 +36,7 @@ const char* op_name(OpKind k) {
     case OpKind::MaxRows: return "max_rows";
     case OpKind::Cvt: return "cvt";
     case OpKind::Assign: return "assign";
+    case OpKind::PermuteLanes: return "permute_lanes";
   }
   return "?";
 }

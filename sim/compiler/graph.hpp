@@ -44,6 +44,9 @@ enum class OpKind {
   MaxRows,    ///< [M,N] -> [1,N], max over rows
   Cvt,        ///< round through attr "dtype" (fp16) and back: what the MXM sees of an fp32 value
   Assign,     ///< inputs dst (a State tensor), src: writes src's rows into dst from row attr "row"; no output
+  PermuteLanes,  ///< y[T,F] = x[T,F] with lanes moved within 320-lane tiles (an SXM permute):
+                 ///< y[:, 320 j + i] = x[:, 320 s + map[j][i]], s = clamp(j + attr "tile_offset", 0, tiles - 1),
+                 ///< map = the constant named by attr "lane_map" in Graph::values, [tiles, 320] source lanes
 };
 const char* op_name(OpKind k);
 

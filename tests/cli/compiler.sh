@@ -20,7 +20,7 @@ check() {
     failures=$((failures + 1))
   fi
 }
-for family in llama mistral qwen2 gemma phi3 gpt2 bert; do
+for family in llama mistral qwen2 gemma phi3 gpt2 bert llama-hd128; do
   check "verify tiny-$family" verify "tiny-$family" --prompt-len 5 --decode-steps 2 --tolerance 0.005
 done
 check "verify tiny-llama int8" verify tiny-llama --weights int8 --prompt-len 4 --decode-steps 1 --tolerance 0.08

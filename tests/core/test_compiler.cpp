@@ -8,6 +8,7 @@
 #include "compiler/pipeline.hpp"
 #include "compiler/reference/interpret.hpp"
 #include "config/chip_config.hpp"
+#include "model/reference.hpp"
 
 using namespace lpusim;
 
@@ -166,4 +167,35 @@ TEST_CASE("fuse_pointwise: a result squared (x * x) is fused, reading the stream
   // Unfused: rsqrt writes r, the mul reads it twice (4 planes each); fused: neither.
   CHECK(a.lowered.instructions < c.lowered.instructions);
   CHECK(a.lowered.scheduled_length < c.lowered.scheduled_length);
+}
+
+TEST_CASE("rope's rotate-half runs as SXM lane permutes, also for heads that straddle two tiles", "[compiler]") {
+  // 5 heads of 128 lanes = 640 lanes = 2 tiles: head 2 (lanes 256..383) straddles them, so
+  // tile 0 takes lanes from tile 1 and tile 1 from tile 0: three permutes (offsets 0, -1, +1).
+  GraphBuilder b;
+  const int x = b.tensor("x", {3, 640}, TensorRole::Input);
+  const int y = b.tensor("y", {3, 640}, TensorRole::Output);
+  b.node(OpKind::Rope, "rope", {x}, y, {{"head_dim", std::int64_t{128}}, {"theta", 10000.0}, {"position", std::int64_t{7}}});
+  infer_shapes(b.g);
+  const Graph g = decompose(b.g);
+  verify_graph(g, "decompose");
+  int permutes = 0, matmuls = 0;
+  for (const auto& n : g.nodes) {
+    permutes += n.kind == OpKind::PermuteLanes;
+    matmuls += n.kind == OpKind::MatMul;
+  }
+  CHECK(permutes == 3);
+  CHECK(matmuls == 0);
+  std::vector<float> xv(3 * 640);
+  for (std::size_t i = 0; i < xv.size(); ++i) xv[i] = static_cast<float>(std::cos(0.11 * static_cast<double>(i)));
+  const auto out = interpret_primitive_graph(g, {{"x", xv}});
+  Eigen::MatrixXf xm(3, 640);
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 640; ++c) xm(r, c) = xv[static_cast<std::size_t>(r * 640 + c)];
+  const Eigen::MatrixXf expected = apply_rope(xm, 128, 7, rope_inverse_frequencies(128, 10000.0, RopeScaling{}));
+  double worst = 0;
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 640; ++c)
+      worst = std::max(worst, static_cast<double>(std::fabs(out.at("y")[static_cast<std::size_t>(r * 640 + c)] - expected(r, c))));
+  CHECK(worst < 1e-5);
 }

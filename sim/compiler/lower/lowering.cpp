@@ -1,6 +1,7 @@
 #include "compiler/lower/lowering.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -8,6 +9,7 @@
 #include "compiler/lower/lowering_types.hpp"
 #include "compiler/lower/matmul_schedule.hpp"
 #include "compiler/lower/memory_plan.hpp"
+#include "compiler/lower/sxm_moves.hpp"
 #include "compiler/lower/vxm_chains.hpp"
 #include "compiler/lower/weight_tiling.hpp"
 #include "core/error.hpp"
@@ -29,6 +31,7 @@ class Lowerer {
         sb_(chip),
         memory_(g, chip, options),
         chains_(geo_, sb_, memory_, stats_),
+        sxm_(geo_, sb_, memory_, chains_),
         tiling_(memory_, stats_, options.functional_data),
         matmuls_(geo_, sb_, memory_, chains_, tiling_, options) {}
 
@@ -72,7 +75,7 @@ class Lowerer {
         fmt::format("{}: compiled by lpusim for {} ({} weights)", g_.name, chip_.name,
                     options_.weights == Scenario::WeightType::Int8 ? "int8" : "fp16"),
         fmt::format("scheduled length: {} cycles", sb_.length().value())};
-    out.program = sb_.emit(g_.name + ".s", memory_.decls(), header);
+    out.program = sb_.emit(g_.name + ".s", memory_.decls(), header, sxm_.lane_maps());
     out.scheduled_length = sb_.length();
     out.instructions = sb_.instructions();
     out.data = memory_.take_data();
@@ -97,6 +100,7 @@ class Lowerer {
       case OpKind::SumRows: case OpKind::MaxRows: lower_reduce_rows(node); return;
       case OpKind::Slice: case OpKind::Concat: lower_row_view(node); return;
       case OpKind::Assign: lower_assign(node); return;
+      case OpKind::PermuteLanes: finish_node(node, lower_permute_lanes(node, node.outputs[0], {})); return;
       default:
         throw InputError(fmt::format("{}: node '{}': op {} reached lowering undecomposed (a compiler bug)", g_.file,
                                      node.name, op_name(node.kind)));
@@ -170,7 +174,7 @@ class Lowerer {
   /// from the MXM to MEM, or a chain of pointwise ops.
   void lower_fused_run(std::size_t first, std::size_t last) {
     const Node& head = g_.nodes[first];
-    if (head.kind != OpKind::MatMul) {
+    if (head.kind != OpKind::MatMul && head.kind != OpKind::PermuteLanes) {
       lower_pointwise(first, last);
       return;
     }
@@ -179,7 +183,9 @@ class Lowerer {
       for (std::size_t k = first + 1; k <= last; ++k) steps.push_back(pointwise_step(g_.nodes[k], m, n, true));
       return steps;
     };
-    const Act& out = matmuls_.lower(head, g_.nodes[last].outputs[0], epilogue);
+    const int output = g_.nodes[last].outputs[0];
+    const Act& out = head.kind == OpKind::MatMul ? matmuls_.lower(head, output, epilogue)
+                                                 : lower_permute_lanes(head, output, epilogue);
     for (std::size_t k = first; k <= last; ++k) finish_node(g_.nodes[k], out);
   }
 
@@ -205,6 +211,30 @@ class Lowerer {
     view.rows = static_cast<std::int64_t>(view.homes.size()) / view.tiles;
     memory_.set_view(node.outputs[0], std::move(view));
     finish_node(node, memory_.act(node.outputs[0]));
+  }
+
+  /// Lanes moved within tiles on the SXM (rotate-half of rope); output tile j is placed on
+  /// the side of its source tile, whose edge the SXM is at.
+  using Epilogue = std::function<std::vector<Step>(std::int64_t m, std::int64_t n)>;
+  const Act& lower_permute_lanes(const Node& node, int output, const Epilogue& epilogue) {
+    const Act& x = memory_.act(node.inputs[0]);
+    const auto& map = g_.values.at(node.string_attr("lane_map", ""));
+    const std::int64_t offset = node.int_attr("tile_offset", 0);
+    const int lanes = memory_.lanes();
+    auto source_tile = [&](std::int64_t j) { return std::clamp<std::int64_t>(j + offset, 0, x.tiles - 1); };
+    std::vector<int> tile_quads;
+    for (std::int64_t j = 0; j < x.tiles; ++j)
+      tile_quads.push_back(memory_.pick_quad(memory_.quad(x.at(0, source_tile(j)).quad)[0].hemisphere));
+    Act& out = memory_.make_act(output, x.rows, x.cols, std::nullopt, tile_quads);
+    for (std::int64_t j = 0; j < x.tiles; ++j) {
+      std::vector<int> tile_map(static_cast<std::size_t>(lanes));
+      for (int i = 0; i < lanes; ++i) tile_map[static_cast<std::size_t>(i)] = static_cast<int>(map[static_cast<std::size_t>(j * lanes + i)]);
+      const std::string name = sxm_.lane_map(tile_map, fmt::format("{} tile {}", node.name, j));
+      for (std::int64_t m = 0; m < x.rows; ++m)
+        out.ready_at(m, j) = sxm_.permute(x.at(m, source_tile(j)), name, out.at(m, j),
+                                          epilogue ? epilogue(m, j) : std::vector<Step>{});
+    }
+    return out;
   }
 
   /// Writes src's rows into a state tensor (the KV cache) from row attr "row".
@@ -266,6 +296,7 @@ class Lowerer {
   ScheduleBuilder sb_;
   MemoryPlan memory_;
   VxmChains chains_;
+  SxmMoves sxm_;
   WeightTiling tiling_;
   MatmulSchedule matmuls_;
 };

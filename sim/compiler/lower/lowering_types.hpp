@@ -4,6 +4,7 @@
 //   weight_tiling  matmul weights cut into MXM blocks, quantised, spread over the planes
 //   vxm_chains     pointwise ops as VXM ALU chains between MEM, the MXM and MEM
 //   matmul_schedule  lw / iw / abc / acc scheduling of the tiles on the MXM planes
+//   sxm_moves      lane permutations (rope) on the SXM
 //   lowering       the driver: lifetimes, one node at a time, emission of the program
 #include <array>
 #include <cstdint>

@@ -28,6 +28,13 @@ Operand imm_operand(double v) {
   return o;
 }
 
+Operand name_operand(const std::string& name) {
+  Operand o;
+  o.form = OperandForm::Name;
+  o.name = name;
+  return o;
+}
+
 Instruction make_instruction(Opcode op, DType t, std::vector<Operand> operands, DType t_to) {
   Instruction i;
   i.opcode = op;
@@ -180,7 +187,7 @@ Cycle ScheduleBuilder::length() const {
 }
 
 Program ScheduleBuilder::emit(const std::string& file, const std::vector<TensorDecl>& tensors,
-                              const std::vector<std::string>& header) const {
+                              const std::vector<std::string>& header, const std::vector<LaneMap>& lane_maps) const {
   Program program;
   program.file = file;
   for (const auto& line : header) {
@@ -190,6 +197,10 @@ Program ScheduleBuilder::emit(const std::string& file, const std::vector<TensorD
   for (const auto& t : tensors) {
     program.order.push_back({TopItem::Kind::Tensor, program.tensors.size()});
     program.tensors.push_back(t);
+  }
+  for (const auto& m : lane_maps) {
+    program.order.push_back({TopItem::Kind::LaneMap, program.lane_maps.size()});
+    program.lane_maps.push_back(m);
   }
   for (std::size_t qi = 0; qi < placed_.size(); ++qi) {
     if (placed_[qi].empty()) continue;

@@ -61,7 +61,7 @@ class ScheduleBuilder {
   void commit();
   /// Emits every queue's program, with `tensors` declared first.
   Program emit(const std::string& file, const std::vector<TensorDecl>& tensors,
-               const std::vector<std::string>& header) const;
+               const std::vector<std::string>& header, const std::vector<LaneMap>& lane_maps = {}) const;
 
   /// Direction of travel from one position to another.
   static Direction toward(Position from, Position to) {
@@ -103,6 +103,7 @@ class ScheduleBuilder {
 Operand stream_operand(Direction d, int index);
 Operand int_operand(std::int64_t v, bool hex = false);
 Operand imm_operand(double v);
+Operand name_operand(const std::string& name);
 Instruction make_instruction(Opcode op, DType t, std::vector<Operand> operands, DType t_to = DType::None);
 
 }  // namespace lpusim

@@ -10,11 +10,10 @@ Direction VxmChains::read_direction(const VecHome& v) const {
   return ScheduleBuilder::toward(geo_.pos(memory_.quad(v.quad)[0]), geo_.vxm());
 }
 
-bool VxmChains::read_to_vxm(const VecHome& v, Cycle arrive, int& group_out) {
+bool VxmChains::read_to(const VecHome& v, Position vxm, Cycle arrive, int& group_out) {
   const auto& quad = memory_.quad(v.quad);
-  const Direction dir = read_direction(v);
+  const Direction dir = ScheduleBuilder::toward(geo_.pos(quad[0]), vxm);
   const Cycle read_func = geo_.func(Opcode::Read);
-  const Position vxm = geo_.vxm();
   for (int first = 0; first + 4 <= geo_.chip().streams_per_direction; first += 4) {
     bool ok = true;
     for (int b = 0; b < 4 && ok; ++b) {

@@ -47,7 +47,9 @@ class VxmChains {
   Cycle mem_to_mem(const VecHome& a, const std::vector<Step>& steps, const VecHome& dest, Cycle earliest);
 
   /// Reads an fp32 vector so that its 4 planes arrive at the VXM in cycle `arrive`.
-  bool read_to_vxm(const VecHome& v, Cycle arrive, int& group_out);
+  bool read_to_vxm(const VecHome& v, Cycle arrive, int& group_out) { return read_to(v, geo_.vxm(), arrive, group_out); }
+  /// Reads an fp32 vector so that its 4 planes arrive at position `to` in cycle `arrive`.
+  bool read_to(const VecHome& v, Position to, Cycle arrive, int& group_out);
   /// Writes the fp32 vector that is at `from` in cycle `at` on streams [group, group + 4).
   bool write_from(Position from, Cycle at, int group, Direction dir, const VecHome& dest);
   /// The cycle the last plane of such a write is committed.

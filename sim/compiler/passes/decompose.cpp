@@ -3,11 +3,11 @@
 // The chip reduces across lanes only in the MXM (a dot product sums 320 lanes), so every
 // lane reduction or lane movement becomes a matmul with a constant matrix the pass makes:
 //   sum over a row (norms, softmax)     x . Ones[N, 320]     every output lane = the row sum
-//   rotate-half (rope)                  x . R[F, F]          R moves lane i + D/2 to i (negated) and i to i + D/2
 //   per-head dot products (attention)   (k ⊙ q) . Reduce     lane h = sum over head h's lanes
 //   per-head broadcast (attention)      p . Expand           head h's lanes = lane h
 //   GQA key/value sharing               k . Dup              kv head j copied to its query heads
 //   concat / slice along lanes          x . Place            identity blocks at an offset
+// Rope's rotate-half is a lane permutation on the SXM (permute_lanes), not a matmul.
 // Division is rsqrt(x)^2 (the VXM has no divide); sigmoid, gelu and silu are VXM chains.
 // Attention runs per query over the cached rows with heads on lanes, so the softmax
 // reductions are across rows: elementwise max/add on the VXM.
@@ -214,31 +214,84 @@ class Rewriter {
     return inv;
   }
 
+  /// Rope in rotate-half form: y = x cos + rotate_half(x) sin, where rotate_half moves lane
+  /// i + D/2 of each head to i (negated) and i to i + D/2. The move is an SXM permute within
+  /// a 320-lane tile; a head that straddles two tiles takes some lanes from the neighbouring
+  /// tile, so there is one permute per tile offset (-1, 0, +1) that occurs, each multiplied
+  /// by a sin vector that is zero on the lanes another offset provides and carries the sign.
   int rope(const Node& node, int x, const std::string& name) {
     const std::int64_t d = node.int_attr("head_dim", 0), f = cols(x), t_rows = rows(x);
     const std::int64_t position = node.int_attr("position", 0);
-    if (!rotate_.count(f * 1000 + d)) {
-      std::vector<float> r(static_cast<std::size_t>(f * f), 0.0f);
-      for (std::int64_t h = 0; h < f / d; ++h)
-        for (std::int64_t i = 0; i < d / 2; ++i) {
-          r[static_cast<std::size_t>((h * d + i + d / 2) * f + h * d + i)] = -1.0f;
-          r[static_cast<std::size_t>((h * d + i) * f + h * d + i + d / 2)] = 1.0f;
-        }
-      rotate_[f * 1000 + d] = constant(fmt::format("rotate_half_{}_{}", f, d), {f, f}, r);
-    }
+    const std::int64_t tiles = (f + kLanes - 1) / kLanes;
     const auto inv = rope_inverse_frequencies(node, d);
-    std::vector<float> cos_v(static_cast<std::size_t>(t_rows * f)), sin_v(cos_v.size());
+    // Source column and sign of every output column.
+    std::vector<std::int64_t> source(static_cast<std::size_t>(f));
+    std::vector<float> sign(static_cast<std::size_t>(f));
+    for (std::int64_t c = 0; c < f; ++c) {
+      const bool first_half = c % d < d / 2;
+      source[static_cast<std::size_t>(c)] = first_half ? c + d / 2 : c - d / 2;
+      sign[static_cast<std::size_t>(c)] = first_half ? -1.0f : 1.0f;
+    }
+    std::vector<float> cos_v(static_cast<std::size_t>(t_rows * f));
+    std::vector<float> sin_v(cos_v.size());
     for (std::int64_t t = 0; t < t_rows; ++t)
       for (std::int64_t j = 0; j < f; ++j) {
         const double angle = static_cast<double>(position + t) * inv[static_cast<std::size_t>((j % d) % (d / 2))];
         cos_v[static_cast<std::size_t>(t * f + j)] = static_cast<float>(std::cos(angle));
         sin_v[static_cast<std::size_t>(t * f + j)] = static_cast<float>(std::sin(angle));
       }
-    const int cos_t = constant(name + ".cos", {t_rows, f}, cos_v);
-    const int sin_t = constant(name + ".sin", {t_rows, f}, sin_v);
-    const int rotated = matmul(x, rotate_[f * 1000 + d], name + ".rotated");
-    return binary(OpKind::Add, binary(OpKind::Mul, x, cos_t, name + ".xcos"),
-                  binary(OpKind::Mul, rotated, sin_t, name + ".rsin"), name);
+    struct Part {
+      std::int64_t offset;
+      std::vector<float> map, masked_sin;
+    };
+    std::vector<Part> parts;
+    for (std::int64_t offset : {0, -1, 1}) {
+      // A permutation of each tile's lanes: the lanes this offset provides go where they
+      // belong; the other output lanes take the unused source lanes in order (multiplied by 0).
+      std::vector<float> map(static_cast<std::size_t>(tiles * kLanes));
+      bool used_anywhere = false;
+      for (std::int64_t j = 0; j < tiles; ++j) {
+        std::vector<bool> taken(kLanes, false), filled(kLanes, false);
+        for (std::int64_t i = 0; i < kLanes && j * kLanes + i < f; ++i) {
+          const std::int64_t src = source[static_cast<std::size_t>(j * kLanes + i)];
+          if (src / kLanes - j != offset) continue;
+          map[static_cast<std::size_t>(j * kLanes + i)] = static_cast<float>(src % kLanes);
+          taken[static_cast<std::size_t>(src % kLanes)] = filled[static_cast<std::size_t>(i)] = true;
+          used_anywhere = true;
+        }
+        // Identity where possible: a value moving to an earlier superlane makes the SXM wait.
+        for (std::int64_t i = 0; i < kLanes; ++i)
+          if (!filled[static_cast<std::size_t>(i)] && !taken[static_cast<std::size_t>(i)]) {
+            map[static_cast<std::size_t>(j * kLanes + i)] = static_cast<float>(i);
+            taken[static_cast<std::size_t>(i)] = filled[static_cast<std::size_t>(i)] = true;
+          }
+        std::int64_t next = 0;
+        for (std::int64_t i = 0; i < kLanes; ++i) {
+          if (filled[static_cast<std::size_t>(i)]) continue;
+          while (taken[static_cast<std::size_t>(next)]) ++next;
+          map[static_cast<std::size_t>(j * kLanes + i)] = static_cast<float>(next);
+          taken[static_cast<std::size_t>(next)] = true;
+        }
+      }
+      if (!used_anywhere) continue;
+      std::vector<float> masked(sin_v.size(), 0.0f);
+      for (std::int64_t t = 0; t < t_rows; ++t)
+        for (std::int64_t c = 0; c < f; ++c)
+          if (source[static_cast<std::size_t>(c)] / kLanes - c / kLanes == offset)
+            masked[static_cast<std::size_t>(t * f + c)] = sign[static_cast<std::size_t>(c)] * sin_v[static_cast<std::size_t>(t * f + c)];
+      parts.push_back(Part{offset, std::move(map), std::move(masked)});
+    }
+    int result = binary(OpKind::Mul, x, constant(name + ".cos", {t_rows, f}, cos_v), name + ".xcos");
+    for (std::size_t k = 0; k < parts.size(); ++k) {
+      const std::string part = fmt::format("{}.rot{:+d}", name, parts[k].offset);
+      const std::string map_name = fmt::format("rotate_half_map_{}_{}{:+d}", f, d, parts[k].offset);
+      out_.values[map_name] = parts[k].map;
+      const int moved = emit(OpKind::PermuteLanes, {x}, shape_of(x), part,
+                             {{"tile_offset", parts[k].offset}, {"lane_map", map_name}});
+      const int term = binary(OpKind::Mul, moved, constant(part + ".sin", {t_rows, f}, parts[k].masked_sin), part + ".sin_term");
+      result = binary(OpKind::Add, result, term, k + 1 == parts.size() ? name : part + ".sum");
+    }
+    return result;
   }
 
   int attention(const Node& node, const std::string& name) {
@@ -444,7 +497,6 @@ class Rewriter {
   std::vector<int> map_;
   std::map<int, int> uses_;
   std::map<std::int64_t, int> ones_;
-  std::map<std::int64_t, int> rotate_;
   std::map<std::string, int> reduce_, expand_, dup_;
   std::map<int, std::vector<int>> concat_parts_;
   std::set<std::string> host_gathers_;

@@ -43,7 +43,9 @@ Graph fuse_pointwise(const Graph& input) {
   auto shape_of = [&](int t) { return g.tensors[static_cast<std::size_t>(t)].shape; };
 
   for (std::size_t head = 0; head < g.nodes.size(); ++head) {
-    if (g.nodes[head].kind != OpKind::MatMul && !is_pointwise(g.nodes[head].kind)) continue;
+    // Heads: a matmul (its results leave the MXM), an SXM lane move, or a pointwise op.
+    const OpKind head_kind = g.nodes[head].kind;
+    if (head_kind != OpKind::MatMul && head_kind != OpKind::PermuteLanes && !is_pointwise(head_kind)) continue;
     std::size_t tail = head;
     int fused = 0;
     while (fused < kMaxFusedOps) {

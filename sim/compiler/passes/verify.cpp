@@ -13,7 +13,7 @@ bool is_primitive(OpKind k) {
     case OpKind::MatMul: case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Max: case OpKind::Min:
     case OpKind::Neg: case OpKind::Exp: case OpKind::Exp2: case OpKind::Rsqrt: case OpKind::Tanh: case OpKind::Relu:
     case OpKind::Scale: case OpKind::SumRows: case OpKind::MaxRows: case OpKind::Assign: case OpKind::Slice:
-    case OpKind::Concat:
+    case OpKind::Concat: case OpKind::PermuteLanes:
       return true;
     default:
       return false;
@@ -52,7 +52,7 @@ void verify_graph(const Graph& g, const std::string& after) {
   for (std::size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& node = g.nodes[i];
     if (node.int_attr("fuse_into_next", 0) == 0) continue;
-    if (node.kind != OpKind::MatMul && !is_fusable_pointwise(node.kind))
+    if (node.kind != OpKind::MatMul && node.kind != OpKind::PermuteLanes && !is_fusable_pointwise(node.kind))
       fail(fmt::format("node '{}' ({}) is marked for fusion", node.name, op_name(node.kind)));
     if (i + 1 == g.nodes.size() || !is_fusable_pointwise(g.nodes[i + 1].kind) || node.outputs.size() != 1 ||
         g.nodes[i + 1].inputs.empty() || g.nodes[i + 1].inputs[0] != node.outputs[0] ||

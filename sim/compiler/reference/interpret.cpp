@@ -1,5 +1,6 @@
 #include "compiler/reference/interpret.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -86,6 +87,20 @@ std::map<std::string, std::vector<float>> interpret_primitive_graph(
         for (std::size_t k = 0; k < n.inputs.size(); ++k) {
           out.middleRows(r, in(k).rows()) = in(k);
           r += in(k).rows();
+        }
+        break;
+      }
+      case OpKind::PermuteLanes: {
+        const Matrix& x = in(0);
+        const auto& map = g.values.at(n.string_attr("lane_map", ""));
+        const Eigen::Index tiles = (x.cols() + 319) / 320;
+        out = Matrix::Zero(x.rows(), x.cols());
+        for (Eigen::Index j = 0; j < tiles; ++j) {
+          const Eigen::Index s = std::clamp<Eigen::Index>(j + n.int_attr("tile_offset", 0), 0, tiles - 1);
+          for (Eigen::Index i = 0; i < 320 && 320 * j + i < x.cols(); ++i) {
+            const auto from = 320 * s + static_cast<Eigen::Index>(map[static_cast<std::size_t>(320 * j + i)]);
+            if (from < x.cols()) out.col(320 * j + i) = x.col(from);
+          }
         }
         break;
       }
