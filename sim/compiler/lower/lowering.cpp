@@ -395,7 +395,8 @@ class Lowerer {
       if (!alu) return std::nullopt;
       used.emplace_back(t, *alu);
       std::vector<Operand> ops;
-      const DType out_type = step.op == Opcode::Cvt ? step.type_to : step.type;
+      const bool mask = opcode_info(step.op).operands[0].group == StreamGroup::Mask;  // compares: one int8 stream
+      const DType out_type = step.op == Opcode::Cvt ? step.type_to : mask ? DType::Int8 : step.type;
       const Cycle done = t + func(step.op);
       const bool last = &step == &steps.back();
       // Where the result goes next: another ALU here, MEM, or the MXM.
@@ -497,6 +498,7 @@ class Lowerer {
       case OpKind::Relu: case OpKind::Scale:
         lower_unary(node);
         return;
+      case OpKind::Greater: case OpKind::GreaterEqual: lower_compare(node); return;
       case OpKind::SumRows: case OpKind::MaxRows: lower_reduce_rows(node); return;
       case OpKind::Slice: lower_row_view(node); return;
       case OpKind::Concat: lower_row_view(node); return;
@@ -565,6 +567,28 @@ class Lowerer {
           step.b.vec = b->at(bm, bj);
         }
         out.ready[static_cast<std::size_t>(m * out.tiles + j)] = chain_mem_to_mem(a.at(m, j), {step}, out.at(m, j), Cycle(0));
+      }
+    finish_node(node, out);
+  }
+
+  /// a > b (or >=) as 1.0 / 0.0: the VXM compare gives an int8 0/1 mask, cvt makes it fp32.
+  void lower_compare(const Node& node) {
+    const Act& a = act(node.inputs[0]);
+    Act& out = make_act(node.outputs[0], a.rows, a.cols, std::nullopt);
+    const Act* b = node.inputs.size() > 1 ? &act(node.inputs[1]) : nullptr;
+    const bool tile = node.string_attr("broadcast", "") == "tile";
+    for (std::int64_t m = 0; m < a.rows; ++m)
+      for (std::int64_t j = 0; j < a.tiles; ++j) {
+        Step compare{node.kind == OpKind::Greater ? Opcode::CmpGt : Opcode::CmpGe};
+        if (b) {
+          compare.b.kind = StepOperand::Kind::Mem;
+          compare.b.vec = b->at(b->rows == 1 ? 0 : m, tile ? 0 : j);
+        } else {
+          compare.b.kind = StepOperand::Kind::Imm;
+          compare.b.imm = node.float_attr("immediate", 0.0);
+        }
+        out.ready[static_cast<std::size_t>(m * out.tiles + j)] =
+            chain_mem_to_mem(a.at(m, j), {compare, Step{Opcode::Cvt, DType::Int8, DType::Fp32}}, out.at(m, j), Cycle(0));
       }
     finish_node(node, out);
   }

@@ -352,7 +352,8 @@ class Rewriter {
         }
         break;
       }
-      case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Max: case OpKind::Min:
+      case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Max: case OpKind::Min: case OpKind::Greater:
+      case OpKind::GreaterEqual:
         result = node.inputs.size() > 1 ? binary(node.kind, in(0), in(1), name, node.string_attr("broadcast", ""))
                                         : emit(node.kind, {in(0)}, shape_of(in(0)), name,
                                                {{"immediate", node.float_attr("immediate", 0.0)}});
