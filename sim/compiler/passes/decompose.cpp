@@ -355,14 +355,13 @@ class Rewriter {
   }
 
   /// x . C for a 0/1 matrix C with fp32 accuracy: the MXM rounds x to fp16, so the part it
-  /// drops (x - fp16(x), itself rounded to fp16) goes through C as a second term. The error
-  /// is then ~2^-22 relative instead of 2^-11.
-  int exact_spread(int x, int c, const std::string& name) {
-    const int dropped = fp16_remainder(x, name);
+  /// drops (`remainder` = x - fp16(x), itself rounded to fp16) goes through C as a second
+  /// term. The error is then ~2^-22 relative instead of 2^-11.
+  int exact_spread(int x, int remainder, int c, const std::string& name) {
     Node multi;
     multi.kind = OpKind::MatMul;
     multi.name = name;
-    multi.inputs = {x, c, dropped, c};
+    multi.inputs = {x, c, remainder, c};
     multi.outputs.push_back(tensor(name, {rows(x), cols(c)}));
     out_.nodes.push_back(multi);
     return multi.outputs[0];
@@ -412,8 +411,9 @@ class Rewriter {
                                       [](std::int64_t, std::int64_t) { return 1.0f; });
 
     const int r = matmul(x, router, name + ".logits");
-    const int rs = exact_spread(r, spread_self, name + ".self");
-    const int ro = exact_spread(r, spread_other, name + ".other");
+    const int r_lo = fp16_remainder(r, name + ".logits");
+    const int rs = exact_spread(r, r_lo, spread_self, name + ".self");
+    const int ro = exact_spread(r, r_lo, spread_other, name + ".other");
     const int beats = binary(OpKind::Greater, ro, rs, name + ".beats");
     const int ties_or_beats = binary(OpKind::GreaterEqual, ro, rs, name + ".beats_or_ties");
     Node rank;
@@ -435,9 +435,9 @@ class Rewriter {
     // rsqrt inf, and inf * 0 in the next matmul NaN.
     const int ones_tile = routing_constant(fmt::format("moe_ones_{}_tile", experts), experts, kLanes,
                                            [](std::int64_t, std::int64_t) { return 1.0f; });
-    const int total = exact_spread(kept, ones_tile, name + ".total");
+    const int total = exact_spread(kept, fp16_remainder(kept, name + ".kept"), ones_tile, name + ".total");
     const int gate = binary(OpKind::Mul, kept, reciprocal(total, name + ".inv_total"), name + ".gate", "tile");
-    // Each expert's gate goes onto the hidden lanes exactly, like exact_spread.
+    // Each expert's gate goes onto the hidden lanes exactly (exact_spread).
     const int gate_lo = fp16_remainder(gate, name + ".gate");
     int sum = -1;
     for (std::int64_t i = 0; i < experts; ++i) {
