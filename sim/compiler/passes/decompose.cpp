@@ -410,6 +410,19 @@ class Rewriter {
     const int ones = routing_constant(fmt::format("moe_ones_{}", experts), experts, experts,
                                       [](std::int64_t, std::int64_t) { return 1.0f; });
 
+    // The experts first: they need only x, and the list scheduler follows graph order, so
+    // their matmuls go first and the routing's long chain of small steps overlaps them
+    // (tiny-mixtral decode: 8745 -> 8052 cycles; router logits first, then the experts: 8092).
+    std::vector<int> expert_out;
+    for (std::int64_t i = 0; i < experts; ++i) {
+      const std::string p = fmt::format("{}.e{}", name, i);
+      const int w1 = mapped(node.inputs[static_cast<std::size_t>(2 + 3 * i)]);
+      const int w3 = mapped(node.inputs[static_cast<std::size_t>(3 + 3 * i)]);
+      const int w2 = mapped(node.inputs[static_cast<std::size_t>(4 + 3 * i)]);
+      const int h = binary(OpKind::Mul, activation(node, matmul(x, w1, p + ".gate_proj"), p + ".act"),
+                           matmul(x, w3, p + ".up_proj"), p + ".hidden");
+      expert_out.push_back(matmul(h, w2, p + ".down_proj"));
+    }
     const int r = matmul(x, router, name + ".logits");
     const int r_lo = fp16_remainder(r, name + ".logits");
     const int rs = exact_spread(r, r_lo, spread_self, name + ".self");
@@ -442,12 +455,7 @@ class Rewriter {
     int sum = -1;
     for (std::int64_t i = 0; i < experts; ++i) {
       const std::string p = fmt::format("{}.e{}", name, i);
-      const int w1 = mapped(node.inputs[static_cast<std::size_t>(2 + 3 * i)]);
-      const int w3 = mapped(node.inputs[static_cast<std::size_t>(3 + 3 * i)]);
-      const int w2 = mapped(node.inputs[static_cast<std::size_t>(4 + 3 * i)]);
-      const int h = binary(OpKind::Mul, activation(node, matmul(x, w1, p + ".gate_proj"), p + ".act"),
-                           matmul(x, w3, p + ".up_proj"), p + ".hidden");
-      const int y = matmul(h, w2, p + ".down_proj");
+      const int y = expert_out[static_cast<std::size_t>(i)];
       const int expand = routing_constant(fmt::format("moe_expand_{}_{}_{}", experts, i, hidden), experts, hidden,
                                           [&](std::int64_t row, std::int64_t) { return row == i ? 1.0f : 0.0f; });
       Node spread;
