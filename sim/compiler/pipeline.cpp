@@ -10,7 +10,8 @@
 namespace lpusim {
 
 const std::vector<std::string>& pass_names() {
-  static const std::vector<std::string> names{"shape_inference", "quantization", "decompose", "lowering"};
+  static const std::vector<std::string> names{"shape_inference", "quantization", "decompose", "fuse_pointwise",
+                                              "lowering"};
   return names;
 }
 
@@ -73,6 +74,11 @@ CompileResult compile_graph(Graph graph, const ChipConfig& chip, const CompileOp
   timed("decompose", [&] { result.primitive = decompose(graph); });
   verify_graph(result.primitive, "decompose");
   dump("decompose", result.primitive);
+  if (options.fuse_pointwise) {
+    timed("fuse_pointwise", [&] { result.primitive = fuse_pointwise(result.primitive); });
+    verify_graph(result.primitive, "fuse_pointwise");
+  }
+  dump("fuse_pointwise", result.primitive);
   timed("lowering", [&] { result.lowered = lower_graph(result.primitive, chip, options.lowering); });
   if (options.dump_after == "lowering") result.dump = print_program(result.lowered.program);
   return result;

@@ -1,6 +1,6 @@
 #pragma once
 // The compiler pipeline: a straight line of passes with the graph verifier between them.
-//   shape_inference -> quantization -> decompose -> lowering (placement, tiling onto MXM
+//   shape_inference -> quantization -> decompose -> fuse_pointwise -> lowering (placement, tiling onto MXM
 //   blocks, VXM chains, cycle scheduling, assembly emission)
 #include <map>
 #include <string>
@@ -16,6 +16,9 @@ struct CompileOptions {
   /// Compute only the last row of the graph's outputs (a prefill needs only the last
   /// token's logits to pick the next token).
   bool last_row_outputs = false;
+  /// Run pointwise ops as VXM chains fed straight from the MXM or the previous op (off only
+  /// to measure what fusion buys).
+  bool fuse_pointwise = true;
 };
 
 struct CompileResult {

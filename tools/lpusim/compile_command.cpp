@@ -21,6 +21,7 @@ struct CompileArgs {
   std::string phase = "decode";
   std::int64_t prompt_len = 16;
   std::string dump_after;
+  bool no_fuse = false;
 };
 
 int run(const CompileArgs& args) {
@@ -33,6 +34,10 @@ int run(const CompileArgs& args) {
   CompileOptions options;
   options.lowering.weights = args.weights == "int8" ? Scenario::WeightType::Int8 : Scenario::WeightType::Fp16;
   options.dump_after = args.dump_after;
+  options.fuse_pointwise = !args.no_fuse;
+  // The assembly declares tensors but carries no SRAM contents, so weight values need not be
+  // generated (the schedule does not depend on them).
+  options.lowering.functional_data = false;
   if (!args.output.empty()) {
     std::ofstream probe(args.output, std::ios::app);
     if (!probe) throw InputError(fmt::format("-o {}: cannot write this file", args.output));
@@ -66,7 +71,9 @@ Command add_compile_command(CLI::App& app) {
   cmd->add_option("--phase", args->phase, "For models: prefill (the prompt) or decode (one token after it)")
       ->check(CLI::IsMember({"prefill", "decode"}))->capture_default_str();
   cmd->add_option("--prompt-len", args->prompt_len, "For models: prompt tokens")->check(CLI::Range(1, 1 << 20))->capture_default_str();
-  cmd->add_option("--dump-after", args->dump_after, "Print the IR after this pass (shape_inference, quantization, decompose, lowering)");
+  cmd->add_option("--dump-after", args->dump_after, "Print the IR after this pass (shape_inference, quantization, decompose, fuse_pointwise, lowering)");
+  cmd->add_flag("--no-fuse", args->no_fuse,
+                "Lower every pointwise op through MEM instead of fusing it into VXM chains (to measure what fusion buys)");
   return [args] { return run(*args); };
 }
 

@@ -23,6 +23,15 @@ void verify_graph(const Graph& graph, const std::string& after_pass);
 /// state assignment.
 Graph decompose(const Graph& graph);
 
+/// fuse_pointwise.cpp: marks runs of nodes to lower as one VXM chain (attr "fuse_into_next"
+/// = 1 on every node of a run but the last): a matmul or pointwise op followed by pointwise
+/// ops that each read the previous result, its only reader. Readers are moved up to follow
+/// their producer when that changes no value.
+Graph fuse_pointwise(const Graph& graph);
+
+/// Pointwise ops (one VXM instruction per vector) that can be fused into a chain.
+bool is_fusable_pointwise(OpKind kind);
+
 /// Whether an op is a primitive the lowering handles.
 bool is_primitive(OpKind kind);
 

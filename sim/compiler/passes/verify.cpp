@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <stdexcept>
 #include <vector>
 
@@ -41,8 +42,24 @@ void verify_graph(const Graph& g, const std::string& after) {
       if (g.tensors[static_cast<std::size_t>(out)].shape.empty())
         fail(fmt::format("tensor '{}' has no shape", g.tensors[static_cast<std::size_t>(out)].name));
     }
-    if (after == "decompose" && !is_primitive(node.kind))
+    if ((after == "decompose" || after == "fuse_pointwise") && !is_primitive(node.kind))
       fail(fmt::format("node '{}' is still a {} after decompose", node.name, op_name(node.kind)));
+  }
+  // A fused run: each marked node's result is read only by the next node, as its first operand.
+  std::vector<int> readers(g.tensors.size(), 0);
+  for (const auto& node : g.nodes)
+    for (int in : node.inputs) ++readers[static_cast<std::size_t>(in)];
+  for (std::size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& node = g.nodes[i];
+    if (node.int_attr("fuse_into_next", 0) == 0) continue;
+    if (node.kind != OpKind::MatMul && !is_fusable_pointwise(node.kind))
+      fail(fmt::format("node '{}' ({}) is marked for fusion", node.name, op_name(node.kind)));
+    if (i + 1 == g.nodes.size() || !is_fusable_pointwise(g.nodes[i + 1].kind) || node.outputs.size() != 1 ||
+        g.nodes[i + 1].inputs.empty() || g.nodes[i + 1].inputs[0] != node.outputs[0] ||
+        readers[static_cast<std::size_t>(node.outputs[0])] !=
+            std::count(g.nodes[i + 1].inputs.begin(), g.nodes[i + 1].inputs.end(), node.outputs[0]) ||
+        g.tensors[static_cast<std::size_t>(node.outputs[0])].role != TensorRole::Intermediate)
+      fail(fmt::format("node '{}' is fused into a node that is not its only, pointwise reader", node.name));
   }
   for (std::size_t i = 0; i < g.tensors.size(); ++i)
     if (g.tensors[i].role == TensorRole::Output && !defined[i]) fail(fmt::format("output '{}' is never computed", g.tensors[i].name));

@@ -1,0 +1,95 @@
+#pragma once
+// Value types shared by the lowering's parts (private to sim/compiler/lower/):
+//   memory_plan    placement of activations, constants and weight blocks in MEM
+//   weight_tiling  matmul weights cut into MXM blocks, quantised, spread over the planes
+//   vxm_chains     pointwise ops as VXM ALU chains between MEM, the MXM and MEM
+//   matmul_schedule  lw / iw / abc / acc scheduling of the tiles on the MXM planes
+//   lowering       the driver: lifetimes, one node at a time, emission of the program
+#include <array>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "compiler/lower/schedule_builder.hpp"
+#include "config/chip_config.hpp"
+
+namespace lpusim {
+
+/// An fp32 vector in MEM: the quad (4 slices, one byte plane each) that holds it and its word.
+struct VecHome {
+  int quad = -1;
+  std::int64_t address = 0;
+  Cycle ready{0};          ///< a read issued in this cycle or later sees it
+  Cycle write_after{-1};   ///< the word held an earlier tensor, read until this cycle
+};
+
+/// An activation tensor's placement: rows x tiles fp32 vectors. Views (row slices, row
+/// concatenations) share their source's vectors.
+struct Act {
+  std::int64_t rows = 0, cols = 0, tiles = 0;
+  std::vector<VecHome> homes;            // per (row, tile); ready is kept in `ready`
+  std::vector<Cycle> ready;              // per (row, tile)
+  std::vector<std::string> names;        // assembly tensor per tile (declared tensors only)
+  bool owned = false;                    // holds storage of its own (not a view)
+  VecHome at(std::int64_t m, std::int64_t j) const {
+    VecHome h = homes[static_cast<std::size_t>(m * tiles + j)];
+    h.ready = ready[static_cast<std::size_t>(m * tiles + j)];
+    return h;
+  }
+  Cycle& ready_at(std::int64_t m, std::int64_t j) { return ready[static_cast<std::size_t>(m * tiles + j)]; }
+};
+
+/// The second operand of a VXM step: none, a vector in MEM, an immediate, or the same
+/// streamed value as the first operand (x * x).
+struct StepOperand {
+  enum class Kind { None, Mem, Imm, SameAsFirst } kind = Kind::None;
+  VecHome vec;
+  double imm = 0;
+};
+
+/// One VXM instruction of a chain; its first operand is the previous step's result.
+struct Step {
+  explicit Step(Opcode o, DType t = DType::Fp32, DType to = DType::None) : op(o), type(t), type_to(to) {}
+  static Step with_immediate(Opcode o, double value) {
+    Step s{o};
+    s.b.kind = StepOperand::Kind::Imm;
+    s.b.imm = value;
+    return s;
+  }
+  static Step with_vector(Opcode o, const VecHome& v) {
+    Step s{o};
+    s.b.kind = StepOperand::Kind::Mem;
+    s.b.vec = v;
+    return s;
+  }
+  Opcode op;
+  DType type;
+  DType type_to;
+  StepOperand b;
+};
+
+/// Positions, latencies and queue names the lowering's parts all need.
+class ChipGeometry {
+ public:
+  explicit ChipGeometry(const ChipConfig& chip) : chip_(chip) {}
+  const ChipConfig& chip() const { return chip_; }
+  Position pos(const SliceRef& s) const { return chip_.mem_position(s.hemisphere, s.index); }
+  Position vxm() const { return chip_.vxm_position(); }
+  Position mxm(int plane) const {
+    return chip_.queue_position(QueueId{UnitKind::Mxm, plane < 2 ? Hemisphere::West : Hemisphere::East, 0});
+  }
+  Cycle hops(Position a, Position b) const { return chip_.stream_hop * std::abs(a.value() - b.value()); }
+  Cycle func(Opcode op) const { return chip_.timing_of(op).func; }
+  static QueueId mem_queue(const SliceRef& s) { return QueueId{UnitKind::Mem, s.hemisphere, s.index.value()}; }
+  /// MXM plane queues: role 0 weights (lw, iw), 1 activations (abc), 2 results (acc).
+  static QueueId mxm_queue(int plane, int role) {
+    return QueueId{UnitKind::Mxm, plane < 2 ? Hemisphere::West : Hemisphere::East, 3 * (plane % 2) + role};
+  }
+  static QueueId vxm_queue(int alu) { return QueueId{UnitKind::Vxm, Hemisphere::West, alu}; }
+
+ private:
+  const ChipConfig& chip_;
+};
+
+}  // namespace lpusim

@@ -1,0 +1,230 @@
+#include "compiler/lower/memory_plan.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "model/weights.hpp"
+
+namespace lpusim {
+
+std::vector<float> weight_values(const Graph& graph, int tensor) {
+  const TensorInfo& t = graph.tensors[static_cast<std::size_t>(tensor)];
+  if (auto it = graph.values.find(t.name); it != graph.values.end()) return it->second;
+  return make_weight_values(t);
+}
+
+MemoryPlan::MemoryPlan(const Graph& graph, const ChipConfig& chip, const LoweringOptions& options)
+    : g_(graph), chip_(chip), options_(options), lanes_(chip.lanes()) {
+  if (chip.mem_slices_per_hemisphere < 44 || chip.mxm_planes != 4)
+    throw InputError(fmt::format("{}: the compiler needs at least 44 MEM slices per hemisphere and 4 MXM planes "
+                                 "(this chip has {} and {})", chip.file, chip.mem_slices_per_hemisphere, chip.mxm_planes));
+  for (Hemisphere h : {Hemisphere::West, Hemisphere::East})
+    for (int q = 0; q < 3; ++q) {
+      std::array<SliceRef, 4> quad;
+      for (int b = 0; b < 4; ++b) quad[static_cast<std::size_t>(b)] = SliceRef{h, SliceIndex(4 * q + b)};
+      quads_.push_back(quad);
+      quad_next_.push_back(0);
+    }
+  free_.resize(quads_.size());
+  for (Hemisphere h : {Hemisphere::West, Hemisphere::East})
+    for (int p = 0; p < 2; ++p) {
+      std::array<SliceRef, kWeightSlicesPerPlane> group;
+      for (int q = 0; q < kWeightSlicesPerPlane; ++q)
+        group[static_cast<std::size_t>(q)] = SliceRef{h, SliceIndex(12 + kWeightSlicesPerPlane * p + q)};
+      groups_.push_back(group);
+      group_next_.push_back(0);
+    }
+  acts_.resize(g_.tensors.size());
+}
+
+std::pair<std::int64_t, std::int64_t> MemoryPlan::matrix_shape(int tensor) const {
+  const auto& s = g_.tensors[static_cast<std::size_t>(tensor)].shape;
+  if (s.size() == 1) return {1, s[0]};
+  return {s[0], s[1]};
+}
+
+int MemoryPlan::pick_quad(std::optional<Hemisphere> side) {
+  for (int tries = 0; tries < 64; ++tries) {
+    const int q = next_quad_++ % static_cast<int>(quads_.size());
+    if (!side || quads_[static_cast<std::size_t>(q)][0].hemisphere == *side) return q;
+  }
+  return 0;
+}
+
+std::int64_t MemoryPlan::alloc_quad(int q, std::int64_t words, const std::string& what, Cycle* write_after) {
+  auto& free = free_[static_cast<std::size_t>(q)];
+  // Words loaded before the run (inputs, constants, caches) must be fresh: a reused word
+  // is overwritten by the program while its earlier tensor lives.
+  for (auto it = free.begin(); write_after && it != free.end(); ++it) {
+    if (it->length < words) continue;
+    const std::int64_t base = it->start;
+    *write_after = it->free_after;
+    it->start += words;
+    it->length -= words;
+    if (it->length == 0) free.erase(it);
+    return base;
+  }
+  const std::int64_t base = quad_next_[static_cast<std::size_t>(q)];
+  if (base + words > chip_.mem_slice_words) fail_activation_capacity(what);
+  quad_next_[static_cast<std::size_t>(q)] += words;
+  if (write_after) *write_after = Cycle(-1);
+  return base;
+}
+
+void MemoryPlan::release(int tensor) {
+  Act& a = acts_[static_cast<std::size_t>(tensor)];
+  if (!a.owned) return;  // a view, or never allocated
+  for (std::int64_t j = 0; j < a.tiles; ++j) {
+    const VecHome first = a.homes[static_cast<std::size_t>(j)];
+    Cycle last{0};
+    for (std::int64_t m = 0; m < a.rows; ++m) {
+      const VecHome h = a.homes[static_cast<std::size_t>(m * a.tiles + j)];
+      auto it = last_read_.find({h.quad, h.address});
+      if (it != last_read_.end()) last = std::max(last, it->second);
+      last = std::max(last, a.ready[static_cast<std::size_t>(m * a.tiles + j)]);
+    }
+    free_[static_cast<std::size_t>(first.quad)].push_back(FreeRange{first.address, a.rows, last});
+  }
+}
+
+void MemoryPlan::settle_reads() {
+  for (const auto& [key, cycle] : pending_reads_) last_read_[key] = std::max(last_read_[key], cycle);
+  pending_reads_.clear();
+  for (const VecHome& t : temporaries_) {
+    Cycle last = t.ready;
+    if (auto it = last_read_.find({t.quad, t.address}); it != last_read_.end()) last = std::max(last, it->second);
+    free_[static_cast<std::size_t>(t.quad)].push_back(FreeRange{t.address, 1, last});
+  }
+  temporaries_.clear();
+}
+
+VecHome MemoryPlan::alloc_temporary(const std::string& what) {
+  VecHome h;
+  h.quad = pick_quad(std::nullopt);
+  h.address = alloc_quad(h.quad, 1, what, &h.write_after);
+  temporaries_.push_back(h);
+  return h;
+}
+
+void MemoryPlan::set_temporary_ready(const VecHome& home) {
+  for (auto& t : temporaries_)
+    if (t.quad == home.quad && t.address == home.address) t.ready = home.ready;
+}
+
+void MemoryPlan::fail_activation_capacity(const std::string& what) const {
+  const double quad_mb = static_cast<double>(quads_.size()) * 4 * static_cast<double>(chip_.mem_slice_words) *
+                         lanes_ / 1e6;
+  throw InputError(fmt::format("{}: {} does not fit in one {} chip: the activations of this step fill the {} MEM "
+                               "slices next to the VXM ({:.1f} MB; weights use the others); a shorter prompt or "
+                               "smaller batch fits, and multi-chip partitioning is not implemented yet",
+                               g_.file.empty() ? g_.name : g_.file, what, chip_.name, quads_.size() * 4, quad_mb));
+}
+
+std::int64_t MemoryPlan::alloc_weight_words(int plane, std::int64_t words) {
+  auto& next = group_next_[static_cast<std::size_t>(plane)];
+  const std::int64_t base = next;
+  if (next + words > chip_.mem_slice_words) fail_capacity("the model");
+  next += words;
+  return base;
+}
+
+void MemoryPlan::fail_capacity(const std::string& what) const {
+  std::int64_t weights = 0;
+  for (const auto& t : g_.tensors)
+    if (t.role == TensorRole::Weight) {
+      std::int64_t n = 1;
+      for (auto d : t.shape) n *= d;
+      weights += n;
+    }
+  const int bytes = options_.weights == Scenario::WeightType::Int8 ? 1 : 2;
+  const double sram = static_cast<double>(chip_.sram_bytes());
+  const auto chips = static_cast<std::int64_t>(std::ceil(static_cast<double>(weights) * bytes / (sram * 0.75)));
+  throw InputError(fmt::format("{}: {} does not fit in one {} chip: the weights alone are {:.1f} MB of {:.1f} MB SRAM "
+                               "({} bytes each); about {} chips are needed, and multi-chip partitioning is not "
+                               "implemented yet", g_.file.empty() ? g_.name : g_.file, what, chip_.name,
+                               static_cast<double>(weights) * bytes / 1e6, sram / 1e6, bytes, std::max<std::int64_t>(chips, 2)));
+}
+
+Act& MemoryPlan::make_act(int tensor, std::int64_t rows, std::int64_t cols, std::optional<Hemisphere> side,
+                          const std::vector<int>& tile_quads) {
+  Act& a = acts_[static_cast<std::size_t>(tensor)];
+  a.rows = rows;
+  a.cols = cols;
+  a.tiles = tiles_of(cols);
+  a.ready.assign(static_cast<std::size_t>(rows * a.tiles), Cycle(0));
+  a.homes.assign(static_cast<std::size_t>(rows * a.tiles), VecHome{});
+  a.owned = true;
+  const TensorInfo& info = g_.tensors[static_cast<std::size_t>(tensor)];
+  // Only tensors with data in or out are declared: intermediates' words are reused. Outputs
+  // are read after the run, so they may take reused words (written after the last read).
+  const bool declared = info.role != TensorRole::Intermediate;
+  const bool may_reuse = !declared || info.role == TensorRole::Output;
+  for (std::int64_t j = 0; j < a.tiles; ++j) {
+    const int q = j < static_cast<std::int64_t>(tile_quads.size()) ? tile_quads[static_cast<std::size_t>(j)] : pick_quad(side);
+    Cycle write_after{-1};
+    const std::int64_t base = alloc_quad(q, rows, fmt::format("activation '{}'", info.name), may_reuse ? &write_after : nullptr);
+    for (std::int64_t m = 0; m < rows; ++m)
+      a.homes[static_cast<std::size_t>(m * a.tiles + j)] = VecHome{q, base + m, Cycle(0), write_after};
+    if (!declared) continue;
+    const std::string asm_name = fmt::format("t{}_{}", tensor, j);
+    a.names.push_back(asm_name);
+    TensorDecl d;
+    d.name = asm_name;
+    d.dtype = DType::Fp32;
+    d.vectors = rows;
+    d.slices.assign(quads_[static_cast<std::size_t>(q)].begin(), quads_[static_cast<std::size_t>(q)].end());
+    d.address = base;
+    d.comment = fmt::format("{} tile {}", info.name, j);
+    decls_.push_back(d);
+  }
+  return a;
+}
+
+void MemoryPlan::store_values(const Act& a, const std::vector<float>& values) {
+  for (std::int64_t j = 0; j < a.tiles; ++j) {
+    std::vector<double> v(static_cast<std::size_t>(a.rows * lanes_), 0.0);
+    for (std::int64_t m = 0; m < a.rows; ++m)
+      for (std::int64_t i = 0; i < lanes_ && j * lanes_ + i < a.cols; ++i)
+        v[static_cast<std::size_t>(m * lanes_ + i)] = values[static_cast<std::size_t>(m * a.cols + j * lanes_ + i)];
+    data_[a.names[static_cast<std::size_t>(j)]] = std::move(v);
+  }
+}
+
+const Act& MemoryPlan::vector_constant(int tensor) {
+  Act& a = acts_[static_cast<std::size_t>(tensor)];
+  if (a.tiles > 0) return a;
+  const auto [rows, cols] = matrix_shape(tensor);
+  make_act(tensor, rows, cols);
+  store_values(a, weight_values(g_, tensor));
+  weight_bytes_ += rows * a.tiles * 4 * lanes_;
+  return a;
+}
+
+const Act& MemoryPlan::act(int tensor) {
+  const auto& t = g_.tensors[static_cast<std::size_t>(tensor)];
+  if (t.role == TensorRole::Weight || t.role == TensorRole::State) return vector_constant(tensor);
+  const Act& a = acts_[static_cast<std::size_t>(tensor)];
+  if (a.tiles == 0) throw InputError(fmt::format("{}: tensor '{}' is used before it is computed", g_.file, t.name));
+  return a;
+}
+
+std::map<std::string, TensorPlacement> MemoryPlan::placements() const {
+  std::map<std::string, TensorPlacement> out;
+  for (std::size_t i = 0; i < g_.tensors.size(); ++i) {
+    const Act& a = acts_[i];
+    if (a.tiles == 0) continue;
+    out[g_.tensors[i].name] = TensorPlacement{a.rows, a.cols, a.names};
+  }
+  return out;
+}
+
+std::int64_t MemoryPlan::activation_bytes() const {
+  std::int64_t bytes = 0;
+  for (auto n : quad_next_) bytes += n * 4 * lanes_;
+  return bytes;
+}
+
+}  // namespace lpusim

@@ -1,0 +1,67 @@
+#pragma once
+// Pointwise ops as VXM chains (private to the lowering). A chain is a sequence of VXM
+// instructions, each on a free ALU in the cycle its first operand arrives, the result of one
+// the first operand of the next; second operands are vectors read from MEM to arrive with
+// it, or immediates. The chain's input comes from MEM or is already on streams (an MXM
+// result); its output goes to MEM (one write per byte plane) or to an MXM plane (abc).
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "compiler/lower/lowering.hpp"
+#include "compiler/lower/lowering_types.hpp"
+#include "compiler/lower/memory_plan.hpp"
+
+namespace lpusim {
+
+/// Where a chain's input is: a vector in MEM, or a value on streams at the VXM.
+struct ChainInput {
+  const VecHome* mem = nullptr;   ///< read from MEM to arrive in the chain's first cycle
+  int group = -1;                 ///< else: first stream of the value at the VXM
+  Direction direction = Direction::East;
+  DType type = DType::Fp32;
+};
+
+/// Where a chain's result goes.
+struct ChainSink {
+  enum class Kind { Mem, Mxm } kind = Kind::Mem;
+  VecHome dest;     ///< Mem
+  int plane = 0;    ///< Mxm: arrives at the plane's MXM at the chain's end + hops
+  // Set by the chain for an Mxm sink: the streams the value arrives on.
+  int group = 0;
+  Direction direction = Direction::East;
+};
+
+class VxmChains {
+ public:
+  VxmChains(const ChipGeometry& geometry, ScheduleBuilder& schedule, MemoryPlan& memory, LoweringStats& stats)
+      : geo_(geometry), sb_(schedule), memory_(memory), stats_(stats) {}
+
+  /// Schedules a chain whose first step starts in cycle t, inside the schedule's current
+  /// transaction. Returns the cycle the result lands (MEM commit, or MXM arrival), or
+  /// nothing when a queue slot or stream is taken (the caller rolls back and tries later).
+  std::optional<Cycle> try_chain(Cycle t, const ChainInput& input, const std::vector<Step>& steps, ChainSink& sink);
+
+  /// Runs a chain on an fp32 vector from MEM into MEM, as early as possible from
+  /// `earliest`; returns the first cycle a read sees the result.
+  Cycle mem_to_mem(const VecHome& a, const std::vector<Step>& steps, const VecHome& dest, Cycle earliest);
+
+  /// Reads an fp32 vector so that its 4 planes arrive at the VXM in cycle `arrive`.
+  bool read_to_vxm(const VecHome& v, Cycle arrive, int& group_out);
+  /// Writes the fp32 vector that is at `from` in cycle `at` on streams [group, group + 4).
+  bool write_from(Position from, Cycle at, int group, Direction dir, const VecHome& dest);
+  /// The cycle the last plane of such a write is committed.
+  Cycle write_commit(Position from, Cycle at, const VecHome& dest) const;
+  /// Direction a vector read from MEM travels to reach the VXM.
+  Direction read_direction(const VecHome& v) const;
+
+ private:
+  std::optional<int> free_alu(Cycle t, const std::vector<std::pair<Cycle, int>>& used) const;
+
+  const ChipGeometry& geo_;
+  ScheduleBuilder& sb_;
+  MemoryPlan& memory_;
+  LoweringStats& stats_;
+};
+
+}  // namespace lpusim

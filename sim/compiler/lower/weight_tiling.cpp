@@ -1,0 +1,117 @@
+#include "compiler/lower/weight_tiling.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace lpusim {
+
+namespace {
+
+constexpr int kWeightStreams = 16;  // one lw takes 16 streams: 16 int8 rows or 8 fp16 rows
+
+}  // namespace
+
+std::vector<int> WeightTiling::assign_planes(std::int64_t n_tiles) const {
+  std::array<std::int64_t, 4> projected{};
+  for (int p = 0; p < 4; ++p) projected[static_cast<std::size_t>(p)] = memory_.weight_words_used(p);
+  std::vector<int> planes;
+  for (std::int64_t n = 0; n < n_tiles; ++n) {
+    const int p = static_cast<int>(std::min_element(projected.begin(), projected.end()) - projected.begin());
+    planes.push_back(p);
+    projected[static_cast<std::size_t>(p)] += 40;  // about one block's words per input tile
+  }
+  return planes;
+}
+
+std::vector<float> WeightTiling::column_scales(const std::vector<MatmulTerm>& terms,
+                                               const std::vector<std::vector<float>>& values, std::int64_t n_cols,
+                                               bool int8) const {
+  std::vector<float> scale(static_cast<std::size_t>(n_cols), 1.0f);
+  if (!int8 || !functional_data_) return scale;  // timing-only: the scales do not change the schedule
+  for (std::int64_t c = 0; c < n_cols; ++c) {
+    float m = 0;
+    for (std::size_t ti = 0; ti < terms.size(); ++ti)
+      for (std::int64_t k = 0; k < terms[ti].k_rows; ++k) {
+        const float v = terms[ti].transpose ? values[ti][static_cast<std::size_t>(c * terms[ti].k_rows + k)]
+                                            : values[ti][static_cast<std::size_t>(k * n_cols + c)];
+        m = std::max(m, std::fabs(v));
+      }
+    scale[static_cast<std::size_t>(c)] = m > 0 ? m / 127.0f : 1.0f;
+  }
+  return scale;
+}
+
+std::optional<WeightBlock> WeightTiling::block(const MatmulTerm& term, int term_index, std::int64_t k_tile,
+                                               std::int64_t n, std::int64_t n_cols, int plane, bool int8,
+                                               const std::vector<float>& w, const std::vector<float>& column_scale) {
+  const auto key = std::make_tuple(term.weight, term.transpose, n, k_tile, plane, int8);
+  if (auto it = stored_.find(key); it != stored_.end()) {
+    if (!it->second) return std::nullopt;
+    WeightBlock b = *it->second;
+    b.term = term_index;
+    return b;
+  }
+  auto stored = store_new(term, term_index, k_tile, n, n_cols, plane, int8, w, column_scale);
+  stored_[key] = stored;
+  return stored;
+}
+
+std::optional<WeightBlock> WeightTiling::store_new(const MatmulTerm& term, int term_index, std::int64_t k_tile,
+                                                   std::int64_t n, std::int64_t n_cols, int plane, bool int8,
+                                                   const std::vector<float>& w, const std::vector<float>& column_scale) {
+  const std::int64_t lanes = memory_.lanes();
+  const std::int64_t rows = std::min<std::int64_t>(lanes, n_cols - n * lanes);
+  // w is [K, N] (or [N, K] transposed); block row r, lane i = w[k_tile*L + i, n*L + r].
+  auto at = [&](std::int64_t k, std::int64_t col) -> float {
+    const std::int64_t K = term.k_rows;
+    return term.transpose ? w[static_cast<std::size_t>(col * K + k)] : w[static_cast<std::size_t>(k * n_cols + col)];
+  };
+  // Blocks of a constant matrix that are all zero are skipped; model weights are not
+  // inspected when their values are not generated (timing-only compiles).
+  bool all_zero = !w.empty();
+  for (std::int64_t r = 0; r < rows && all_zero; ++r)
+    for (std::int64_t i = 0; i < lanes && k_tile * lanes + i < term.k_rows; ++i)
+      if (at(k_tile * lanes + i, n * lanes + r) != 0.0f) {
+        all_zero = false;
+        break;
+      }
+  if (all_zero) return std::nullopt;
+  const int rows_per_lw = int8 ? kWeightStreams : kWeightStreams / 2;
+  WeightBlock b{term_index, k_tile, int8, 0, (rows + rows_per_lw - 1) / rows_per_lw};
+  b.base = memory_.alloc_weight_words(plane, b.lws);
+  const auto& group = memory_.weight_group(plane);
+  ++stats_.weight_blocks;
+  memory_.weight_bytes() += b.lws * kWeightStreams * lanes;
+  const std::string& wname = memory_.graph().tensors[static_cast<std::size_t>(term.weight)].name;
+  const int parts = int8 ? kWeightStreams : kWeightStreams / 2;
+  for (int j = 0; j < parts; ++j) {
+    TensorDecl d;
+    d.name = fmt::format("w{}_{}_{}_{}", blocks_declared_, n, k_tile, j);
+    d.dtype = int8 ? DType::Int8 : DType::Fp16;
+    d.vectors = b.lws;
+    if (int8) d.slices = {group[static_cast<std::size_t>(j)]};
+    else d.slices = {group[static_cast<std::size_t>(2 * j)], group[static_cast<std::size_t>(2 * j + 1)]};
+    d.address = b.base;
+    if (j == 0) d.comment = fmt::format("{} block (out tile {}, in tile {})", wname, n, k_tile);
+    if (functional_data_) {
+      std::vector<double> v(static_cast<std::size_t>(b.lws * lanes), 0.0);
+      for (std::int64_t t = 0; t < b.lws; ++t) {
+        const std::int64_t r = t * rows_per_lw + j;
+        if (r >= rows) continue;
+        for (std::int64_t i = 0; i < lanes && k_tile * lanes + i < term.k_rows; ++i) {
+          double x = at(k_tile * lanes + i, n * lanes + r);
+          if (int8) x = std::nearbyint(x / column_scale[static_cast<std::size_t>(n * lanes + r)]);
+          v[static_cast<std::size_t>(t * lanes + i)] = x;
+        }
+      }
+      memory_.set_data(d.name, std::move(v));
+    }
+    memory_.declare(std::move(d));
+  }
+  ++blocks_declared_;
+  return b;
+}
+
+}  // namespace lpusim

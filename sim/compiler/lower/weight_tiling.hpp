@@ -1,0 +1,70 @@
+#pragma once
+// Tiling: a matmul's weights cut into MXM weight blocks (private to the lowering).
+//
+// y[M, N] = sum_i x_i[M, K_i] w_i[K_i, N]. Output tile n (320 columns) runs on one MXM plane;
+// for every input tile k of every term, the block of w rows k*320.. and columns n*320.. is
+// stored in that plane's 16-slice weight group as MXM rows: fp16 (8 rows per lw; byte planes
+// of row 8t + j in slices 2j and 2j+1, word t) or int8 (16 rows per lw; row 16t + q in slice
+// q, word t), quantised per output column. All-zero blocks of compiler-made constant
+// matrices are skipped; a block used again (the same constant in every layer) is stored once.
+#include <array>
+#include <map>
+#include <optional>
+#include <tuple>
+#include <vector>
+
+#include "compiler/lower/lowering.hpp"
+#include "compiler/lower/lowering_types.hpp"
+#include "compiler/lower/memory_plan.hpp"
+
+namespace lpusim {
+
+/// One x_i w_i term of a matmul.
+struct MatmulTerm {
+  const Act* x;
+  int weight;          ///< graph tensor
+  bool transpose;      ///< w is [N, K]
+  std::int64_t k_rows; ///< K
+};
+
+/// A stored weight block: `lws` words from `base` in every slice of its plane's group.
+struct WeightBlock {
+  int term;
+  std::int64_t k_tile;
+  bool int8;
+  std::int64_t base;
+  std::int64_t lws;  ///< lw instructions (rows / rows per lw)
+};
+
+class WeightTiling {
+ public:
+  WeightTiling(MemoryPlan& memory, LoweringStats& stats, bool functional_data)
+      : memory_(memory), stats_(stats), functional_data_(functional_data) {}
+
+  /// The plane of each of n_tiles output tiles: the one whose weight slices hold the fewest
+  /// words so far, which balances both SRAM and MXM time across the four planes.
+  std::vector<int> assign_planes(std::int64_t n_tiles) const;
+
+  /// Per-output-column int8 scales (max |w| / 127 over every term), or all ones.
+  std::vector<float> column_scales(const std::vector<MatmulTerm>& terms, const std::vector<std::vector<float>>& values,
+                                   std::int64_t n_cols, bool int8) const;
+
+  /// The block (term, k_tile) of output tile n on `plane`, stored on first use; nothing
+  /// when the block is all zero. `w` may be empty when values are not generated.
+  std::optional<WeightBlock> block(const MatmulTerm& term, int term_index, std::int64_t k_tile, std::int64_t n,
+                                   std::int64_t n_cols, int plane, bool int8, const std::vector<float>& w,
+                                   const std::vector<float>& column_scale);
+
+ private:
+  std::optional<WeightBlock> store_new(const MatmulTerm& term, int term_index, std::int64_t k_tile, std::int64_t n,
+                                       std::int64_t n_cols, int plane, bool int8, const std::vector<float>& w,
+                                       const std::vector<float>& column_scale);
+
+  MemoryPlan& memory_;
+  LoweringStats& stats_;
+  bool functional_data_;
+  int blocks_declared_ = 0;
+  std::map<std::tuple<int, bool, std::int64_t, std::int64_t, int, bool>, std::optional<WeightBlock>> stored_;
+};
+
+}  // namespace lpusim
