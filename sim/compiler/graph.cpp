@@ -35,6 +35,8 @@ const char* op_name(OpKind k) {
     case OpKind::SumRows: return "sum_rows";
     case OpKind::MaxRows: return "max_rows";
     case OpKind::Cvt: return "cvt";
+    case OpKind::Greater: return "greater";
+    case OpKind::GreaterEqual: return "greater_equal";
     case OpKind::Assign: return "assign";
     case OpKind::PermuteLanes: return "permute_lanes";
   }

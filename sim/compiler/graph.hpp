@@ -43,6 +43,8 @@ enum class OpKind {
   SumRows,    ///< [M,N] -> [1,N], sum over rows
   MaxRows,    ///< [M,N] -> [1,N], max over rows
   Cvt,        ///< round through attr "dtype" (fp16) and back: what the MXM sees of an fp32 value
+  Greater,       ///< a > b as 1.0 / 0.0; b: a second input (broadcast like Add) or attr "immediate"
+  GreaterEqual,  ///< a >= b as 1.0 / 0.0; likewise
   Assign,     ///< inputs dst (a State tensor), src: writes src's rows into dst from row attr "row"; no output
   PermuteLanes,  ///< y[T,F] = x[T,F] with lanes moved within 320-lane tiles (an SXM permute):
                  ///< y[:, 320 j + i] = x[:, 320 s + map[j][i]], s = clamp(j + attr "tile_offset", 0, tiles - 1),

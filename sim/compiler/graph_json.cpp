@@ -23,6 +23,8 @@ const std::map<std::string, OpSpec>& op_table() {
       {"mul", {OpKind::Mul, 1, 2, {{"immediate", 'f'}, {"broadcast", 's'}}}},
       {"max", {OpKind::Max, 1, 2, {{"immediate", 'f'}, {"broadcast", 's'}}}},
       {"min", {OpKind::Min, 1, 2, {{"immediate", 'f'}, {"broadcast", 's'}}}},
+      {"greater", {OpKind::Greater, 1, 2, {{"immediate", 'f'}, {"broadcast", 's'}}}},
+      {"greater_equal", {OpKind::GreaterEqual, 1, 2, {{"immediate", 'f'}, {"broadcast", 's'}}}},
       {"neg", {OpKind::Neg, 1, 1, {}}},
       {"exp", {OpKind::Exp, 1, 1, {}}},
       {"exp2", {OpKind::Exp2, 1, 1, {}}},

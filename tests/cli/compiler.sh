@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The compiler end to end: every supported tiny model compiled, run functionally on the
-# simulated chip and compared with the Eigen reference (prefill + 2 decode steps with the KV
-# cache); JSON graphs (an MLP, the LSTM step) against the fp32 interpreter; an estimate whose
-# simulated cycle count must equal the compiler's scheduled length; schedules are
-# hazard-free (verify fails on any hazard).
+# The compiler end to end: every supported tiny model compiled (mixtral's MoE densely), run
+# functionally on the simulated chip and compared with the Eigen reference (prefill + 2
+# decode steps with the KV cache); JSON graphs (an MLP, the LSTM step) against the fp32
+# interpreter; an estimate whose simulated cycle count must equal the compiler's scheduled
+# length; schedules are hazard-free (verify fails on any hazard).
 set -u
 lpusim=$1
 root=$2
@@ -20,10 +20,16 @@ check() {
     failures=$((failures + 1))
   fi
 }
-for family in llama mistral qwen2 gemma phi3 gpt2 bert llama-hd128; do
+for family in llama mistral mixtral qwen2 gemma phi3 gpt2 bert llama-hd128; do
   check "verify tiny-$family" verify "tiny-$family" --prompt-len 5 --decode-steps 2 --tolerance 0.005
 done
 check "verify tiny-llama int8" verify tiny-llama --weights int8 --prompt-len 4 --decode-steps 1 --tolerance 0.08
+# One token only: the second prompt token's layer-0 router logits are a near-tie at the top-k
+# boundary (-0.036 vs -0.056), which the int8 activation error of the compiler (fixed scale)
+# and of the reference (per-tensor scale) resolve differently: a discrete 0.19 change. The
+# routing itself is checked exactly in fp16 above; this checks the int8 expert matmuls.
+check "verify tiny-mixtral int8" verify tiny-mixtral --weights int8 --prompt-len 1 --decode-steps 0 --tolerance 0.08
+check "verify compare graph" verify "$root/workloads/graphs/compare_tiny.json" --tolerance 0
 check "verify mlp graph" verify "$root/workloads/graphs/mlp_tiny.json" --tolerance 0.002
 check "verify lstm graph" verify "$root/workloads/graphs/lstm512.json" --tolerance 0.002
 check "verify lstm graph batch 8" verify "$root/workloads/graphs/lstm512_b8.json" --tolerance 0.002

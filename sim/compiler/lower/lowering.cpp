@@ -97,6 +97,7 @@ class Lowerer {
         lower_pointwise(index, index);
         return;
       }
+      case OpKind::Greater: case OpKind::GreaterEqual: lower_compare(node); return;
       case OpKind::SumRows: case OpKind::MaxRows: lower_reduce_rows(node); return;
       case OpKind::Slice: case OpKind::Concat: lower_row_view(node); return;
       case OpKind::Assign: lower_assign(node); return;
@@ -187,6 +188,23 @@ class Lowerer {
     const Act& out = head.kind == OpKind::MatMul ? matmuls_.lower(head, output, epilogue)
                                                  : lower_permute_lanes(head, output, epilogue);
     for (std::size_t k = first; k <= last; ++k) finish_node(g_.nodes[k], out);
+  }
+
+  /// a > b (or >=) as 1.0 / 0.0: the VXM compare gives an int8 0/1 mask, cvt makes it fp32.
+  void lower_compare(const Node& node) {
+    const Act& a = memory_.act(node.inputs[0]);
+    const Act* b = node.inputs.size() > 1 ? &memory_.act(node.inputs[1]) : nullptr;
+    Act& out = memory_.make_act(node.outputs[0], a.rows, a.cols);
+    const Opcode op = node.kind == OpKind::Greater ? Opcode::CmpGt : Opcode::CmpGe;
+    const bool broadcast_tile = node.string_attr("broadcast", "") == "tile";
+    for (std::int64_t m = 0; m < a.rows; ++m)
+      for (std::int64_t j = 0; j < a.tiles; ++j) {
+        const Step compare = b ? Step::with_vector(op, b->at(b->rows == 1 ? 0 : m, broadcast_tile ? 0 : j))
+                               : Step::with_immediate(op, node.float_attr("immediate", 0.0));
+        out.ready_at(m, j) =
+            chains_.mem_to_mem(a.at(m, j), {compare, Step{Opcode::Cvt, DType::Int8, DType::Fp32}}, out.at(m, j), Cycle(0));
+      }
+    finish_node(node, out);
   }
 
   /// Row slices and row concatenations are views: no data moves.

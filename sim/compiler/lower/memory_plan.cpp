@@ -132,9 +132,10 @@ std::int64_t MemoryPlan::alloc_weight_words(int plane, std::int64_t words) {
 }
 
 void MemoryPlan::fail_capacity(const std::string& what) const {
+  // The model's weights only: constants the compiler makes are small and shared.
   std::int64_t weights = 0;
   for (const auto& t : g_.tensors)
-    if (t.role == TensorRole::Weight) {
+    if (t.role == TensorRole::Weight && t.init != "data") {
       std::int64_t n = 1;
       for (auto d : t.shape) n *= d;
       weights += n;
@@ -143,9 +144,10 @@ void MemoryPlan::fail_capacity(const std::string& what) const {
   const double sram = static_cast<double>(chip_.sram_bytes());
   const auto chips = static_cast<std::int64_t>(std::ceil(static_cast<double>(weights) * bytes / (sram * 0.75)));
   throw InputError(fmt::format("{}: {} does not fit in one {} chip: the weights alone are {:.1f} MB of {:.1f} MB SRAM "
-                               "({} bytes each); about {} chips are needed, and multi-chip partitioning is not "
+                               "({} byte{} each); about {} chips are needed, and multi-chip partitioning is not "
                                "implemented yet", g_.file.empty() ? g_.name : g_.file, what, chip_.name,
-                               static_cast<double>(weights) * bytes / 1e6, sram / 1e6, bytes, std::max<std::int64_t>(chips, 2)));
+                               static_cast<double>(weights) * bytes / 1e6, sram / 1e6, bytes, bytes == 1 ? "" : "s",
+                               std::max<std::int64_t>(chips, 2)));
 }
 
 Act& MemoryPlan::make_act(int tensor, std::int64_t rows, std::int64_t cols, std::optional<Hemisphere> side,

@@ -98,7 +98,8 @@ std::optional<Cycle> VxmChains::try_chain(Cycle t, const ChainInput& input, cons
     if (!alu) return std::nullopt;
     used.emplace_back(t, *alu);
     std::vector<Operand> ops;
-    const DType out_type = step.op == Opcode::Cvt ? step.type_to : step.type;
+    const bool mask = opcode_info(step.op).operands[0].group == StreamGroup::Mask;  // compares: one int8 stream
+    const DType out_type = step.op == Opcode::Cvt ? step.type_to : mask ? DType::Int8 : step.type;
     const Cycle done = t + geo_.func(step.op);
     const bool last = &step == &steps.back();
     // Where the result goes next: another ALU here, MEM, or the MXM.

@@ -36,7 +36,8 @@ void infer_shapes(Graph& g) {
         out = {m, n};
         break;
       }
-      case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Max: case OpKind::Min: {
+      case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Max: case OpKind::Min:
+      case OpKind::Greater: case OpKind::GreaterEqual: {
         out = shape(0);
         if (node.inputs.size() > 1) {
           const auto [am, an] = as_matrix(shape(0));

@@ -13,7 +13,7 @@ bool is_primitive(OpKind k) {
     case OpKind::MatMul: case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Max: case OpKind::Min:
     case OpKind::Neg: case OpKind::Exp: case OpKind::Exp2: case OpKind::Rsqrt: case OpKind::Tanh: case OpKind::Relu:
     case OpKind::Scale: case OpKind::SumRows: case OpKind::MaxRows: case OpKind::Assign: case OpKind::Slice:
-    case OpKind::Concat: case OpKind::PermuteLanes:
+    case OpKind::Concat: case OpKind::PermuteLanes: case OpKind::Greater: case OpKind::GreaterEqual:
       return true;
     default:
       return false;

@@ -65,6 +65,8 @@ std::map<std::string, std::vector<float>> interpret_primitive_graph(
       case OpKind::Mul: out = in(0).cwiseProduct(second(in(0))); break;
       case OpKind::Max: out = in(0).cwiseMax(second(in(0))); break;
       case OpKind::Min: out = in(0).cwiseMin(second(in(0))); break;
+      case OpKind::Greater: out = (in(0).array() > second(in(0)).array()).cast<float>().matrix(); break;
+      case OpKind::GreaterEqual: out = (in(0).array() >= second(in(0)).array()).cast<float>().matrix(); break;
       case OpKind::Neg: out = -in(0); break;
       case OpKind::Exp: out = in(0).array().exp().matrix(); break;
       case OpKind::Exp2: out = in(0).unaryExpr([](float x) { return std::exp2(x); }); break;
