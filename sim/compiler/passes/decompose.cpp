@@ -8,6 +8,7 @@
 //   per-head broadcast (attention)      p . Expand           head h's lanes = lane h
 //   GQA key/value sharing               k . Dup              kv head j copied to its query heads
 //   concat / slice along lanes          x . Place            identity blocks at an offset
+//   lane max (softmax)                  max(m, m . Rotate_s), s = 1, 2, 4, ...   cyclic lane rotations
 // Division is rsqrt(x)^2 (the VXM has no divide); sigmoid, gelu and silu are VXM chains.
 // Attention runs per query over the cached rows with heads on lanes, so the softmax
 // reductions are across rows: elementwise max/add on the VXM.
@@ -129,6 +130,28 @@ class Rewriter {
     const std::string key = fmt::format("ones_{}", n);
     if (!ones_.count(n)) ones_[n] = constant(key, {n, kLanes}, std::vector<float>(static_cast<std::size_t>(n * kLanes), 1.0f));
     return matmul(x, ones_[n], name);
+  }
+
+  /// The row's max in every lane, for softmax. Lanes move only through the MXM, so it is a
+  /// doubling tree of cyclic lane rotations: m = max(m, m . Rotate_s) for s = 1, 2, 4, ...
+  /// until s >= N, after which lane i has seen lanes i .. i+2s-1 (mod N), i.e. all of them.
+  /// The rotation passes values through the MXM's fp16, so m is the max rounded to fp16
+  /// (relative error <= 2^-11); softmax is exact for any per-row shift, and the rounding
+  /// only has to keep exp(x - m) finite, which holds for every |x| below fp16's 65504.
+  int lane_max(int x, const std::string& name) {
+    const std::int64_t n = cols(x);
+    int m = x;
+    for (std::int64_t s = 1; s < n; s *= 2) {
+      const std::string key = fmt::format("rotate_lanes_{}_{}", n, s);
+      if (!rotate_lanes_.count(key)) {
+        std::vector<float> r(static_cast<std::size_t>(n * n), 0.0f);
+        for (std::int64_t i = 0; i < n; ++i) r[static_cast<std::size_t>(((i + s) % n) * n + i)] = 1.0f;  // y_i = x_(i+s)
+        rotate_lanes_[key] = constant(key, {n, n}, r);
+      }
+      const int rotated = matmul(m, rotate_lanes_[key], fmt::format("{}.rot{}", name, s));
+      m = binary(OpKind::Max, m, rotated, 2 * s >= n ? name : fmt::format("{}.step{}", name, s));
+    }
+    return m;
   }
 
   int sigmoid(int x, const std::string& name) {
@@ -366,9 +389,9 @@ class Rewriter {
       case OpKind::GeluTanh: result = gelu_tanh(in(0), name); break;
       case OpKind::Gelu: result = gelu_erf(in(0), name); break;
       case OpKind::Softmax: {
-        // exp(x) / sum(exp(x)) along lanes. No max is subtracted (a lane max needs the SXM);
-        // exact unless exp overflows fp32 (x > 88).
-        const int e = unary(OpKind::Exp, in(0), name + ".exp");
+        // exp(x - m) / sum(exp(x - m)) along lanes, m ~ the row's max so exp cannot overflow.
+        const int shifted = binary(OpKind::Sub, in(0), lane_max(in(0), name + ".max"), name + ".shifted");
+        const int e = unary(OpKind::Exp, shifted, name + ".exp");
         result = binary(OpKind::Mul, e, reciprocal(row_sum(e, name + ".sum"), name + ".inv"), name, "tile");
         break;
       }
@@ -445,7 +468,7 @@ class Rewriter {
   std::map<int, int> uses_;
   std::map<std::int64_t, int> ones_;
   std::map<std::int64_t, int> rotate_;
-  std::map<std::string, int> reduce_, expand_, dup_;
+  std::map<std::string, int> reduce_, expand_, dup_, rotate_lanes_;
   std::map<int, std::vector<int>> concat_parts_;
   std::set<std::string> host_gathers_;
 };
