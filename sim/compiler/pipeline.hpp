@@ -16,6 +16,9 @@ struct CompileOptions {
   /// Compute only the last row of the graph's outputs (a prefill needs only the last
   /// token's logits to pick the next token).
   bool last_row_outputs = false;
+  /// The graph's rows are this many sequences of equal length, one after another (a batch):
+  /// last_row_outputs then keeps the last row of each.
+  std::int64_t sequences = 1;
 };
 
 struct CompileResult {

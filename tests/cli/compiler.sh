@@ -24,6 +24,9 @@ for family in llama mistral qwen2 gemma phi3 gpt2 bert; do
   check "verify tiny-$family" verify "tiny-$family" --prompt-len 5 --decode-steps 2 --tolerance 0.005
 done
 check "verify tiny-llama int8" verify tiny-llama --weights int8 --prompt-len 4 --decode-steps 1 --tolerance 0.08
+check "verify tiny-llama batch 2" verify tiny-llama --batch 2 --prompt-len 4 --decode-steps 2 --tolerance 0.005
+check "verify tiny-gpt2 batch 3" verify tiny-gpt2 --batch 3 --prompt-len 3 --decode-steps 1 --tolerance 0.005
+check "verify softmax of large logits" verify "$root/tests/data/graphs/softmax_large_logits.json" --tolerance 0.002
 check "verify mlp graph" verify "$root/workloads/graphs/mlp_tiny.json" --tolerance 0.002
 check "verify lstm graph" verify "$root/workloads/graphs/lstm512.json" --tolerance 0.002
 check "verify lstm graph batch 8" verify "$root/workloads/graphs/lstm512_b8.json" --tolerance 0.002
@@ -31,6 +34,25 @@ cases=$((cases + 1))
 json=$(timeout 300 "$lpusim" estimate tiny-gpt2 --prompt-len 8 --gen-len 8 --json 2>&1)
 if [[ $? -ne 0 || "$json" != *'"simulated_equals_scheduled": true'* || "$json" != *'"tokens_per_s_per_user"'* ]]; then
   echo "FAIL: estimate tiny-gpt2 --json"; printf '%s\n' "$json" | head -20 | sed 's/^/  /'
+  failures=$((failures + 1))
+fi
+# Batching: a decode step of 4 sequences takes at least as long as one of 1 (same weights,
+# more rows) but gives more tokens per second in aggregate (each weight block loaded once).
+cases=$((cases + 1))
+b1=$(timeout 300 "$lpusim" estimate tiny-gpt2 --prompt-len 8 --gen-len 8 --json 2>&1)
+b4=$(timeout 300 "$lpusim" estimate tiny-gpt2 --prompt-len 8 --gen-len 8 --batch 4 --json 2>&1)
+if ! python3 - "$b1" "$b4" <<'PY'
+import json, sys
+one, four = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+assert four["batch"] == 4 and four["simulated_equals_scheduled"], four
+d1, d4 = one["decode"], four["decode"]
+assert d4["cycles"] >= d1["cycles"], (d1["cycles"], d4["cycles"])
+assert d4["tokens_per_s"] > d1["tokens_per_s"], (d1["tokens_per_s"], d4["tokens_per_s"])
+assert abs(d4["tokens_per_s"] - 4 * d4["tokens_per_s_per_user"]) < 1e-6 * d4["tokens_per_s"]
+assert four["prefill"]["cycles"] > one["prefill"]["cycles"]
+PY
+then
+  echo "FAIL: estimate tiny-gpt2 batch 4 against batch 1"; printf '%s\n%s\n' "$b1" "$b4" | head -40 | sed 's/^/  /'
   failures=$((failures + 1))
 fi
 echo "$((cases - failures)) passed, $failures failed"

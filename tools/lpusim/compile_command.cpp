@@ -20,6 +20,7 @@ struct CompileArgs {
   std::string weights = "fp16";
   std::string phase = "decode";
   std::int64_t prompt_len = 16;
+  std::int64_t batch = 1;
   std::string dump_after;
 };
 
@@ -29,6 +30,7 @@ int run(const CompileArgs& args) {
   request.source = args.model;
   request.phase = args.phase;
   request.prompt_length = args.prompt_len;
+  request.batch = args.batch;
   Graph graph = load_model_graph(request);
   CompileOptions options;
   options.lowering.weights = args.weights == "int8" ? Scenario::WeightType::Int8 : Scenario::WeightType::Fp16;
@@ -66,6 +68,7 @@ Command add_compile_command(CLI::App& app) {
   cmd->add_option("--phase", args->phase, "For models: prefill (the prompt) or decode (one token after it)")
       ->check(CLI::IsMember({"prefill", "decode"}))->capture_default_str();
   cmd->add_option("--prompt-len", args->prompt_len, "For models: prompt tokens")->check(CLI::Range(1, 1 << 20))->capture_default_str();
+  cmd->add_option("--batch", args->batch, "For models: sequences per step")->check(CLI::Range(1, 4096))->capture_default_str();
   cmd->add_option("--dump-after", args->dump_after, "Print the IR after this pass (shape_inference, quantization, decompose, lowering)");
   return [args] { return run(*args); };
 }

@@ -240,6 +240,8 @@ class Rewriter {
   int rope(const Node& node, int x, const std::string& name) {
     const std::int64_t d = node.int_attr("head_dim", 0), f = cols(x), t_rows = rows(x);
     const std::int64_t position = node.int_attr("position", 0);
+    // A batch stacks sequences at the same positions: row t is at position + t mod period.
+    const std::int64_t period = std::max<std::int64_t>(1, node.int_attr("rows_per_sequence", t_rows));
     if (!rotate_.count(f * 1000 + d)) {
       std::vector<float> r(static_cast<std::size_t>(f * f), 0.0f);
       for (std::int64_t h = 0; h < f / d; ++h)
@@ -253,7 +255,7 @@ class Rewriter {
     std::vector<float> cos_v(static_cast<std::size_t>(t_rows * f)), sin_v(cos_v.size());
     for (std::int64_t t = 0; t < t_rows; ++t)
       for (std::int64_t j = 0; j < f; ++j) {
-        const double angle = static_cast<double>(position + t) * inv[static_cast<std::size_t>((j % d) % (d / 2))];
+        const double angle = static_cast<double>(position + t % period) * inv[static_cast<std::size_t>((j % d) % (d / 2))];
         cos_v[static_cast<std::size_t>(t * f + j)] = static_cast<float>(std::cos(angle));
         sin_v[static_cast<std::size_t>(t * f + j)] = static_cast<float>(std::sin(angle));
       }
