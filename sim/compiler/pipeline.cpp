@@ -10,17 +10,18 @@
 namespace lpusim {
 
 const std::vector<std::string>& pass_names() {
-  static const std::vector<std::string> names{"shape_inference", "quantization", "decompose", "lowering"};
+  static const std::vector<std::string> names{"shape_inference", "quantization", "decompose", "calibration", "lowering"};
   return names;
 }
 
 namespace {
-/// quantization: the activation scale each int8 matmul quantises its input with. Without
-/// calibration data the scale is 1/32 (inputs within +-4); it changes values, not timing.
+/// quantization: the activation scale each int8 matmul quantises its input with, before
+/// calibration: 1/32 (inputs within +-4); it changes values, not timing. (Decompose makes
+/// new matmul nodes; the calibration pass after it sets the scales the lowering uses.)
 void plan_quantization(Graph& g, const LoweringOptions& options) {
   if (options.weights != Scenario::WeightType::Int8) return;
   for (auto& node : g.nodes)
-    if (node.kind == OpKind::MatMul && !node.attrs.count("act_scale")) node.attrs["act_scale"] = 1.0 / 32.0;
+    if (node.kind == OpKind::MatMul && !node.attrs.count("act_scale")) node.attrs["act_scale"] = kDefaultActScale;
 }
 /// For each output produced by a matmul of a multi-row input, multiply only the last row of
 /// each of the `sequences` equal-length sequences stacked in its rows.
@@ -99,6 +100,14 @@ CompileResult compile_graph(Graph graph, const ChipConfig& chip, const CompileOp
   timed("decompose", [&] { result.primitive = decompose(graph); });
   verify_graph(result.primitive, "decompose");
   dump("decompose", result.primitive);
+  // Calibration needs weight values; a timing-only compile keeps the default scales (the
+  // schedule, and so every cycle count, is the same for any scale).
+  timed("calibration", [&] {
+    if (options.lowering.weights == Scenario::WeightType::Int8 && options.lowering.functional_data)
+      calibrate_int8_scales(result.primitive, options.calibration);
+  });
+  verify_graph(result.primitive, "calibration");
+  dump("calibration", result.primitive);
   timed("lowering", [&] { result.lowered = lower_graph(result.primitive, chip, options.lowering); });
   if (options.dump_after == "lowering") result.dump = print_program(result.lowered.program);
   return result;

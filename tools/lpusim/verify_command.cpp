@@ -28,7 +28,14 @@ struct VerifyArgs {
   std::int64_t prompt_len = 6;
   std::int64_t decode_steps = 2;
   std::int64_t batch = 1;
-  double tolerance = 0.02;
+  /// Unset (negative): 0.02 for fp16 weights; 0.04 for int8, where the chip and the
+  /// reference share the calibrated scales but an upstream fp16 difference can still move a
+  /// value across an int8 rounding boundary (measured up to 2.7e-2 on the tiny models).
+  double tolerance = -1.0;
+  double tolerance_for_weights() const {
+    if (tolerance >= 0) return tolerance;
+    return weights == "int8" ? 0.04 : 0.02;
+  }
   bool quiet = false;
 };
 
@@ -62,6 +69,7 @@ struct StepOutcome {
   std::vector<float> logits;
   std::map<std::string, std::vector<float>> caches;  // state tensor -> rows x cols
   std::int64_t cycles = 0;
+  std::map<std::string, double> act_scales;  // int8 matmul node -> calibrated activation scale
 };
 
 /// The host's embedding lookup: rows of the model's tables for `ids` (token types all 0),
@@ -118,6 +126,8 @@ StepOutcome run_step(const ModelSpec& spec, const Graph& graph, const ChipConfig
                                        result.hazards[0].message));
   StepOutcome o;
   o.cycles = result.total_cycles.value();
+  for (const auto& node : compiled.primitive.nodes)
+    if (node.kind == OpKind::MatMul && node.attrs.count("act_scale")) o.act_scales[node.name] = node.float_attr("act_scale", 0.0);
   o.logits = get_rows(out, result.dumps, lanes);
   for (const auto& name : cache_names) o.caches[name] = get_rows(lowered.placements.at(name), result.dumps, lanes);
   (void)spec;
@@ -181,9 +191,11 @@ int verify_graph_file(const VerifyArgs& args, const ChipConfig& chip, const std:
     if (std::getenv("LPUSIM_VERIFY_DEBUG"))
       for (std::int64_t c = 0; c < p.cols; c += 37)
         std::cout << fmt::format("    [0,{}] sim {} ref {}\n", c, got[static_cast<std::size_t>(c)], want(0, c));
-    ok = ok && error <= args.tolerance;
+    const double tolerance = args.tolerance_for_weights();
+    ok = ok && error <= tolerance;
     std::cout << fmt::format("  {:<24} {} cycles, max |error| / max |reference| = {:.2e} {}\n", name,
-                             result.total_cycles.value(), error, error <= args.tolerance ? "ok" : "FAIL");
+                             result.total_cycles.value(), error,
+                             error <= tolerance ? "ok" : fmt::format("FAIL (tolerance {:.1e})", tolerance));
   }
   return ok ? 0 : 1;
 }
@@ -216,6 +228,13 @@ int run(const VerifyArgs& args) {
   const Graph prefill_graph = build_transformer_graph(spec, args.prompt_len, 0, batch);
   // The reference runs each sequence independently, with its own KV cache.
   std::vector<ReferenceModel> references(static_cast<std::size_t>(batch), ReferenceModel(spec, prefill_graph, precision));
+  // int8: the prefill calibrates the activation scales on its own deterministic prompt (not
+  // the one verified); the decode steps reuse them, like a deployed model's fixed scales.
+  std::vector<int> calibration_ids;
+  for (std::int64_t b = 0; b < batch; ++b)
+    for (std::int64_t i = 0; i < args.prompt_len; ++i)
+      calibration_ids.push_back(static_cast<int>((11 * i + 5 + 17 * b) % spec.vocab_size));
+  options.calibration.values = embedding_rows(prefill_graph, calibration_ids);
   // The sequences' reference rows one after another, like the graph's rows.
   auto reference_rows = [&](std::int64_t first, std::int64_t count, std::int64_t past) {
     std::vector<Eigen::MatrixXf> parts;
@@ -242,15 +261,18 @@ int run(const VerifyArgs& args) {
   bool ok = true;
   auto report = [&](const std::string& what, const StepOutcome& o, const Eigen::MatrixXf& want) {
     const double error = relative_error(o.logits, want);
-    const bool pass = error <= args.tolerance;
+    const double tolerance = args.tolerance_for_weights();
+    const bool pass = error <= tolerance;
     ok = ok && pass;
     std::cout << fmt::format("  {:<24} {} cycles, max |error| / max |reference| = {:.2e} {}\n", what, o.cycles, error,
-                             pass ? "ok" : fmt::format("FAIL (tolerance {:.1e})", args.tolerance));
+                             pass ? "ok" : fmt::format("FAIL (tolerance {:.1e})", tolerance));
   };
   std::cout << fmt::format("lpusim verify {} ({}, {} weights, reference precision {}{})\n", args.model,
                            family_name(spec.family), args.weights, precision_name(precision),
                            batch > 1 ? fmt::format(", batch {}", batch) : "");
   StepOutcome previous = run_step(spec, prefill_graph, chip, options, step_ids(0, args.prompt_len), {}, output);
+  options.calibration = Calibration{{}, previous.act_scales};
+  for (auto& r : references) r.set_activation_scales(previous.act_scales);
   report(fmt::format("prefill of {}{} tokens", batch > 1 ? fmt::format("{} x ", batch) : "", args.prompt_len), previous,
          reference_rows(0, args.prompt_len, 0));
   for (std::int64_t s = 0; s < steps; ++s) {
@@ -276,7 +298,8 @@ Command add_verify_command(CLI::App& app) {
   cmd->add_option("--batch", args->batch, "Sequences per step, each with its own token ids and KV cache")
       ->check(CLI::Range(1, 64))->capture_default_str();
   cmd->add_option("--decode-steps", args->decode_steps, "Decode steps after the prompt")->check(CLI::Range(0, 64))->capture_default_str();
-  cmd->add_option("--tolerance", args->tolerance, "Largest accepted max |error| / max |reference|")
+  cmd->add_option("--tolerance", args->tolerance,
+                  "Largest accepted max |error| / max |reference| (default 0.02 with fp16 weights, 0.04 with int8)")
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   return [args] { return run(*args); };
 }
