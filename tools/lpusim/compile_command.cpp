@@ -8,6 +8,7 @@
 #include "compiler/pipeline.hpp"
 #include "config/chip_config.hpp"
 #include "core/error.hpp"
+#include "model/model_spec.hpp"
 #include "model_source.hpp"
 
 namespace lpusim::cli {
@@ -32,6 +33,11 @@ int run(const CompileArgs& args) {
   request.prompt_length = args.prompt_len;
   request.batch = args.batch;
   Graph graph = load_model_graph(request);
+  if (const std::string path = resolve_model_path(args.model); !is_graph_file(path)) {
+    // The step's caches hold the prompt (prefill) or the cached positions plus the new token.
+    const std::int64_t positions = args.phase == "prefill" ? args.prompt_len : args.prompt_len + 1;
+    check_kv_caches_fit(load_model_config(path), chip, args.batch, positions, path);
+  }
   CompileOptions options;
   options.lowering.weights = args.weights == "int8" ? Scenario::WeightType::Int8 : Scenario::WeightType::Fp16;
   options.dump_after = args.dump_after;

@@ -173,8 +173,11 @@ int run(const EstimateArgs& args) {
                            family_name(spec.family), static_cast<double>(spec.parameters()) / 1e6, chip.name,
                            args.weights, args.batch);
   if (spec.causal) {
-    std::cout << fmt::format("  decode      {} cycles per token at {} cached positions = {:.2f} us on chip, {:.2f} us with host I/O\n",
-                             decode_cycles, decode_past, decode_us, token_us);
+    // A decode step gives every sequence of the batch its next token: the step's latency is
+    // each user's per-token latency.
+    std::cout << fmt::format("  decode      {} cycles per token at {} cached positions = {:.2f} us on chip, {:.2f} us with host I/O{}\n",
+                             decode_cycles, decode_past, decode_us, token_us,
+                             args.batch > 1 ? fmt::format(" (one step, a token for each of {} sequences)", args.batch) : "");
     std::cout << fmt::format("              {:.0f} tokens/s per user, {:.0f} tokens/s for the batch of {}\n",
                              tokens_per_s_per_user, tokens_per_s, args.batch);
   } else {
