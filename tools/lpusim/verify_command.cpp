@@ -28,13 +28,13 @@ struct VerifyArgs {
   std::int64_t prompt_len = 6;
   std::int64_t decode_steps = 2;
   std::int64_t batch = 1;
-  /// Unset (negative): 0.02 for fp16 weights; 0.04 for int8, where the chip and the
+  /// Unset (negative): 0.02 for fp16 weights; 0.05 for int8, where the chip and the
   /// reference share the calibrated scales but an upstream fp16 difference can still move a
-  /// value across an int8 rounding boundary (measured up to 2.7e-2 on the tiny models).
+  /// value across an int8 rounding boundary (measured up to 3.4e-2 on the tiny models).
   double tolerance = -1.0;
   double tolerance_for_weights() const {
     if (tolerance >= 0) return tolerance;
-    return weights == "int8" ? 0.04 : 0.02;
+    return weights == "int8" ? 0.05 : 0.02;
   }
   bool quiet = false;
 };
@@ -259,12 +259,28 @@ int run(const VerifyArgs& args) {
     return flat;
   };
   bool ok = true;
+  // Each sequence is judged against its own largest logit, so a small-valued sequence cannot
+  // hide behind another; the worst sequence is reported.
   auto report = [&](const std::string& what, const StepOutcome& o, const Eigen::MatrixXf& want) {
-    const double error = relative_error(o.logits, want);
+    if (o.logits.size() != static_cast<std::size_t>(want.size()))
+      throw std::logic_error(fmt::format("{}: the program output {} values, the reference {}", what, o.logits.size(), want.size()));
+    const Eigen::Index rows = want.rows() / static_cast<Eigen::Index>(batch), cols = want.cols();
+    double error = 0;
+    std::int64_t worst = 0;
+    for (std::int64_t b = 0; b < batch; ++b) {
+      const auto first = o.logits.begin() + static_cast<std::ptrdiff_t>(b * rows * cols);
+      const std::vector<float> got(first, first + static_cast<std::ptrdiff_t>(rows * cols));
+      const double e = relative_error(got, want.middleRows(static_cast<Eigen::Index>(b) * rows, rows));
+      if (b == 0 || !(e <= error)) {
+        error = e;
+        worst = b;
+      }
+    }
     const double tolerance = args.tolerance_for_weights();
     const bool pass = error <= tolerance;
     ok = ok && pass;
-    std::cout << fmt::format("  {:<24} {} cycles, max |error| / max |reference| = {:.2e} {}\n", what, o.cycles, error,
+    std::cout << fmt::format("  {:<24} {} cycles, max |error| / max |reference| = {:.2e}{} {}\n", what, o.cycles, error,
+                             batch > 1 ? fmt::format(" (worst: sequence {})", worst) : "",
                              pass ? "ok" : fmt::format("FAIL (tolerance {:.1e})", tolerance));
   };
   std::cout << fmt::format("lpusim verify {} ({}, {} weights, reference precision {}{})\n", args.model,
@@ -299,8 +315,8 @@ Command add_verify_command(CLI::App& app) {
       ->check(CLI::Range(1, 64))->capture_default_str();
   cmd->add_option("--decode-steps", args->decode_steps, "Decode steps after the prompt")->check(CLI::Range(0, 64))->capture_default_str();
   cmd->add_option("--tolerance", args->tolerance,
-                  "Largest accepted max |error| / max |reference| (default 0.02 with fp16 weights, 0.04 with int8)")
-      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+                  "Largest accepted max |error| / max |reference| (default 0.02 with fp16 weights, 0.05 with int8)")
+      ->check(CLI::Range(0.0, 1.0));  // no captured default: the unset value -1 means "by weight type"
   return [args] { return run(*args); };
 }
 
