@@ -91,6 +91,23 @@ TEST_CASE("decompose: softmax subtracts the row max, so logits of hundreds do no
   CHECK(p(1, 117) > 0.99f);
 }
 
+TEST_CASE("decompose: a softmax wider than 1024 lanes skips the shift (its constants would be N x N)", "[compiler]") {
+  auto rotations = [](std::int64_t cols) {
+    Graph g = one_node_graph(OpKind::Softmax, 1, cols);
+    infer_shapes(g);
+    const Graph primitive = decompose(g);
+    std::int64_t constant_values = 0;
+    for (const auto& [name, values] : primitive.values) constant_values += static_cast<std::int64_t>(values.size());
+    int max_ops = 0;
+    for (const auto& n : primitive.nodes) max_ops += n.kind == OpKind::Max ? 1 : 0;
+    return std::make_pair(max_ops, constant_values);
+  };
+  CHECK(rotations(1024).first == 10);  // ceil(log2 1024) rotation steps
+  const auto wide = rotations(1025);
+  CHECK(wide.first == 0);
+  CHECK(wide.second == 1025 * 320);  // only the row-sum ones
+}
+
 TEST_CASE("batched transformer graph: shapes, one cache per sequence, rope period", "[compiler][model]") {
   const ModelSpec s = bundled("tiny-llama");
   const Graph g = build_transformer_graph(s, 3, 0, 2);

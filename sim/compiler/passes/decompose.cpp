@@ -392,7 +392,12 @@ class Rewriter {
       case OpKind::Gelu: result = gelu_erf(in(0), name); break;
       case OpKind::Softmax: {
         // exp(x - m) / sum(exp(x - m)) along lanes, m ~ the row's max so exp cannot overflow.
-        const int shifted = binary(OpKind::Sub, in(0), lane_max(in(0), name + ".max"), name + ".shifted");
+        // The rotation constants are N x N: beyond kMaxShiftedSoftmaxLanes they would cost
+        // hundreds of MB (host) and many MXM blocks (SRAM), so wider rows skip the shift and
+        // are exact only while every x < 88 (exp overflows fp32 above).
+        const int shifted = cols(in(0)) <= kMaxShiftedSoftmaxLanes
+                                ? binary(OpKind::Sub, in(0), lane_max(in(0), name + ".max"), name + ".shifted")
+                                : in(0);
         const int e = unary(OpKind::Exp, shifted, name + ".exp");
         result = binary(OpKind::Mul, e, reciprocal(row_sum(e, name + ".sum"), name + ".inv"), name, "tile");
         break;
@@ -464,6 +469,7 @@ class Rewriter {
   }
 
   static constexpr std::int64_t kLanes = 320;
+  static constexpr std::int64_t kMaxShiftedSoftmaxLanes = 1024;
   const Graph& in_;
   Graph out_;
   std::vector<int> map_;
