@@ -1,12 +1,14 @@
 #pragma once
 // The compiler pipeline: a straight line of passes with the graph verifier between them.
-//   shape_inference -> quantization -> decompose -> fuse_pointwise -> lowering (placement, tiling onto MXM
+//   shape_inference -> quantization -> decompose -> calibration (int8 activation scales)
+//   -> fuse_pointwise -> lowering (placement, tiling onto MXM
 //   blocks, VXM chains, cycle scheduling, assembly emission)
 #include <map>
 #include <string>
 
 #include "compiler/graph.hpp"
 #include "compiler/lower/lowering.hpp"
+#include "compiler/passes/passes.hpp"
 
 namespace lpusim {
 
@@ -19,6 +21,12 @@ struct CompileOptions {
   /// Run pointwise ops as VXM chains fed straight from the MXM or the previous op (off only
   /// to measure what fusion buys).
   bool fuse_pointwise = true;
+  /// The graph's rows are this many sequences of equal length, one after another (a batch):
+  /// last_row_outputs then keeps the last row of each.
+  std::int64_t sequences = 1;
+  /// The calibration input for int8 activation scales (used only for int8 compiles with
+  /// functional data).
+  Calibration calibration;
 };
 
 struct CompileResult {

@@ -44,6 +44,13 @@ Int8Activations quantize_activations_int8(const Eigen::MatrixXf& x) {
   return out;
 }
 
+Int8Activations quantize_activations_int8(const Eigen::MatrixXf& x, float scale) {
+  Int8Activations out;
+  out.scale = scale;
+  out.codes = x.unaryExpr([scale](float v) { return quantize_int8(v, scale); });
+  return out;
+}
+
 Eigen::MatrixXf matmul_int8(const Int8Activations& x, const Int8Weights& w) {
   const Eigen::MatrixXi acc = x.codes.cast<int>() * w.codes.cast<int>();
   Eigen::MatrixXf y(acc.rows(), acc.cols());

@@ -4,7 +4,8 @@
 //
 //   fp16:  inputs and weights rounded to the nearest fp16 (ties to even), products summed in fp32.
 //   int8:  weights per output column, scale = max|w[:, n]| / 127; activations per tensor,
-//          scale = max|x| / 127, computed from the values at hand; q = round(v / scale)
+//          scale = max|x| / 127, computed from the values at hand or fixed in advance by
+//          calibration (compiler/passes/calibrate.cpp); q = round(v / scale)
 //          (ties away from zero) clamped to [-127, 127]; int32 accumulation; the result is
 //          acc * x_scale * w_scale[n] in fp32. An all-zero column or tensor gets scale 1
 //          (its codes are all zero, so the scale does not matter).
@@ -35,6 +36,9 @@ struct Int8Activations {
 std::int8_t quantize_int8(float v, float scale);
 Int8Weights quantize_weights_int8(const Eigen::MatrixXf& w);
 Int8Activations quantize_activations_int8(const Eigen::MatrixXf& x);
+/// With a scale fixed in advance (the compiler's calibrated act_scale): values beyond
+/// 127 * scale clamp.
+Int8Activations quantize_activations_int8(const Eigen::MatrixXf& x, float scale);
 
 /// y[M, N] from int8 codes with int32 accumulation, dequantised with both scales.
 Eigen::MatrixXf matmul_int8(const Int8Activations& x, const Int8Weights& w);

@@ -113,6 +113,7 @@ ReferenceModel::Linear ReferenceModel::load_linear(const Graph& g, const std::st
                                                    std::int64_t out, bool bias) const {
   Linear l;
   l.w = weight_values(g, prefix + ".weight", {in, out});
+  l.node = prefix;
   if (bias) l.b = weight_values(g, prefix + ".bias", {out});
   if (precision_ == Precision::Int8) l.q = quantize_weights_int8(l.w);
   return l;
@@ -170,18 +171,26 @@ ReferenceModel::ReferenceModel(const ModelSpec& spec, const Graph& g, Precision 
     if (!s.post_norm) final_norm_ = load_norm(g, "final_norm");
     if (s.tie_embeddings) {
       lm_head_.w = embed_.transpose();
+      lm_head_.node = "logits";
       if (precision_ == Precision::Int8) lm_head_.q = quantize_weights_int8(lm_head_.w);
     } else {
       lm_head_ = load_linear(g, "lm_head", s.hidden, s.vocab_size, false);
+      lm_head_.node = "logits";  // the graph's lm_head matmul writes the "logits" tensor
     }
   }
 }
 
 Eigen::MatrixXf ReferenceModel::apply(const Linear& l, const Eigen::MatrixXf& x, bool weights_may_be_int8) const {
   Eigen::MatrixXf y;
-  if (precision_ == Precision::Int8 && weights_may_be_int8) y = matmul_int8(x, l.q);
-  else if (precision_ == Precision::Fp32) y = x * l.w;
-  else y = matmul_fp16(x, l.w);
+  if (precision_ == Precision::Int8 && weights_may_be_int8) {
+    const auto given = act_scales_.find(l.node);
+    y = given == act_scales_.end() ? matmul_int8(x, l.q)
+                                   : matmul_int8(quantize_activations_int8(x, static_cast<float>(given->second)), l.q);
+  } else if (precision_ == Precision::Fp32) {
+    y = x * l.w;
+  } else {
+    y = matmul_fp16(x, l.w);
+  }
   if (l.b.size() > 0) y.rowwise() += l.b.transpose();
   return y;
 }

@@ -5,6 +5,8 @@
 // Weight tensors by name (make_weight_values), so both sides use the same numbers.
 // Plain C++.
 #include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
 #include <Eigen/Core>
@@ -21,7 +23,8 @@ namespace lpusim {
 ///               operands and accumulates in fp32; everything else fp32.
 ///   Int8:       weight matmuls (q/k/v/o, MLP and expert projections, LM head) are int8 x int8
 ///               with int32 accumulation (per-column weight scales, per-tensor activation
-///               scale); the attention matmuls and the MoE router stay fp16 as in Fp16Matmul
+///               scale: max|x| / 127 of the values at hand, or the compiler's calibrated
+///               scale given by set_activation_scales); the attention matmuls and the MoE router stay fp16 as in Fp16Matmul
 ///               (a router flip would be a discrete change, and q k^T / p v have no weights).
 enum class Precision { Fp32, Fp16Matmul, Int8 };
 const char* precision_name(Precision p);
@@ -57,11 +60,18 @@ class ReferenceModel {
 
   int cached_positions() const { return cached_; }
 
+  /// Int8: fixed activation scales by the compiler's matmul node name (the weight's prefix,
+  /// e.g. "l0.attn.q", "l1.mlp.down"; the LM head is "logits"), as calibrate_int8_scales set
+  /// them. A weight matmul with a scale here quantises its input with it (clamping beyond
+  /// 127 * scale) instead of max|x| / 127.
+  void set_activation_scales(std::map<std::string, double> scales) { act_scales_ = std::move(scales); }
+
  private:
   struct Linear {
     Eigen::MatrixXf w;  ///< [in, out]
     Eigen::VectorXf b;  ///< [out] or empty
     Int8Weights q;      ///< filled for Precision::Int8
+    std::string node;   ///< the compiler's matmul node name (for its activation scale)
   };
   struct Norm {
     Eigen::VectorXf gamma, beta;  ///< beta empty for RMSNorm
@@ -96,6 +106,7 @@ class ReferenceModel {
   Linear lm_head_;
   std::vector<Layer> layers_;
   int cached_ = 0;
+  std::map<std::string, double> act_scales_;
 };
 
 }  // namespace lpusim

@@ -33,8 +33,8 @@ constexpr double kBiasScale = 0.1;
 
 class GraphBuilder {
  public:
-  GraphBuilder(const ModelSpec& spec, std::int64_t tokens, std::int64_t past)
-      : s_(spec), tokens_(tokens), past_(past) {
+  GraphBuilder(const ModelSpec& spec, std::int64_t tokens, std::int64_t past, std::int64_t batch)
+      : s_(spec), tokens_(tokens), past_(past), batch_(batch) {
     g_.name = spec.model_type;
     g_.file = spec.file;
   }
@@ -73,7 +73,16 @@ class GraphBuilder {
     return out;
   }
 
-  Shape rows(std::int64_t width) const { return {tokens_, width}; }
+  /// Activations: the batch's sequences one after another, tokens_ rows each.
+  Shape rows(std::int64_t width) const { return {batch_ * tokens_, width}; }
+
+  /// Sequence b's rows of x (a free row view in the lowering); x itself at batch 1.
+  int sequence_rows(int x, std::int64_t b, const std::string& name) {
+    if (batch_ == 1) return x;
+    const std::int64_t width = g_.tensors[static_cast<std::size_t>(x)].shape[1];
+    return node(OpKind::Slice, name, {x}, {tokens_, width},
+                {{"axis", std::int64_t{0}}, {"begin", b * tokens_}, {"end", (b + 1) * tokens_}});
+  }
 
   /// x w (+ b) for a [in, out] weight named prefix.weight (and prefix.bias).
   int linear(const std::string& prefix, int x, std::int64_t in, std::int64_t out, bool bias) {
@@ -114,6 +123,7 @@ class GraphBuilder {
                 {{"head_dim", s_.head_dim},
                  {"theta", s_.rope_theta},
                  {"position", past_},
+                 {"rows_per_sequence", tokens_},
                  {"scaling_kind", std::string(rope_scaling_name(r.kind))},
                  {"scaling_factor", r.factor},
                  {"scaling_low_freq_factor", r.low_freq_factor},
@@ -131,16 +141,27 @@ class GraphBuilder {
       q = rope(l + ".attn.q_rope", q, q_width);
       k = rope(l + ".attn.k_rope", k, kv_width);
     }
-    const int k_cache = tensor(l + ".k_cache", {s_.max_positions, kv_width}, TensorRole::State);
-    const int v_cache = tensor(l + ".v_cache", {s_.max_positions, kv_width}, TensorRole::State);
-    const int o = node(OpKind::Attention, l + ".attn.attention", {q, k, v, k_cache, v_cache}, rows(q_width),
-                       {{"heads", s_.heads},
-                        {"kv_heads", s_.kv_heads},
-                        {"head_dim", s_.head_dim},
-                        {"past", past_},
-                        {"causal", std::int64_t{s_.causal ? 1 : 0}},
-                        {"window", s_.sliding_window.value_or(0)},
-                        {"scale", 1.0 / std::sqrt(static_cast<double>(s_.head_dim))}});
+    // Attention is per sequence: each has its own KV cache and attends over its own rows.
+    std::vector<int> outputs;
+    for (std::int64_t b = 0; b < batch_; ++b) {
+      const std::string seq = batch_ == 1 ? l : fmt::format("{}.s{}", l, b);
+      const std::string attn = batch_ == 1 ? l + ".attn" : fmt::format("{}.attn.s{}", l, b);
+      const int k_cache = tensor(seq + ".k_cache", {s_.max_positions, kv_width}, TensorRole::State);
+      const int v_cache = tensor(seq + ".v_cache", {s_.max_positions, kv_width}, TensorRole::State);
+      outputs.push_back(node(OpKind::Attention, attn + ".attention",
+                             {sequence_rows(q, b, attn + ".q_rows"), sequence_rows(k, b, attn + ".k_rows"),
+                              sequence_rows(v, b, attn + ".v_rows"), k_cache, v_cache},
+                             {tokens_, q_width},
+                             {{"heads", s_.heads},
+                              {"kv_heads", s_.kv_heads},
+                              {"head_dim", s_.head_dim},
+                              {"past", past_},
+                              {"causal", std::int64_t{s_.causal ? 1 : 0}},
+                              {"window", s_.sliding_window.value_or(0)},
+                              {"scale", 1.0 / std::sqrt(static_cast<double>(s_.head_dim))}}));
+    }
+    const int o = batch_ == 1 ? outputs[0]
+                              : node(OpKind::Concat, l + ".attn.attention", outputs, rows(q_width), {{"axis", std::int64_t{0}}});
     return linear(l + ".attn.o", o, q_width, s_.hidden, s_.attention_out_bias);
   }
 
@@ -176,7 +197,7 @@ class GraphBuilder {
 
   int embeddings() {
     const double table_scale = 1.0 / std::sqrt(static_cast<double>(s_.hidden));
-    const int ids = tensor("token_ids", {tokens_}, TensorRole::Input);
+    const int ids = tensor("token_ids", {batch_ * tokens_}, TensorRole::Input);
     const int table = weight("embed.weight", {s_.vocab_size, s_.hidden}, "random", table_scale);
     int x = node(OpKind::Gather, "embed", {table, ids}, rows(s_.hidden));
     if (s_.scale_embeddings)
@@ -184,12 +205,16 @@ class GraphBuilder {
                {{"value", std::sqrt(static_cast<double>(s_.hidden))}});
     if (s_.positions == PositionKind::Learned) {
       const int pos_table = weight("pos_embed.weight", {s_.max_positions, s_.hidden}, "random", table_scale);
-      const int pos = node(OpKind::Slice, "pos_embed", {pos_table}, rows(s_.hidden),
-                           {{"axis", std::int64_t{0}}, {"begin", past_}, {"end", past_ + tokens_}});
+      int pos = node(OpKind::Slice, "pos_embed", {pos_table}, {tokens_, s_.hidden},
+                     {{"axis", std::int64_t{0}}, {"begin", past_}, {"end", past_ + tokens_}});
+      // Every sequence of the batch is at the same positions: the same rows, repeated (a view).
+      if (batch_ > 1)
+        pos = node(OpKind::Concat, "pos_embed.batch", std::vector<int>(static_cast<std::size_t>(batch_), pos),
+                   rows(s_.hidden), {{"axis", std::int64_t{0}}});
       x = node(OpKind::Add, "embed.add_pos", {x, pos}, rows(s_.hidden));
     }
     if (s_.type_vocab_size > 0) {
-      const int type_ids = tensor("token_type_ids", {tokens_}, TensorRole::Input);
+      const int type_ids = tensor("token_type_ids", {batch_ * tokens_}, TensorRole::Input);
       const int type_table =
           weight("type_embed.weight", {s_.type_vocab_size, s_.hidden}, "random", table_scale);
       const int types = node(OpKind::Gather, "type_embed", {type_table, type_ids}, rows(s_.hidden));
@@ -235,20 +260,27 @@ class GraphBuilder {
   const ModelSpec& s_;
   std::int64_t tokens_;
   std::int64_t past_;
+  std::int64_t batch_;
   Graph g_;
 };
 
 }  // namespace
 
-Graph build_transformer_graph(const ModelSpec& spec, std::int64_t tokens, std::int64_t past) {
+Graph build_transformer_graph(const ModelSpec& spec, std::int64_t tokens, std::int64_t past, std::int64_t batch) {
   if (tokens < 1) throw InputError(fmt::format("{}: tokens per step must be at least 1, got {}", spec.file, tokens));
+  if (batch < 1) throw InputError(fmt::format("{}: batch must be at least 1, got {}", spec.file, batch));
   if (past < 0) throw InputError(fmt::format("{}: cached positions must be at least 0, got {}", spec.file, past));
   if (past > spec.max_positions - tokens)
     throw InputError(fmt::format("{}: {} cached + {} new positions exceed max_position_embeddings {}", spec.file, past,
                                  tokens, spec.max_positions));
-  GraphBuilder builder(spec, tokens, past);
+  GraphBuilder builder(spec, tokens, past, batch);
   builder.build();
   return builder.take();
+}
+
+std::int64_t kv_cache_vectors(const ModelSpec& spec, std::int64_t batch, std::int64_t positions, std::int64_t lanes) {
+  const std::int64_t tiles = (spec.kv_heads * spec.head_dim + lanes - 1) / lanes;
+  return batch * spec.layers * 2 * positions * tiles;
 }
 
 }  // namespace lpusim

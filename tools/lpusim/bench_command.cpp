@@ -56,6 +56,7 @@ struct CompiledCase {
 std::string compile_with(const ModelRequest& request, const ChipConfig& chip) {
   CompileOptions options;
   options.lowering.weights = Scenario::WeightType::Int8;
+  options.lowering.functional_data = false;  // timed, not run functionally: no SRAM contents or calibration
   return print_program(compile_graph(load_model_graph(request), chip, options).lowered.program);
 }
 std::string compile_lstm(const ChipConfig& chip) {

@@ -8,6 +8,7 @@
 #include "compiler/pipeline.hpp"
 #include "config/chip_config.hpp"
 #include "core/error.hpp"
+#include "model/model_spec.hpp"
 #include "model_source.hpp"
 
 namespace lpusim::cli {
@@ -20,6 +21,7 @@ struct CompileArgs {
   std::string weights = "fp16";
   std::string phase = "decode";
   std::int64_t prompt_len = 16;
+  std::int64_t batch = 1;
   std::string dump_after;
   bool no_fuse = false;
 };
@@ -30,7 +32,13 @@ int run(const CompileArgs& args) {
   request.source = args.model;
   request.phase = args.phase;
   request.prompt_length = args.prompt_len;
+  request.batch = args.batch;
   Graph graph = load_model_graph(request);
+  if (const std::string path = resolve_model_path(args.model); !is_graph_file(path)) {
+    // The step's caches hold the prompt (prefill) or the cached positions plus the new token.
+    const std::int64_t positions = args.phase == "prefill" ? args.prompt_len : args.prompt_len + 1;
+    check_kv_caches_fit(load_model_config(path), chip, args.batch, positions, path);
+  }
   CompileOptions options;
   options.lowering.weights = args.weights == "int8" ? Scenario::WeightType::Int8 : Scenario::WeightType::Fp16;
   options.dump_after = args.dump_after;
@@ -71,7 +79,8 @@ Command add_compile_command(CLI::App& app) {
   cmd->add_option("--phase", args->phase, "For models: prefill (the prompt) or decode (one token after it)")
       ->check(CLI::IsMember({"prefill", "decode"}))->capture_default_str();
   cmd->add_option("--prompt-len", args->prompt_len, "For models: prompt tokens")->check(CLI::Range(1, 1 << 20))->capture_default_str();
-  cmd->add_option("--dump-after", args->dump_after, "Print the IR after this pass (shape_inference, quantization, decompose, fuse_pointwise, lowering)");
+  cmd->add_option("--batch", args->batch, "For models: sequences per step")->check(CLI::Range(1, 4096))->capture_default_str();
+  cmd->add_option("--dump-after", args->dump_after, "Print the IR after this pass (shape_inference, quantization, decompose, calibration, fuse_pointwise, lowering)");
   cmd->add_flag("--no-fuse", args->no_fuse,
                 "Lower every pointwise op through MEM instead of fusing it into VXM chains (to measure what fusion buys)");
   return [args] { return run(*args); };

@@ -86,19 +86,21 @@ int run(const EstimateArgs& args) {
   if (is_graph_file(path))
     throw InputError(fmt::format("{}: estimate takes a model config (config.json or a model folder); for a graph use compile and run", path));
   const ModelSpec spec = load_model_config(path);
-  if (args.batch != 1)
-    throw InputError(fmt::format("--batch {}: the compiler schedules batch 1 only so far", args.batch));
   if (args.prompt_len + args.gen_len > spec.max_positions)
     throw InputError(fmt::format("--prompt-len {} + --gen-len {} exceed the model's {} positions", args.prompt_len,
                                  args.gen_len, spec.max_positions));
+  // Serving the batch needs every sequence's cache for the whole context, not just the
+  // positions the measured decode step reaches.
+  check_kv_caches_fit(spec, chip, args.batch, args.prompt_len + args.gen_len, path);
   CompileOptions options;
   options.lowering.weights = args.weights == "int8" ? Scenario::WeightType::Int8 : Scenario::WeightType::Fp16;
   options.lowering.functional_data = false;  // simulated in timing mode: no SRAM contents needed
+  options.sequences = args.batch;
 
   // Decode is measured at the middle of generation: past = prompt + gen/2 cached positions.
   const std::int64_t decode_past = args.prompt_len + args.gen_len / 2;
-  ModelRequest prefill_request{path, "prefill", args.prompt_len};
-  ModelRequest decode_request{path, "decode", decode_past};
+  ModelRequest prefill_request{path, "prefill", args.prompt_len, args.batch};
+  ModelRequest decode_request{path, "decode", decode_past, args.batch};
   const PhaseResult decode = run_phase("decode", load_model_graph(decode_request), chip, options, 1, decode_past);
   CompileOptions prefill_options = options;
   prefill_options.last_row_outputs = true;  // the first generated token needs the last row's logits
@@ -110,20 +112,25 @@ int run(const EstimateArgs& args) {
   const double decode_us = static_cast<double>(decode_cycles) / mhz;
   const double prefill_us = static_cast<double>(prefill_cycles) / mhz;
   // Host traffic: the embedded prompt rows in (the embedding lookup runs on the host), the
-  // last logits row out; per decode token one row in, one logits row out (fp32).
+  // last logits row of each sequence out; per decode step one row in and one logits row
+  // out per sequence (fp32). Every sequence of the batch gets one token per decode step.
+  const double batch = static_cast<double>(args.batch);
   const double row_in = static_cast<double>(spec.hidden) * 4.0;
   const double logits_out = static_cast<double>(spec.has_lm_head ? spec.vocab_size : spec.hidden) * 4.0;
-  const double ttft_us = prefill_us + pcie_us(row_in * static_cast<double>(args.prompt_len)) + pcie_us(logits_out);
-  const double token_us = decode_us + pcie_us(row_in) + pcie_us(logits_out);
+  const double ttft_us = prefill_us + pcie_us(row_in * static_cast<double>(args.prompt_len) * batch) + pcie_us(logits_out * batch);
+  const double token_us = decode_us + pcie_us(row_in * batch) + pcie_us(logits_out * batch);
+  const double tokens_per_s_per_user = 1e6 / token_us;
+  const double tokens_per_s = tokens_per_s_per_user * batch;
   const bool exact = decode_cycles == decode.compiled.lowered.scheduled_length.value() &&
                      prefill_cycles == prefill.compiled.lowered.scheduled_length.value();
   const double sram = static_cast<double>(chip.sram_bytes());
   const auto& stats = decode.compiled.lowered.stats;
   const double used = static_cast<double>(stats.weight_bytes + stats.activation_bytes);
   const auto layers = layer_cycles(stats, spec.layers);
-  // MAC utilisation: one MAC per weight per decode token, over the MXM's peak in those cycles.
+  // MAC utilisation: one MAC per weight per decode token (batch tokens per step), over the
+  // MXM's peak in those cycles.
   const double peak_macs = static_cast<double>(decode_cycles) * chip.mxm_planes * chip.mxm_rows * chip.mxm_cols;
-  const double mac_utilisation = 100.0 * static_cast<double>(spec.parameters()) / peak_macs;
+  const double mac_utilisation = 100.0 * static_cast<double>(spec.parameters()) * batch / peak_macs;
 
   nlohmann::json j;
   j["model"] = path;
@@ -139,9 +146,10 @@ int run(const EstimateArgs& args) {
                  {"cycles", decode_cycles},
                  {"latency_us", decode_us},
                  {"latency_with_host_us", token_us},
-                 {"tokens_per_s_per_user", 1e6 / token_us},
+                 {"tokens_per_s_per_user", tokens_per_s_per_user},
+                 {"tokens_per_s", tokens_per_s},
                  {"instructions", decode.simulated.instructions}};
-  j["prefill"] = {{"tokens", args.prompt_len}, {"cycles", prefill_cycles}, {"latency_us", prefill_us},
+  j["prefill"] = {{"tokens", args.prompt_len}, {"sequences", args.batch}, {"cycles", prefill_cycles}, {"latency_us", prefill_us},
                   {"time_to_first_token_us", ttft_us}, {"instructions", prefill.simulated.instructions}};
   j["simulated_equals_scheduled"] = exact;
   j["sram"] = {{"weights_bytes", stats.weight_bytes}, {"activations_bytes", stats.activation_bytes},
@@ -165,14 +173,18 @@ int run(const EstimateArgs& args) {
                            family_name(spec.family), static_cast<double>(spec.parameters()) / 1e6, chip.name,
                            args.weights, args.batch);
   if (spec.causal) {
-    std::cout << fmt::format("  decode      {} cycles per token at {} cached positions = {:.2f} us on chip, {:.2f} us with host I/O\n",
-                             decode_cycles, decode_past, decode_us, token_us);
-    std::cout << fmt::format("              {:.0f} tokens/s per user\n", 1e6 / token_us);
+    // A decode step gives every sequence of the batch its next token: the step's latency is
+    // each user's per-token latency.
+    std::cout << fmt::format("  decode      {} cycles per token at {} cached positions = {:.2f} us on chip, {:.2f} us with host I/O{}\n",
+                             decode_cycles, decode_past, decode_us, token_us,
+                             args.batch > 1 ? fmt::format(" (one step, a token for each of {} sequences)", args.batch) : "");
+    std::cout << fmt::format("              {:.0f} tokens/s per user, {:.0f} tokens/s for the batch of {}\n",
+                             tokens_per_s_per_user, tokens_per_s, args.batch);
   } else {
     std::cout << "  decode      not applicable: an encoder processes whole sequences (see prefill)\n";
   }
-  std::cout << fmt::format("  prefill     {} tokens in {} cycles = {:.2f} us; time to first token {:.2f} us\n",
-                           args.prompt_len, prefill_cycles, prefill_us, ttft_us);
+  std::cout << fmt::format("  prefill     {} x {} tokens in {} cycles = {:.2f} us; time to first token {:.2f} us\n",
+                           args.batch, args.prompt_len, prefill_cycles, prefill_us, ttft_us);
   std::cout << fmt::format("  chips       1 (SRAM: weights {:.1f} MB + activations {:.1f} MB = {:.1f}% of {:.1f} MB)\n",
                            static_cast<double>(stats.weight_bytes) / 1e6, static_cast<double>(stats.activation_bytes) / 1e6,
                            100.0 * used / sram, sram / 1e6);

@@ -36,10 +36,33 @@ bool is_graph_file(const std::string& path) {
 
 Graph load_model_graph(const ModelRequest& request) {
   const std::string path = resolve_model_path(request.source);
-  if (is_graph_file(path)) return load_graph_json(path);
+  if (is_graph_file(path)) {
+    if (request.batch != 1)
+      throw InputError(fmt::format("{}: --batch {} applies to model configs; a graph's batch is in its input shapes", path, request.batch));
+    return load_graph_json(path);
+  }
   const ModelSpec spec = load_model_config(path);
-  if (request.phase == "prefill") return build_transformer_graph(spec, request.prompt_length, 0);
-  return build_transformer_graph(spec, 1, request.prompt_length);
+  if (request.phase == "prefill") return build_transformer_graph(spec, request.prompt_length, 0, request.batch);
+  return build_transformer_graph(spec, 1, request.prompt_length, request.batch);
+}
+
+void check_kv_caches_fit(const ModelSpec& spec, const ChipConfig& chip, std::int64_t batch, std::int64_t positions,
+                         const std::string& file) {
+  // The lowering's activation quads: MEM slices 0-11 of each hemisphere, 4 slices per quad,
+  // one 320-lane fp32 vector per quad word (sim/compiler/lower/lowering.hpp).
+  const std::int64_t capacity = 2 * 3 * chip.mem_slice_words;
+  const std::int64_t per_sequence = kv_cache_vectors(spec, 1, positions, chip.lanes());
+  const std::int64_t needed = batch * per_sequence;
+  if (needed <= capacity) return;
+  const double vector_mb = static_cast<double>(chip.lanes()) * 4.0 / 1e6;
+  const std::int64_t fit = capacity / per_sequence;
+  throw InputError(fmt::format(
+      "{}: batch {}: the KV caches of {} sequences x {} positions need {:.1f} MB but the activation SRAM of one {} "
+      "holds {:.1f} MB; {} (multi-chip partitioning is not implemented yet)",
+      file, batch, batch, positions, static_cast<double>(needed) * vector_mb, chip.name,
+      static_cast<double>(capacity) * vector_mb,
+      fit == 0 ? std::string("not even one sequence fits at this context")
+               : fmt::format("at most {} sequences fit at this context", fit)));
 }
 
 }  // namespace lpusim::cli

@@ -4,6 +4,8 @@
 #include <string>
 
 #include "compiler/graph.hpp"
+#include "config/chip_config.hpp"
+#include "model/model_spec.hpp"
 
 namespace lpusim::cli {
 
@@ -11,11 +13,20 @@ struct ModelRequest {
   std::string source;
   std::string phase = "decode";     ///< prefill or decode
   std::int64_t prompt_length = 16;  ///< tokens in the prompt (decode: cached positions)
+  std::int64_t batch = 1;           ///< sequences per step (models only)
 };
 
 Graph load_model_graph(const ModelRequest& request);
 /// A path as given, or a bundled model folder (workloads/models/<name>).
 std::string resolve_model_path(const std::string& source);
 bool is_graph_file(const std::string& path);
+
+/// The KV caches of `batch` sequences of `positions` positions each must fit in the
+/// activation SRAM the lowering places them in (the 24 MEM slices next to the VXM, one
+/// vector per row tile); otherwise an InputError naming what they need, what one chip holds
+/// and how many sequences would fit. A necessary condition: the activations need room too,
+/// and the lowering reports when those do not fit.
+void check_kv_caches_fit(const ModelSpec& spec, const ChipConfig& chip, std::int64_t batch, std::int64_t positions,
+                         const std::string& file);
 
 }  // namespace lpusim::cli

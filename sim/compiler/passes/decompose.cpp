@@ -7,6 +7,7 @@
 //   per-head broadcast (attention)      p . Expand           head h's lanes = lane h
 //   GQA key/value sharing               k . Dup              kv head j copied to its query heads
 //   concat / slice along lanes          x . Place            identity blocks at an offset
+//   lane max (softmax)                  max(m, m . Rotate_s), s = 1, 2, 4, ...   cyclic lane rotations
 // Rope's rotate-half is a lane permutation on the SXM (permute_lanes), not a matmul.
 // Division is rsqrt(x)^2 (the VXM has no divide); sigmoid, gelu and silu are VXM chains.
 // Attention runs per query over the cached rows with heads on lanes, so the softmax
@@ -132,6 +133,28 @@ class Rewriter {
     return matmul(x, ones_[n], name);
   }
 
+  /// The row's max in every lane, for softmax. Lanes move only through the MXM, so it is a
+  /// doubling tree of cyclic lane rotations: m = max(m, m . Rotate_s) for s = 1, 2, 4, ...
+  /// until s >= N, after which lane i has seen lanes i .. i+2s-1 (mod N), i.e. all of them.
+  /// The rotation passes values through the MXM's fp16, so m is the max rounded to fp16
+  /// (relative error <= 2^-11); softmax is exact for any per-row shift, and the rounding
+  /// only has to keep exp(x - m) finite, which holds for every |x| below fp16's 65504.
+  int lane_max(int x, const std::string& name) {
+    const std::int64_t n = cols(x);
+    int m = x;
+    for (std::int64_t s = 1; s < n; s *= 2) {
+      const std::string key = fmt::format("rotate_lanes_{}_{}", n, s);
+      if (!rotate_lanes_.count(key)) {
+        std::vector<float> r(static_cast<std::size_t>(n * n), 0.0f);
+        for (std::int64_t i = 0; i < n; ++i) r[static_cast<std::size_t>(((i + s) % n) * n + i)] = 1.0f;  // y_i = x_(i+s)
+        rotate_lanes_[key] = constant(key, {n, n}, r);
+      }
+      const int rotated = matmul(m, rotate_lanes_[key], fmt::format("{}.rot{}", name, s));
+      m = binary(OpKind::Max, m, rotated, 2 * s >= n ? name : fmt::format("{}.step{}", name, s));
+    }
+    return m;
+  }
+
   int sigmoid(int x, const std::string& name) {
     // 1 / (1 + 2^(-x log2 e))
     const int e = unary(OpKind::Exp2, scale(x, -1.4426950408889634, name + ".nlog2e"), name + ".exp2");
@@ -224,6 +247,8 @@ class Rewriter {
     const std::int64_t d = node.int_attr("head_dim", 0), f = cols(x), t_rows = rows(x);
     const std::int64_t position = node.int_attr("position", 0);
     const std::int64_t tiles = (f + kLanes - 1) / kLanes;
+    // A batch stacks sequences at the same positions: row t is at position + t mod period.
+    const std::int64_t period = std::max<std::int64_t>(1, node.int_attr("rows_per_sequence", t_rows));
     const auto inv = rope_inverse_frequencies(node, d);
     // Source column and sign of every output column.
     std::vector<std::int64_t> source(static_cast<std::size_t>(f));
@@ -237,7 +262,7 @@ class Rewriter {
     std::vector<float> sin_v(cos_v.size());
     for (std::int64_t t = 0; t < t_rows; ++t)
       for (std::int64_t j = 0; j < f; ++j) {
-        const double angle = static_cast<double>(position + t) * inv[static_cast<std::size_t>((j % d) % (d / 2))];
+        const double angle = static_cast<double>(position + t % period) * inv[static_cast<std::size_t>((j % d) % (d / 2))];
         cos_v[static_cast<std::size_t>(t * f + j)] = static_cast<float>(std::cos(angle));
         sin_v[static_cast<std::size_t>(t * f + j)] = static_cast<float>(std::sin(angle));
       }
@@ -566,9 +591,14 @@ class Rewriter {
       case OpKind::GeluTanh: result = gelu_tanh(in(0), name); break;
       case OpKind::Gelu: result = gelu_erf(in(0), name); break;
       case OpKind::Softmax: {
-        // exp(x) / sum(exp(x)) along lanes. No max is subtracted (a lane max needs the SXM);
-        // exact unless exp overflows fp32 (x > 88).
-        const int e = unary(OpKind::Exp, in(0), name + ".exp");
+        // exp(x - m) / sum(exp(x - m)) along lanes, m ~ the row's max so exp cannot overflow.
+        // The rotation constants are N x N: beyond kMaxShiftedSoftmaxLanes they would cost
+        // hundreds of MB (host) and many MXM blocks (SRAM), so wider rows skip the shift and
+        // are exact only while every x < 88 (exp overflows fp32 above).
+        const int shifted = cols(in(0)) <= kMaxShiftedSoftmaxLanes
+                                ? binary(OpKind::Sub, in(0), lane_max(in(0), name + ".max"), name + ".shifted")
+                                : in(0);
+        const int e = unary(OpKind::Exp, shifted, name + ".exp");
         result = binary(OpKind::Mul, e, reciprocal(row_sum(e, name + ".sum"), name + ".inv"), name, "tile");
         break;
       }
@@ -640,12 +670,13 @@ class Rewriter {
   }
 
   static constexpr std::int64_t kLanes = 320;
+  static constexpr std::int64_t kMaxShiftedSoftmaxLanes = 1024;
   const Graph& in_;
   Graph out_;
   std::vector<int> map_;
   std::map<int, int> uses_;
   std::map<std::int64_t, int> ones_;
-  std::map<std::string, int> reduce_, expand_, dup_, routing_;
+  std::map<std::string, int> reduce_, expand_, dup_, routing_, rotate_lanes_;
   std::map<int, std::vector<int>> concat_parts_;
   std::set<std::string> host_gathers_;
 };

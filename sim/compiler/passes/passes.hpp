@@ -1,7 +1,9 @@
 #pragma once
 // The compiler's passes, one per file, each a single function. The pipeline
 // (compiler/pipeline.cpp) runs them in a straight line with verify_graph between them.
+#include <map>
 #include <string>
+#include <vector>
 
 #include "compiler/graph.hpp"
 #include "config/chip_config.hpp"
@@ -31,6 +33,24 @@ Graph fuse_pointwise(const Graph& graph);
 
 /// Pointwise ops (one VXM instruction per vector) that can be fused into a chain.
 bool is_fusable_pointwise(OpKind kind);
+
+/// The activation scale of an int8 matmul without calibration: inputs within +-4.
+constexpr double kDefaultActScale = 1.0 / 32.0;
+
+/// What calibrate_int8_scales runs the graph on.
+struct Calibration {
+  /// Values of Input and State tensors by name (row-major). Inputs not given are
+  /// deterministic uniform values in [-1, 1]; states not given are zeros (empty caches).
+  std::map<std::string, std::vector<float>> values;
+  /// Scales decided elsewhere (e.g. a prefill's calibration reused by decode steps), by
+  /// matmul node name: used as they are.
+  std::map<std::string, double> act_scales;
+};
+
+/// calibrate.cpp: runs the fp32 interpreter on the calibration input and sets each int8
+/// matmul's "act_scale" attr to max |activation| / 127 over its inputs (the pipeline runs it
+/// only for int8 compiles with functional data; without, the lowering's default stays).
+void calibrate_int8_scales(Graph& graph, const Calibration& calibration);
 
 /// Whether an op is a primitive the lowering handles.
 bool is_primitive(OpKind kind);

@@ -42,7 +42,7 @@ void verify_graph(const Graph& g, const std::string& after) {
       if (g.tensors[static_cast<std::size_t>(out)].shape.empty())
         fail(fmt::format("tensor '{}' has no shape", g.tensors[static_cast<std::size_t>(out)].name));
     }
-    if ((after == "decompose" || after == "fuse_pointwise") && !is_primitive(node.kind))
+    if ((after == "decompose" || after == "calibration" || after == "fuse_pointwise") && !is_primitive(node.kind))
       fail(fmt::format("node '{}' is still a {} after decompose", node.name, op_name(node.kind)));
   }
   // A fused run: each marked node's result is read only by the next node, as its first operand.

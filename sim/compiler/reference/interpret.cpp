@@ -25,15 +25,19 @@ std::map<std::string, std::vector<float>> interpret_primitive_graph(
   for (std::size_t i = 0; i < g.tensors.size(); ++i) {
     const auto& t = g.tensors[i];
     const auto [r, c] = dims(t);
-    if (t.role == TensorRole::Input) {
+    if (t.role == TensorRole::Input || t.role == TensorRole::State) {
       auto it = inputs.find(t.name);
-      if (it != inputs.end()) v[i] = Eigen::Map<const Matrix>(it->second.data(), r, c);
-      else v[i] = Matrix::Zero(r, c);
+      if (it != inputs.end()) {
+        if (it->second.size() != static_cast<std::size_t>(r * c))
+          throw std::invalid_argument("interpret: '" + t.name + "' has " + std::to_string(it->second.size()) +
+                                      " values, expected " + std::to_string(r * c));
+        v[i] = Eigen::Map<const Matrix>(it->second.data(), r, c);
+      } else {
+        v[i] = Matrix::Zero(r, c);
+      }
     } else if (t.role == TensorRole::Weight) {
       const auto values = weight_values(g, static_cast<int>(i));
       v[i] = Eigen::Map<const Matrix>(values.data(), r, c);
-    } else if (t.role == TensorRole::State) {
-      v[i] = Matrix::Zero(r, c);
     }
   }
   for (const auto& n : g.nodes) {

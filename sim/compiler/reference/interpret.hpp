@@ -9,7 +9,8 @@
 
 namespace lpusim {
 
-/// Runs `graph` (primitive ops only) on the given input values (row-major, by tensor name);
+/// Runs `graph` (primitive ops only) on the given input and state values (row-major, by
+/// tensor name; missing ones are zeros);
 /// returns every tensor's values by name. Weights use their explicit or deterministic values.
 std::map<std::string, std::vector<float>> interpret_primitive_graph(
     const Graph& graph, const std::map<std::string, std::vector<float>>& inputs);

@@ -1,0 +1,75 @@
+// Calibrate: the activation scale of every int8 matmul, from the activations an fp32 run of
+// the graph actually produces.
+//
+// An int8 matmul quantises its input x with one scale s per node, q = round(x / s) clamped
+// to +-127, so s = max|x| / 127 uses the whole int8 range without clipping the calibration
+// data. The pass runs the fp32 interpreter of primitive graphs (compiler/reference/
+// interpret.cpp) on a deterministic calibration input and sets each int8 matmul's
+// "act_scale" attr to the max |value| over all its activation inputs (a matmul split over a
+// lane concat has several) divided by 127. The scale changes values, not timing: the
+// schedule is the same for any scale.
+#include <algorithm>
+#include <cmath>
+
+#include "compiler/lower/lowering.hpp"
+#include "compiler/passes/passes.hpp"
+#include "compiler/reference/interpret.hpp"
+
+namespace lpusim {
+
+namespace {
+/// Uniform values in [-1, 1] from a splitmix64 stream seeded by the tensor's name.
+std::vector<float> deterministic_uniform(const std::string& name, std::size_t count) {
+  std::uint64_t state = 0xcbf29ce484222325ULL;
+  for (unsigned char c : name) state = (state ^ c) * 0x100000001b3ULL;
+  std::vector<float> v(count);
+  for (auto& x : v) {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    x = static_cast<float>(static_cast<double>(z >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+  }
+  return v;
+}
+
+/// The lowering runs a matmul in int8 when every weight it multiplies is a model weight;
+/// constants the compiler made (init "data") keep it fp16.
+bool is_int8_matmul(const Graph& g, const Node& node) {
+  if (node.kind != OpKind::MatMul) return false;
+  for (std::size_t i = 1; i < node.inputs.size(); i += 2)
+    if (g.tensors[static_cast<std::size_t>(node.inputs[i])].init == "data") return false;
+  return true;
+}
+}  // namespace
+
+void calibrate_int8_scales(Graph& graph, const Calibration& calibration) {
+  bool needs_run = false;
+  for (const auto& node : graph.nodes)
+    if (is_int8_matmul(graph, node) && !calibration.act_scales.count(node.name)) needs_run = true;
+  std::map<std::string, std::vector<float>> observed;
+  if (needs_run) {
+    std::map<std::string, std::vector<float>> inputs = calibration.values;
+    for (std::size_t i = 0; i < graph.tensors.size(); ++i) {
+      const auto& t = graph.tensors[i];
+      if (t.role == TensorRole::Input && !inputs.count(t.name))
+        inputs[t.name] = deterministic_uniform(t.name, static_cast<std::size_t>(graph.elements(static_cast<int>(i))));
+    }
+    observed = interpret_primitive_graph(graph, inputs);
+  }
+  for (auto& node : graph.nodes) {
+    if (!is_int8_matmul(graph, node)) continue;
+    if (auto given = calibration.act_scales.find(node.name); given != calibration.act_scales.end()) {
+      node.attrs["act_scale"] = given->second;
+      continue;
+    }
+    float max_abs = 0.0f;
+    for (std::size_t i = 0; i < node.inputs.size(); i += 2)
+      for (float v : observed.at(graph.tensors[static_cast<std::size_t>(node.inputs[i])].name))
+        max_abs = std::max(max_abs, std::fabs(v));
+    // An input that was all zero in calibration keeps the uncalibrated default.
+    node.attrs["act_scale"] = max_abs > 0.0f && std::isfinite(max_abs) ? static_cast<double>(max_abs) / 127.0 : kDefaultActScale;
+  }
+}
+
+}  // namespace lpusim
