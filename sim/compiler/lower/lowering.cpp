@@ -42,15 +42,21 @@ class Lowerer {
         memory_.make_act(static_cast<int>(i), rows, cols);
       }
     // Lifetimes: an intermediate tensor's words are freed after the node that reads it last,
-    // unless a view (row slice or concat) shares them.
+    // directly or through a view (a row slice or concat shares its source's words).
     std::vector<int> last_use(g_.tensors.size(), -1);
-    std::vector<bool> keep(g_.tensors.size(), false);
-    for (std::size_t i = 0; i < g_.nodes.size(); ++i) {
+    for (std::size_t i = 0; i < g_.nodes.size(); ++i)
       for (int t : g_.nodes[i].inputs) last_use[static_cast<std::size_t>(t)] = static_cast<int>(i);
-      if (g_.nodes[i].kind == OpKind::Slice || g_.nodes[i].kind == OpKind::Concat)
-        for (int t : g_.nodes[i].inputs) keep[static_cast<std::size_t>(t)] = true;
+    for (std::size_t i = g_.nodes.size(); i-- > 0;) {  // views of views come later: walk back
+      const Node& n = g_.nodes[i];
+      if (n.kind != OpKind::Slice && n.kind != OpKind::Concat) continue;
+      for (int t : n.inputs)
+        last_use[static_cast<std::size_t>(t)] =
+            std::max(last_use[static_cast<std::size_t>(t)], last_use[static_cast<std::size_t>(n.outputs[0])]);
     }
-    std::vector<bool> released(g_.tensors.size(), false);
+    std::vector<std::vector<int>> release_after(g_.nodes.size());
+    for (std::size_t t = 0; t < g_.tensors.size(); ++t)
+      if (last_use[t] >= 0 && g_.tensors[t].role == TensorRole::Intermediate)
+        release_after[static_cast<std::size_t>(last_use[t])].push_back(static_cast<int>(t));
     for (std::size_t first = 0; first < g_.nodes.size();) {
       // A fused run (fuse_pointwise) is lowered as one chain.
       std::size_t last = first;
@@ -59,14 +65,7 @@ class Lowerer {
       else lower_fused_run(first, last);
       memory_.settle_reads();
       for (std::size_t i = first; i <= last; ++i)
-        for (int t : g_.nodes[i].inputs) {
-          const auto ti = static_cast<std::size_t>(t);
-          if (last_use[ti] == static_cast<int>(i) && !keep[ti] && g_.tensors[ti].role == TensorRole::Intermediate &&
-              !released[ti]) {
-            memory_.release(t);
-            released[ti] = true;
-          }
-        }
+        for (int t : release_after[i]) memory_.release(t);  // views own no words: a no-op
       first = last + 1;
     }
     // Emission: every queue's instructions with exact nops, the tensors declared first.

@@ -68,7 +68,11 @@ std::int64_t MemoryPlan::alloc_quad(int q, std::int64_t words, const std::string
     return base;
   }
   const std::int64_t base = quad_next_[static_cast<std::size_t>(q)];
-  if (base + words > chip_.mem_slice_words) fail_activation_capacity(what);
+  if (base + words > chip_.mem_slice_words) {
+    if (write_after)
+      if (auto reused = take_adjacent_free(q, words, write_after)) return *reused;
+    fail_activation_capacity(what);
+  }
   quad_next_[static_cast<std::size_t>(q)] += words;
   if (write_after) *write_after = Cycle(-1);
   return base;
@@ -86,8 +90,46 @@ void MemoryPlan::release(int tensor) {
       if (it != last_read_.end()) last = std::max(last, it->second);
       last = std::max(last, a.ready[static_cast<std::size_t>(m * a.tiles + j)]);
     }
-    free_[static_cast<std::size_t>(first.quad)].push_back(FreeRange{first.address, a.rows, last});
+    add_free(first.quad, FreeRange{first.address, a.rows, last});
   }
+  a.owned = false;  // released once
+}
+
+void MemoryPlan::add_free(int q, FreeRange range) { free_[static_cast<std::size_t>(q)].push_back(range); }
+
+std::optional<std::int64_t> MemoryPlan::take_adjacent_free(int q, std::int64_t words, Cycle* write_after) {
+  // No single freed range is long enough: look for neighbouring ones that together are (many
+  // small tensors freed next to each other). The words are free after the latest last read.
+  auto& free = free_[static_cast<std::size_t>(q)];
+  std::vector<std::size_t> order(free.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return free[a].start < free[b].start; });
+  for (std::size_t first = 0; first < order.size(); ++first) {
+    std::int64_t length = 0;
+    Cycle after{-1};
+    std::size_t last = first;
+    for (; last < order.size(); ++last) {
+      const FreeRange& r = free[order[last]];
+      if (last > first && free[order[last - 1]].start + free[order[last - 1]].length != r.start) break;
+      length += r.length;
+      after = std::max(after, r.free_after);
+      if (length >= words) break;
+    }
+    if (length < words) continue;
+    const std::int64_t base = free[order[first]].start;
+    // Trim the last range (it may be longer than needed) and drop the others.
+    FreeRange& tail = free[order[last]];
+    const std::int64_t used_of_tail = base + words - tail.start;
+    std::vector<std::size_t> drop(order.begin() + static_cast<std::ptrdiff_t>(first),
+                                  order.begin() + static_cast<std::ptrdiff_t>(last) + (used_of_tail == tail.length ? 1 : 0));
+    tail.start += used_of_tail;
+    tail.length -= used_of_tail;
+    std::sort(drop.rbegin(), drop.rend());
+    for (std::size_t i : drop) free.erase(free.begin() + static_cast<std::ptrdiff_t>(i));
+    *write_after = after;
+    return base;
+  }
+  return std::nullopt;
 }
 
 void MemoryPlan::settle_reads() {
@@ -96,7 +138,7 @@ void MemoryPlan::settle_reads() {
   for (const VecHome& t : temporaries_) {
     Cycle last = t.ready;
     if (auto it = last_read_.find({t.quad, t.address}); it != last_read_.end()) last = std::max(last, it->second);
-    free_[static_cast<std::size_t>(t.quad)].push_back(FreeRange{t.address, 1, last});
+    add_free(t.quad, FreeRange{t.address, 1, last});
   }
   temporaries_.clear();
 }

@@ -95,6 +95,9 @@ class MemoryPlan {
     Cycle free_after;
   };
 
+  void add_free(int q, FreeRange range);
+  std::optional<std::int64_t> take_adjacent_free(int q, std::int64_t words, Cycle* write_after);
+
   const Graph& g_;
   const ChipConfig& chip_;
   LoweringOptions options_;

@@ -1,5 +1,9 @@
 #include "compiler/lower/schedule_builder.hpp"
 
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -57,6 +61,11 @@ ScheduleBuilder::ScheduleBuilder(const ChipConfig& chip)
   add(UnitKind::Vxm, Hemisphere::West, chip.vxm_alus);
   busy_.resize(queue_ids_.size());
   placed_.resize(queue_ids_.size());
+  const int positions = chip.queue_position(QueueId{UnitKind::Mxm, Hemisphere::East, 0}).value() + 1;
+  if (positions > kMaxPositions)
+    throw InputError(fmt::format("{}: the compiler schedules chips of up to {} positions along the streams; this one "
+                                 "has {} ({} MEM slices per hemisphere)", chip.file, kMaxPositions, positions,
+                                 chip.mem_slices_per_hemisphere));
 }
 
 std::size_t ScheduleBuilder::queue_index(const QueueId& q) const {
@@ -101,27 +110,41 @@ void ScheduleBuilder::place(const QueueId& queue, PlacedInstruction p) {
   placed_[qi].push_back(std::move(p));
 }
 
+ScheduleBuilder::PositionMask ScheduleBuilder::span_mask(int low, int high) {
+  PositionMask m{};
+  for (int w = 0; w < 4; ++w) {
+    const int lo = std::max(low, 64 * w), hi = std::min(high, 64 * w + 63);
+    if (lo > hi) continue;
+    const int width = hi - lo + 1;
+    const std::uint64_t bits = width == 64 ? ~std::uint64_t{0} : ((std::uint64_t{1} << width) - 1);
+    m[static_cast<std::size_t>(w)] = bits << (lo - 64 * w);
+  }
+  return m;
+}
+
 bool ScheduleBuilder::streams_free(Direction dir, int first, int group, Position from, Position to, Cycle cycle) const {
   if (first < 0 || first + group > chip_.streams_per_direction) return false;
-  const int low = std::min(from.value(), to.value()), high = std::max(from.value(), to.value());
+  const PositionMask span = span_mask(std::min(from.value(), to.value()), std::max(from.value(), to.value()));
   const std::int64_t key = diagonal(dir, from, cycle);
   for (int s = first; s < first + group; ++s) {
     const auto& map = streams_[static_cast<std::size_t>(2 * s + (dir == Direction::West ? 1 : 0))];
     auto it = map.find(key);
     if (it == map.end()) continue;
-    for (const auto& seg : it->second)
-      if (seg.low <= high && low <= seg.high) return false;
+    for (std::size_t w = 0; w < span.size(); ++w)
+      if (it->second[w] & span[w]) return false;
   }
   return true;
 }
 
 void ScheduleBuilder::reserve_streams(Direction dir, int first, int group, Position from, Position to, Cycle cycle) {
   const int low = std::min(from.value(), to.value()), high = std::max(from.value(), to.value());
+  const PositionMask span = span_mask(low, high);
   const std::int64_t key = diagonal(dir, from, cycle);
   for (int s = first; s < first + group; ++s) {
     const auto index = static_cast<std::size_t>(2 * s + (dir == Direction::West ? 1 : 0));
-    streams_[index][key].push_back(Segment{low, high});
-    if (in_transaction_) log_.push_back({LogEntry::Kind::Stream, index, key, 0});
+    auto& mask = streams_[index][key];
+    for (std::size_t w = 0; w < span.size(); ++w) mask[w] |= span[w];
+    if (in_transaction_) log_.push_back({LogEntry::Kind::Stream, index, key, std::int64_t{low} << 16 | high});
   }
 }
 
@@ -140,10 +163,16 @@ void ScheduleBuilder::rollback() {
         for (auto c = it->a; c <= it->b; ++c) busy_[it->index][static_cast<std::size_t>(c)] = 0;
         break;
       case LogEntry::Kind::Stream: {
+        // Reservations never overlap (each is checked first), so clearing the span undoes it.
         auto& map = streams_[it->index];
         auto found = map.find(it->a);
-        found->second.pop_back();
-        if (found->second.empty()) map.erase(found);
+        const PositionMask span = span_mask(static_cast<int>(it->b >> 16), static_cast<int>(it->b & 0xffff));
+        bool empty = true;
+        for (std::size_t w = 0; w < span.size(); ++w) {
+          found->second[w] &= ~span[w];
+          empty = empty && found->second[w] == 0;
+        }
+        if (empty) map.erase(found);
         break;
       }
       case LogEntry::Kind::Placed: placed_[it->index].pop_back(); break;

@@ -3,6 +3,7 @@
 // cycle, which stream registers carry a value from where to where, and what every
 // instruction's result time is. It emits lpusim assembly with exact `nop`s, so the
 // simulated program reproduces the schedule cycle for cycle. Plain C++.
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -69,9 +70,10 @@ class ScheduleBuilder {
   }
 
  private:
-  struct Segment {
-    int low, high;
-  };
+  /// Positions a stream carries a value through on one diagonal, one bit per position.
+  using PositionMask = std::array<std::uint64_t, 4>;
+  static constexpr int kMaxPositions = 256;
+  static PositionMask span_mask(int low, int high);
   std::size_t queue_index(const QueueId& q) const;
   std::int64_t diagonal(Direction d, Position p, Cycle c) const {
     return d == Direction::East ? c.value() - p.value() * chip_.stream_hop.value()
@@ -82,8 +84,9 @@ class ScheduleBuilder {
   std::vector<std::vector<std::uint8_t>> busy_;  // per queue, per cycle
   std::vector<QueueId> queue_ids_;
   std::vector<std::vector<PlacedInstruction>> placed_;
-  // Per direction and stream: diagonal -> segments of positions in use.
-  std::vector<std::unordered_map<std::int64_t, std::vector<Segment>>> streams_;
+  // Per direction and stream: diagonal -> positions in use (a value on a diagonal occupies
+  // the positions between its producer and its consumer).
+  std::vector<std::unordered_map<std::int64_t, PositionMask>> streams_;
   Cycle last_effect_{0};
   Cycle last_queue_end_{0};
   std::int64_t instructions_ = 0;
