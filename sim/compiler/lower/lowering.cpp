@@ -41,6 +41,7 @@ class Lowerer {
         const auto [rows, cols] = memory_.matrix_shape(static_cast<int>(i));
         memory_.make_act(static_cast<int>(i), rows, cols);
       }
+    place_constants_first();
     // Lifetimes: an intermediate tensor's words are freed after the node that reads it last,
     // directly or through a view (a row slice or concat shares its source's words).
     std::vector<int> last_use(g_.tensors.size(), -1);
@@ -86,6 +87,30 @@ class Lowerer {
   }
 
  private:
+  /// Everything loaded before the run goes below the intermediates (whose words are reused
+  /// and so cannot hold data from cycle 0): vector operands that are weights or state (biases,
+  /// norm weights, rope's cos/sin, KV caches) and one dequantisation vector per int8 matmul
+  /// output tile.
+  void place_constants_first() {
+    std::int64_t dequant_words = 0;
+    for (const Node& n : g_.nodes) {
+      for (std::size_t i = 0; i < n.inputs.size(); ++i) {
+        const bool weight_block = n.kind == OpKind::MatMul && i % 2 == 1;
+        const TensorRole role = g_.tensors[static_cast<std::size_t>(n.inputs[i])].role;
+        if (!weight_block && (role == TensorRole::Weight || role == TensorRole::State)) memory_.vector_constant(n.inputs[i]);
+      }
+      if (n.kind != OpKind::MatMul) continue;
+      if (const auto bias = n.int_attr("bias", -1); bias >= 0) memory_.vector_constant(static_cast<int>(bias));
+      bool int8 = options_.weights == Scenario::WeightType::Int8;
+      for (std::size_t i = 1; i < n.inputs.size(); i += 2)
+        if (g_.tensors[static_cast<std::size_t>(n.inputs[i])].init == "data") int8 = false;
+      const auto [w_rows, w_cols] = memory_.matrix_shape(n.inputs[1]);
+      const std::int64_t n_cols = n.int_attr("transpose_w", 0) != 0 ? w_rows : w_cols;
+      if (int8) dequant_words += memory_.tiles_of(n_cols);
+    }
+    memory_.reserve_constant_words(dequant_words);
+  }
+
   void lower_node(const Node& node) {
     switch (node.kind) {
       case OpKind::MatMul: finish_node(node, matmuls_.lower(node, node.outputs[0])); return;

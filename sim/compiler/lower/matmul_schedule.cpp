@@ -47,9 +47,7 @@ const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& e
   if (int8) {
     ++dequant_tensors_;
     for (std::int64_t n = 0; n < n_tiles; ++n) {
-      VecHome h;
-      h.quad = tile_quads[static_cast<std::size_t>(n)];
-      h.address = memory_.alloc_quad(h.quad, 1, "a dequantisation vector");
+      const VecHome h = memory_.take_constant_word("a dequantisation vector");
       TensorDecl d;
       d.name = fmt::format("dq{}_{}", dequant_tensors_, n);
       d.dtype = DType::Fp32;

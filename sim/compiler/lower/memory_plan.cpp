@@ -132,6 +132,28 @@ std::optional<std::int64_t> MemoryPlan::take_adjacent_free(int q, std::int64_t w
   return std::nullopt;
 }
 
+void MemoryPlan::reserve_constant_words(std::int64_t count) {
+  for (std::int64_t i = 0; i < count; ++i) {
+    VecHome h;
+    h.quad = static_cast<int>(i % static_cast<std::int64_t>(quads_.size()));
+    h.address = alloc_quad(h.quad, 1, "a dequantisation vector");
+    constant_words_.push_back(h);
+  }
+  std::reverse(constant_words_.begin(), constant_words_.end());  // taken from the back, in order
+}
+
+VecHome MemoryPlan::take_constant_word(const std::string& what) {
+  if (constant_words_.empty()) {  // not reserved: a fresh word above everything so far
+    VecHome h;
+    h.quad = pick_quad(std::nullopt);
+    h.address = alloc_quad(h.quad, 1, what);
+    return h;
+  }
+  VecHome h = constant_words_.back();
+  constant_words_.pop_back();
+  return h;
+}
+
 void MemoryPlan::settle_reads() {
   for (const auto& [key, cycle] : pending_reads_) last_read_[key] = std::max(last_read_[key], cycle);
   pending_reads_.clear();

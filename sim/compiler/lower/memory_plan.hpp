@@ -55,6 +55,12 @@ class MemoryPlan {
   /// Returns a dead tensor's words to its quads' free lists, reusable after its last read.
   void release(int tensor);
 
+  /// Data loaded before the run (constants, dequantisation vectors) needs words no tensor of
+  /// the run ever used, so it is placed first, below every intermediate: `count` words
+  /// reserved round robin over the quads now, handed out by take_constant_word.
+  void reserve_constant_words(std::int64_t count);
+  VecHome take_constant_word(const std::string& what);
+
   // Reads, for lifetimes ------------------------------------------------------------------
   void note_read(int quad, std::int64_t address, Cycle cycle) { pending_reads_.push_back({{quad, address}, cycle}); }
   /// Called after each node: its reads become the words' last reads, and its temporaries'
@@ -112,6 +118,7 @@ class MemoryPlan {
   std::map<std::pair<int, std::int64_t>, Cycle> last_read_;
   std::vector<std::pair<std::pair<int, std::int64_t>, Cycle>> pending_reads_;
   std::vector<VecHome> temporaries_;
+  std::vector<VecHome> constant_words_;  ///< reserved by reserve_constant_words, not yet taken
   std::vector<TensorDecl> decls_;
   std::map<std::string, std::vector<double>> data_;
   std::int64_t weight_bytes_ = 0;
