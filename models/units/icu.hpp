@@ -49,7 +49,10 @@ class Icu : public sc_core::sc_module {
     bool operator>(const Entry& o) const { return cycle != o.cycle ? cycle > o.cycle : queue > o.queue; }
   };
   void dispatch();
+  /// Puts `queue` on the calendar at `cycle`; the far heap part is out of line so that the
+  /// common case inlines into dispatch().
   void schedule(int queue, std::int64_t cycle);
+  void schedule_far(int queue, std::int64_t cycle);
   void clocked_watch();
   /// The earliest cycle with an entry, if any (the calendar must be migrated up to `now`).
   std::optional<std::int64_t> next_cycle(std::int64_t now) const;
