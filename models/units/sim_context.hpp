@@ -33,7 +33,9 @@ class SimContext {
                                   const std::string& queue) {
     const StreamWriteRecord* rec = fabric.read(stream, position, cycle);
     if (!rec) return read_nothing(stream, position, cycle, ins, queue);
-    return functional() ? (rec->data ? rec->data->data() : zeros_.data()) : nullptr;
+    if (!functional()) return nullptr;
+    const std::uint8_t* data = rec->data();
+    return data ? data : zeros_.data();
   }
   /// Records a write; in functional mode returns the vector_bytes() buffer the writer must
   /// fill (all of it), else nullptr.

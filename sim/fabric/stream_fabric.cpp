@@ -23,9 +23,9 @@ std::uint8_t* StreamFabric::overwrite(StreamWriteRecord& rec, StreamId stream, C
 }
 
 std::uint8_t* StreamFabric::allocate(StreamWriteRecord& rec, std::size_t bytes) {
-  if (!rec.data) rec.data = std::make_unique<VectorBytes>(bytes);
-  else rec.data->resize(bytes);
-  return rec.data->data();
+  rec.bytes = std::make_unique<std::uint8_t[]>(bytes);
+  rec.capacity = bytes;
+  return rec.bytes.get();
 }
 
 void StreamFabric::write(StreamId stream, Position position, Cycle cycle, StreamData data, int writer) {

@@ -26,10 +26,15 @@ using StreamData = std::shared_ptr<const VectorBytes>;
 struct StreamWriteRecord {
   Position position;
   Cycle cycle;
-  /// The bytes written (null in timing-only mode). Owned by the record and reused when the
-  /// record's ring slot is reused, so a functional run allocates no memory per write.
-  std::unique_ptr<VectorBytes> data;
   int writer = -1;  ///< id of the writing instruction, for hazard reports
+  /// The `size` bytes written (null in timing-only mode, where only presence matters).
+  const std::uint8_t* data() const { return size > 0 ? bytes.get() : nullptr; }
+
+  // Owned by the record and reused when its ring slot is reused, so a functional run
+  // allocates no memory per write; one indirection, the simulation's hottest data access.
+  std::unique_ptr<std::uint8_t[]> bytes;
+  std::size_t size = 0;
+  std::size_t capacity = 0;
 };
 
 /// Two writes into the same stream register at the same position and cycle.
@@ -102,12 +107,10 @@ class StreamFabric {
   static std::uint8_t* fill(StreamWriteRecord& rec, Cycle cycle, int writer, std::size_t bytes) {
     rec.cycle = cycle;
     rec.writer = writer;
-    if (bytes == 0) {
-      rec.data.reset();
-      return nullptr;
-    }
-    if (!rec.data || rec.data->size() != bytes) return allocate(rec, bytes);
-    return rec.data->data();
+    rec.size = bytes;
+    if (bytes == 0) return nullptr;
+    if (rec.capacity < bytes) return allocate(rec, bytes);
+    return rec.bytes.get();
   }
   // Out of line: rare (a collision is a hazard; a buffer is allocated once per ring slot).
   std::uint8_t* overwrite(StreamWriteRecord& rec, StreamId stream, Cycle cycle, int writer, std::size_t bytes);

@@ -11,7 +11,7 @@ const StreamId east5{StreamIndex(5), Direction::East};
 const StreamId west5{StreamIndex(5), Direction::West};
 std::uint8_t seen(const StreamFabric& f, StreamId s, int q, std::int64_t c) {
   const auto* r = f.read(s, Position(q), Cycle(c));
-  return r ? (*r->data)[0] : 0;
+  return r ? r->data()[0] : 0;
 }
 }  // namespace
 
