@@ -4,10 +4,10 @@
 // functional delay).
 //
 // Event-driven (the default): one SystemC process for the whole chip. It keeps a calendar
-// of (cycle, queue) entries; each time it wakes it runs every queue due in the current
-// cycle (in queue order), puts each back on the calendar at its next wake, and sleeps
-// (next_trigger) until the earliest non-empty cycle. Idle cycles cost nothing, and the
-// SystemC kernel is entered once per busy cycle, not once per instruction.
+// of (cycle, queue) entries and, for each busy cycle in turn, runs every queue due then
+// (in queue order) and puts each back on the calendar at its next wake. Idle cycles cost
+// nothing. Being the only process, it runs the busy cycles back to back in one activation
+// and then moves SystemC time to the last of them (dispatch() says why that is exact).
 //
 // Clocked (a reference for benchmarks): one SC_METHOD per queue on every edge of a clock,
 // doing the same work; it gives the same cycles and shows what event-driven scheduling buys.
@@ -49,7 +49,12 @@ class Icu : public sc_core::sc_module {
     bool operator>(const Entry& o) const { return cycle != o.cycle ? cycle > o.cycle : queue > o.queue; }
   };
   void dispatch();
+  /// Runs every queue due in cycle `now`.
+  void run_cycle(std::int64_t now);
+  /// Puts `queue` on the calendar at `cycle`; the far heap part is out of line so that the
+  /// common case inlines into dispatch().
   void schedule(int queue, std::int64_t cycle);
+  void schedule_far(int queue, std::int64_t cycle);
   void clocked_watch();
   /// The earliest cycle with an entry, if any (the calendar must be migrated up to `now`).
   std::optional<std::int64_t> next_cycle(std::int64_t now) const;

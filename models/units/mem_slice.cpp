@@ -22,12 +22,16 @@ void MemSlice::use_port(bool write, Cycle cycle, const BoundInstruction& ins, co
   if (last != cycle) { last = cycle; count = 0; }
   ++count;
   const int limit = write ? context_.chip.mem_writes_per_slice_per_cycle : context_.chip.mem_reads_per_slice_per_cycle;
-  if (count > limit)
-    context_.add_hazard(Hazard::Kind::MemPortConflict, cycle, queue,
-                        fmt::format("'{}' (line {}) is {} {} of slice {} in cycle {}; the slice allows {} per cycle",
-                                    ins.text, ins.loc.line, count == 2 ? "the 2nd" : fmt::format("the {}th", count),
-                                    write ? "write" : "read", queue, cycle.value(), limit));
+  if (count > limit) report_port_conflict(write, cycle, ins, queue, count, limit);
   (write ? stats_->sram_writes : stats_->sram_reads) += 1;
+}
+
+void MemSlice::report_port_conflict(bool write, Cycle cycle, const BoundInstruction& ins, const std::string& queue,
+                                    int count, int limit) {
+  context_.add_hazard(Hazard::Kind::MemPortConflict, cycle, queue,
+                      fmt::format("'{}' (line {}) is {} {} of slice {} in cycle {}; the slice allows {} per cycle",
+                                  ins.text, ins.loc.line, count == 2 ? "the 2nd" : fmt::format("the {}th", count),
+                                  write ? "write" : "read", queue, cycle.value(), limit));
 }
 
 std::vector<std::int64_t> MemSlice::lane_addresses(const Issue& issue, Cycle now, const std::string& queue) {

@@ -25,6 +25,8 @@ class MemSlice : public sc_core::sc_module, public Executor {
 
  private:
   void use_port(bool write, Cycle cycle, const BoundInstruction& ins, const std::string& queue);
+  void report_port_conflict(bool write, Cycle cycle, const BoundInstruction& ins, const std::string& queue, int count,
+                            int limit);
   std::vector<std::int64_t> lane_addresses(const Issue& issue, Cycle now, const std::string& queue);
 
   SimContext& context_;

@@ -24,12 +24,20 @@ double lane_value(DType t, const Planes& planes, int lane) {
   return decode_element(t, bytes);
 }
 
-/// Decodes lanes [0, n) of a stream group into out[0], out[stride], ... (int8 directly,
-/// other types through the element codec).
+/// Decodes lanes [0, n) of a stream group into out[0], out[stride], ... int8 and fp16 (the
+/// MXM's types) decode directly, to the value the element codec gives; others through it.
 template <typename Out>
 void decode_lanes(DType t, const Planes& planes, int n, Out* out, Eigen::Index stride) {
   if (t == DType::Int8) {
     for (int i = 0; i < n; ++i) out[i * stride] = static_cast<Out>(static_cast<std::int8_t>(planes[0][i]));
+    return;
+  }
+  if (t == DType::Fp16) {
+    for (int i = 0; i < n; ++i) {
+      Eigen::half h;
+      h.x = static_cast<std::uint16_t>(planes[0][i] | (planes[1][i] << 8));
+      out[i * stride] = static_cast<Out>(static_cast<double>(static_cast<float>(h)));
+    }
     return;
   }
   for (int i = 0; i < n; ++i) out[i * stride] = static_cast<Out>(lane_value(t, planes, i));
@@ -43,7 +51,7 @@ Mxm::Mxm(const sc_core::sc_module_name& name, SimContext& context, Hemisphere he
   const auto& chip = context.chip;
   for (auto& p : planes_) {
     p.slots.resize(static_cast<std::size_t>(chip.mxm_accumulator_slots));
-    if (context.functional()) p.buffer = Eigen::MatrixXf::Zero(chip.mxm_rows, chip.mxm_cols);
+    if (context.functional()) p.buffer = RowMajorMatrixXf::Zero(chip.mxm_rows, chip.mxm_cols);
   }
 }
 
@@ -57,7 +65,10 @@ void Mxm::settle_install(Plane& plane, Cycle now) {
   if (plane.install_ready >= Cycle(0) && plane.install_ready <= now && plane.install_start >= Cycle(0)) {
     plane.installed = true;
     plane.install_start = Cycle(-1);
-    if (context_.functional()) plane.array = std::move(plane.installing);
+    if (context_.functional()) {
+      plane.array.swap(plane.installing);  // installing keeps the old storage for the next iw
+      plane.columns_ready = false;
+    }
   }
 }
 
@@ -83,8 +94,7 @@ void Mxm::load_weights(Plane& plane, const Issue& issue, Cycle now, const std::s
   plane.buffer_type = ins.dtype;
   if (context_.functional()) {
     for (int r = 0; r < ins.rows; ++r)
-      decode_lanes(ins.dtype, rows[static_cast<std::size_t>(r)], chip.mxm_cols, &plane.buffer(plane.buffer_rows + r, 0),
-                   plane.buffer.outerStride());
+      decode_lanes(ins.dtype, rows[static_cast<std::size_t>(r)], chip.mxm_cols, &plane.buffer(plane.buffer_rows + r, 0), 1);
   }
   plane.buffer_rows += ins.rows;
 }
@@ -108,8 +118,13 @@ void Mxm::install(Plane& plane, const Issue& issue, Cycle now, const std::string
   plane.installed = false;  // the array is being overwritten
   plane.array_type = plane.buffer_type;
   if (context_.functional()) {
-    plane.installing = plane.buffer;
-    plane.buffer.setZero();  // rows a later block does not load are zero
+    // The buffer moves into the array without a copy; rows this block did not load are zero.
+    // The buffer takes the storage the last install left behind: its rows are stale until
+    // loaded, and the next install zeroes those it does not load.
+    plane.installing.swap(plane.buffer);
+    plane.installing.bottomRows(plane.installing.rows() - plane.buffer_rows).setZero();
+    if (plane.buffer.rows() != context_.chip.mxm_rows || plane.buffer.cols() != context_.chip.mxm_cols)
+      plane.buffer.resize(context_.chip.mxm_rows, context_.chip.mxm_cols);
   }
   plane.buffer_rows = 0;
 }
@@ -147,7 +162,15 @@ void Mxm::multiply(Plane& plane, const Issue& issue, Cycle now, const std::strin
     Eigen::VectorXf xv(chip.mxm_cols);
     decode_lanes(ins.dtype, x, chip.mxm_cols, xv.data(), 1);
     // int8: every product and partial sum is an integer below 2^24, so float is exact.
-    c.values = (plane.array * xv).cast<double>();
+    if (plane.array_type == DType::Int8 && ins.dtype == DType::Int8) {
+      c.values = (plane.array * xv).cast<double>();
+    } else {
+      if (!plane.columns_ready) {
+        plane.array_columns = plane.array;
+        plane.columns_ready = true;
+      }
+      c.values = (plane.array_columns * xv).cast<double>();
+    }
   }
   slot.type = ins.dtype == DType::Int8 ? DType::Int32 : DType::Fp32;
   plane.computing_until = std::max(plane.computing_until, c.ready);
@@ -177,27 +200,32 @@ void Mxm::accumulate(Plane& plane, const Issue& issue, Cycle now, const std::str
     context_.add_hazard(Hazard::Kind::UnitBusy, now, queue,
                         fmt::format("'{}' (line {}) reads a {} accumulator as {}", ins.text, ins.loc.line,
                                     dtype_name(slot.type), dtype_name(ins.dtype)));
-  std::array<VectorBytes, 4> planes{};
+  // The result goes straight into the stream buffers (functional mode; null in timing mode).
+  const Cycle done = now - ins.timing.skew + ins.timing.func;
+  std::array<std::uint8_t*, 4> out{};
+  for (int b = 0; b < ins.dst_group; ++b) out[static_cast<std::size_t>(b)] = context_.write_stream(offset(ins.dst, b), position_, done, ins);
   if (context_.functional()) {
     const auto bytes = static_cast<std::size_t>(chip.vector_bytes());
-    for (int b = 0; b < ins.dst_group; ++b) planes[static_cast<std::size_t>(b)].assign(bytes, 0);
+    for (int b = 0; b < ins.dst_group; ++b) std::memset(out[static_cast<std::size_t>(b)], 0, bytes);
     for (int j = 0; j < chip.mxm_rows && j < issue.vector_lanes; ++j) {
-      double v = slot.value(j);
-      if (ins.dtype == DType::Int32) {  // int32 accumulators wrap
-        const auto w = static_cast<std::int64_t>(v);
-        v = static_cast<double>(static_cast<std::int32_t>(static_cast<std::uint32_t>(w & 0xffffffff)));
+      const double v = slot.value(j);
+      std::uint32_t bits;
+      if (ins.dtype == DType::Int32) {
+        // int32 accumulators wrap; the wrapped value is what encode_element would store.
+        bits = static_cast<std::uint32_t>(static_cast<std::int64_t>(v) & 0xffffffff);
+      } else if (ins.dtype == DType::Fp32) {
+        const auto f = static_cast<float>(v);
+        std::memcpy(&bits, &f, 4);
+      } else {
+        const auto e = encode_element(ins.dtype, v);
+        bits = static_cast<std::uint32_t>(e[0] | (e[1] << 8) | (e[2] << 16)) | (static_cast<std::uint32_t>(e[3]) << 24);
       }
-      const auto e = encode_element(ins.dtype, v);
-      for (int b = 0; b < ins.dst_group; ++b) planes[static_cast<std::size_t>(b)][static_cast<std::size_t>(j)] = e[static_cast<std::size_t>(b)];
+      for (int b = 0; b < ins.dst_group; ++b) out[static_cast<std::size_t>(b)][j] = static_cast<std::uint8_t>(bits >> (8 * b));
     }
   }
   slot.value.setZero();
   slot.pending = std::move(late);
   slot.type = DType::None;
-  const Cycle done = now - ins.timing.skew + ins.timing.func;
-  for (int b = 0; b < ins.dst_group; ++b)
-    if (std::uint8_t* out = context_.write_stream(offset(ins.dst, b), position_, done, ins))
-      std::memcpy(out, planes[static_cast<std::size_t>(b)].data(), planes[static_cast<std::size_t>(b)].size());
   context_.note_effect(done, issue.vector_lanes);
 }
 

@@ -34,15 +34,22 @@ class Mxm : public sc_core::sc_module, public Executor {
     Eigen::VectorXd value;   // int32 (wrapped on output) or fp32 accumulator
     std::vector<Contribution> pending;
   };
+  // Weights are stored row-major: lw fills whole rows, and int8 x int8 products (exact in
+  // float in any summation order) multiply fastest that way.
+  using RowMajorMatrixXf = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   struct Plane {
     DType buffer_type = DType::None;
-    int buffer_rows = 0;                 // rows loaded since the last iw
-    Eigen::MatrixXf buffer;              // rows x cols, values of int8 or fp16
+    int buffer_rows = 0;                 // rows loaded since the last iw (the rest are stale)
+    RowMajorMatrixXf buffer;             // rows x cols, values of int8 or fp16
     DType array_type = DType::None;
     bool installed = false;
     Cycle install_start{-1}, install_ready{-1};
-    Eigen::MatrixXf array;               // installed weights
-    Eigen::MatrixXf installing;          // weights moving into the array
+    RowMajorMatrixXf array;              // installed weights
+    RowMajorMatrixXf installing;         // weights moving into the array
+    // The array column-major, made on first use after an install: any product that is not
+    // int8 x int8 uses it, so that its float sums keep the order they always had.
+    Eigen::MatrixXf array_columns;
+    bool columns_ready = false;
     Cycle busy_until{0};                 // fp16 abc occupies the plane for fp16_rate_divisor cycles
     Cycle computing_until{0};            // the last abc using the installed array finishes then
     std::vector<Slot> slots;

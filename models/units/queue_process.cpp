@@ -15,7 +15,7 @@ QueueRunner::QueueRunner(const BoundQueue& queue, SimContext& context, Executor&
   for (const auto& ins : queue.instructions) context_.register_instruction(ins, queue_name_);
 }
 
-void QueueRunner::dispatch(const Issue& issue, Cycle now) {
+inline void QueueRunner::dispatch(const Issue& issue, Cycle now) {
   const BoundInstruction& ins = *issue.instruction;
   ++stats_.instructions;
   ++stats_.busy_cycles;
@@ -27,7 +27,7 @@ void QueueRunner::dispatch(const Issue& issue, Cycle now) {
     context_.note_effect(now + ins.timing.func, context_.chip.lanes_per_superlane);
     return;
   }
-  if (opcode_info(ins.opcode).unit == UnitKind::Icu) {  // config, ifetch: use their issue slot
+  if (is_icu_opcode(ins.opcode)) {  // config, ifetch: use their issue slot
     context_.note_effect(now + ins.timing.func, context_.chip.lanes_per_superlane);
     return;
   }
@@ -38,7 +38,7 @@ void QueueRunner::dispatch(const Issue& issue, Cycle now) {
   }
 }
 
-void QueueRunner::step(Cycle now) {
+inline void QueueRunner::run_due(Cycle now) {
   while (!pending_.empty() && pending_.top().at == now) {
     const Issue issue = pending_.top().issue;
     pending_.pop();
@@ -69,7 +69,14 @@ void QueueRunner::step(Cycle now) {
   }
 }
 
-std::optional<Cycle> QueueRunner::next_wake() const {
+void QueueRunner::step(Cycle now) { run_due(now); }
+
+std::optional<Cycle> QueueRunner::step_then_next_wake(Cycle now) {
+  run_due(now);
+  return next_wake();
+}
+
+std::optional<Cycle> QueueRunner::next_wake_general() const {
   std::optional<Cycle> next;
   auto consider = [&](Cycle c) { next = next ? std::min(*next, c) : c; };
   if (!pending_.empty()) consider(pending_.top().at);

@@ -31,9 +31,15 @@ class QueueRunner {
   /// Does everything due in cycle `now`: operand samples of issued instructions, then every
   /// issue (and sync release) due now. Calling it in a cycle with nothing due does nothing.
   void step(Cycle now);
+  /// step(now), then next_wake(): what the event-driven dispatcher calls.
+  std::optional<Cycle> step_then_next_wake(Cycle now);
   /// The next cycle the queue has something to do, if known. A queue parked at `sync`
   /// with no release known yet returns nullopt and is woken by the ICU's next notify.
-  std::optional<Cycle> next_wake() const;
+  std::optional<Cycle> next_wake() const {
+    // A streaming queue (nothing pending, next issue known) is the common case.
+    if (pending_.empty() && sequencer_.state() == QueueSequencer::State::Ready) return sequencer_.next_cycle();
+    return next_wake_general();
+  }
   bool parked() const { return sequencer_.state() == QueueSequencer::State::Parked; }
 
   const QueueSequencer& sequencer() const { return sequencer_; }
@@ -44,6 +50,8 @@ class QueueRunner {
 
  private:
   void dispatch(const Issue& issue, Cycle now);
+  void run_due(Cycle now);
+  std::optional<Cycle> next_wake_general() const;
 
   struct Pending {
     Cycle at;
@@ -59,7 +67,6 @@ class QueueRunner {
   QueueStats& stats_;
   std::string queue_name_;
   int queue_index_;
-  bool is_icu_op_cache_ = false;
   std::priority_queue<Pending, std::vector<Pending>, std::greater<Pending>> pending_;
   int order_ = 0;
 };

@@ -31,36 +31,21 @@ std::string SimContext::describe(int id) const {
   return fmt::format("'{}' ({} line {})", ins->text, queue, ins->loc.line);
 }
 
-const std::uint8_t* SimContext::read_stream(StreamId stream, Position position, Cycle cycle, const BoundInstruction& ins,
-                                   const std::string& queue) {
-  const StreamWriteRecord* rec = fabric.read(stream, position, cycle);
-  if (!rec) {
-    add_hazard(Hazard::Kind::StreamEmpty, cycle, queue,
-               fmt::format("'{}' (line {}) reads stream s{}{} at position {} in cycle {}, where no value has arrived",
-                           ins.text, ins.loc.line, stream.index.value(), to_string(stream.direction),
-                           position.value(), cycle.value()));
-    return functional() ? zeros_.data() : nullptr;
-  }
-  return functional() ? (rec->data ? rec->data->data() : zeros_.data()) : nullptr;
+const std::uint8_t* SimContext::read_nothing(StreamId stream, Position position, Cycle cycle,
+                                             const BoundInstruction& ins, const std::string& queue) {
+  add_hazard(Hazard::Kind::StreamEmpty, cycle, queue,
+             fmt::format("'{}' (line {}) reads stream s{}{} at position {} in cycle {}, where no value has arrived",
+                         ins.text, ins.loc.line, stream.index.value(), to_string(stream.direction), position.value(),
+                         cycle.value()));
+  return functional() ? zeros_.data() : nullptr;
 }
 
-std::uint8_t* SimContext::write_stream(StreamId stream, Position position, Cycle cycle, const BoundInstruction& ins) {
-  const auto before = fabric.collisions().size();
-  std::uint8_t* out = fabric.write(stream, position, cycle, ins.id, functional() ? zeros_.size() : 0);
-  if (fabric.collisions().size() != before) {
-    const auto& c = fabric.collisions().back();
-    add_hazard(Hazard::Kind::StreamCollision, cycle, "",
-               fmt::format("{} and {} both write stream s{}{} at position {} in cycle {}", describe(c.first_writer),
-                           describe(c.second_writer), stream.index.value(), to_string(stream.direction),
-                           position.value(), cycle.value()));
-  }
-  return out;
-}
-
-void SimContext::note_effect(Cycle cycle, int vector_lanes) {
-  const int superlanes = (vector_lanes + chip.lanes_per_superlane - 1) / chip.lanes_per_superlane;
-  const Cycle done = cycle + chip.superlane_skew * std::max(0, superlanes - 1) + Cycle(1);
-  last_effect_ = std::max(last_effect_, done);
+void SimContext::report_collision(StreamId stream, Position position, Cycle cycle) {
+  const auto& c = fabric.collisions().back();
+  add_hazard(Hazard::Kind::StreamCollision, cycle, "",
+             fmt::format("{} and {} both write stream s{}{} at position {} in cycle {}", describe(c.first_writer),
+                         describe(c.second_writer), stream.index.value(), to_string(stream.direction),
+                         position.value(), cycle.value()));
 }
 
 void SimContext::add_hazard(Hazard::Kind kind, Cycle cycle, const std::string& queue, std::string message) {

@@ -1,6 +1,7 @@
 #pragma once
 // State shared by every unit of one simulated chip: configuration, program, the stream
 // fabric, the mode, and the record of hazards and statistics. Plain C++.
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -27,13 +28,34 @@ class SimContext {
   const std::uint8_t* zeros() const { return zeros_.data(); }
   /// Reads a stream at `position` in `cycle`, recording a hazard if nothing is there.
   /// Returns the vector's bytes in functional mode (zeros if nothing arrived), else nullptr.
+  /// Inline (with write_stream and note_effect): the simulation's innermost calls.
   const std::uint8_t* read_stream(StreamId stream, Position position, Cycle cycle, const BoundInstruction& ins,
-                                  const std::string& queue);
+                                  const std::string& queue) {
+    const StreamWriteRecord* rec = fabric.read(stream, position, cycle);
+    if (!rec) return read_nothing(stream, position, cycle, ins, queue);
+    if (!functional()) return nullptr;
+    const std::uint8_t* data = rec->data();
+    return data ? data : zeros_.data();
+  }
   /// Records a write; in functional mode returns the vector_bytes() buffer the writer must
   /// fill (all of it), else nullptr.
-  std::uint8_t* write_stream(StreamId stream, Position position, Cycle cycle, const BoundInstruction& ins);
+  std::uint8_t* write_stream(StreamId stream, Position position, Cycle cycle, const BoundInstruction& ins) {
+    const auto before = fabric.collisions().size();
+    std::uint8_t* out = fabric.write(stream, position, cycle, ins.id, functional() ? zeros_.size() : 0);
+    if (fabric.collisions().size() != before) report_collision(stream, position, cycle);
+    return out;
+  }
   /// Notes the cycle an instruction's effect lands (on superlane 0) and its vector length.
-  void note_effect(Cycle cycle, int vector_lanes);
+  void note_effect(Cycle cycle, int vector_lanes) {
+    // The skew tail depends only on the vector length, which rarely changes: no division.
+    if (vector_lanes != tail_lanes_) {
+      const int superlanes = (vector_lanes + chip.lanes_per_superlane - 1) / chip.lanes_per_superlane;
+      tail_lanes_ = vector_lanes;
+      tail_ = chip.superlane_skew * std::max(0, superlanes - 1) + Cycle(1);
+    }
+    const Cycle done = cycle + tail_;
+    if (done > last_effect_) last_effect_ = done;
+  }
   void add_hazard(Hazard::Kind kind, Cycle cycle, const std::string& queue, std::string message);
 
   const std::vector<Hazard>& hazards() const { return hazards_; }
@@ -51,8 +73,15 @@ class SimContext {
   void register_instruction(const BoundInstruction& ins, const std::string& queue);
 
  private:
+  // The hazard paths of read_stream and write_stream, out of line.
+  const std::uint8_t* read_nothing(StreamId stream, Position position, Cycle cycle, const BoundInstruction& ins,
+                                   const std::string& queue);
+  void report_collision(StreamId stream, Position position, Cycle cycle);
+
   VectorBytes zeros_;
   Cycle last_effect_{0};
+  int tail_lanes_ = -1;  // note_effect's cached vector length and its skew tail (+1)
+  Cycle tail_{1};
   std::vector<Hazard> hazards_;
   std::uint64_t hazards_not_kept_ = 0;
   std::vector<std::pair<const BoundInstruction*, std::string>> by_id_;

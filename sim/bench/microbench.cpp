@@ -9,13 +9,14 @@
 namespace lpusim {
 
 namespace {
-int alus_used(const ChipConfig& chip) {
-  return std::min({chip.vxm_alus, chip.streams_per_direction / 2, chip.mem_slices_per_hemisphere / 2});
+int alus_used(const ChipConfig& chip, const MicrobenchShape& shape) {
+  const int most = std::min({chip.vxm_alus, chip.streams_per_direction / 2, chip.mem_slices_per_hemisphere / 2});
+  return shape.streams > 0 ? std::min(most, shape.streams) : most;
 }
 }  // namespace
 
 std::string stream_microbenchmark(const ChipConfig& chip, const MicrobenchShape& shape) {
-  const int alus = alus_used(chip);
+  const int alus = alus_used(chip, shape);
   if (alus < 1 || shape.block < 1 || shape.cycles < shape.block || shape.cycles % shape.block != 0 ||
       shape.block > chip.mem_slice_words)
     throw InputError(fmt::format("microbenchmark: {} cycles in blocks of {} words do not fit this chip", shape.cycles,
@@ -65,7 +66,7 @@ std::string stream_microbenchmark(const ChipConfig& chip, const MicrobenchShape&
 }
 
 std::int64_t microbenchmark_instructions(const ChipConfig& chip, const MicrobenchShape& shape) {
-  return 4 * static_cast<std::int64_t>(alus_used(chip)) * shape.cycles;
+  return 4 * static_cast<std::int64_t>(alus_used(chip, shape)) * shape.cycles;
 }
 
 }  // namespace lpusim

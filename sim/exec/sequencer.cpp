@@ -53,7 +53,7 @@ void QueueSequencer::settle() {
   }
 }
 
-Issue QueueSequencer::take() {
+Issue QueueSequencer::take_slow() {
   Issue issue = next_;
   if (repeat_) {
     // Repeats of the same instruction: the queue cursor moves past the repeat in settle().

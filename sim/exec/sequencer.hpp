@@ -32,7 +32,18 @@ class QueueSequencer {
   /// Cycle of the next issue (state Ready).
   Cycle next_cycle() const { return next_.cycle; }
   /// Returns the next issue and advances past it.
-  Issue take();
+  Issue take() {
+    if (repeat_ && repeat_done_ < repeat_->integer) {
+      // Repeat fast path (inline): the next repeat is this one moved by the interval and the
+      // stride, which is what settle() computes from last_, without the walk.
+      Issue issue = next_;
+      ++repeat_done_;
+      next_.cycle += Cycle(repeat_->interval);
+      next_.address += repeat_->stride;
+      return issue;
+    }
+    return take_slow();
+  }
   /// Resumes a parked queue: its next instruction issues no earlier than `cycle`.
   void release(Cycle cycle);
   /// The sync instruction the queue is parked at (state Parked).
@@ -43,6 +54,7 @@ class QueueSequencer {
 
  private:
   void settle();
+  Issue take_slow();
 
   const BoundQueue* queue_;
   std::size_t pc_ = 0;

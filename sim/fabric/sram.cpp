@@ -19,13 +19,43 @@ std::uint8_t* SramSlice::word(Address address, bool allocate) {
 }
 
 void SramSlice::commit_before(Cycle cycle) {
-  std::size_t done = 0;
-  for (; done < pending_.size() && pending_[done].commit < cycle; ++done) {
-    const auto& w = pending_[done];
+  std::size_t i = head_;
+  for (; i < pending_.size() && pending_[i].commit < cycle; ++i) {
+    const auto& w = pending_[i];
     std::uint8_t* dst = word(w.address, true);
-    std::memcpy(dst + w.lane_begin, w.bytes.data(), static_cast<std::size_t>(w.lane_end - w.lane_begin));
+    std::memcpy(dst + w.lane_begin, &chunks_[w.chunk * static_cast<std::size_t>(word_bytes_)],
+                static_cast<std::size_t>(w.lane_end - w.lane_begin));
+    free_chunks_.push_back(w.chunk);
   }
-  pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(done));
+  head_ = i;
+  if (head_ == pending_.size()) {
+    pending_.clear();
+    head_ = 0;
+  } else if (head_ >= 64 && 2 * head_ >= pending_.size()) {  // drop the committed prefix now and then
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
+}
+
+void SramSlice::enqueue(Address address, Cycle commit, int lane_begin, int lane_end, const std::uint8_t* data) {
+  std::size_t chunk;
+  if (!free_chunks_.empty()) {
+    chunk = free_chunks_.back();
+    free_chunks_.pop_back();
+  } else {
+    chunk = chunks_.size() / static_cast<std::size_t>(word_bytes_);
+    chunks_.resize(chunks_.size() + static_cast<std::size_t>(word_bytes_));
+  }
+  std::memcpy(&chunks_[chunk * static_cast<std::size_t>(word_bytes_)], data, static_cast<std::size_t>(lane_end - lane_begin));
+  const PendingWrite w{commit, address, lane_begin, lane_end, chunk};
+  // Keep the list ordered by commit cycle (stable: equal cycles commit in arrival order).
+  if (pending_.size() == head_ || !(commit < pending_.back().commit)) {
+    pending_.push_back(w);
+    return;
+  }
+  auto it = std::upper_bound(pending_.begin() + static_cast<std::ptrdiff_t>(head_), pending_.end(), commit,
+                             [](Cycle c, const PendingWrite& p) { return c < p.commit; });
+  pending_.insert(it, w);
 }
 
 void SramSlice::read(Address address, Cycle cycle, std::uint8_t* out) {
@@ -36,18 +66,11 @@ void SramSlice::read(Address address, Cycle cycle, std::uint8_t* out) {
 }
 
 void SramSlice::write(Address address, Cycle commit, const std::uint8_t* data, int lanes_to_write) {
-  PendingWrite w{commit, address, 0, lanes_to_write, std::vector<std::uint8_t>(data, data + lanes_to_write)};
-  // Keep the list ordered by commit cycle; writes from one queue nearly always arrive in order.
-  auto it = std::upper_bound(pending_.begin(), pending_.end(), commit,
-                             [](Cycle c, const PendingWrite& p) { return c < p.commit; });
-  pending_.insert(it, std::move(w));
+  enqueue(address, commit, 0, lanes_to_write, data);
 }
 
 void SramSlice::write_lane(Address address, Cycle commit, int lane, std::uint8_t value) {
-  PendingWrite w{commit, address, lane, lane + 1, std::vector<std::uint8_t>{value}};
-  auto it = std::upper_bound(pending_.begin(), pending_.end(), commit,
-                             [](Cycle c, const PendingWrite& p) { return c < p.commit; });
-  pending_.insert(it, std::move(w));
+  enqueue(address, commit, lane, lane + 1, &value);
 }
 
 void SramSlice::poke(Address address, const std::uint8_t* data) {

@@ -39,14 +39,22 @@ class SramSlice {
     Address address;
     int lane_begin;
     int lane_end;
-    std::vector<std::uint8_t> bytes;
+    std::size_t chunk;  // its lane_end - lane_begin bytes start at chunks_[chunk * word_bytes_]
   };
   std::uint8_t* word(Address address, bool allocate);
+  /// Queues a write of `data` to lanes [lane_begin, lane_end) of `address`.
+  void enqueue(Address address, Cycle commit, int lane_begin, int lane_end, const std::uint8_t* data);
 
   std::int64_t words_;
   int word_bytes_;
   std::vector<std::unique_ptr<std::uint8_t[]>> pages_;
-  std::vector<PendingWrite> pending_;  // sorted by commit cycle (writes arrive in order)
+  // Pending writes, sorted by commit cycle (writes arrive nearly in order): [head_, end) are
+  // live. Their bytes live in reused word-sized chunks, so a write allocates nothing once
+  // the pool has grown to the number of writes in flight.
+  std::vector<PendingWrite> pending_;
+  std::size_t head_ = 0;
+  std::vector<std::uint8_t> chunks_;
+  std::vector<std::size_t> free_chunks_;
 };
 
 }  // namespace lpusim

@@ -26,10 +26,15 @@ using StreamData = std::shared_ptr<const VectorBytes>;
 struct StreamWriteRecord {
   Position position;
   Cycle cycle;
-  /// The bytes written (null in timing-only mode). Owned by the record and reused when the
-  /// record's ring slot is reused, so a functional run allocates no memory per write.
-  std::unique_ptr<VectorBytes> data;
   int writer = -1;  ///< id of the writing instruction, for hazard reports
+  /// The `size` bytes written (null in timing-only mode, where only presence matters).
+  const std::uint8_t* data() const { return size > 0 ? bytes.get() : nullptr; }
+
+  // Owned by the record and reused when its ring slot is reused, so a functional run
+  // allocates no memory per write; one indirection, the simulation's hottest data access.
+  std::unique_ptr<std::uint8_t[]> bytes;
+  std::size_t size = 0;
+  std::size_t capacity = 0;
 };
 
 /// Two writes into the same stream register at the same position and cycle.
@@ -50,12 +55,42 @@ class StreamFabric {
   /// Records a write and returns its buffer of `bytes` bytes for the writer to fill
   /// completely (nullptr when `bytes` is 0: timing-only). The buffer stays valid until the
   /// ring slot of its diagonal is reused, long after every read that can see it.
-  std::uint8_t* write(StreamId stream, Position position, Cycle cycle, int writer, std::size_t bytes);
+  /// Inline: every simulated stream access goes through here.
+  std::uint8_t* write(StreamId stream, Position position, Cycle cycle, int writer, std::size_t bytes) {
+    const std::int64_t key = diagonal_key(stream.direction, position, cycle);
+    Diagonal& d = slot(stream, key);
+    ++writes_;
+    if (d.key != key) {  // the first write on this diagonal: reuse the ring slot
+      d.key = key;
+      d.count = 0;
+    } else {
+      for (std::size_t i = 0; i < d.count; ++i)
+        if (d.writers[i].position == position) return overwrite(d.writers[i], stream, cycle, writer, bytes);
+    }
+    if (d.count == d.writers.size()) d.writers.emplace_back();
+    StreamWriteRecord& rec = d.writers[d.count++];
+    rec.position = position;
+    return fill(rec, cycle, writer, bytes);
+  }
   /// Records a write of `data` (copied; null: presence only).
   void write(StreamId stream, Position position, Cycle cycle, StreamData data, int writer);
   /// The value in the register of `stream` at `position` during `cycle`, or nullptr with
   /// `found` false if no value has arrived there.
-  const StreamWriteRecord* read(StreamId stream, Position position, Cycle cycle) const;
+  const StreamWriteRecord* read(StreamId stream, Position position, Cycle cycle) const {
+    ++reads_;
+    const std::int64_t key = diagonal_key(stream.direction, position, cycle);
+    const Diagonal& d = slot(stream, key);
+    if (d.key != key) return nullptr;
+    const StreamWriteRecord* best = nullptr;
+    const bool east = stream.direction == Direction::East;
+    for (std::size_t i = 0; i < d.count; ++i) {
+      const auto& w = d.writers[i];
+      const bool upstream = east ? w.position <= position : w.position >= position;
+      if (!upstream) continue;
+      if (!best || (east ? w.position > best->position : w.position < best->position)) best = &w;
+    }
+    return best;
+  }
 
   const std::vector<StreamCollision>& collisions() const { return collisions_; }
   std::uint64_t writes() const { return writes_; }
@@ -69,6 +104,17 @@ class StreamFabric {
     std::size_t count = 0;                  // live records: writers[0, count)
     std::vector<StreamWriteRecord> writers;  // records past count are kept for their buffers
   };
+  static std::uint8_t* fill(StreamWriteRecord& rec, Cycle cycle, int writer, std::size_t bytes) {
+    rec.cycle = cycle;
+    rec.writer = writer;
+    rec.size = bytes;
+    if (bytes == 0) return nullptr;
+    if (rec.capacity < bytes) return allocate(rec, bytes);
+    return rec.bytes.get();
+  }
+  // Out of line: rare (a collision is a hazard; a buffer is allocated once per ring slot).
+  std::uint8_t* overwrite(StreamWriteRecord& rec, StreamId stream, Cycle cycle, int writer, std::size_t bytes);
+  static std::uint8_t* allocate(StreamWriteRecord& rec, std::size_t bytes);
   std::int64_t diagonal_key(Direction d, Position p, Cycle c) const {
     return d == Direction::East ? c.value() - p.value() * hop_.value() : c.value() + p.value() * hop_.value();
   }

@@ -43,6 +43,10 @@ enum class Opcode : std::uint16_t {
   Count_
 };
 
+/// True for the ICU's opcodes (they come first in Opcode): the same as
+/// `opcode_info(op).unit == UnitKind::Icu`, without a table lookup (tests/core/test_isa.cpp).
+constexpr bool is_icu_opcode(Opcode op) { return op <= Opcode::Ifetch; }
+
 /// What an operand position accepts.
 enum class OperandKind : std::uint8_t {
   Stream,          ///< a stream register, e.g. s12e (group size from the dtype)

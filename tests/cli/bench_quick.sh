@@ -16,6 +16,7 @@ for case in ["micro", "gemv320", "gemv1024x512", "softmax", "lstm", "gpt2-small-
     for mode in ["timing", "functional"]:
         assert (case, mode) in names, (case, mode)
 assert ("micro-clocked", "timing") in names
+assert ("micro-1stream", "timing") in names and ("micro-1stream-clocked", "timing") in names
 for c in r["cases"]:
     if c["name"] == "llama2-70b-576chips":  # needs multi-chip simulation
         assert c["status"] == "not available yet", c
@@ -35,6 +36,8 @@ for name, s in cycles.items():
     assert len(s) == 1, (name, s)
 assert r["cases"][0]["instructions"] == 64 * 1024
 assert "event_driven_vs_clocked" in r["ratios"]
+assert "micro-1stream" in r["ratios"]["event_driven_vs_clocked_by_program"]
+assert next(c for c in r["cases"] if c["name"] == "micro-1stream")["instructions"] == 4 * 1024
 assert "functional_over_timing_host_time" in r["ratios"]
 assert len(r["targets"]) == 4 and all({"name", "value", "goal", "met"} <= set(t) for t in r["targets"])
 PY

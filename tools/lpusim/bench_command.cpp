@@ -120,6 +120,7 @@ struct CaseSpec {
   std::string mode;         ///< timing | functional
   std::string scheduler;    ///< event | clocked
   std::int64_t micro_cycles = 0;
+  int micro_streams = 0;    ///< microbenchmark streams (0: all)
 };
 
 json measure(const std::string& chip, const CaseSpec& c, int repetitions) {
@@ -128,6 +129,10 @@ json measure(const std::string& chip, const CaseSpec& c, int repetitions) {
   if (c.micro_cycles > 0) {
     args.push_back("--micro-cycles");
     args.push_back(std::to_string(c.micro_cycles));
+  }
+  if (c.micro_streams > 0) {
+    args.push_back("--micro-streams");
+    args.push_back(std::to_string(c.micro_streams));
   }
   std::optional<json> best;
   std::int64_t peak = 0;
@@ -216,19 +221,23 @@ int bench(const BenchArgs& args) {
   const int reps = args.repetitions > 0 ? args.repetitions : (args.quick ? 1 : 3);
   const std::string examples = LPUSIM_EXAMPLES_DIR;
   std::vector<CaseSpec> specs = {
-      {"micro", "(a) MEM -> VXM -> MEM streaming, 64 instructions a cycle", "micro", "timing", "event", micro},
-      {"micro", "(a) MEM -> VXM -> MEM streaming, 64 instructions a cycle", "micro", "functional", "event", micro},
+      {"micro", "(a) MEM -> VXM -> MEM streaming, 64 instructions a cycle", "micro", "timing", "event", micro, 0},
+      {"micro", "(a) MEM -> VXM -> MEM streaming, 64 instructions a cycle", "micro", "functional", "event", micro, 0},
       {"micro-clocked", "(a) on the clocked reference: every queue an SC_METHOD on every clock edge", "micro", "timing",
-       "clocked", micro},
-      {"gemv320", "(b) int8 GEMV 320 x 320, one plane", examples + "/gemv320.s", "timing", "event", 0},
-      {"gemv320", "(b) int8 GEMV 320 x 320, one plane", examples + "/gemv320.s", "functional", "event", 0},
-      {"gemv1024x512", "(b) int8 GEMV 1024 x 512, four planes", examples + "/gemv1024x512.s", "timing", "event", 0},
-      {"gemv1024x512", "(b) int8 GEMV 1024 x 512, four planes", examples + "/gemv1024x512.s", "functional", "event", 0},
-      {"softmax", "(b) fp32 softmax (stands in for LSTM until it exists)", examples + "/softmax.s", "timing", "event", 0},
-      {"softmax", "(b) fp32 softmax (stands in for LSTM until it exists)", examples + "/softmax.s", "functional", "event", 0},
+       "clocked", micro, 0},
+      // The same streaming with one stream (4 of the chip's 144 queues busy): how the gain
+      // over the clocked reference depends on occupancy (docs/performance.md).
+      {"micro-1stream", "(a) one MEM -> VXM -> MEM stream, 4 instructions a cycle", "micro", "timing", "event", micro, 1},
+      {"micro-1stream-clocked", "(a) one stream on the clocked reference", "micro", "timing", "clocked", micro, 1},
+      {"gemv320", "(b) int8 GEMV 320 x 320, one plane", examples + "/gemv320.s", "timing", "event", 0, 0},
+      {"gemv320", "(b) int8 GEMV 320 x 320, one plane", examples + "/gemv320.s", "functional", "event", 0, 0},
+      {"gemv1024x512", "(b) int8 GEMV 1024 x 512, four planes", examples + "/gemv1024x512.s", "timing", "event", 0, 0},
+      {"gemv1024x512", "(b) int8 GEMV 1024 x 512, four planes", examples + "/gemv1024x512.s", "functional", "event", 0, 0},
+      {"softmax", "(b) fp32 softmax (stands in for LSTM until it exists)", examples + "/softmax.s", "timing", "event", 0, 0},
+      {"softmax", "(b) fp32 softmax (stands in for LSTM until it exists)", examples + "/softmax.s", "functional", "event", 0, 0},
       {"gemv1024x512-clocked", "(b) GEMV 1024 x 512 on the clocked reference", examples + "/gemv1024x512.s", "timing",
-       "clocked", 0},
-      {"softmax-clocked", "(b) softmax on the clocked reference", examples + "/softmax.s", "timing", "clocked", 0},
+       "clocked", 0, 0},
+      {"softmax-clocked", "(b) softmax on the clocked reference", examples + "/softmax.s", "timing", "clocked", 0, 0},
   };
   json report;
   report["lpusim_version"] = "0.1.0";
@@ -250,12 +259,12 @@ int bench(const BenchArgs& args) {
           j = {{"status", "not available yet"}, {"needs", "multi-chip (C2C) simulation"}};
         } else {
           std::cerr << fmt::format("lpusim bench: {} ({}, event)\n", c.name, mode);
-          j = measure(chip_path, CaseSpec{c.name, c.description, given[c.name], mode, "event", 0}, reps);
+          j = measure(chip_path, CaseSpec{c.name, c.description, given[c.name], mode, "event", 0, 0}, reps);
         }
       } else if (c.compile) {
         // The compiler's hook: the child calls it through --source compiled:NAME.
         std::cerr << fmt::format("lpusim bench: {} ({}, event)\n", c.name, mode);
-        j = measure(chip_path, CaseSpec{c.name, c.description, std::string("compiled:") + c.name, mode, "event", 0}, reps);
+        j = measure(chip_path, CaseSpec{c.name, c.description, std::string("compiled:") + c.name, mode, "event", 0, 0}, reps);
       } else {
         j = {{"status", "not available yet"}, {"needs", c.needs}};
       }
@@ -280,7 +289,7 @@ int bench(const BenchArgs& args) {
   std::optional<double> event_vs_clocked;
   if (micro_rate && clocked_rate) event_vs_clocked = *micro_rate / *clocked_rate;
   ratios["event_driven_vs_clocked"] = event_vs_clocked ? json(*event_vs_clocked) : json();
-  for (const char* name : {"gemv1024x512", "softmax"}) {
+  for (const char* name : {"micro-1stream", "gemv1024x512", "softmax"}) {
     const auto e = rate(find(name, "timing")), k = rate(find(std::string(name) + "-clocked", "timing"));
     if (e && k) ratios["event_driven_vs_clocked_by_program"][name] = *e / *k;
   }
@@ -330,6 +339,7 @@ struct CaseArgs {
   std::string mode = "timing";
   std::string scheduler = "event";
   std::int64_t micro_cycles = 16384;
+  int micro_streams = 0;
   std::string write_program;
 };
 
@@ -344,6 +354,7 @@ int bench_case(const CaseArgs& args) {
       MicrobenchShape shape;
       shape.cycles = args.micro_cycles;
       shape.block = static_cast<int>(std::min<std::int64_t>(256, args.micro_cycles));
+      shape.streams = args.micro_streams;
       const std::string text = stream_microbenchmark(chip, shape);
       if (!args.write_program.empty()) std::ofstream(args.write_program) << text;
       program = parse_program(text, "microbenchmark.s");
@@ -418,6 +429,7 @@ Command add_bench_case_command(CLI::App& app) {
   cmd->add_option("--mode", args->mode)->check(CLI::IsMember({"functional", "timing"}));
   cmd->add_option("--scheduler", args->scheduler)->check(CLI::IsMember({"event", "clocked"}));
   cmd->add_option("--micro-cycles", args->micro_cycles)->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 30));
+  cmd->add_option("--micro-streams", args->micro_streams)->check(CLI::Range(0, 1 << 10));
   cmd->add_option("--write-program", args->write_program);
   return [args] { return bench_case(*args); };
 }
