@@ -92,6 +92,15 @@ class Lowerer {
   /// norm weights, rope's cos/sin, KV caches) and one dequantisation vector per int8 matmul
   /// output tile.
   void place_constants_first() {
+    // A model whose weights alone exceed the weight slices fails here, before any work.
+    std::int64_t weight_bytes = 0;
+    for (const auto& t : g_.tensors)
+      if (t.role == TensorRole::Weight && t.init != "data")
+        weight_bytes += g_.elements(static_cast<int>(&t - g_.tensors.data())) *
+                        (options_.weights == Scenario::WeightType::Int8 ? 1 : 2);
+    const std::int64_t weight_capacity = std::int64_t{4} * MemoryPlan::kWeightSlicesPerPlane * chip_.mem_slice_words *
+                                         chip_.vector_bytes();
+    if (weight_bytes > weight_capacity) memory_.fail_capacity("the model");
     std::int64_t dequant_words = 0;
     for (const Node& n : g_.nodes) {
       for (std::size_t i = 0; i < n.inputs.size(); ++i) {
