@@ -62,6 +62,7 @@ class Lowerer {
       // A fused run (fuse_pointwise) is lowered as one chain.
       std::size_t last = first;
       while (last + 1 < g_.nodes.size() && g_.nodes[last].int_attr("fuse_into_next", 0) != 0) ++last;
+      chains_.start_node();
       if (last == first) lower_node(g_.nodes[first]);
       else lower_fused_run(first, last);
       memory_.settle_reads();

@@ -173,6 +173,10 @@ Cycle VxmChains::mem_to_mem(const VecHome& a, const std::vector<Step>& steps, co
     if (s.b.kind == StepOperand::Kind::Mem) t = std::max(t, s.b.vec.ready + read_func + Cycle(1));
   // A reused word: the writes land at least a few cycles after t; start near the limit.
   t = std::max(t, dest.write_after - Cycle(64));
+  // Within a node, a few cycles before the previous chain's start (gaps further back are
+  // rare and not worth rescanning).
+  constexpr Cycle kLookBack{64};
+  t = std::max(t, node_floor_ - kLookBack);
   for (const Cycle limit = t + Cycle(1000000);; t += Cycle(1)) {
     if (t > limit) throw std::logic_error("lowering found no slot for a VXM chain within a million cycles");
     sb_.begin();
@@ -182,6 +186,7 @@ Cycle VxmChains::mem_to_mem(const VecHome& a, const std::vector<Step>& steps, co
     input.mem = &a;
     if (auto done = try_chain(t, input, steps, sink)) {
       sb_.commit();
+      node_floor_ = std::max(node_floor_, t);
       return *done + Cycle(1);
     }
     sb_.rollback();

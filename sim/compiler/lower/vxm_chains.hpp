@@ -42,6 +42,11 @@ class VxmChains {
   /// nothing when a queue slot or stream is taken (the caller rolls back and tries later).
   std::optional<Cycle> try_chain(Cycle t, const ChainInput& input, const std::vector<Step>& steps, ChainSink& sink);
 
+  /// Starts a node: the chains of one node are searched from about where the previous one
+  /// was placed (they compete for the same quads and ALUs; scanning every busy cycle from
+  /// each chain's data-ready cycle made long prefills compile in cubic time).
+  void start_node() { node_floor_ = Cycle(-1000000); }
+
   /// Runs a chain on an fp32 vector from MEM into MEM, as early as possible from
   /// `earliest`; returns the first cycle a read sees the result.
   Cycle mem_to_mem(const VecHome& a, const std::vector<Step>& steps, const VecHome& dest, Cycle earliest);
@@ -64,6 +69,7 @@ class VxmChains {
   ScheduleBuilder& sb_;
   MemoryPlan& memory_;
   LoweringStats& stats_;
+  Cycle node_floor_{-1000000};
 };
 
 }  // namespace lpusim
