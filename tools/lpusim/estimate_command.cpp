@@ -199,10 +199,12 @@ int run(const EstimateArgs& args) {
   std::cout << fmt::format("  check       simulated cycles {} the compiler's scheduled length ({} decode, {} prefill)\n",
                            exact ? "equal" : "DIFFER FROM", decode.compiled.lowered.scheduled_length.value(),
                            prefill.compiled.lowered.scheduled_length.value());
-  std::cout << fmt::format("  host        compile {:.2f} s, simulate {:.2f} s ({} instructions)\n",
-                           decode.compile_seconds + prefill.compile_seconds,
-                           decode.simulated.host_seconds + prefill.simulated.host_seconds,
-                           decode.simulated.instructions + prefill.simulated.instructions);
+  const double simulate_seconds = decode.simulated.host_seconds + prefill.simulated.host_seconds;
+  std::cout << fmt::format("  host        compile {:.2f} s, simulate {:.2f} s ({} instructions, {:.2f} M simulated "
+                           "cycles per host second)\n",
+                           decode.compile_seconds + prefill.compile_seconds, simulate_seconds,
+                           decode.simulated.instructions + prefill.simulated.instructions,
+                           static_cast<double>(decode_cycles + prefill_cycles) / std::max(1e-9, simulate_seconds) / 1e6);
   return exact ? 0 : 1;
 }
 
