@@ -10,20 +10,12 @@
 namespace lpusim {
 
 const std::vector<std::string>& pass_names() {
-  static const std::vector<std::string> names{"shape_inference", "quantization", "decompose", "calibration",
+  static const std::vector<std::string> names{"shape_inference", "decompose", "quantization", "calibration",
                                               "fuse_pointwise", "lowering"};
   return names;
 }
 
 namespace {
-/// quantization: the activation scale each int8 matmul quantises its input with, before
-/// calibration: 1/32 (inputs within +-4); it changes values, not timing. (Decompose makes
-/// new matmul nodes; the calibration pass after it sets the scales the lowering uses.)
-void plan_quantization(Graph& g, const LoweringOptions& options) {
-  if (options.weights != Scenario::WeightType::Int8) return;
-  for (auto& node : g.nodes)
-    if (node.kind == OpKind::MatMul && !node.attrs.count("act_scale")) node.attrs["act_scale"] = kDefaultActScale;
-}
 /// For each output produced by a matmul of a multi-row input, multiply only the last row of
 /// each of the `sequences` equal-length sequences stacked in its rows.
 void keep_last_output_row(Graph& g, std::int64_t sequences) {
@@ -95,12 +87,12 @@ CompileResult compile_graph(Graph graph, const ChipConfig& chip, const CompileOp
   timed("shape_inference", [&] { infer_shapes(graph); });
   verify_graph(graph, "shape_inference");
   dump("shape_inference", graph);
-  timed("quantization", [&] { plan_quantization(graph, options.lowering); });
-  verify_graph(graph, "quantization");
-  dump("quantization", graph);
   timed("decompose", [&] { result.primitive = decompose(graph); });
   verify_graph(result.primitive, "decompose");
   dump("decompose", result.primitive);
+  timed("quantization", [&] { plan_quantization(result.primitive, options.lowering.weights); });
+  verify_graph(result.primitive, "quantization");
+  dump("quantization", result.primitive);
   // Calibration needs weight values; a timing-only compile keeps the default scales (the
   // schedule, and so every cycle count, is the same for any scale).
   timed("calibration", [&] {

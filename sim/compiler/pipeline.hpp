@@ -1,6 +1,6 @@
 #pragma once
 // The compiler pipeline: a straight line of passes with the graph verifier between them.
-//   shape_inference -> quantization -> decompose -> calibration (int8 activation scales)
+//   shape_inference -> decompose -> quantization -> calibration (int8 activation scales)
 //   -> fuse_pointwise -> lowering (placement, tiling onto MXM
 //   blocks, VXM chains, cycle scheduling, assembly emission)
 #include <map>

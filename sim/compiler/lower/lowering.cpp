@@ -12,6 +12,7 @@
 #include "compiler/lower/sxm_moves.hpp"
 #include "compiler/lower/vxm_chains.hpp"
 #include "compiler/lower/weight_tiling.hpp"
+#include "compiler/passes/passes.hpp"
 #include "core/error.hpp"
 
 namespace lpusim {
@@ -111,9 +112,7 @@ class Lowerer {
       }
       if (n.kind != OpKind::MatMul) continue;
       if (const auto bias = n.int_attr("bias", -1); bias >= 0) memory_.vector_constant(static_cast<int>(bias));
-      bool int8 = options_.weights == Scenario::WeightType::Int8;
-      for (std::size_t i = 1; i < n.inputs.size(); i += 2)
-        if (g_.tensors[static_cast<std::size_t>(n.inputs[i])].init == "data") int8 = false;
+      const bool int8 = is_int8_matmul(n);
       const auto [w_rows, w_cols] = memory_.matrix_shape(n.inputs[1]);
       const std::int64_t n_cols = n.int_attr("transpose_w", 0) != 0 ? w_rows : w_cols;
       if (int8) dequant_words += memory_.tiles_of(n_cols);

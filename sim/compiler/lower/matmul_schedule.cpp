@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "compiler/passes/passes.hpp"
+
 namespace lpusim {
 
 const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& epilogue) {
@@ -31,9 +33,7 @@ const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& e
   // Model weights follow the scenario's weight type; constants the compiler made (norm
   // sums, head reductions, rotations) stay fp16, which holds them exactly. One type per
   // node keeps the accumulator type uniform.
-  bool int8 = options_.weights == Scenario::WeightType::Int8;
-  for (const auto& term : terms)
-    if (g.tensors[static_cast<std::size_t>(term.weight)].init == "data") int8 = false;
+  const bool int8 = is_int8_matmul(node);
 
   std::vector<std::vector<float>> values;
   for (const auto& term : terms) {

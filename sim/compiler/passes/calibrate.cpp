@@ -33,20 +33,12 @@ std::vector<float> deterministic_uniform(const std::string& name, std::size_t co
   return v;
 }
 
-/// The lowering runs a matmul in int8 when every weight it multiplies is a model weight;
-/// constants the compiler made (init "data") keep it fp16.
-bool is_int8_matmul(const Graph& g, const Node& node) {
-  if (node.kind != OpKind::MatMul) return false;
-  for (std::size_t i = 1; i < node.inputs.size(); i += 2)
-    if (g.tensors[static_cast<std::size_t>(node.inputs[i])].init == "data") return false;
-  return true;
-}
 }  // namespace
 
 void calibrate_int8_scales(Graph& graph, const Calibration& calibration) {
   bool needs_run = false;
   for (const auto& node : graph.nodes)
-    if (is_int8_matmul(graph, node) && !calibration.act_scales.count(node.name)) needs_run = true;
+    if (is_int8_matmul(node) && !calibration.act_scales.count(node.name)) needs_run = true;
   std::map<std::string, std::vector<float>> observed;
   if (needs_run) {
     std::map<std::string, std::vector<float>> inputs = calibration.values;
@@ -58,7 +50,7 @@ void calibrate_int8_scales(Graph& graph, const Calibration& calibration) {
     observed = interpret_primitive_graph(graph, inputs);
   }
   for (auto& node : graph.nodes) {
-    if (!is_int8_matmul(graph, node)) continue;
+    if (!is_int8_matmul(node)) continue;
     if (auto given = calibration.act_scales.find(node.name); given != calibration.act_scales.end()) {
       node.attrs["act_scale"] = given->second;
       continue;

@@ -7,6 +7,7 @@
 
 #include "compiler/graph.hpp"
 #include "config/chip_config.hpp"
+#include "model/model_spec.hpp"
 
 namespace lpusim {
 
@@ -33,6 +34,13 @@ Graph fuse_pointwise(const Graph& graph);
 
 /// Pointwise ops (one VXM instruction per vector) that can be fused into a chain.
 bool is_fusable_pointwise(OpKind kind);
+
+/// quantization.cpp: sets every matmul's attr "weight_type" ("int8" when the scenario asks
+/// for int8 and every weight is a model weight, else "fp16") and gives int8 matmuls the
+/// default "act_scale". Runs after decompose, which creates the constant matmuls.
+void plan_quantization(Graph& graph, Scenario::WeightType weights);
+/// Whether the quantization pass made this node an int8 matmul.
+bool is_int8_matmul(const Node& node);
 
 /// The activation scale of an int8 matmul without calibration: inputs within +-4.
 constexpr double kDefaultActScale = 1.0 / 32.0;
