@@ -435,12 +435,15 @@ class Rewriter {
   /// x . C for a 0/1 matrix C with fp32 accuracy: the MXM rounds x to fp16, so the part it
   /// drops (`remainder` = x - fp16(x), itself rounded to fp16) goes through C as a second
   /// term. The error is then ~2^-22 relative instead of 2^-11.
-  int exact_spread(int x, int remainder, int c, const std::string& name) {
+  int exact_spread(int x, int remainder, int c, const std::string& name) { return two_term_matmul(x, c, remainder, c, name); }
+
+  /// y = x0 w0 + x1 w1 in one matmul node (both terms accumulate in the same slots).
+  int two_term_matmul(int x0, int w0, int x1, int w1, const std::string& name) {
     Node multi;
     multi.kind = OpKind::MatMul;
     multi.name = name;
-    multi.inputs = {x, c, remainder, c};
-    multi.outputs.push_back(tensor(name, {rows(x), cols(c)}));
+    multi.inputs = {x0, w0, x1, w1};
+    multi.outputs.push_back(tensor(name, {rows(x0), cols(w0)}));
     out_.nodes.push_back(multi);
     return multi.outputs[0];
   }
@@ -508,13 +511,7 @@ class Rewriter {
     const int ro = exact_spread(r, r_lo, spread_other, name + ".other");
     const int beats = binary(OpKind::Greater, ro, rs, name + ".beats");
     const int ties_or_beats = binary(OpKind::GreaterEqual, ro, rs, name + ".beats_or_ties");
-    Node rank;
-    rank.kind = OpKind::MatMul;
-    rank.name = name + ".neg_rank";
-    rank.inputs = {beats, count_later, ties_or_beats, count_earlier};
-    rank.outputs.push_back(tensor(rank.name, {rows(x), experts}));
-    out_.nodes.push_back(rank);
-    const int neg_rank = rank.outputs[0];
+    const int neg_rank = two_term_matmul(beats, count_later, ties_or_beats, count_earlier, name + ".neg_rank");
     // Ranks are small integers: -rank > 0.5 - k is rank < k, -rank > -0.5 is rank == 0.
     const int selected = emit(OpKind::Greater, {neg_rank}, shape_of(neg_rank), name + ".selected",
                               {{"immediate", 0.5 - static_cast<double>(top_k)}});
@@ -537,13 +534,7 @@ class Rewriter {
       const int y = expert_out[static_cast<std::size_t>(i)];
       const int expand = routing_constant(fmt::format("moe_expand_{}_{}_{}", experts, i, hidden), experts, hidden,
                                           [&](std::int64_t row, std::int64_t) { return row == i ? 1.0f : 0.0f; });
-      Node spread;
-      spread.kind = OpKind::MatMul;
-      spread.name = p + ".gate_lanes";
-      spread.inputs = {gate, expand, gate_lo, expand};
-      spread.outputs.push_back(tensor(spread.name, {rows(x), hidden}));
-      out_.nodes.push_back(spread);
-      const int weighted = binary(OpKind::Mul, y, spread.outputs[0], p + ".weighted");
+      const int weighted = binary(OpKind::Mul, y, exact_spread(gate, gate_lo, expand, p + ".gate_lanes"), p + ".weighted");
       sum = sum < 0 ? weighted : binary(OpKind::Add, sum, weighted, i + 1 == experts ? name : p + ".sum");
     }
     return sum;
