@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -166,6 +167,34 @@ class Lowerer {
 
   /// The VXM step of a pointwise node for row m, tile j of its result; its first operand is
   /// the node's first input (or the previous step of a chain).
+  /// The steps of a pointwise node. Lanes past a tensor's width hold 0, and rsqrt(0) = inf
+  /// would reach the next matmul as inf x 0 = NaN; so on a tile with such lanes, rsqrt is
+  /// preceded by adding a vector that is 0 on the tensor's lanes (exact) and 1 past them.
+  void append_pointwise(std::vector<Step>& steps, const Node& node, std::int64_t m, std::int64_t j, bool streamed,
+                        std::int64_t cols) {
+    const std::int64_t valid = cols - j * memory_.lanes();
+    if (node.kind == OpKind::Rsqrt && valid < memory_.lanes()) steps.push_back(Step::with_vector(Opcode::Add, padding_ones(valid)));
+    steps.push_back(pointwise_step(node, m, j, streamed));
+  }
+
+  /// A constant vector: 0 on the first `valid` lanes, 1 on the others.
+  VecHome padding_ones(std::int64_t valid) {
+    if (auto it = padding_ones_.find(valid); it != padding_ones_.end()) return it->second;
+    const VecHome h = memory_.take_constant_word("a padding vector");
+    TensorDecl d;
+    d.name = fmt::format("pad{}", valid);
+    d.dtype = DType::Fp32;
+    d.slices.assign(memory_.quad(h.quad).begin(), memory_.quad(h.quad).end());
+    d.address = h.address;
+    d.comment = fmt::format("1 on lanes {}.. (past a tensor's width), 0 before", valid);
+    std::vector<double> v(static_cast<std::size_t>(memory_.lanes()), 0.0);
+    for (std::int64_t i = valid; i < memory_.lanes(); ++i) v[static_cast<std::size_t>(i)] = 1.0;
+    memory_.set_data(d.name, std::move(v));
+    memory_.declare(std::move(d));
+    padding_ones_[valid] = h;
+    return h;
+  }
+
   /// `streamed`: the first operand arrives on streams from the previous step of a fused run,
   /// so an op on that value with itself (x * x) takes it twice from the same streams.
   Step pointwise_step(const Node& node, std::int64_t m, std::int64_t j, bool streamed) {
@@ -198,7 +227,7 @@ class Lowerer {
     for (std::int64_t m = 0; m < a.rows; ++m)
       for (std::int64_t j = 0; j < a.tiles; ++j) {
         std::vector<Step> steps;
-        for (std::size_t k = first; k <= last; ++k) steps.push_back(pointwise_step(g_.nodes[k], m, j, k > first));
+        for (std::size_t k = first; k <= last; ++k) append_pointwise(steps, g_.nodes[k], m, j, k > first, a.cols);
         out.ready_at(m, j) = chains_.mem_to_mem(a.at(m, j), steps, out.at(m, j), Cycle(0));
       }
     for (std::size_t k = first; k <= last; ++k) finish_node(g_.nodes[k], out);
@@ -212,9 +241,16 @@ class Lowerer {
       lower_pointwise(first, last);
       return;
     }
+    std::int64_t head_cols = 0;  // the run's width: every node of it has the same shape
+    if (head.kind == OpKind::MatMul) {
+      const auto [w_rows, w_cols] = memory_.matrix_shape(head.inputs[1]);
+      head_cols = head.int_attr("transpose_w", 0) != 0 ? w_rows : w_cols;
+    } else {
+      head_cols = memory_.act(head.inputs[0]).cols;
+    }
     auto epilogue = [&](std::int64_t m, std::int64_t n) {
       std::vector<Step> steps;
-      for (std::size_t k = first + 1; k <= last; ++k) steps.push_back(pointwise_step(g_.nodes[k], m, n, true));
+      for (std::size_t k = first + 1; k <= last; ++k) append_pointwise(steps, g_.nodes[k], m, n, true, head_cols);
       return steps;
     };
     const int output = g_.nodes[last].outputs[0];
@@ -350,6 +386,7 @@ class Lowerer {
   SxmMoves sxm_;
   WeightTiling tiling_;
   MatmulSchedule matmuls_;
+  std::map<std::int64_t, VecHome> padding_ones_;
 };
 
 }  // namespace
