@@ -1,13 +1,11 @@
 #include "child_run.hpp"
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cmath>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
+#include "core/child_process.hpp"
 #include "core/error.hpp"
 #include "report/stats.hpp"
 
@@ -71,40 +69,17 @@ SimResult from_json(const nlohmann::json& j, SimMode mode) {
 }  // namespace
 
 SimResult simulate_in_child(const ChipConfig& chip, const BoundProgram& program, const SimOptions& options) {
-  int fds[2];
-  if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
-  const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    close(fds[0]);
-    std::string text;
+  const ChildOutput child = run_in_forked_child([&]() -> std::string {
     try {
-      text = to_json(simulate(chip, program, options)).dump();
+      return to_json(simulate(chip, program, options)).dump();
     } catch (const InputError& e) {
-      text = nlohmann::json{{"input_error", e.what()}}.dump();
+      return nlohmann::json{{"input_error", e.what()}}.dump();
     } catch (const std::exception& e) {
-      text = nlohmann::json{{"crash", e.what()}}.dump();
+      return nlohmann::json{{"crash", e.what()}}.dump();
     }
-    std::size_t done = 0;
-    while (done < text.size()) {
-      const auto n = write(fds[1], text.data() + done, text.size() - done);
-      if (n <= 0) break;
-      done += static_cast<std::size_t>(n);
-    }
-    close(fds[1]);
-    _exit(0);
-  }
-  close(fds[1]);
-  std::string text;
-  char buffer[65536];
-  ssize_t n;
-  while ((n = read(fds[0], buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<std::size_t>(n));
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || text.empty())
-    throw std::runtime_error("the simulation child process died");
-  const auto j = nlohmann::json::parse(text);
+  });
+  if (!exited_cleanly(child.status) || child.text.empty()) throw std::runtime_error("the simulation child process died");
+  const auto j = nlohmann::json::parse(child.text);
   if (j.contains("input_error")) throw InputError(j["input_error"].get<std::string>());
   if (j.contains("crash")) throw std::runtime_error(j["crash"].get<std::string>());
   return from_json(j, options.mode);

@@ -1,14 +1,13 @@
 #include "sim_harness.hpp"
 
-#include <sys/wait.h>
 #include <cmath>
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
 #include "chip.hpp"
 #include "isa/bind.hpp"
 #include "config/json_input.hpp"
+#include "core/child_process.hpp"
 #include "core/error.hpp"
 #include "report/stats.hpp"
 #include "report/trace.hpp"
@@ -70,38 +69,15 @@ nlohmann::json run_in_child(const RunRequest& r) {
 }  // namespace
 
 RunOutcome run_forked(const RunRequest& request) {
-  int fds[2];
-  REQUIRE(pipe(fds) == 0);
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    close(fds[0]);
-    std::string text;
+  const ChildOutput child = run_in_forked_child([&]() -> std::string {
     try {
-      text = run_in_child(request).dump();
+      return run_in_child(request).dump();
     } catch (const std::exception& e) {
-      text = nlohmann::json{{"crash", e.what()}}.dump();
+      return nlohmann::json{{"crash", e.what()}}.dump();
     }
-    std::size_t done = 0;
-    while (done < text.size()) {
-      const auto n = write(fds[1], text.data() + done, text.size() - done);
-      if (n <= 0) break;
-      done += static_cast<std::size_t>(n);
-    }
-    close(fds[1]);
-    _exit(0);
-  }
-  close(fds[1]);
-  std::string text;
-  char buffer[65536];
-  ssize_t n;
-  while ((n = read(fds[0], buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<std::size_t>(n));
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
-  const auto j = nlohmann::json::parse(text);
+  });
+  REQUIRE(exited_cleanly(child.status));
+  const auto j = nlohmann::json::parse(child.text);
   REQUIRE_FALSE(j.contains("crash"));
   RunOutcome o;
   if (j.contains("error")) {

@@ -23,6 +23,7 @@
 #include "model_source.hpp"
 
 #include "bench/microbench.hpp"
+#include "core/child_process.hpp"
 #include "chip.hpp"
 #include "commands.hpp"
 #include "config/chip_config.hpp"
@@ -91,10 +92,7 @@ json run_child(const std::vector<std::string>& args) {
     _exit(127);
   }
   close(fds[1]);
-  std::string text;
-  char buffer[65536];
-  ssize_t n;
-  while ((n = read(fds[0], buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<std::size_t>(n));
+  const std::string text = read_to_end(fds[0]);
   close(fds[0]);
   int status = 0;
   struct rusage usage {};
