@@ -115,7 +115,7 @@ void MatmulSchedule::schedule_block(const WeightBlock& block, int plane, bool in
   for (;; lw0 += Cycle(1)) {
     bool ok = sb_.queue_free(ChipGeometry::mxm_queue(plane, 0), lw0, block.lws - 1);
     int first = -1;
-    for (int f : {0, 16}) {
+    for (int f : {0, weight_streams}) {  // two stream groups toward the MXM
       if (!ok) break;
       bool streams = true;
       for (int q = 0; q < weight_streams && streams; ++q) {
@@ -141,7 +141,7 @@ void MatmulSchedule::schedule_block(const WeightBlock& block, int plane, bool in
     }
     sb_.place(ChipGeometry::mxm_queue(plane, 0),
               PlacedInstruction{lw0, make_instruction(Opcode::LoadWeights, wtype,
-                                                      {stream_operand(to_mxm, first), int_operand(int8 ? 16 : 8)}),
+                                                      {stream_operand(to_mxm, first), int_operand(int8 ? weight_streams : weight_streams / 2)}),
                                 block.lws - 1, 1, 0});
     break;
   }

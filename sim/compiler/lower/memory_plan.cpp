@@ -21,6 +21,11 @@ MemoryPlan::MemoryPlan(const Graph& graph, const ChipConfig& chip, const Lowerin
   if (chip.mem_slices_per_hemisphere < 44 || chip.mxm_planes != 4)
     throw InputError(fmt::format("{}: the compiler needs at least 44 MEM slices per hemisphere and 4 MXM planes "
                                  "(this chip has {} and {})", chip.file, chip.mem_slices_per_hemisphere, chip.mxm_planes));
+  // The weight layout streams one slice of a plane's group per weight stream of an lw.
+  if (chip.mxm_max_weight_streams != kWeightSlicesPerPlane || chip.streams_per_direction < 2 * kWeightSlicesPerPlane)
+    throw InputError(fmt::format("{}: the compiler's weight layout needs mxm.max_weight_streams = {} and at least {} "
+                                 "streams per direction (this chip has {} and {})", chip.file, kWeightSlicesPerPlane,
+                                 2 * kWeightSlicesPerPlane, chip.mxm_max_weight_streams, chip.streams_per_direction));
   for (Hemisphere h : {Hemisphere::West, Hemisphere::East})
     for (int q = 0; q < 3; ++q) {
       std::array<SliceRef, 4> quad;

@@ -9,7 +9,8 @@ namespace lpusim {
 
 namespace {
 
-constexpr int kWeightStreams = 16;  // one lw takes 16 streams: 16 int8 rows or 8 fp16 rows
+// One lw takes a stream per weight slice of the plane: 16 int8 rows or 8 fp16 rows.
+constexpr int kWeightStreams = MemoryPlan::kWeightSlicesPerPlane;
 
 }  // namespace
 
