@@ -1,13 +1,13 @@
-#include "child_run.hpp"
+#include "models/child_run.hpp"
 
 #include <cmath>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
-#include "core/child_process.hpp"
-#include "core/error.hpp"
-#include "report/stats.hpp"
+#include "arch/core/child_process.hpp"
+#include "arch/core/error.hpp"
+#include "engine/report/stats.hpp"
 
 namespace lpusim {
 

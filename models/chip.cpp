@@ -1,19 +1,19 @@
-#include "chip.hpp"
+#include "models/chip.hpp"
 
 #include <chrono>
 #include <fstream>
 
 #include <fmt/format.h>
 
-#include "core/error.hpp"
-#include "core/limits.hpp"
-#include "exec/tensor_io.hpp"
+#include "arch/core/error.hpp"
+#include "arch/core/limits.hpp"
+#include "engine/exec/tensor_io.hpp"
 #include "numerics/vector_math.hpp"
-#include "units/sim_time.hpp"
+#include "models/units/sim_time.hpp"
 
 namespace lpusim {
 
-Chip::Chip(const sc_core::sc_module_name& name, SimContext& context, Scheduler scheduler)
+Chip::Chip(const sc_core::sc_module_name& name, ChipState& context, Scheduler scheduler)
     : sc_module(name), icu("icu", scheduler), vxm("vxm", context), mxm_west("mxm_w", context, Hemisphere::West),
       mxm_east("mxm_e", context, Hemisphere::East), sxm_west("sxm_w", context, Hemisphere::West),
       sxm_east("sxm_e", context, Hemisphere::East), context_(context) {
@@ -127,7 +127,7 @@ SimResult simulate(const ChipConfig& config, const BoundProgram& program, const 
   for (const auto& name : options.dumps)
     if (!program.find_tensor(name)) throw InputError(fmt::format("--dump {}: the program declares no tensor '{}'", name, name));
 
-  SimContext context(config, program, options.mode, options.check);
+  ChipState context(config, program, options.mode, options.check);
   std::vector<TraceEvent> trace;
   if (options.trace) context.trace = &trace;
   Chip chip("chip", context, options.scheduler);

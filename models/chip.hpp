@@ -9,17 +9,17 @@
 
 #include <systemc>
 
-#include "units/icu.hpp"
-#include "units/mem_slice.hpp"
-#include "units/mxm.hpp"
-#include "units/sxm.hpp"
-#include "units/vxm.hpp"
+#include "models/units/icu.hpp"
+#include "models/units/mem_slice.hpp"
+#include "models/units/mxm.hpp"
+#include "models/units/sxm.hpp"
+#include "models/units/vxm.hpp"
 
 namespace lpusim {
 
 class Chip : public sc_core::sc_module {
  public:
-  Chip(const sc_core::sc_module_name& name, SimContext& context, Scheduler scheduler = Scheduler::EventDriven);
+  Chip(const sc_core::sc_module_name& name, ChipState& context, Scheduler scheduler = Scheduler::EventDriven);
 
   MemSlice& slice(const SliceRef& ref);
   /// Loads a tensor's values into SRAM (before the run).
@@ -34,7 +34,7 @@ class Chip : public sc_core::sc_module {
   Sxm sxm_west, sxm_east;
 
  private:
-  SimContext& context_;
+  ChipState& context_;
   std::vector<std::unique_ptr<MemSlice>> west_, east_;
 };
 

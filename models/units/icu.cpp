@@ -1,12 +1,12 @@
-#include "units/icu.hpp"
+#include "models/units/icu.hpp"
 
 #include <algorithm>
 #include <functional>
 
 #include <fmt/format.h>
 
-#include "units/queue_process.hpp"
-#include "units/sim_time.hpp"
+#include "models/units/queue_runner.hpp"
+#include "models/units/sim_time.hpp"
 
 namespace lpusim {
 

@@ -17,8 +17,8 @@
 
 #include <systemc>
 
-#include "core/types.hpp"
-#include "exec/sim_result.hpp"
+#include "arch/core/types.hpp"
+#include "engine/exec/sim_result.hpp"
 
 namespace lpusim {
 

@@ -1,4 +1,4 @@
-#include "units/mem_slice.hpp"
+#include "models/units/mem_slice.hpp"
 
 #include <cstring>
 
@@ -6,7 +6,7 @@
 
 namespace lpusim {
 
-MemSlice::MemSlice(const sc_core::sc_module_name& name, SimContext& context, Hemisphere hemisphere, SliceIndex index)
+MemSlice::MemSlice(const sc_core::sc_module_name& name, ChipState& context, Hemisphere hemisphere, SliceIndex index)
     : sc_module(name), context_(context), sram_(context.chip.mem_slice_words, context.chip.vector_bytes()),
       position_(context.chip.mem_position(hemisphere, index)) {}
 

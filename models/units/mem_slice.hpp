@@ -7,14 +7,14 @@
 
 #include <systemc>
 
-#include "fabric/sram.hpp"
-#include "units/queue_process.hpp"
+#include "engine/fabric/sram.hpp"
+#include "models/units/queue_runner.hpp"
 
 namespace lpusim {
 
 class MemSlice : public sc_core::sc_module, public Executor {
  public:
-  MemSlice(const sc_core::sc_module_name& name, SimContext& context, Hemisphere hemisphere, SliceIndex index);
+  MemSlice(const sc_core::sc_module_name& name, ChipState& context, Hemisphere hemisphere, SliceIndex index);
 
   /// Creates the queue process for this slice's program (elaboration only).
   void attach_queue(const BoundQueue& queue, Icu& icu, QueueStats& stats);
@@ -29,7 +29,7 @@ class MemSlice : public sc_core::sc_module, public Executor {
                             int limit);
   std::vector<std::int64_t> lane_addresses(const Issue& issue, Cycle now, const std::string& queue);
 
-  SimContext& context_;
+  ChipState& context_;
   SramSlice sram_;
   Position position_;
   std::unique_ptr<QueueRunner> queue_;

@@ -1,4 +1,4 @@
-#include "units/mxm.hpp"
+#include "models/units/mxm.hpp"
 
 #include <cmath>
 #include <cstring>
@@ -44,7 +44,7 @@ void decode_lanes(DType t, const Planes& planes, int n, Out* out, Eigen::Index s
 }
 }  // namespace
 
-Mxm::Mxm(const sc_core::sc_module_name& name, SimContext& context, Hemisphere hemisphere)
+Mxm::Mxm(const sc_core::sc_module_name& name, ChipState& context, Hemisphere hemisphere)
     : sc_module(name), context_(context),
       position_(context.chip.queue_position(QueueId{UnitKind::Mxm, hemisphere, 0})),
       planes_(static_cast<std::size_t>(context.chip.mxm_planes / 2)) {

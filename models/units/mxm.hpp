@@ -12,13 +12,13 @@
 #include <Eigen/Core>
 #include <systemc>
 
-#include "units/queue_process.hpp"
+#include "models/units/queue_runner.hpp"
 
 namespace lpusim {
 
 class Mxm : public sc_core::sc_module, public Executor {
  public:
-  Mxm(const sc_core::sc_module_name& name, SimContext& context, Hemisphere hemisphere);
+  Mxm(const sc_core::sc_module_name& name, ChipState& context, Hemisphere hemisphere);
 
   void attach_queue(const BoundQueue& queue, Icu& icu, QueueStats& stats);
   void execute(const Issue& issue, Cycle now, const std::string& queue) override;
@@ -61,7 +61,7 @@ class Mxm : public sc_core::sc_module, public Executor {
   void accumulate(Plane& plane, const Issue& issue, Cycle now, const std::string& queue);
   void settle_install(Plane& plane, Cycle now);
 
-  SimContext& context_;
+  ChipState& context_;
   Position position_;
   std::vector<Plane> planes_;
   std::vector<std::unique_ptr<QueueRunner>> queues_;

@@ -3,7 +3,7 @@
 // configured clock; reports convert cycles to seconds with the chip's clock_mhz.
 #include <systemc>
 
-#include "core/types.hpp"
+#include "arch/core/types.hpp"
 
 namespace lpusim {
 

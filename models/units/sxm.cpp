@@ -1,4 +1,4 @@
-#include "units/sxm.hpp"
+#include "models/units/sxm.hpp"
 
 #include <cstring>
 
@@ -13,7 +13,7 @@ StreamId offset(StreamId s, int k) {
 }
 }  // namespace
 
-Sxm::Sxm(const sc_core::sc_module_name& name, SimContext& context, Hemisphere hemisphere)
+Sxm::Sxm(const sc_core::sc_module_name& name, ChipState& context, Hemisphere hemisphere)
     : sc_module(name), context_(context),
       position_(context.chip.queue_position(QueueId{UnitKind::Sxm, hemisphere, 0})) {}
 

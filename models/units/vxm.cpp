@@ -1,4 +1,4 @@
-#include "units/vxm.hpp"
+#include "models/units/vxm.hpp"
 
 #include <algorithm>
 #include <array>
@@ -10,7 +10,7 @@
 
 namespace lpusim {
 
-Vxm::Vxm(const sc_core::sc_module_name& name, SimContext& context)
+Vxm::Vxm(const sc_core::sc_module_name& name, ChipState& context)
     : sc_module(name), context_(context), position_(context.chip.vxm_position()) {}
 
 void Vxm::attach_queue(const BoundQueue& queue, Icu& icu, QueueStats& stats) {

@@ -7,20 +7,20 @@
 
 #include <systemc>
 
-#include "units/queue_process.hpp"
+#include "models/units/queue_runner.hpp"
 
 namespace lpusim {
 
 class Vxm : public sc_core::sc_module, public Executor {
  public:
-  Vxm(const sc_core::sc_module_name& name, SimContext& context);
+  Vxm(const sc_core::sc_module_name& name, ChipState& context);
 
   void attach_queue(const BoundQueue& queue, Icu& icu, QueueStats& stats);
   void execute(const Issue& issue, Cycle now, const std::string& queue) override;
   Position position() const { return position_; }
 
  private:
-  SimContext& context_;
+  ChipState& context_;
   Position position_;
   std::vector<std::unique_ptr<QueueRunner>> queues_;
 };

@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "compiler/passes/passes.hpp"
-#include "core/error.hpp"
+#include "arch/core/error.hpp"
 
 namespace lpusim {
 
@@ -96,7 +96,7 @@ CompileResult compile_graph(Graph graph, const ChipConfig& chip, const CompileOp
   // Calibration needs weight values; a timing-only compile keeps the default scales (the
   // schedule, and so every cycle count, is the same for any scale).
   timed("calibration", [&] {
-    if (options.lowering.weights == Scenario::WeightType::Int8 && options.lowering.functional_data)
+    if (options.lowering.weights == WeightType::Int8 && options.lowering.functional_data)
       calibrate_int8_scales(result.primitive, options.calibration);
   });
   verify_graph(result.primitive, "calibration");

@@ -6,7 +6,7 @@
 #include <map>
 #include <string>
 
-#include "compiler/graph.hpp"
+#include "compiler/ir/graph.hpp"
 #include "compiler/lower/lowering.hpp"
 #include "compiler/passes/passes.hpp"
 

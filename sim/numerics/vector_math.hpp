@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "isa/isa.hpp"
+#include "arch/isa/isa.hpp"
 
 namespace lpusim {
 

@@ -2,9 +2,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "config/chip_config.hpp"
-#include "config/json_input.hpp"
-#include "core/error.hpp"
+#include "arch/config/chip_config.hpp"
+#include "arch/config/json_input.hpp"
+#include "arch/core/error.hpp"
 
 using namespace lpusim;
 using nlohmann::json;

@@ -6,9 +6,9 @@
 
 #include "compiler/passes/passes.hpp"
 #include "compiler/pipeline.hpp"
-#include "compiler/reference/interpret.hpp"
-#include "config/chip_config.hpp"
-#include "model/reference.hpp"
+#include "compiler/interpreter/interpret.hpp"
+#include "arch/config/chip_config.hpp"
+#include "frontend/reference_transformer.hpp"
 
 using namespace lpusim;
 

@@ -7,13 +7,13 @@
 #include <string>
 #include <vector>
 
-#include "compiler/graph.hpp"
+#include "compiler/ir/graph.hpp"
 #include "compiler/passes/passes.hpp"
-#include "compiler/reference/interpret.hpp"
-#include "model/model_spec.hpp"
-#include "model/reference.hpp"
-#include "model/transformer_graph.hpp"
-#include "model/weights.hpp"
+#include "compiler/interpreter/interpret.hpp"
+#include "frontend/transformer_spec.hpp"
+#include "frontend/reference_transformer.hpp"
+#include "frontend/transformer_graph.hpp"
+#include "compiler/ir/weight_init.hpp"
 
 using namespace lpusim;
 
@@ -153,7 +153,7 @@ TEST_CASE("dense MoE decomposition of tiny-mixtral matches the fp32 Eigen refere
   // The whole model, decomposed and interpreted in fp32, against the reference written from
   // the config (softmax, stable top-k, renormalise): a wrong routing rule would pick other
   // experts for some of these tokens and change their logits by far more than 1e-4.
-  const ModelSpec s = load_model_config(std::string(LPUSIM_SOURCE_DIR) + "/workloads/models/tiny-mixtral/config.json");
+  const TransformerSpec s = load_transformer_spec(std::string(LPUSIM_SOURCE_DIR) + "/workloads/transformers/tiny-mixtral/config.json");
   const std::int64_t tokens = 12;
   const Graph g = build_transformer_graph(s, tokens, 0);
   const Graph primitive = decompose(g);
@@ -164,7 +164,7 @@ TEST_CASE("dense MoE decomposition of tiny-mixtral matches the fp32 Eigen refere
   std::vector<float> embedded;
   for (int id : ids) embedded.insert(embedded.end(), table.begin() + id * s.hidden, table.begin() + (id + 1) * s.hidden);
   const auto values = interpret_primitive_graph(primitive, {{"embed", embedded}});
-  ReferenceModel reference(s, g, Precision::Fp32);
+  ReferenceTransformer reference(s, g, Precision::Fp32);
   const Eigen::MatrixXf want = reference.forward(ids, 0);
   const auto& got = values.at("logits");
   double worst = 0.0;

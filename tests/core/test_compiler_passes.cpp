@@ -6,24 +6,24 @@
 #include <string>
 #include <vector>
 
-#include "compiler/graph.hpp"
+#include "compiler/ir/graph.hpp"
 #include "compiler/passes/passes.hpp"
 #include "compiler/pipeline.hpp"
-#include "config/chip_config.hpp"
-#include "compiler/reference/interpret.hpp"
-#include "core/error.hpp"
-#include "model/model_spec.hpp"
-#include "model/quantization.hpp"
-#include "model/reference.hpp"
-#include "model/transformer_graph.hpp"
-#include "model/weights.hpp"
+#include "arch/config/chip_config.hpp"
+#include "compiler/interpreter/interpret.hpp"
+#include "arch/core/error.hpp"
+#include "frontend/transformer_spec.hpp"
+#include "numerics/matmul_numerics.hpp"
+#include "frontend/reference_transformer.hpp"
+#include "frontend/transformer_graph.hpp"
+#include "compiler/ir/weight_init.hpp"
 
 using namespace lpusim;
 
 namespace {
-const std::string kModels = std::string(LPUSIM_SOURCE_DIR) + "/workloads/models/";
+const std::string kModels = std::string(LPUSIM_SOURCE_DIR) + "/workloads/transformers/";
 
-ModelSpec bundled(const std::string& name) { return load_model_config(kModels + name + "/config.json"); }
+TransformerSpec bundled(const std::string& name) { return load_transformer_spec(kModels + name + "/config.json"); }
 
 /// Row-major values of a [rows, cols] interpreter result as a matrix.
 Eigen::MatrixXf as_matrix(const std::vector<float>& v, Eigen::Index rows, Eigen::Index cols) {
@@ -109,7 +109,7 @@ TEST_CASE("decompose: a softmax wider than 1024 lanes skips the shift (its const
 }
 
 TEST_CASE("batched transformer graph: shapes, one cache per sequence, rope period", "[compiler][model]") {
-  const ModelSpec s = bundled("tiny-llama");
+  const TransformerSpec s = bundled("tiny-llama");
   const Graph g = build_transformer_graph(s, 3, 0, 2);
   CHECK(g.tensors[static_cast<std::size_t>(g.find("token_ids"))].shape == std::vector<std::int64_t>{6});
   CHECK(g.tensors[static_cast<std::size_t>(g.find("logits"))].shape == std::vector<std::int64_t>{6, s.vocab_size});
@@ -129,7 +129,7 @@ TEST_CASE("batched transformer graph, decomposed and interpreted, equals the ref
           "[compiler][model]") {
   for (const std::string family : {"llama", "gpt2", "qwen2"}) {
     INFO(family);
-    const ModelSpec s = bundled("tiny-" + family);
+    const TransformerSpec s = bundled("tiny-" + family);
     const std::int64_t batch = 3, prompt = 4;
     std::vector<std::vector<int>> seqs;
     std::vector<int> flat;
@@ -163,7 +163,7 @@ TEST_CASE("batched transformer graph, decomposed and interpreted, equals the ref
     const Eigen::MatrixXf got_decode = as_matrix(decode_out.at("logits"), batch, s.vocab_size);
     for (std::int64_t b = 0; b < batch; ++b) {
       INFO("sequence " << b);
-      ReferenceModel reference(s, prefill);
+      ReferenceTransformer reference(s, prefill);
       const auto& ids = seqs[static_cast<std::size_t>(b)];
       const Eigen::MatrixXf want = reference.forward(std::vector<int>(ids.begin(), ids.begin() + prompt), 0);
       const Eigen::MatrixXf got = got_prefill.middleRows(b * prompt, prompt);
@@ -212,7 +212,7 @@ TEST_CASE("calibrate: int8 matmuls get max |input| / 127, compiler constants non
   g.nodes.push_back(softmax);
   infer_shapes(g);
   Graph primitive = decompose(g);
-  plan_quantization(primitive, Scenario::WeightType::Int8);
+  plan_quantization(primitive, WeightType::Int8);
 
   std::vector<float> xs(16);
   for (std::size_t i = 0; i < xs.size(); ++i) xs[i] = 0.25f * static_cast<float>(i) - 1.0f;  // max |x| = 2.75
@@ -240,8 +240,8 @@ TEST_CASE("calibrate: int8 matmuls get max |input| / 127, compiler constants non
 
   // Without given values the input is deterministic: the same scale twice.
   Graph again = decompose(g), twice = decompose(g);
-  plan_quantization(again, Scenario::WeightType::Int8);
-  plan_quantization(twice, Scenario::WeightType::Int8);
+  plan_quantization(again, WeightType::Int8);
+  plan_quantization(twice, WeightType::Int8);
   calibrate_int8_scales(again, {});
   calibrate_int8_scales(twice, {});
   for (std::size_t i = 0; i < again.nodes.size(); ++i)
@@ -265,9 +265,9 @@ TEST_CASE("int8 activations at a fixed scale clamp beyond 127 * scale", "[model]
 
 TEST_CASE("calibration changes int8 scales, never the schedule", "[compiler]") {
   const ChipConfig chip = load_chip_config(LPUSIM_TSP_V1);
-  const ModelSpec s = bundled("tiny-llama");
+  const TransformerSpec s = bundled("tiny-llama");
   CompileOptions functional;
-  functional.lowering.weights = Scenario::WeightType::Int8;
+  functional.lowering.weights = WeightType::Int8;
   CompileOptions timing_only = functional;
   timing_only.lowering.functional_data = false;
   const Graph g = build_transformer_graph(s, 1, 4, 2);

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "fabric/sram.hpp"
-#include "fabric/stream_fabric.hpp"
+#include "engine/fabric/sram.hpp"
+#include "engine/fabric/stream_fabric.hpp"
 
 using namespace lpusim;
 

@@ -6,12 +6,12 @@
 #include <functional>
 #include <limits>
 
-#include "config/chip_config.hpp"
-#include "config/json_input.hpp"
-#include "core/error.hpp"
-#include "core/limits.hpp"
-#include "exec/tensor_io.hpp"
-#include "isa/bind.hpp"
+#include "arch/config/chip_config.hpp"
+#include "arch/config/json_input.hpp"
+#include "arch/core/error.hpp"
+#include "arch/core/limits.hpp"
+#include "engine/exec/tensor_io.hpp"
+#include "engine/exec/bind.hpp"
 
 using namespace lpusim;
 

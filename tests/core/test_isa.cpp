@@ -1,9 +1,9 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "config/json_input.hpp"
-#include "core/error.hpp"
-#include "isa/program.hpp"
+#include "arch/config/json_input.hpp"
+#include "arch/core/error.hpp"
+#include "arch/isa/program.hpp"
 
 using namespace lpusim;
 

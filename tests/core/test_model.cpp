@@ -5,25 +5,25 @@
 #include <string>
 #include <vector>
 
-#include "compiler/graph.hpp"
-#include "core/error.hpp"
-#include "model/model_spec.hpp"
-#include "model/quantization.hpp"
-#include "model/reference.hpp"
-#include "model/transformer_graph.hpp"
-#include "model/weights.hpp"
+#include "compiler/ir/graph.hpp"
+#include "arch/core/error.hpp"
+#include "frontend/transformer_spec.hpp"
+#include "numerics/matmul_numerics.hpp"
+#include "frontend/reference_transformer.hpp"
+#include "frontend/transformer_graph.hpp"
+#include "compiler/ir/weight_init.hpp"
 
 using namespace lpusim;
 
 namespace {
-const std::string kModels = std::string(LPUSIM_SOURCE_DIR) + "/workloads/models/";
+const std::string kModels = std::string(LPUSIM_SOURCE_DIR) + "/workloads/transformers/";
 const std::string kBadModels = std::string(LPUSIM_SOURCE_DIR) + "/tests/data/bad_models/";
 
-ModelSpec bundled(const std::string& name) { return load_model_config(kModels + name + "/config.json"); }
+TransformerSpec bundled(const std::string& name) { return load_transformer_spec(kModels + name + "/config.json"); }
 
 std::string error_of(const std::string& path) {
   try {
-    (void)load_model_config(path);
+    (void)load_transformer_spec(path);
   } catch (const InputError& e) {
     return e.what();
   }
@@ -34,7 +34,7 @@ const std::vector<std::string> kTinyFamilies = {"llama", "mistral", "mixtral", "
                                                 "gemma", "phi3",    "gpt2",    "bert"};
 
 /// A deterministic token sequence inside the vocabulary.
-std::vector<int> tokens_for(const ModelSpec& s, int count, int salt = 0) {
+std::vector<int> tokens_for(const TransformerSpec& s, int count, int salt = 0) {
   std::vector<int> ids;
   for (int i = 0; i < count; ++i) ids.push_back(static_cast<int>((i * 37 + salt * 11 + 5) % s.vocab_size));
   return ids;
@@ -51,34 +51,34 @@ double relative_error(const Eigen::MatrixXf& a, const Eigen::MatrixXf& b) {
 TEST_CASE("bundled configs load with the published parameter counts", "[model]") {
   struct Expected {
     const char* name;
-    ModelFamily family;
+    TransformerFamily family;
     std::int64_t parameters;
   };
   // Counts of the Hugging Face checkpoints (embeddings and LM head included; a tied head
   // counted once). bert-base-uncased: the encoder without the pooler and MLM head
   // (109,482,240 with the pooler's 590,592).
   const std::vector<Expected> expected = {
-      {"gpt2", ModelFamily::Gpt2, 124439808},
-      {"bert-base-uncased", ModelFamily::Bert, 108891648},
-      {"llama-2-7b", ModelFamily::Llama, 6738415616},
-      {"llama-2-70b", ModelFamily::Llama, 68976648192},
-      {"llama-3.1-8b", ModelFamily::Llama, 8030261248},
-      {"mistral-7b-v0.1", ModelFamily::Mistral, 7241732096},
-      {"mixtral-8x7b", ModelFamily::Mixtral, 46702792704},
-      {"qwen2-7b", ModelFamily::Qwen2, 7615616512},
-      {"gemma-2b", ModelFamily::Gemma, 2506172416},
-      {"phi-3-mini-4k", ModelFamily::Phi3, 3821079552},
+      {"gpt2", TransformerFamily::Gpt2, 124439808},
+      {"bert-base-uncased", TransformerFamily::Bert, 108891648},
+      {"llama-2-7b", TransformerFamily::Llama, 6738415616},
+      {"llama-2-70b", TransformerFamily::Llama, 68976648192},
+      {"llama-3.1-8b", TransformerFamily::Llama, 8030261248},
+      {"mistral-7b-v0.1", TransformerFamily::Mistral, 7241732096},
+      {"mixtral-8x7b", TransformerFamily::Mixtral, 46702792704},
+      {"qwen2-7b", TransformerFamily::Qwen2, 7615616512},
+      {"gemma-2b", TransformerFamily::Gemma, 2506172416},
+      {"phi-3-mini-4k", TransformerFamily::Phi3, 3821079552},
   };
   for (const auto& e : expected) {
     INFO(e.name);
-    const ModelSpec s = bundled(e.name);
+    const TransformerSpec s = bundled(e.name);
     CHECK(s.family == e.family);
     CHECK(s.parameters() == e.parameters);
   }
 }
 
 TEST_CASE("bundled configs: per-family details", "[model]") {
-  const ModelSpec gpt2 = bundled("gpt2");
+  const TransformerSpec gpt2 = bundled("gpt2");
   CHECK(gpt2.intermediate == 3072);  // n_inner absent -> 4 x n_embd
   CHECK(gpt2.head_dim == 64);
   CHECK(gpt2.activation == ActivationKind::GeluTanh);
@@ -88,7 +88,7 @@ TEST_CASE("bundled configs: per-family details", "[model]") {
   CHECK(gpt2.qkv_bias);
   CHECK(gpt2.max_positions == 1024);
 
-  const ModelSpec bert = bundled("bert-base-uncased");
+  const TransformerSpec bert = bundled("bert-base-uncased");
   CHECK_FALSE(bert.causal);
   CHECK(bert.post_norm);
   CHECK(bert.activation == ActivationKind::Gelu);
@@ -96,29 +96,29 @@ TEST_CASE("bundled configs: per-family details", "[model]") {
   CHECK(bert.norm_eps == 1e-12);
   CHECK_FALSE(bert.has_lm_head);
 
-  const ModelSpec l70 = bundled("llama-2-70b");
+  const TransformerSpec l70 = bundled("llama-2-70b");
   CHECK(l70.kv_heads == 8);
   CHECK(l70.head_dim == 128);
   CHECK(l70.rope_scaling.kind == RopeScaling::Kind::None);
 
-  const ModelSpec l31 = bundled("llama-3.1-8b");
+  const TransformerSpec l31 = bundled("llama-3.1-8b");
   CHECK(l31.rope_scaling.kind == RopeScaling::Kind::Llama3);
   CHECK(l31.rope_scaling.factor == 8.0);
   CHECK(l31.rope_scaling.original_max_position == 8192);
   CHECK(l31.rope_theta == 500000.0);
 
   CHECK(bundled("mistral-7b-v0.1").sliding_window == std::optional<std::int64_t>(4096));
-  const ModelSpec mixtral = bundled("mixtral-8x7b");
+  const TransformerSpec mixtral = bundled("mixtral-8x7b");
   CHECK(mixtral.experts == 8);
   CHECK(mixtral.experts_per_token == 2);
   CHECK_FALSE(mixtral.sliding_window.has_value());  // null
 
-  const ModelSpec qwen = bundled("qwen2-7b");
+  const TransformerSpec qwen = bundled("qwen2-7b");
   CHECK(qwen.qkv_bias);
   CHECK_FALSE(qwen.attention_out_bias);
   CHECK_FALSE(qwen.sliding_window.has_value());  // use_sliding_window false
 
-  const ModelSpec gemma = bundled("gemma-2b");
+  const TransformerSpec gemma = bundled("gemma-2b");
   CHECK(gemma.head_dim == 256);
   CHECK(gemma.kv_heads == 1);
   CHECK(gemma.norm_adds_one);
@@ -126,21 +126,21 @@ TEST_CASE("bundled configs: per-family details", "[model]") {
   CHECK(gemma.tie_embeddings);
   CHECK(gemma.activation == ActivationKind::GeluTanh);
 
-  const ModelSpec phi3 = bundled("phi-3-mini-4k");
+  const TransformerSpec phi3 = bundled("phi-3-mini-4k");
   CHECK(phi3.sliding_window == std::optional<std::int64_t>(2047));
   CHECK(phi3.gated_mlp);
   CHECK(phi3.activation == ActivationKind::Silu);
 }
 
 TEST_CASE("a folder holding config.json loads like the file", "[model]") {
-  CHECK(load_model_config(kModels + "gpt2").parameters() == 124439808);
+  CHECK(load_transformer_spec(kModels + "gpt2").parameters() == 124439808);
   CHECK_THAT(error_of(kModels), Catch::Contains("config.json: file not found"));
 }
 
 TEST_CASE("every tiny config loads", "[model]") {
   for (const auto& family : kTinyFamilies) {
     INFO(family);
-    const ModelSpec s = bundled("tiny-" + family);
+    const TransformerSpec s = bundled("tiny-" + family);
     CHECK(family_name(s.family) == family);
     CHECK(s.layers == 2);
     CHECK(s.hidden >= 320);
@@ -335,7 +335,7 @@ TEST_CASE("tiny graphs: node counts, output shapes, caches and weights", "[model
   };
   for (const auto& e : expected) {
     INFO(e.family);
-    const ModelSpec s = bundled(std::string("tiny-") + e.family);
+    const TransformerSpec s = bundled(std::string("tiny-") + e.family);
     const Graph g = build_transformer_graph(s, 7, 3);
     CHECK(g.nodes.size() == e.nodes);
     const int out = g.find(e.output);
@@ -391,7 +391,7 @@ TEST_CASE("tiny graphs: node counts, output shapes, caches and weights", "[model
 TEST_CASE("big graphs build with the right weight count", "[model]") {
   for (const char* name : {"llama-2-7b", "mixtral-8x7b", "gemma-2b", "bert-base-uncased"}) {
     INFO(name);
-    const ModelSpec s = bundled(name);
+    const TransformerSpec s = bundled(name);
     const Graph g = build_transformer_graph(s, 1, 0);
     std::int64_t weight_elements = 0;
     for (std::size_t i = 0; i < g.tensors.size(); ++i)
@@ -406,16 +406,16 @@ TEST_CASE("reference: decode steps with the KV cache equal the rows of one prefi
   for (const auto& family : kTinyFamilies) {
     if (family == "bert") continue;  // not causal
     INFO(family);
-    const ModelSpec s = bundled("tiny-" + family);
+    const TransformerSpec s = bundled("tiny-" + family);
     const Graph g = build_transformer_graph(s, 1, 0);
     // 24 tokens: past tiny-mistral's window of 16, so the window is exercised too.
     const std::vector<int> ids = tokens_for(s, 24);
-    ReferenceModel full(s, g);
+    ReferenceTransformer full(s, g);
     const Eigen::MatrixXf all = full.forward(ids, 0);
     REQUIRE(all.rows() == 24);
     REQUIRE(all.cols() == s.vocab_size);
 
-    ReferenceModel stepwise(s, g);
+    ReferenceTransformer stepwise(s, g);
     const std::vector<int> prompt(ids.begin(), ids.begin() + 20);
     const Eigen::MatrixXf first = stepwise.forward(prompt, 0);
     double worst = relative_error(first, all.topRows(20));
@@ -434,13 +434,13 @@ TEST_CASE("reference: causal masking and the sliding window matter", "[model]") 
   // Changing a later token must not change earlier logits; changing a token more than a
   // window back must not change the last position's logits in a 1-layer view... with 2
   // layers the window reaches 2 x (W - 1) back, so check a token beyond that.
-  const ModelSpec s = bundled("tiny-mistral");  // window 16
+  const TransformerSpec s = bundled("tiny-mistral");  // window 16
   const Graph g = build_transformer_graph(s, 1, 0);
   std::vector<int> ids = tokens_for(s, 40);
-  ReferenceModel a(s, g);
+  ReferenceTransformer a(s, g);
   const Eigen::MatrixXf base = a.forward(ids, 0);
   ids[5] = (ids[5] + 1) % static_cast<int>(s.vocab_size);
-  ReferenceModel b(s, g);
+  ReferenceTransformer b(s, g);
   const Eigen::MatrixXf changed = b.forward(ids, 0);
   CHECK(relative_error(changed.topRows(5), base.topRows(5)) == 0.0);
   CHECK(relative_error(changed.middleRows(5, 1), base.middleRows(5, 1)) > 1e-3);
@@ -451,16 +451,16 @@ TEST_CASE("reference: causal masking and the sliding window matter", "[model]") 
 }
 
 TEST_CASE("reference: bert is bidirectional and uses token types", "[model]") {
-  const ModelSpec s = bundled("tiny-bert");
+  const TransformerSpec s = bundled("tiny-bert");
   const Graph g = build_transformer_graph(s, 1, 0);
   std::vector<int> ids = tokens_for(s, 12);
-  ReferenceModel a(s, g);
+  ReferenceTransformer a(s, g);
   const Eigen::MatrixXf base = a.forward(ids, 0);
   CHECK(base.cols() == 320);
   ids.back() = (ids.back() + 1) % static_cast<int>(s.vocab_size);
-  ReferenceModel b(s, g);
+  ReferenceTransformer b(s, g);
   CHECK(relative_error(b.forward(ids, 0).topRows(1), base.topRows(1)) > 1e-4);  // a later token changes row 0
-  ReferenceModel c(s, g);
+  ReferenceTransformer c(s, g);
   std::vector<int> types(12, 0);
   types[3] = 1;
   CHECK(relative_error(c.forward(tokens_for(s, 12), 0, types), base) > 1e-4);
@@ -475,11 +475,11 @@ TEST_CASE("reference: fp16-matmul and int8 policies stay near fp32", "[model]") 
   // tolerance on the maximum can bound; the other rows stay within the dense bound.
   for (const auto& family : kTinyFamilies) {
     INFO(family);
-    const ModelSpec s = bundled("tiny-" + family);
+    const TransformerSpec s = bundled("tiny-" + family);
     const Graph g = build_transformer_graph(s, 1, 0);
-    ReferenceModel fp32(s, g, Precision::Fp32);
-    ReferenceModel fp16(s, g, Precision::Fp16Matmul);
-    ReferenceModel int8(s, g, Precision::Int8);
+    ReferenceTransformer fp32(s, g, Precision::Fp32);
+    ReferenceTransformer fp16(s, g, Precision::Fp16Matmul);
+    ReferenceTransformer int8(s, g, Precision::Int8);
     const std::vector<int> ids = tokens_for(s, 16, 3);
     std::vector<Eigen::MatrixXf> exact = {fp32.forward(ids, 0)};
     std::vector<Eigen::MatrixXf> half = {fp16.forward(ids, 0)};
@@ -512,10 +512,10 @@ TEST_CASE("reference: fp16-matmul and int8 policies stay near fp32", "[model]") 
 }
 
 TEST_CASE("reference: a graph missing a weight or with a wrong shape is refused", "[model]") {
-  const ModelSpec s = bundled("tiny-llama");
+  const TransformerSpec s = bundled("tiny-llama");
   Graph g = build_transformer_graph(s, 1, 0);
   g.tensors[static_cast<std::size_t>(g.find("l1.attn.k.weight"))].shape = {512, 512};
-  CHECK_THROWS_WITH(ReferenceModel(s, g), Catch::Contains("'l1.attn.k.weight' has shape [512, 512], expected [512, 128]"));
+  CHECK_THROWS_WITH(ReferenceTransformer(s, g), Catch::Contains("'l1.attn.k.weight' has shape [512, 512], expected [512, 128]"));
   g.tensors[static_cast<std::size_t>(g.find("l1.attn.k.weight"))].name = "renamed";
-  CHECK_THROWS_WITH(ReferenceModel(s, g), Catch::Contains("no tensor 'l1.attn.k.weight'"));
+  CHECK_THROWS_WITH(ReferenceTransformer(s, g), Catch::Contains("no tensor 'l1.attn.k.weight'"));
 }

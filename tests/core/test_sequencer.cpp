@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 
-#include "config/chip_config.hpp"
-#include "exec/sequencer.hpp"
-#include "isa/bind.hpp"
+#include "arch/config/chip_config.hpp"
+#include "engine/exec/sequencer.hpp"
+#include "engine/exec/bind.hpp"
 
 using namespace lpusim;
 

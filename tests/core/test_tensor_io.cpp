@@ -1,10 +1,10 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 
-#include "config/chip_config.hpp"
-#include "core/error.hpp"
-#include "exec/tensor_io.hpp"
-#include "isa/bind.hpp"
+#include "arch/config/chip_config.hpp"
+#include "arch/core/error.hpp"
+#include "engine/exec/tensor_io.hpp"
+#include "engine/exec/bind.hpp"
 
 using namespace lpusim;
 

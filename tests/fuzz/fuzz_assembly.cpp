@@ -4,10 +4,10 @@
 #include <cstdint>
 #include <string>
 
-#include "config/chip_config.hpp"
-#include "core/error.hpp"
-#include "isa/bind.hpp"
-#include "isa/program.hpp"
+#include "arch/config/chip_config.hpp"
+#include "arch/core/error.hpp"
+#include "engine/exec/bind.hpp"
+#include "arch/isa/program.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const lpusim::ChipConfig chip = lpusim::load_chip_config(LPUSIM_TSP_V1);

@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <string>
 
-#include "config/chip_config.hpp"
-#include "config/json_input.hpp"
-#include "core/error.hpp"
+#include "arch/config/chip_config.hpp"
+#include "arch/config/json_input.hpp"
+#include "arch/core/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

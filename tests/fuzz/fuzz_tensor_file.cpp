@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string>
 
-#include "core/error.hpp"
-#include "exec/tensor_io.hpp"
+#include "arch/core/error.hpp"
+#include "engine/exec/tensor_io.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;

@@ -4,13 +4,13 @@
 
 #include <catch2/catch.hpp>
 
-#include "chip.hpp"
-#include "isa/bind.hpp"
-#include "config/json_input.hpp"
-#include "core/child_process.hpp"
-#include "core/error.hpp"
-#include "report/stats.hpp"
-#include "report/trace.hpp"
+#include "models/chip.hpp"
+#include "engine/exec/bind.hpp"
+#include "arch/config/json_input.hpp"
+#include "arch/core/child_process.hpp"
+#include "arch/core/error.hpp"
+#include "engine/report/stats.hpp"
+#include "engine/report/trace.hpp"
 
 namespace lpusim::test {
 

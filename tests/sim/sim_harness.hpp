@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "config/chip_config.hpp"
-#include "exec/sim_result.hpp"
+#include "arch/config/chip_config.hpp"
+#include "engine/exec/sim_result.hpp"
 
 namespace lpusim::test {
 

@@ -7,7 +7,7 @@
 #include <set>
 #include <fmt/format.h>
 
-#include "exec/tensor_io.hpp"
+#include "engine/exec/tensor_io.hpp"
 #include "sim_harness.hpp"
 
 using namespace lpusim;

@@ -8,7 +8,7 @@
 #include <numeric>
 #include <random>
 
-#include "exec/tensor_io.hpp"
+#include "engine/exec/tensor_io.hpp"
 #include "sim_harness.hpp"
 
 using namespace lpusim;

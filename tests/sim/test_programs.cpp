@@ -6,7 +6,7 @@
 #include <fstream>
 #include <regex>
 
-#include "exec/tensor_io.hpp"
+#include "engine/exec/tensor_io.hpp"
 #include "sim_harness.hpp"
 
 using namespace lpusim;

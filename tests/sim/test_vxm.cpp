@@ -16,8 +16,8 @@
 #include <cmath>
 #include <fmt/format.h>
 
-#include "config/chip_config.hpp"
-#include "exec/tensor_io.hpp"
+#include "arch/config/chip_config.hpp"
+#include "engine/exec/tensor_io.hpp"
 #include "numerics/vector_math.hpp"
 #include "sim_harness.hpp"
 

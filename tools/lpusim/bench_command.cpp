@@ -22,12 +22,12 @@
 #include "compiler/pipeline.hpp"
 #include "model_source.hpp"
 
-#include "bench/microbench.hpp"
-#include "core/child_process.hpp"
-#include "chip.hpp"
+#include "microbench.hpp"
+#include "arch/core/child_process.hpp"
+#include "models/chip.hpp"
 #include "commands.hpp"
-#include "config/chip_config.hpp"
-#include "core/error.hpp"
+#include "arch/config/chip_config.hpp"
+#include "arch/core/error.hpp"
 
 namespace lpusim::cli {
 
@@ -56,7 +56,7 @@ struct CompiledCase {
 
 std::string compile_with(const ModelRequest& request, const ChipConfig& chip) {
   CompileOptions options;
-  options.lowering.weights = Scenario::WeightType::Int8;
+  options.lowering.weights = WeightType::Int8;
   options.lowering.functional_data = false;  // timed, not run functionally: no SRAM contents or calibration
   return print_program(compile_graph(load_model_graph(request), chip, options).lowered.program);
 }

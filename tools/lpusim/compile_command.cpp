@@ -6,9 +6,9 @@
 
 #include "commands.hpp"
 #include "compiler/pipeline.hpp"
-#include "config/chip_config.hpp"
-#include "core/error.hpp"
-#include "model/model_spec.hpp"
+#include "arch/config/chip_config.hpp"
+#include "arch/core/error.hpp"
+#include "frontend/transformer_spec.hpp"
 #include "model_source.hpp"
 
 namespace lpusim::cli {
@@ -37,10 +37,10 @@ int run(const CompileArgs& args) {
   if (const std::string path = resolve_model_path(args.model); !is_graph_file(path)) {
     // The step's caches hold the prompt (prefill) or the cached positions plus the new token.
     const std::int64_t positions = args.phase == "prefill" ? args.prompt_len : args.prompt_len + 1;
-    check_kv_caches_fit(load_model_config(path), chip, args.batch, positions, path);
+    check_kv_caches_fit(load_transformer_spec(path), chip, args.batch, positions, path);
   }
   CompileOptions options;
-  options.lowering.weights = args.weights == "int8" ? Scenario::WeightType::Int8 : Scenario::WeightType::Fp16;
+  options.lowering.weights = args.weights == "int8" ? WeightType::Int8 : WeightType::Fp16;
   options.dump_after = args.dump_after;
   options.fuse_pointwise = !args.no_fuse;
   // The assembly declares tensors but carries no SRAM contents, so weight values need not be

@@ -7,14 +7,14 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "child_run.hpp"
+#include "models/child_run.hpp"
 #include "commands.hpp"
 #include "compiler/pipeline.hpp"
-#include "config/chip_config.hpp"
-#include "core/error.hpp"
-#include "model/model_spec.hpp"
+#include "arch/config/chip_config.hpp"
+#include "arch/core/error.hpp"
+#include "frontend/transformer_spec.hpp"
 #include "model_source.hpp"
-#include "report/stats.hpp"
+#include "engine/report/stats.hpp"
 
 namespace lpusim::cli {
 
@@ -85,7 +85,7 @@ int run(const EstimateArgs& args) {
   const std::string path = resolve_model_path(args.model);
   if (is_graph_file(path))
     throw InputError(fmt::format("{}: estimate takes a model config (config.json or a model folder); for a graph use compile and run", path));
-  const ModelSpec spec = load_model_config(path);
+  const TransformerSpec spec = load_transformer_spec(path);
   if (args.prompt_len + args.gen_len > spec.max_positions)
     throw InputError(fmt::format("--prompt-len {} + --gen-len {} exceed the model's {} positions", args.prompt_len,
                                  args.gen_len, spec.max_positions));
@@ -93,7 +93,7 @@ int run(const EstimateArgs& args) {
   // positions the measured decode step reaches.
   check_kv_caches_fit(spec, chip, args.batch, args.prompt_len + args.gen_len, path);
   CompileOptions options;
-  options.lowering.weights = args.weights == "int8" ? Scenario::WeightType::Int8 : Scenario::WeightType::Fp16;
+  options.lowering.weights = args.weights == "int8" ? WeightType::Int8 : WeightType::Fp16;
   options.lowering.functional_data = false;  // simulated in timing mode: no SRAM contents needed
   options.sequences = args.batch;
 

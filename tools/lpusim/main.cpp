@@ -5,8 +5,8 @@
 #include <systemc>
 
 #include "commands.hpp"
-#include "core/error.hpp"
-#include "core/limits.hpp"
+#include "arch/core/error.hpp"
+#include "arch/core/limits.hpp"
 
 int sc_main(int argc, char* argv[]) {
   CLI::App app{"lpusim: cycle-accurate simulator of Groq's Tensor Streaming Processor (LPU)"};

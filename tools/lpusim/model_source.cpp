@@ -4,9 +4,9 @@
 
 #include <fmt/format.h>
 
-#include "config/json_input.hpp"
-#include "core/error.hpp"
-#include "model/transformer_graph.hpp"
+#include "arch/config/json_input.hpp"
+#include "arch/core/error.hpp"
+#include "frontend/transformer_graph.hpp"
 
 namespace lpusim::cli {
 
@@ -14,9 +14,9 @@ namespace fs = std::filesystem;
 
 std::string resolve_model_path(const std::string& source) {
   if (fs::exists(source)) return source;
-  // A bundled model name: workloads/models/<name>.
-  const char* env = std::getenv("LPUSIM_MODELS_DIR");
-  const std::string dir = env ? env : LPUSIM_MODELS_DIR;
+  // A bundled model name: workloads/transformers/<name>.
+  const char* env = std::getenv("LPUSIM_TRANSFORMERS_DIR");
+  const std::string dir = env ? env : LPUSIM_TRANSFORMERS_DIR;
   const std::string bundled = dir + "/" + source;
   if (source.find('/') == std::string::npos && fs::exists(bundled + "/config.json")) return bundled;
   throw InputError(fmt::format("{}: no such file, folder or bundled model (bundled models are in {})", source, dir));
@@ -41,12 +41,12 @@ Graph load_model_graph(const ModelRequest& request) {
       throw InputError(fmt::format("{}: --batch {} applies to model configs; a graph's batch is in its input shapes", path, request.batch));
     return load_graph_json(path);
   }
-  const ModelSpec spec = load_model_config(path);
+  const TransformerSpec spec = load_transformer_spec(path);
   if (request.phase == "prefill") return build_transformer_graph(spec, request.prompt_length, 0, request.batch);
   return build_transformer_graph(spec, 1, request.prompt_length, request.batch);
 }
 
-void check_kv_caches_fit(const ModelSpec& spec, const ChipConfig& chip, std::int64_t batch, std::int64_t positions,
+void check_kv_caches_fit(const TransformerSpec& spec, const ChipConfig& chip, std::int64_t batch, std::int64_t positions,
                          const std::string& file) {
   // The lowering's activation quads: MEM slices 0-11 of each hemisphere, 4 slices per quad,
   // one 320-lane fp32 vector per quad word (sim/compiler/lower/lowering.hpp).

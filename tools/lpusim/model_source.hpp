@@ -3,9 +3,9 @@
 // Hugging Face config.json or a folder holding one, or a bundled model name.
 #include <string>
 
-#include "compiler/graph.hpp"
-#include "config/chip_config.hpp"
-#include "model/model_spec.hpp"
+#include "compiler/ir/graph.hpp"
+#include "arch/config/chip_config.hpp"
+#include "frontend/transformer_spec.hpp"
 
 namespace lpusim::cli {
 
@@ -17,7 +17,7 @@ struct ModelRequest {
 };
 
 Graph load_model_graph(const ModelRequest& request);
-/// A path as given, or a bundled model folder (workloads/models/<name>).
+/// A path as given, or a bundled model folder (workloads/transformers/<name>).
 std::string resolve_model_path(const std::string& source);
 bool is_graph_file(const std::string& path);
 
@@ -26,7 +26,7 @@ bool is_graph_file(const std::string& path);
 /// vector per row tile); otherwise an InputError naming what they need, what one chip holds
 /// and how many sequences would fit. A necessary condition: the activations need room too,
 /// and the lowering reports when those do not fit.
-void check_kv_caches_fit(const ModelSpec& spec, const ChipConfig& chip, std::int64_t batch, std::int64_t positions,
+void check_kv_caches_fit(const TransformerSpec& spec, const ChipConfig& chip, std::int64_t batch, std::int64_t positions,
                          const std::string& file);
 
 }  // namespace lpusim::cli

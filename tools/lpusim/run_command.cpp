@@ -5,13 +5,13 @@
 
 #include <fmt/format.h>
 
-#include "chip.hpp"
+#include "models/chip.hpp"
 #include "commands.hpp"
-#include "config/chip_config.hpp"
-#include "core/error.hpp"
-#include "exec/tensor_io.hpp"
-#include "report/stats.hpp"
-#include "report/trace.hpp"
+#include "arch/config/chip_config.hpp"
+#include "arch/core/error.hpp"
+#include "engine/exec/tensor_io.hpp"
+#include "engine/report/stats.hpp"
+#include "engine/report/trace.hpp"
 
 namespace lpusim::cli {
 

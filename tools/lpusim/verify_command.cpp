@@ -6,15 +6,15 @@
 
 #include <fmt/format.h>
 
-#include "child_run.hpp"
+#include "models/child_run.hpp"
 #include "commands.hpp"
 #include "compiler/pipeline.hpp"
-#include "config/chip_config.hpp"
-#include "core/error.hpp"
-#include "compiler/reference/interpret.hpp"
-#include "model/reference.hpp"
-#include "model/transformer_graph.hpp"
-#include "model/weights.hpp"
+#include "arch/config/chip_config.hpp"
+#include "arch/core/error.hpp"
+#include "compiler/interpreter/interpret.hpp"
+#include "frontend/reference_transformer.hpp"
+#include "frontend/transformer_graph.hpp"
+#include "compiler/ir/weight_init.hpp"
 #include "model_source.hpp"
 
 namespace lpusim::cli {
@@ -90,7 +90,7 @@ std::map<std::string, std::vector<float>> embedding_rows(const Graph& graph, con
   return out;
 }
 
-StepOutcome run_step(const ModelSpec& spec, const Graph& graph, const ChipConfig& chip, const CompileOptions& options,
+StepOutcome run_step(const TransformerSpec& spec, const Graph& graph, const ChipConfig& chip, const CompileOptions& options,
                      const std::vector<int>& ids, const std::map<std::string, std::vector<float>>& caches_in,
                      const std::string& output) {
   const CompileResult compiled = compile_graph(graph, chip, options);
@@ -149,7 +149,7 @@ double relative_error(const std::vector<float>& got, const Eigen::MatrixXf& want
 /// decomposed graph.
 int verify_graph_file(const VerifyArgs& args, const ChipConfig& chip, const std::string& path) {
   CompileOptions options;
-  options.lowering.weights = args.weights == "int8" ? Scenario::WeightType::Int8 : Scenario::WeightType::Fp16;
+  options.lowering.weights = args.weights == "int8" ? WeightType::Int8 : WeightType::Fp16;
   const CompileResult compiled = compile_graph(load_graph_json(path), chip, options);
   const auto& g = compiled.primitive;
   std::map<std::string, std::vector<float>> inputs;
@@ -208,12 +208,12 @@ int run(const VerifyArgs& args) {
       throw InputError(fmt::format("{}: --batch {} applies to model configs; a graph's batch is in its input shapes", path, args.batch));
     return verify_graph_file(args, chip, path);
   }
-  const ModelSpec spec = load_model_config(path);
+  const TransformerSpec spec = load_transformer_spec(path);
   if (spec.parameters() > 200'000'000)
     throw InputError(fmt::format("{}: {:.0f} M parameters is too large to verify functionally; verify is for small "
                                  "configs (estimate runs large ones in timing mode)", path, static_cast<double>(spec.parameters()) / 1e6));
   CompileOptions options;
-  options.lowering.weights = args.weights == "int8" ? Scenario::WeightType::Int8 : Scenario::WeightType::Fp16;
+  options.lowering.weights = args.weights == "int8" ? WeightType::Int8 : WeightType::Fp16;
   const Precision precision = args.weights == "int8" ? Precision::Int8 : Precision::Fp16Matmul;
   const std::int64_t steps = spec.causal ? args.decode_steps : 0;
   const std::int64_t batch = args.batch;
@@ -227,7 +227,7 @@ int run(const VerifyArgs& args) {
 
   const Graph prefill_graph = build_transformer_graph(spec, args.prompt_len, 0, batch);
   // The reference runs each sequence independently, with its own KV cache.
-  std::vector<ReferenceModel> references(static_cast<std::size_t>(batch), ReferenceModel(spec, prefill_graph, precision));
+  std::vector<ReferenceTransformer> references(static_cast<std::size_t>(batch), ReferenceTransformer(spec, prefill_graph, precision));
   // int8: the prefill calibrates the activation scales on its own deterministic prompt (not
   // the one verified); the decode steps reuse them, like a deployed model's fixed scales.
   std::vector<int> calibration_ids;

@@ -14,7 +14,7 @@
 #include "compiler/lower/vxm_chains.hpp"
 #include "compiler/lower/weight_tiling.hpp"
 #include "compiler/passes/passes.hpp"
-#include "core/error.hpp"
+#include "arch/core/error.hpp"
 
 namespace lpusim {
 
@@ -76,7 +76,7 @@ class Lowerer {
     LoweredProgram out;
     std::vector<std::string> header{
         fmt::format("{}: compiled by lpusim for {} ({} weights)", g_.name, chip_.name,
-                    options_.weights == Scenario::WeightType::Int8 ? "int8" : "fp16"),
+                    options_.weights == WeightType::Int8 ? "int8" : "fp16"),
         fmt::format("scheduled length: {} cycles", sb_.length().value())};
     out.program = sb_.emit(g_.name + ".s", memory_.decls(), header, sxm_.lane_maps());
     out.scheduled_length = sb_.length();
@@ -100,7 +100,7 @@ class Lowerer {
     for (const auto& t : g_.tensors)
       if (t.role == TensorRole::Weight && t.init != "data")
         weight_bytes += g_.elements(static_cast<int>(&t - g_.tensors.data())) *
-                        (options_.weights == Scenario::WeightType::Int8 ? 1 : 2);
+                        (options_.weights == WeightType::Int8 ? 1 : 2);
     const std::int64_t weight_capacity = std::int64_t{4} * MemoryPlan::kWeightSlicesPerPlane * chip_.mem_slice_words *
                                          chip_.vector_bytes();
     if (weight_bytes > weight_capacity) memory_.fail_capacity("the model");

@@ -20,50 +20,15 @@
 #include <string>
 #include <vector>
 
-#include "compiler/graph.hpp"
-#include "compiler/lower/schedule_builder.hpp"
-#include "model/model_spec.hpp"
+#include "compiler/ir/graph.hpp"
+#include "arch/config/chip_config.hpp"
+#include "compiler/lower/lowered_program.hpp"
 
 namespace lpusim {
-
-struct LoweringOptions {
-  Scenario::WeightType weights = Scenario::WeightType::Fp16;
-  /// Generate the initial SRAM contents (weights, constants) for a functional run. Timing-only
-  /// users (estimate, bench) turn it off: the schedule is the same, the compile much lighter.
-  bool functional_data = true;
-};
-
-/// Where a graph tensor ended up: tile j of row m is vector m of assembly tensor tiles[j].
-struct TensorPlacement {
-  std::int64_t rows = 0;
-  std::int64_t cols = 0;
-  std::vector<std::string> tiles;
-};
-
-struct LoweringStats {
-  std::int64_t weight_bytes = 0;        ///< SRAM used by weights and constants
-  std::int64_t activation_bytes = 0;    ///< SRAM used by activations
-  std::int64_t weight_blocks = 0;       ///< MXM weight blocks installed
-  std::int64_t vxm_ops = 0;
-  std::map<std::string, std::int64_t> node_end_cycle;  ///< per graph node: the cycle its last result lands
-};
-
-struct LoweredProgram {
-  Program program;
-  Cycle scheduled_length{0};
-  std::int64_t instructions = 0;
-  /// Initial SRAM contents for a functional run: assembly tensor -> values (vectors x lanes).
-  std::map<std::string, std::vector<double>> data;
-  std::map<std::string, TensorPlacement> placements;  ///< graph tensor name -> placement
-  LoweringStats stats;
-};
 
 /// Lowers a graph of primitive ops (MatMul, elementwise, Scale, SumRows, MaxRows). Weight
 /// values come from the graph's explicit values or its deterministic init. Throws
 /// InputError when the model does not fit the chip (with the chips it would need).
 LoweredProgram lower_graph(const Graph& graph, const ChipConfig& chip, const LoweringOptions& options);
-
-/// Values of a weight tensor: the graph's explicit values, or its deterministic init.
-std::vector<float> weight_values(const Graph& graph, int tensor);
 
 }  // namespace lpusim

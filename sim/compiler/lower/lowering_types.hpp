@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "compiler/lower/schedule_builder.hpp"
-#include "config/chip_config.hpp"
+#include "arch/config/chip_config.hpp"
 
 namespace lpusim {
 

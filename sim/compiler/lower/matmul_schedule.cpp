@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "compiler/ir/weight_init.hpp"
 #include "compiler/passes/passes.hpp"
 
 namespace lpusim {

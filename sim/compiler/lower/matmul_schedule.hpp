@@ -9,7 +9,7 @@
 #include <functional>
 #include <vector>
 
-#include "compiler/graph.hpp"
+#include "compiler/ir/graph.hpp"
 #include "compiler/lower/lowering_types.hpp"
 #include "compiler/lower/memory_plan.hpp"
 #include "compiler/lower/vxm_chains.hpp"

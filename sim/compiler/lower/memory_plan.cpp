@@ -5,16 +5,10 @@
 
 #include <fmt/format.h>
 
-#include "core/error.hpp"
-#include "model/weights.hpp"
+#include "arch/core/error.hpp"
+#include "compiler/ir/weight_init.hpp"
 
 namespace lpusim {
-
-std::vector<float> weight_values(const Graph& graph, int tensor) {
-  const TensorInfo& t = graph.tensors[static_cast<std::size_t>(tensor)];
-  if (auto it = graph.values.find(t.name); it != graph.values.end()) return it->second;
-  return make_weight_values(t);
-}
 
 MemoryPlan::MemoryPlan(const Graph& graph, const ChipConfig& chip, const LoweringOptions& options)
     : g_(graph), chip_(chip), options_(options), lanes_(chip.lanes()) {
@@ -209,7 +203,7 @@ void MemoryPlan::fail_capacity(const std::string& what) const {
       for (auto d : t.shape) n *= d;
       weights += n;
     }
-  const int bytes = options_.weights == Scenario::WeightType::Int8 ? 1 : 2;
+  const int bytes = options_.weights == WeightType::Int8 ? 1 : 2;
   const double sram = static_cast<double>(chip_.sram_bytes());
   const auto chips = static_cast<std::int64_t>(std::ceil(static_cast<double>(weights) * bytes / (sram * 0.75)));
   throw InputError(fmt::format("{}: {} does not fit in one {} chip: the weights alone are {:.1f} MB of {:.1f} MB SRAM "

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "compiler/graph.hpp"
-#include "compiler/lower/lowering.hpp"
+#include "compiler/ir/graph.hpp"
+#include "compiler/lower/lowered_program.hpp"
 #include "compiler/lower/lowering_types.hpp"
 
 namespace lpusim {

@@ -11,8 +11,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "config/chip_config.hpp"
-#include "isa/program.hpp"
+#include "arch/config/chip_config.hpp"
+#include "arch/isa/program.hpp"
 
 namespace lpusim {
 

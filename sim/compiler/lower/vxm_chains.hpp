@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "compiler/lower/lowering.hpp"
+#include "compiler/lower/lowered_program.hpp"
 #include "compiler/lower/lowering_types.hpp"
 #include "compiler/lower/memory_plan.hpp"
 

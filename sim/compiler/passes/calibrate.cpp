@@ -3,7 +3,7 @@
 //
 // An int8 matmul quantises its input x with one scale s per node, q = round(x / s) clamped
 // to +-127, so s = max|x| / 127 uses the whole int8 range without clipping the calibration
-// data. The pass runs the fp32 interpreter of primitive graphs (compiler/reference/
+// data. The pass runs the fp32 interpreter of primitive graphs (compiler/interpreter/
 // interpret.cpp) on a deterministic calibration input and sets each int8 matmul's
 // "act_scale" attr to the max |value| over all its activation inputs (a matmul split over a
 // lane concat has several) divided by 127. The scale changes values, not timing: the
@@ -11,9 +11,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "compiler/lower/lowering.hpp"
+#include "compiler/ir/weight_init.hpp"
 #include "compiler/passes/passes.hpp"
-#include "compiler/reference/interpret.hpp"
+#include "compiler/interpreter/interpret.hpp"
 
 namespace lpusim {
 

@@ -18,9 +18,9 @@
 
 #include <fmt/format.h>
 
-#include "compiler/lower/lowering.hpp"
+#include "compiler/ir/weight_init.hpp"
 #include "compiler/passes/passes.hpp"
-#include "core/error.hpp"
+#include "arch/core/error.hpp"
 
 namespace lpusim {
 

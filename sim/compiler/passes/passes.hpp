@@ -5,9 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "compiler/graph.hpp"
-#include "config/chip_config.hpp"
-#include "model/model_spec.hpp"
+#include "compiler/ir/graph.hpp"
+#include "arch/config/chip_config.hpp"
 
 namespace lpusim {
 
@@ -38,7 +37,7 @@ bool is_fusable_pointwise(OpKind kind);
 /// quantization.cpp: sets every matmul's attr "weight_type" ("int8" when the scenario asks
 /// for int8 and every weight is a model weight, else "fp16") and gives int8 matmuls the
 /// default "act_scale". Runs after decompose, which creates the constant matmuls.
-void plan_quantization(Graph& graph, Scenario::WeightType weights);
+void plan_quantization(Graph& graph, WeightType weights);
 /// Whether the quantization pass made this node an int8 matmul.
 bool is_int8_matmul(const Node& node);
 

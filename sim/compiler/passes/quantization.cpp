@@ -8,10 +8,10 @@
 
 namespace lpusim {
 
-void plan_quantization(Graph& graph, Scenario::WeightType weights) {
+void plan_quantization(Graph& graph, WeightType weights) {
   for (auto& node : graph.nodes) {
     if (node.kind != OpKind::MatMul) continue;
-    bool int8 = weights == Scenario::WeightType::Int8;
+    bool int8 = weights == WeightType::Int8;
     for (std::size_t i = 1; i < node.inputs.size(); i += 2)
       if (graph.tensors[static_cast<std::size_t>(node.inputs[i])].init == "data") int8 = false;
     node.attrs["weight_type"] = std::string(int8 ? "int8" : "fp16");

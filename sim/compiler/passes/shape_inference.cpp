@@ -1,7 +1,7 @@
 #include <fmt/format.h>
 
 #include "compiler/passes/passes.hpp"
-#include "core/error.hpp"
+#include "arch/core/error.hpp"
 
 namespace lpusim {
 

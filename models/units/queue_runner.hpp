@@ -1,0 +1,74 @@
+#pragma once
+// One instruction queue's issue logic, run by the ICU's dispatcher (units/icu.hpp). A queue
+// has something to do only in the cycles where it issues an instruction or where an issued
+// instruction samples its operands (issue + d_skew); `step(now)` does all of it for one
+// cycle and `next_wake()` says when the queue must run next. Plain C++: the queue is not a
+// SystemC process; the dispatcher is (or, for the clocked reference, one process per queue).
+#include <optional>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include "engine/exec/sequencer.hpp"
+#include "models/units/icu.hpp"
+#include "models/units/chip_state.hpp"
+
+namespace lpusim {
+
+/// A functional unit that executes issued instructions at issue + skew.
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  /// Runs `issue` in the current cycle `now` (= issue cycle + skew).
+  virtual void execute(const Issue& issue, Cycle now, const std::string& queue) = 0;
+};
+
+class QueueRunner {
+ public:
+  QueueRunner(const BoundQueue& queue, ChipState& context, Executor& executor, Icu& icu, QueueStats& stats,
+              int queue_index);
+
+  /// Does everything due in cycle `now`: operand samples of issued instructions, then every
+  /// issue (and sync release) due now. Calling it in a cycle with nothing due does nothing.
+  void step(Cycle now);
+  /// step(now), then next_wake(): what the event-driven dispatcher calls.
+  std::optional<Cycle> step_then_next_wake(Cycle now);
+  /// The next cycle the queue has something to do, if known. A queue parked at `sync`
+  /// with no release known yet returns nullopt and is woken by the ICU's next notify.
+  std::optional<Cycle> next_wake() const {
+    // A streaming queue (nothing pending, next issue known) is the common case.
+    if (pending_.empty() && sequencer_.state() == QueueSequencer::State::Ready) return sequencer_.next_cycle();
+    return next_wake_general();
+  }
+  bool parked() const { return sequencer_.state() == QueueSequencer::State::Parked; }
+
+  const QueueSequencer& sequencer() const { return sequencer_; }
+  int index() const { return queue_index_; }
+
+  /// The cycle the dispatcher has this queue on its calendar for (-1: not on it).
+  std::int64_t scheduled_at = -1;
+
+ private:
+  void dispatch(const Issue& issue, Cycle now);
+  void run_due(Cycle now);
+  std::optional<Cycle> next_wake_general() const;
+
+  struct Pending {
+    Cycle at;
+    int order;
+    Issue issue;
+    bool operator>(const Pending& o) const { return at != o.at ? at > o.at : order > o.order; }
+  };
+
+  QueueSequencer sequencer_;
+  ChipState& context_;
+  Executor& executor_;
+  Icu& icu_;
+  QueueStats& stats_;
+  std::string queue_name_;
+  int queue_index_;
+  std::priority_queue<Pending, std::vector<Pending>, std::greater<Pending>> pending_;
+  int order_ = 0;
+};
+
+}  // namespace lpusim

@@ -1,0 +1,18 @@
+#pragma once
+// A plain fp32 interpreter of primitive graphs (after decompose): the reference for JSON
+// graphs, and a check of the lowering independent of the model front ends.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "compiler/ir/graph.hpp"
+
+namespace lpusim {
+
+/// Runs `graph` (primitive ops only) on the given input and state values (row-major, by
+/// tensor name; missing ones are zeros);
+/// returns every tensor's values by name. Weights use their explicit or deterministic values.
+std::map<std::string, std::vector<float>> interpret_primitive_graph(
+    const Graph& graph, const std::map<std::string, std::vector<float>>& inputs);
+
+}  // namespace lpusim

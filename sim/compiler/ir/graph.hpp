@@ -1,0 +1,101 @@
+#pragma once
+// The compiler's graph IR: tensors and the ops between them, at the level of whole
+// tensors (a matmul, a norm, an attention). Both front ends build it: the Hugging Face
+// config front end (sim/frontend/) and the JSON graph format (docs/compiler.md). Shapes are
+// row-major; the last axis is the one laid across the chip's lanes. Plain C++.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace lpusim {
+
+enum class OpKind {
+  // Dense
+  MatMul,     ///< y[M,N] = x[M,K] w[K,N]; inputs x, w (a Weight tensor); int attr transpose_w = 1: w is [N,K], y = x w^T
+  // Elementwise, two inputs; b broadcasts from [N] or [1] over a's leading dims
+  Add, Sub, Mul, Max, Min,
+  // Elementwise, one input
+  Neg, Exp, Exp2, Rsqrt, Tanh, Sigmoid, Relu, Gelu, GeluTanh, Silu,
+  Scale,      ///< y = x * attr "value"
+  Cast,       ///< y = x rounded to attr "dtype" and back (fp16, int8 with attr "scale")
+  // Along the last axis
+  Softmax,
+  LayerNorm,  ///< inputs x, gamma[N], beta[N]; attr eps
+  RmsNorm,    ///< inputs x, gamma[N]; attrs eps, adds_one (gemma: x * (1 + gamma))
+  // Shape
+  Concat,     ///< attr axis
+  Slice,      ///< attrs axis, begin, end
+  Transpose,  ///< 2-D
+  Gather,     ///< rows of a [V, N] table by int ids [M] -> [M, N] (embedding); inputs table, ids
+  // Transformer
+  Rope,       ///< x[T, heads*head_dim]; attrs head_dim, theta, position (first position), scaling_* ; rotate-half form
+              ///< (scaling_kind none|linear|llama3, scaling_factor, scaling_low_freq_factor, scaling_high_freq_factor,
+              ///< scaling_original_max_position; frequencies: rope_inverse_frequencies in sim/frontend/reference_transformer.hpp)
+  Attention,  ///< inputs q[T, H*D], k[T, KV*D], v[T, KV*D], k_cache[C, KV*D], v_cache[C, KV*D] -> o[T, H*D];
+              ///< attrs heads, kv_heads, head_dim, past (cached positions before q), causal, window (0: none), scale.
+              ///< Appends k, v to the caches at rows past .. past+T-1.
+  MoeMlp,     ///< mixtral sparse MLP: inputs x, router[N,E], then per expert w1 (gate)[N,F], w3 (up)[N,F], w2 (down)[F,N]
+              ///< (e0.w1, e0.w3, e0.w2, e1.w1, ...); attrs experts, top_k, activation (op name, e.g. "Silu").
+              ///< HF Mixtral: softmax over router logits, top-k, renormalise, weighted sum of act(x w1) * (x w3) w2.
+  // Primitive ops the decompose pass produces for lowering
+  SumRows,    ///< [M,N] -> [1,N], sum over rows
+  MaxRows,    ///< [M,N] -> [1,N], max over rows
+  Cvt,        ///< round through attr "dtype" (fp16) and back: what the MXM sees of an fp32 value
+  Greater,       ///< a > b as 1.0 / 0.0; b: a second input (broadcast like Add) or attr "immediate"
+  GreaterEqual,  ///< a >= b as 1.0 / 0.0; likewise
+  Assign,     ///< inputs dst (a State tensor), src: writes src's rows into dst from row attr "row"; no output
+  PermuteLanes,  ///< y[T,F] = x[T,F] with lanes moved within 320-lane tiles (an SXM permute):
+                 ///< y[:, 320 j + i] = x[:, 320 s + map[j][i]], s = clamp(j + attr "tile_offset", 0, tiles - 1),
+                 ///< map = the constant named by attr "lane_map" in Graph::values, [tiles, 320] source lanes
+};
+const char* op_name(OpKind k);
+
+/// The type model weights are stored in on the chip (the quantization pass decides per matmul).
+enum class WeightType { Int8, Fp16 };
+
+enum class TensorRole { Input, Weight, State, Intermediate, Output };
+
+struct TensorInfo {
+  std::string name;
+  std::vector<std::int64_t> shape;
+  TensorRole role = TensorRole::Intermediate;
+  /// Weights: how to make values when none are supplied ("random" with seed and scale, "ones", "zeros").
+  std::string init = "random";
+  std::uint64_t seed = 0;
+  double init_scale = 0.02;
+};
+
+using AttrValue = std::variant<std::int64_t, double, std::string>;
+
+struct Node {
+  OpKind kind = OpKind::Add;
+  std::string name;
+  std::vector<int> inputs;   ///< tensor ids
+  std::vector<int> outputs;  ///< tensor ids
+  std::map<std::string, AttrValue> attrs;
+
+  std::int64_t int_attr(const std::string& key, std::int64_t fallback) const;
+  double float_attr(const std::string& key, double fallback) const;
+  std::string string_attr(const std::string& key, const std::string& fallback) const;
+};
+
+struct Graph {
+  std::string name;
+  std::string file;  ///< where it came from, for messages
+  std::vector<TensorInfo> tensors;
+  std::vector<Node> nodes;  ///< in a valid execution order
+  /// Explicit values of constant tensors the compiler creates (row-major), by tensor name.
+  std::map<std::string, std::vector<float>> values;
+
+  int add_tensor(TensorInfo t);
+  int find(const std::string& name) const;  ///< -1 if absent
+  std::int64_t elements(int tensor) const;
+};
+
+/// Loads the documented JSON graph format (docs/compiler.md). Errors are InputError naming
+/// file, key and expectation.
+Graph load_graph_json(const std::string& path);
+
+}  // namespace lpusim

@@ -1,0 +1,46 @@
+#pragma once
+// What the lowering takes and gives (its options, its output and statistics), apart from
+// the driver (lowering.hpp), so that the lowering's parts can use them without including it.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "arch/isa/program.hpp"
+#include "compiler/ir/graph.hpp"
+
+namespace lpusim {
+
+struct LoweringOptions {
+  WeightType weights = WeightType::Fp16;
+  /// Generate the initial SRAM contents (weights, constants) for a functional run. Timing-only
+  /// users (estimate, bench) turn it off: the schedule is the same, the compile much lighter.
+  bool functional_data = true;
+};
+
+/// Where a graph tensor ended up: tile j of row m is vector m of assembly tensor tiles[j].
+struct TensorPlacement {
+  std::int64_t rows = 0;
+  std::int64_t cols = 0;
+  std::vector<std::string> tiles;
+};
+
+struct LoweringStats {
+  std::int64_t weight_bytes = 0;        ///< SRAM used by weights and constants
+  std::int64_t activation_bytes = 0;    ///< SRAM used by activations
+  std::int64_t weight_blocks = 0;       ///< MXM weight blocks installed
+  std::int64_t vxm_ops = 0;
+  std::map<std::string, std::int64_t> node_end_cycle;  ///< per graph node: the cycle its last result lands
+};
+
+struct LoweredProgram {
+  Program program;
+  Cycle scheduled_length{0};
+  std::int64_t instructions = 0;
+  /// Initial SRAM contents for a functional run: assembly tensor -> values (vectors x lanes).
+  std::map<std::string, std::vector<double>> data;
+  std::map<std::string, TensorPlacement> placements;  ///< graph tensor name -> placement
+  LoweringStats stats;
+};
+
+}  // namespace lpusim

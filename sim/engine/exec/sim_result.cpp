@@ -1,0 +1,17 @@
+#include "engine/exec/sim_result.hpp"
+
+namespace lpusim {
+
+const char* hazard_kind_name(Hazard::Kind kind) {
+  switch (kind) {
+    case Hazard::Kind::StreamEmpty: return "stream-empty";
+    case Hazard::Kind::StreamCollision: return "stream-collision";
+    case Hazard::Kind::MemPortConflict: return "mem-port-conflict";
+    case Hazard::Kind::WeightsNotInstalled: return "weights-not-installed";
+    case Hazard::Kind::UnitBusy: return "unit-busy";
+    case Hazard::Kind::Deadlock: return "deadlock";
+  }
+  return "?";
+}
+
+}  // namespace lpusim

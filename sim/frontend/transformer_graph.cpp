@@ -1,0 +1,286 @@
+#include "frontend/transformer_graph.hpp"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "arch/core/error.hpp"
+#include "compiler/ir/weight_init.hpp"
+
+namespace lpusim {
+
+const char* rope_scaling_name(RopeScaling::Kind kind) {
+  switch (kind) {
+    case RopeScaling::Kind::None: return "none";
+    case RopeScaling::Kind::Linear: return "linear";
+    case RopeScaling::Kind::Llama3: return "llama3";
+  }
+  return "none";
+}
+
+namespace {
+
+using Shape = std::vector<std::int64_t>;
+using Attrs = std::map<std::string, AttrValue>;
+
+// Init scales. Matmul weights are uniform in +-1/sqrt(K), which keeps activations O(1)
+// through the layers. Embedding tables get the same 1/sqrt(hidden): a tied table is also
+// the LM head, and this keeps its logits O(1) instead of O(sqrt(hidden)). Biases and
+// LayerNorm betas are small but non-zero so that a missing or misplaced bias changes the
+// output; norm gammas are ones (gemma's "1 + gamma" then doubles, so a forgotten adds_one
+// shows too).
+constexpr double kBiasScale = 0.1;
+
+class GraphBuilder {
+ public:
+  GraphBuilder(const TransformerSpec& spec, std::int64_t tokens, std::int64_t past, std::int64_t batch)
+      : s_(spec), tokens_(tokens), past_(past), batch_(batch) {
+    g_.name = spec.model_type;
+    g_.file = spec.file;
+  }
+
+  Graph take() { return std::move(g_); }
+
+  int tensor(const std::string& name, Shape shape, TensorRole role) {
+    if (g_.find(name) >= 0) throw std::logic_error("graph builder: duplicate tensor " + name);
+    TensorInfo t;
+    t.name = name;
+    t.shape = std::move(shape);
+    t.role = role;
+    t.init = role == TensorRole::State ? "zeros" : "random";
+    t.seed = seed_from_name(name);
+    return g_.add_tensor(std::move(t));
+  }
+
+  int weight(const std::string& name, Shape shape, const std::string& init, double scale) {
+    const int id = tensor(name, std::move(shape), TensorRole::Weight);
+    g_.tensors[static_cast<std::size_t>(id)].init = init;
+    g_.tensors[static_cast<std::size_t>(id)].init_scale = scale;
+    return id;
+  }
+
+  /// A node writing one new tensor named `out_name` (an Intermediate unless `role` says otherwise).
+  int node(OpKind kind, const std::string& name, std::vector<int> inputs, Shape out_shape, Attrs attrs = {},
+           const std::string& out_name = "", TensorRole role = TensorRole::Intermediate) {
+    const int out = tensor(out_name.empty() ? name : out_name, std::move(out_shape), role);
+    Node n;
+    n.kind = kind;
+    n.name = name;
+    n.inputs = std::move(inputs);
+    n.outputs = {out};
+    n.attrs = std::move(attrs);
+    g_.nodes.push_back(std::move(n));
+    return out;
+  }
+
+  /// Activations: the batch's sequences one after another, tokens_ rows each.
+  Shape rows(std::int64_t width) const { return {batch_ * tokens_, width}; }
+
+  /// Sequence b's rows of x (a free row view in the lowering); x itself at batch 1.
+  int sequence_rows(int x, std::int64_t b, const std::string& name) {
+    if (batch_ == 1) return x;
+    const std::int64_t width = g_.tensors[static_cast<std::size_t>(x)].shape[1];
+    return node(OpKind::Slice, name, {x}, {tokens_, width},
+                {{"axis", std::int64_t{0}}, {"begin", b * tokens_}, {"end", (b + 1) * tokens_}});
+  }
+
+  /// x w (+ b) for a [in, out] weight named prefix.weight (and prefix.bias).
+  int linear(const std::string& prefix, int x, std::int64_t in, std::int64_t out, bool bias) {
+    const int w = weight(prefix + ".weight", {in, out}, "random", 1.0 / std::sqrt(static_cast<double>(in)));
+    int y = node(OpKind::MatMul, prefix, {x, w}, rows(out));
+    if (bias) {
+      const int b = weight(prefix + ".bias", {out}, "random", kBiasScale);
+      y = node(OpKind::Add, prefix + ".add_bias", {y, b}, rows(out));
+    }
+    return y;
+  }
+
+  int norm(const std::string& prefix, int x, const std::string& out_name = "",
+           TensorRole role = TensorRole::Intermediate) {
+    const int gamma = weight(prefix + ".weight", {s_.hidden}, "ones", 1.0);
+    if (s_.norm == NormKind::LayerNorm) {
+      const int beta = weight(prefix + ".bias", {s_.hidden}, "random", kBiasScale);
+      return node(OpKind::LayerNorm, prefix, {x, gamma, beta}, rows(s_.hidden), {{"eps", s_.norm_eps}}, out_name,
+                  role);
+    }
+    return node(OpKind::RmsNorm, prefix, {x, gamma}, rows(s_.hidden),
+                {{"eps", s_.norm_eps}, {"adds_one", std::int64_t{s_.norm_adds_one ? 1 : 0}}}, out_name, role);
+  }
+
+  OpKind activation_op() const {
+    switch (s_.activation) {
+      case ActivationKind::Gelu: return OpKind::Gelu;
+      case ActivationKind::GeluTanh: return OpKind::GeluTanh;
+      case ActivationKind::Silu: return OpKind::Silu;
+      case ActivationKind::Relu: return OpKind::Relu;
+    }
+    return OpKind::Silu;
+  }
+
+  int rope(const std::string& name, int x, std::int64_t width) {
+    const RopeScaling& r = s_.rope_scaling;
+    return node(OpKind::Rope, name, {x}, rows(width),
+                {{"head_dim", s_.head_dim},
+                 {"theta", s_.rope_theta},
+                 {"position", past_},
+                 {"rows_per_sequence", tokens_},
+                 {"scaling_kind", std::string(rope_scaling_name(r.kind))},
+                 {"scaling_factor", r.factor},
+                 {"scaling_low_freq_factor", r.low_freq_factor},
+                 {"scaling_high_freq_factor", r.high_freq_factor},
+                 {"scaling_original_max_position", r.original_max_position}});
+  }
+
+  int attention(const std::string& l, int h) {
+    const std::int64_t q_width = s_.heads * s_.head_dim;
+    const std::int64_t kv_width = s_.kv_heads * s_.head_dim;
+    int q = linear(l + ".attn.q", h, s_.hidden, q_width, s_.qkv_bias);
+    int k = linear(l + ".attn.k", h, s_.hidden, kv_width, s_.qkv_bias);
+    const int v = linear(l + ".attn.v", h, s_.hidden, kv_width, s_.qkv_bias);
+    if (s_.positions == PositionKind::Rope) {
+      q = rope(l + ".attn.q_rope", q, q_width);
+      k = rope(l + ".attn.k_rope", k, kv_width);
+    }
+    // Attention is per sequence: each has its own KV cache and attends over its own rows.
+    std::vector<int> outputs;
+    for (std::int64_t b = 0; b < batch_; ++b) {
+      const std::string seq = batch_ == 1 ? l : fmt::format("{}.s{}", l, b);
+      const std::string attn = batch_ == 1 ? l + ".attn" : fmt::format("{}.attn.s{}", l, b);
+      const int k_cache = tensor(seq + ".k_cache", {s_.max_positions, kv_width}, TensorRole::State);
+      const int v_cache = tensor(seq + ".v_cache", {s_.max_positions, kv_width}, TensorRole::State);
+      outputs.push_back(node(OpKind::Attention, attn + ".attention",
+                             {sequence_rows(q, b, attn + ".q_rows"), sequence_rows(k, b, attn + ".k_rows"),
+                              sequence_rows(v, b, attn + ".v_rows"), k_cache, v_cache},
+                             {tokens_, q_width},
+                             {{"heads", s_.heads},
+                              {"kv_heads", s_.kv_heads},
+                              {"head_dim", s_.head_dim},
+                              {"past", past_},
+                              {"causal", std::int64_t{s_.causal ? 1 : 0}},
+                              {"window", s_.sliding_window.value_or(0)},
+                              {"scale", 1.0 / std::sqrt(static_cast<double>(s_.head_dim))}}));
+    }
+    const int o = batch_ == 1 ? outputs[0]
+                              : node(OpKind::Concat, l + ".attn.attention", outputs, rows(q_width), {{"axis", std::int64_t{0}}});
+    return linear(l + ".attn.o", o, q_width, s_.hidden, s_.attention_out_bias);
+  }
+
+  int mlp(const std::string& l, int h) {
+    const std::int64_t f = s_.intermediate;
+    if (s_.experts > 0) {
+      std::vector<int> inputs = {h, weight(l + ".moe.router.weight", {s_.hidden, s_.experts}, "random",
+                                           1.0 / std::sqrt(static_cast<double>(s_.hidden)))};
+      const double in_scale = 1.0 / std::sqrt(static_cast<double>(s_.hidden));
+      const double down_scale = 1.0 / std::sqrt(static_cast<double>(f));
+      for (std::int64_t e = 0; e < s_.experts; ++e) {
+        const std::string p = fmt::format("{}.moe.e{}", l, e);
+        inputs.push_back(weight(p + ".w1.weight", {s_.hidden, f}, "random", in_scale));
+        inputs.push_back(weight(p + ".w3.weight", {s_.hidden, f}, "random", in_scale));
+        inputs.push_back(weight(p + ".w2.weight", {f, s_.hidden}, "random", down_scale));
+      }
+      return node(OpKind::MoeMlp, l + ".moe", std::move(inputs), rows(s_.hidden),
+                  {{"experts", s_.experts},
+                   {"top_k", s_.experts_per_token},
+                   {"activation", std::string(op_name(activation_op()))}});
+    }
+    if (s_.gated_mlp) {
+      const int gate = linear(l + ".mlp.gate", h, s_.hidden, f, s_.mlp_bias);
+      const int act = node(activation_op(), l + ".mlp.act", {gate}, rows(f));
+      const int up = linear(l + ".mlp.up", h, s_.hidden, f, s_.mlp_bias);
+      const int prod = node(OpKind::Mul, l + ".mlp.mul", {act, up}, rows(f));
+      return linear(l + ".mlp.down", prod, f, s_.hidden, s_.mlp_bias);
+    }
+    const int fc1 = linear(l + ".mlp.fc1", h, s_.hidden, f, s_.mlp_bias);
+    const int act = node(activation_op(), l + ".mlp.act", {fc1}, rows(f));
+    return linear(l + ".mlp.fc2", act, f, s_.hidden, s_.mlp_bias);
+  }
+
+  int embeddings() {
+    const double table_scale = 1.0 / std::sqrt(static_cast<double>(s_.hidden));
+    const int ids = tensor("token_ids", {batch_ * tokens_}, TensorRole::Input);
+    const int table = weight("embed.weight", {s_.vocab_size, s_.hidden}, "random", table_scale);
+    int x = node(OpKind::Gather, "embed", {table, ids}, rows(s_.hidden));
+    if (s_.scale_embeddings)
+      x = node(OpKind::Scale, "embed.scale", {x}, rows(s_.hidden),
+               {{"value", std::sqrt(static_cast<double>(s_.hidden))}});
+    if (s_.positions == PositionKind::Learned) {
+      const int pos_table = weight("pos_embed.weight", {s_.max_positions, s_.hidden}, "random", table_scale);
+      int pos = node(OpKind::Slice, "pos_embed", {pos_table}, {tokens_, s_.hidden},
+                     {{"axis", std::int64_t{0}}, {"begin", past_}, {"end", past_ + tokens_}});
+      // Every sequence of the batch is at the same positions: the same rows, repeated (a view).
+      if (batch_ > 1)
+        pos = node(OpKind::Concat, "pos_embed.batch", std::vector<int>(static_cast<std::size_t>(batch_), pos),
+                   rows(s_.hidden), {{"axis", std::int64_t{0}}});
+      x = node(OpKind::Add, "embed.add_pos", {x, pos}, rows(s_.hidden));
+    }
+    if (s_.type_vocab_size > 0) {
+      const int type_ids = tensor("token_type_ids", {batch_ * tokens_}, TensorRole::Input);
+      const int type_table =
+          weight("type_embed.weight", {s_.type_vocab_size, s_.hidden}, "random", table_scale);
+      const int types = node(OpKind::Gather, "type_embed", {type_table, type_ids}, rows(s_.hidden));
+      x = node(OpKind::Add, "embed.add_type", {x, types}, rows(s_.hidden));
+    }
+    if (s_.embedding_norm) x = norm("embed_norm", x);
+    return x;
+  }
+
+  void build() {
+    int x = embeddings();
+    for (std::int64_t i = 0; i < s_.layers; ++i) {
+      const std::string l = fmt::format("l{}", i);
+      const bool last = i + 1 == s_.layers;
+      if (s_.post_norm) {
+        // bert: x = LN(x + attn(x)); x = LN(x + mlp(x)); the last LN is the output.
+        const int a = attention(l, x);
+        x = norm(l + ".attn_norm", node(OpKind::Add, l + ".attn_residual", {x, a}, rows(s_.hidden)));
+        const int m = mlp(l, x);
+        const int sum = node(OpKind::Add, l + ".mlp_residual", {x, m}, rows(s_.hidden));
+        x = last && !s_.has_lm_head ? norm(l + ".mlp_norm", sum, "hidden", TensorRole::Output)
+                                    : norm(l + ".mlp_norm", sum);
+      } else {
+        const int a = attention(l, norm(l + ".attn_norm", x));
+        x = node(OpKind::Add, l + ".attn_residual", {x, a}, rows(s_.hidden));
+        const int m = mlp(l, norm(l + ".mlp_norm", x));
+        x = node(OpKind::Add, l + ".mlp_residual", {x, m}, rows(s_.hidden));
+      }
+    }
+    if (!s_.has_lm_head) return;
+    if (!s_.post_norm) x = norm("final_norm", x);
+    if (s_.tie_embeddings) {
+      node(OpKind::MatMul, "lm_head", {x, g_.find("embed.weight")}, rows(s_.vocab_size),
+           {{"transpose_w", std::int64_t{1}}}, "logits", TensorRole::Output);
+    } else {
+      const int w = weight("lm_head.weight", {s_.hidden, s_.vocab_size}, "random",
+                           1.0 / std::sqrt(static_cast<double>(s_.hidden)));
+      node(OpKind::MatMul, "lm_head", {x, w}, rows(s_.vocab_size), {}, "logits", TensorRole::Output);
+    }
+  }
+
+ private:
+  const TransformerSpec& s_;
+  std::int64_t tokens_;
+  std::int64_t past_;
+  std::int64_t batch_;
+  Graph g_;
+};
+
+}  // namespace
+
+Graph build_transformer_graph(const TransformerSpec& spec, std::int64_t tokens, std::int64_t past, std::int64_t batch) {
+  if (tokens < 1) throw InputError(fmt::format("{}: tokens per step must be at least 1, got {}", spec.file, tokens));
+  if (batch < 1) throw InputError(fmt::format("{}: batch must be at least 1, got {}", spec.file, batch));
+  if (past < 0) throw InputError(fmt::format("{}: cached positions must be at least 0, got {}", spec.file, past));
+  if (past > spec.max_positions - tokens)
+    throw InputError(fmt::format("{}: {} cached + {} new positions exceed max_position_embeddings {}", spec.file, past,
+                                 tokens, spec.max_positions));
+  GraphBuilder builder(spec, tokens, past, batch);
+  builder.build();
+  return builder.take();
+}
+
+std::int64_t kv_cache_vectors(const TransformerSpec& spec, std::int64_t batch, std::int64_t positions, std::int64_t lanes) {
+  const std::int64_t tiles = (spec.kv_heads * spec.head_dim + lanes - 1) / lanes;
+  return batch * spec.layers * 2 * positions * tiles;
+}
+
+}  // namespace lpusim
