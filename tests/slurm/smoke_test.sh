@@ -8,7 +8,7 @@
 # jobs may take, default 120), LPUSIM_SLURM_SMOKE_KEEP=1 keeps the directory even on success.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=slurm_cluster.sh
+# shellcheck source=SCRIPTDIR/slurm_cluster.sh
 source "$here/slurm_cluster.sh"
 
 if [[ $(id -u) -ne 0 ]]; then
@@ -22,7 +22,17 @@ while IFS='=' read -r var _; do
 done < <(env)
 
 timeout=${LPUSIM_SLURM_SMOKE_TIMEOUT:-120}
-top=$(mktemp -d "${TMPDIR:-/tmp}/lpusim-slurm-smoke.XXXXXX") || exit 1
+# munged wants every directory above its socket searchable by all: a TMPDIR below /root, say,
+# will not do, /tmp will.
+base=${TMPDIR:-/tmp}
+for d in "$base" $(p=$base; while [[ $p != / && $p != . ]]; do p=$(dirname "$p"); echo "$p"; done); do
+  if [[ ! -d $d || $(( 0$(stat -c %a "$d") & 01 )) -eq 0 ]]; then
+    echo "smoke: $d is not a directory searchable by all, so not usable for munged's socket; using /tmp"
+    base=/tmp
+    break
+  fi
+done
+top=$(mktemp -d "$base/lpusim-slurm-smoke.XXXXXX") || exit 1
 chmod 0755 "$top"  # munged wants every directory above its socket searchable by all
 cluster=$top/cluster
 work=$top/work
