@@ -6,6 +6,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "arch/config/system_config.hpp"
+
 namespace lpusim::cli {
 
 using Command = std::function<int()>;
@@ -18,7 +20,13 @@ Command add_verify_command(CLI::App& app);
 Command add_bench_command(CLI::App& app);
 Command add_bench_case_command(CLI::App& app);
 
+Command add_system_command(CLI::App& app);
+
 /// Resolves --chip: a bundled name (tsp-v1) or a path to a chip JSON file.
 std::string resolve_chip_path(const std::string& chip);
+/// Resolves --system: a bundled name (groq-node, dragonfly-8, ...) or a path to a system JSON file.
+std::string resolve_system_path(const std::string& system);
+/// Loads a system by bundled name or path; its chip by bundled name or relative path.
+SystemConfig load_system(const std::string& system);
 
 }  // namespace lpusim::cli

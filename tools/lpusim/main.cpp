@@ -18,6 +18,7 @@ int sc_main(int argc, char* argv[]) {
   const auto verify = lpusim::cli::add_verify_command(app);
   const auto bench = lpusim::cli::add_bench_command(app);
   const auto bench_case = lpusim::cli::add_bench_case_command(app);
+  const auto system = lpusim::cli::add_system_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -35,6 +36,7 @@ int sc_main(int argc, char* argv[]) {
     if (app.got_subcommand("verify")) return verify();
     if (app.got_subcommand("bench")) return bench();
     if (app.got_subcommand("bench-case")) return bench_case();
+    if (app.got_subcommand("system")) return system();
     return 2;
   } catch (const lpusim::InputError& e) {
     // One line even when the message quotes user text holding control characters.

@@ -58,6 +58,18 @@ using Lane = StrongInt<LaneTag, int>;
 struct AddressTag {};
 using Address = StrongInt<AddressTag, std::int64_t>;
 
+/// A chip of a multi-chip system (0 .. chips-1).
+struct ChipTag {};
+using ChipId = StrongInt<ChipTag, int>;
+
+/// A chip-to-chip link of a system (index into its link table).
+struct LinkTag {};
+using LinkId = StrongInt<LinkTag, int>;
+
+/// A C2C port of one chip (0 .. c2c links-1).
+struct PortTag {};
+using PortIndex = StrongInt<PortTag, int>;
+
 enum class Direction : std::uint8_t { East, West };
 enum class Hemisphere : std::uint8_t { West, East };
 
