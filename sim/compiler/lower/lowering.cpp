@@ -136,6 +136,10 @@ class Lowerer {
       case OpKind::Slice: case OpKind::Concat: lower_row_view(node); return;
       case OpKind::Assign: lower_assign(node); return;
       case OpKind::PermuteLanes: finish_node(node, lower_permute_lanes(node, node.outputs[0], {})); return;
+      case OpKind::AllReduce: case OpKind::Send: case OpKind::Recv:
+        throw InputError(fmt::format("{}: node '{}': lowering {} to C2C transfers is not implemented yet (a "
+                                     "multi-chip graph can be interpreted, not yet compiled)", g_.file, node.name,
+                                     op_name(node.kind)));
       default:
         throw InputError(fmt::format("{}: node '{}': op {} reached lowering undecomposed (a compiler bug)", g_.file,
                                      node.name, op_name(node.kind)));

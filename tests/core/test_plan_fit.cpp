@@ -2,7 +2,7 @@
 // lowering lays weights out (320 x 320 blocks), and the plans that fit a chip.
 #include <catch2/catch.hpp>
 
-#include "frontend/partition_plan.hpp"
+#include "frontend/plan_fit.hpp"
 
 using namespace lpusim;
 
