@@ -9,6 +9,8 @@
 #include <variant>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace lpusim {
 
 enum class OpKind {
@@ -75,6 +77,10 @@ struct Node {
   std::vector<int> inputs;   ///< tensor ids
   std::vector<int> outputs;  ///< tensor ids
   std::map<std::string, AttrValue> attrs;
+  /// The model layer this node computes (a transformer block's index), -1 outside any (the
+  /// embeddings, the head, graphs without layers). Set by front ends, kept by every pass on
+  /// the nodes it derives, so that cycles can be attributed per layer without reading names.
+  std::int64_t layer = -1;
 
   std::int64_t int_attr(const std::string& key, std::int64_t fallback) const;
   double float_attr(const std::string& key, double fallback) const;
@@ -97,5 +103,7 @@ struct Graph {
 /// Loads the documented JSON graph format (docs/compiler.md). Errors are InputError naming
 /// file, key and expectation.
 Graph load_graph_json(const std::string& path);
+/// The same from JSON already parsed (`file` names it in messages).
+Graph graph_from_json(const nlohmann::json& json, const std::string& file);
 
 }  // namespace lpusim
