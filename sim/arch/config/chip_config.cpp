@@ -101,6 +101,12 @@ ChipConfig parse_chip_config(const nlohmann::json& json, const std::string& file
     c.c2c_latency = Cycle(c2c.integer("latency_cycles", 1, 1 << 20));
     c2c.finish();
   }
+  if (root.has("host_link")) {
+    auto host = root.object("host_link");
+    c.host_link_latency_us = host.number("latency_us", 0.0, 1e6);
+    c.host_link_gbytes_per_s = host.number("gbytes_per_s", 1e-6, 1e6);
+    host.finish();
+  }
   {
     auto timing = root.object("timing");
     for (const auto& info : all_opcodes()) {

@@ -52,6 +52,12 @@ struct ChipConfig {
   double c2c_link_gbps = 112.0;
   Cycle c2c_latency{216};
 
+  /// The host link (PCIe) a transfer to or from the host crosses: a fixed latency per
+  /// transfer plus bytes at a rate, each way. Optional in a chip file; these defaults are
+  /// Groq's own estimator's charge (docs/chip-config.md, host_link).
+  double host_link_latency_us = 10.0;
+  double host_link_gbytes_per_s = 24.0;
+
   std::array<OpTiming, static_cast<std::size_t>(Opcode::Count_)> timing{};
 
   // Derived quantities ---------------------------------------------------------------
@@ -67,6 +73,10 @@ struct ChipConfig {
   const OpTiming& timing_of(Opcode op) const { return timing[static_cast<std::size_t>(op)]; }
   /// Whether a queue name exists on this chip.
   bool has_queue(const QueueId& q) const;
+  /// Microseconds to move `bytes` one way over the host link.
+  double host_transfer_us(double bytes) const {
+    return host_link_latency_us + bytes / (host_link_gbytes_per_s * 1e3);
+  }
   std::int64_t sram_bytes() const {
     return 2LL * mem_slices_per_hemisphere * mem_slice_words * vector_bytes();
   }

@@ -9,6 +9,7 @@
 
 #include "compiler/lower/lowering_types.hpp"
 #include "compiler/lower/matmul_schedule.hpp"
+#include "compiler/lower/chip_capacity.hpp"
 #include "compiler/lower/memory_plan.hpp"
 #include "compiler/lower/sxm_moves.hpp"
 #include "compiler/lower/vxm_chains.hpp"
@@ -96,14 +97,7 @@ class Lowerer {
   /// output tile.
   void place_constants_first() {
     // A model whose weights alone exceed the weight slices fails here, before any work.
-    std::int64_t weight_bytes = 0;
-    for (const auto& t : g_.tensors)
-      if (t.role == TensorRole::Weight && t.init != "data")
-        weight_bytes += g_.elements(static_cast<int>(&t - g_.tensors.data())) *
-                        (options_.weights == WeightType::Int8 ? 1 : 2);
-    const std::int64_t weight_capacity = std::int64_t{4} * MemoryPlan::kWeightSlicesPerPlane * chip_.mem_slice_words *
-                                         chip_.vector_bytes();
-    if (weight_bytes > weight_capacity) memory_.fail_capacity("the model");
+    check_weights_fit(g_, chip_, options_.weights);
     std::int64_t dequant_words = 0;
     for (const Node& n : g_.nodes) {
       for (std::size_t i = 0; i < n.inputs.size(); ++i) {
@@ -166,7 +160,7 @@ class Lowerer {
   void finish_node(const Node& node, const Act& out) {
     Cycle end{0};
     for (auto r : out.ready) end = std::max(end, r);
-    stats_.node_end_cycle[node.name] = end.value();
+    stats_.note_node_end(node, end.value());
   }
 
   /// The VXM step of a pointwise node for row m, tile j of its result; its first operand is
@@ -343,7 +337,7 @@ class Lowerer {
         dst.ready_at(row + m, j) = ready;
         end = std::max(end, ready);
       }
-    stats_.node_end_cycle[node.name] = end.value();
+    stats_.note_node_end(node, end.value());
   }
 
   /// Sum or max over rows: a pairwise tree on the VXM, each op combining two vectors.

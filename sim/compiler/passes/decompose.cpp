@@ -100,6 +100,7 @@ class Rewriter {
     n.name = name;
     n.inputs = std::move(inputs);
     n.attrs = std::move(attrs);
+    n.layer = layer_;
     if (kind != OpKind::Assign) n.outputs.push_back(tensor(name, std::move(shape)));
     out_.nodes.push_back(n);
     return n.outputs.empty() ? -1 : n.outputs[0];
@@ -444,6 +445,7 @@ class Rewriter {
     multi.name = name;
     multi.inputs = {x0, w0, x1, w1};
     multi.outputs.push_back(tensor(name, {rows(x0), cols(w0)}));
+    multi.layer = layer_;
     out_.nodes.push_back(multi);
     return multi.outputs[0];
   }
@@ -546,6 +548,7 @@ class Rewriter {
   }
 
   void rewrite(const Node& node) {
+    layer_ = node.layer;  // every node made for this one belongs to its layer
     const std::string& name = in_.tensors[static_cast<std::size_t>(node.outputs.empty() ? node.inputs[0] : node.outputs[0])].name;
     auto in = [&](std::size_t i) { return mapped(node.inputs[i]); };
     int result = -1;
@@ -565,6 +568,7 @@ class Rewriter {
             row += width;
           }
           multi.outputs.push_back(tensor(name, {rows(concat_parts_[src][0]), cols(in(1))}));
+          multi.layer = layer_;
           out_.nodes.push_back(multi);
           result = multi.outputs[0];
         } else {
@@ -681,6 +685,7 @@ class Rewriter {
   static constexpr std::int64_t kMaxShiftedSoftmaxLanes = 1024;
   const Graph& in_;
   Graph out_;
+  int layer_ = -1;  ///< Node::layer of the node being rewritten, given to every node made for it
   std::vector<int> map_;
   std::map<int, int> uses_;
   std::map<std::int64_t, int> ones_;
