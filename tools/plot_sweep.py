@@ -4,19 +4,20 @@
     tools/plot_sweep.py results.csv [--out DIR]
 
 Writes PNG and SVG files into DIR (default: the CSV's folder) and prints each path written:
-  tps_vs_<param>.png/.svg   for each swept parameter: tokens/s per user against it, one line per
+  tps_vs_<param>.png/.svg   for each swept parameter (with two values or more): tokens/s per user against it, one line per
                             model; when other parameters vary too, one panel per model with one
                             line per combination of the others
   pareto_chips.png/.svg     Pareto front of tokens/s per user (higher is better) against chips
                             (fewer is better), one front per model; dominated points drawn faintly
-  pareto_sram.png/.svg      the same against SRAM provisioned, chips x SRAM per chip (computed as
-                            sram_used_bytes / sram_fraction; sram_used_bytes where the fraction
-                            is missing)
+  pareto_sram.png/.svg      the same against SRAM provisioned, chips x sram_capacity_bytes (or,
+                            without that column, sram_used_bytes / sram_fraction; sram_used_bytes
+                            where the fraction is missing too)
 
-CSV: columns point, model, status (ok|failed), reason, tokens_per_s_per_user, chips,
-sram_used_bytes, sram_fraction (plus aggregate_tokens_per_s, ttft_us, decode_cycles,
-mxm_utilization, not drawn here), and one `param:KEY.PATH` column per swept parameter.
-Failed rows are skipped and counted (a note on each figure and a line on stderr).
+CSV: columns point, model, status (ok|failed), tokens_per_s_per_user, chips, sram_used_bytes,
+sram_fraction, and one `param:KEY.PATH` column per swept parameter; an optional tokens_from
+column (decode, or prefill for an encoder, whose model name then gets " (prompt tokens)"); the
+other columns of docs/sweeps.md are not drawn here. A parameter with a single value gets no
+plot. Failed rows are skipped and counted (a note on each figure and a line on stderr).
 
 Exit 0 when the plots are written, 2 with one line on stderr for a bad CSV, 1 when there is
 nothing to plot (every point failed). Needs matplotlib: Debian's python3-matplotlib
@@ -155,7 +156,12 @@ def read_csv(path):
         status = get("status")
         if status not in ("ok", "failed"):
             raise BadCsv(f"{path}:{lineno}: status {status!r}, expected ok or failed")
-        row = {"point": get("point"), "model": get("model"),
+        model = get("model")
+        # An encoder's tokens/s are its prompt tokens per pass (`tokens_from` prefill): say so
+        # wherever the model is named.
+        if "tokens_from" in idx and get("tokens_from") == "prefill":
+            model += " (prompt tokens)"
+        row = {"point": get("point"), "model": model,
                "params": {p: get(p) for p in params}}
         if status == "failed":
             failed.append(row)
@@ -166,6 +172,7 @@ def read_csv(path):
                 raise BadCsv(f"{path}:{lineno}: {col} {get(col)!r} is not a number")
             row[col] = v
         row["sram_fraction"] = to_number(get("sram_fraction"))
+        row["sram_capacity_bytes"] = to_number(get("sram_capacity_bytes")) if "sram_capacity_bytes" in idx else None
         ok.append(row)
 
     # A parameter whose values (in the ok rows) are all numbers is numeric; otherwise categorical.
@@ -289,7 +296,7 @@ def plot_param(key, params, kinds, ok, failed, total, out_dir, written):
             ax.legend(title="model", loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=9)
         else:
             ax.legend(title="model", fontsize=9)
-        fig.suptitle(f"Decode tokens/s per user against {name}", fontsize=13)
+        fig.suptitle(f"Tokens/s per user against {name}", fontsize=13)
     else:
         combos = sorted({tuple(r["params"][p] for p in others) for r in ok},
                         key=lambda c: tuple(sort_key(v) for v in c))
@@ -333,7 +340,7 @@ def plot_param(key, params, kinds, ok, failed, total, out_dir, written):
         legend_ax.legend([handles[l] for l in order], order, loc="upper left", fontsize=9, borderaxespad=0,
                          title="other parameters", title_fontsize=9, ncols=1 if len(order) <= 16 else 2)
         per = "one panel per model" if len(models) > 1 else models[0]
-        fig.suptitle(f"Decode tokens/s per user against {name} ({per})", fontsize=13)
+        fig.suptitle(f"Tokens/s per user against {name} ({per})", fontsize=13)
     figure_note(fig, n_failed, total)
     save(fig, out_dir, f"tps_vs_{file_stem(name)}", written)
 
@@ -355,8 +362,12 @@ def plot_pareto(ok, params, n_failed, total, out_dir, written, what):
         cost = lambda r: r["chips"]  # noqa: E731
         xlabel, title, stem = "chips (fewer is better)", "chips", "pareto_chips"
     else:
+        have_capacity = all(r.get("sram_capacity_bytes") for r in ok)
         have_fraction = all(r["sram_fraction"] and r["sram_fraction"] > 0 for r in ok)
-        if have_fraction:
+        if have_capacity:
+            cost = lambda r: r["chips"] * r["sram_capacity_bytes"]  # noqa: E731
+            xlabel = "SRAM provisioned, chips × SRAM per chip (bytes; less is better)"
+        elif have_fraction:
             cost = lambda r: r["sram_used_bytes"] / r["sram_fraction"]  # noqa: E731
             xlabel = "SRAM provisioned, chips × SRAM per chip (bytes; less is better)"
         else:
@@ -452,6 +463,8 @@ def main(argv=None):
                          "svg.hashsalt": "lpusim-plot-sweep"})
     written = []
     for p in params:
+        if len({r["params"][p] for r in ok + failed}) < 2:
+            continue  # a parameter the sweep holds fixed: nothing to draw against
         plot_param(p, params, kinds, ok, failed, total, out_dir, written)
     plot_pareto(ok, params, len(failed), total, out_dir, written, "chips")
     plot_pareto(ok, params, len(failed), total, out_dir, written, "sram")

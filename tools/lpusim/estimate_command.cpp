@@ -135,6 +135,7 @@ int run(const EstimateArgs& args) {
   nlohmann::json j;
   j["model"] = path;
   j["family"] = family_name(spec.family);
+  j["causal"] = spec.causal;  // an encoder (bert) has no decode: its tokens are the prompt's
   j["parameters"] = spec.parameters();
   j["chip"] = chip.name;
   j["chips_needed"] = 1;
