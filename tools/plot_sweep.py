@@ -147,6 +147,7 @@ def read_csv(path):
 
     idx = {h: i for i, h in enumerate(header)}
     ok, failed = [], []
+    encoders = set()
     for lineno, cells in enumerate(rows, start=2):
         if not cells or all(not c.strip() for c in cells):
             continue
@@ -156,13 +157,10 @@ def read_csv(path):
         status = get("status")
         if status not in ("ok", "failed"):
             raise BadCsv(f"{path}:{lineno}: status {status!r}, expected ok or failed")
-        model = get("model")
-        # An encoder's tokens/s are its prompt tokens per pass (`tokens_from` prefill): say so
-        # wherever the model is named.
-        if "tokens_from" in idx and get("tokens_from") == "prefill":
-            model += " (prompt tokens)"
-        row = {"point": get("point"), "model": model,
+        row = {"point": get("point"), "model": get("model"),
                "params": {p: get(p) for p in params}}
+        if "tokens_from" in idx and get("tokens_from") == "prefill":
+            encoders.add(row["model"])
         if status == "failed":
             failed.append(row)
             continue
@@ -174,6 +172,12 @@ def read_csv(path):
         row["sram_fraction"] = to_number(get("sram_fraction"))
         row["sram_capacity_bytes"] = to_number(get("sram_capacity_bytes")) if "sram_capacity_bytes" in idx else None
         ok.append(row)
+
+    # An encoder's tokens/s are its prompt tokens per pass (`tokens_from` prefill): say so wherever
+    # the model is named, on its failed rows too.
+    for r in ok + failed:
+        if r["model"] in encoders:
+            r["model"] += " (prompt tokens)"
 
     # A parameter whose values (in the ok rows) are all numbers is numeric; otherwise categorical.
     # A failed row's value that does not fit (empty, say) becomes None and is not marked.
@@ -273,11 +277,16 @@ def plot_param(key, params, kinds, ok, failed, total, out_dir, written):
     xticks = [xpos(kind, cats, v) for v in xs_all]
     name = param_name(key)
 
-    def draw_line(ax, rows, label, color, marker):
+    def series(rows):
         rows = sorted(rows, key=lambda r: sort_key(r["params"][key]))
-        xs = [xpos(kind, cats, r["params"][key]) for r in rows]
-        ys = [r["tokens_per_s_per_user"] for r in rows]
-        ax.plot(xs, ys, marker=marker, markersize=5, linewidth=1.8, color=color, label=label)
+        return [xpos(kind, cats, r["params"][key]) for r in rows], [r["tokens_per_s_per_user"] for r in rows]
+
+    def draw_line(ax, rows, label, color, marker, under=0):
+        # `under` lines are drawn on top of this one: widen it (and its markers) by as many
+        # steps, so that lines that coincide stay visible as nested stripes.
+        xs, ys = series(rows)
+        ax.plot(xs, ys, marker=marker, markersize=5 + 2.5 * under, linewidth=1.8 + 1.6 * under, color=color,
+                label=label)
 
     def failed_xs(model=None):
         return sorted({xpos(kind, cats, r["params"][key]) for r in failed if model in (None, r["model"])})
@@ -313,13 +322,19 @@ def plot_param(key, params, kinds, ok, failed, total, out_dir, written):
         for i, m in enumerate(models):
             ax = axes[i // ncols][i % ncols]
             rows_m = [r for r in ok if r["model"] == m]
-            for j, c in enumerate(combos):
-                rows = [r for r in rows_m if tuple(r["params"][p] for p in others) == c]
-                if not rows:
-                    continue
+            drawn = [(j, c, [r for r in rows_m if tuple(r["params"][p] for p in others) == c])
+                     for j, c in enumerate(combos)]
+            drawn = [(j, c, rows) for j, c, rows in drawn if rows]
+            shapes = {tuple(map(tuple, series(rows))) for _, _, rows in drawn}
+            for k, (j, c, rows) in enumerate(drawn):
                 color = cmap(j % 10) if len(combos) <= 10 else cmap(j / max(1, len(combos) - 1))
                 label = ", ".join(f"{short_name(p)} {fmt_value(p, v)}" for p, v in zip(others, c))
-                draw_line(ax, rows, label, color, markers[j % len(markers)])
+                # Nest coinciding lines (up to 4 deep) so that each stays visible.
+                under = min(len(drawn) - 1 - k, 3) if len(shapes) < len(drawn) else 0
+                draw_line(ax, rows, label, color, markers[j % len(markers)], under)
+            if len(drawn) > 1 and len(shapes) == 1:
+                ax.text(0.02, 0.97, f"all {len(drawn)} lines coincide", transform=ax.transAxes, ha="left", va="top",
+                        fontsize=9, color="#444444")
             mark_failed(ax, failed_xs(m))
             ax.set_title(m, fontsize=12)
             setup_x(ax, name, kind, xticks)
@@ -403,11 +418,21 @@ def plot_pareto(ok, params, n_failed, total, out_dir, written, what):
     if what == "sram":
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda x, _: human_bytes(x)))
     else:
+        ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda x, _: f"{x:g}"))
+        if len(set(costs)) == 1:
+            # One chip count for every point (single-chip sweeps): a unit-wide axis around it.
+            ax.set_xlim(costs[0] - 1, costs[0] + 1)
+            xlabel += f"; every point needs {costs[0]:g}"
     ax.set_xlabel(xlabel)
     ax.set_ylabel("tokens/s per user (higher is better)")
-    ax.legend(title="model: Pareto front (faint: dominated points)", loc="upper left", bbox_to_anchor=(1.02, 1),
-              borderaxespad=0, fontsize=9, title_fontsize=9)
+    if len(models) <= 4:
+        # Few models: the legend fits inside, where the data leave room, and the axes keep the width.
+        ax.legend(title="model: Pareto front (faint: dominated points)", loc="best", fontsize=9, title_fontsize=9,
+                  framealpha=0.9)
+    else:
+        ax.legend(title="model: Pareto front (faint: dominated points)", loc="upper left", bbox_to_anchor=(1.02, 1),
+                  borderaxespad=0, fontsize=9, title_fontsize=9)
     swept = ", ".join(param_name(p) for p in varying) or "nothing"
     fig.suptitle(f"Pareto front: tokens/s per user against {title}", fontsize=13)
     ax.set_title(f"swept: {swept}; labels: point id", fontsize=9, color="#444444")

@@ -46,18 +46,21 @@ for (m, w, b, c), r in by.items():
         assert float(fast['tokens_per_s_per_user']) > float(r['tokens_per_s_per_user'])
 PY"
 
-# A chip the strict loader refuses in combination only (4 MXM planes need 6 queues per
-# hemisphere, the entry gives 3): a failed row with the loader's reason, not an exit 2.
+# Chips the strict loader refuses in combination only (N MXM planes need 3N/2 queues per
+# hemisphere; every value is valid with the other value of the other key): failed rows with
+# the loader's reason, not an exit 2.
 cat >"$tmp/combo.json" <<'JSON'
 {"chip": "tsp-v1", "models": ["tiny-gpt2"], "scenarios": {"list": [{"prompt_len": 8, "gen_len": 8}]},
- "chip_parameters": {"list": [{"mxm.planes": 2, "mxm.queues_per_hemisphere": 3}, {"mxm.planes": 4, "mxm.queues_per_hemisphere": 3}]}}
+ "chip_parameters": {"grid": {"mxm.planes": [4, 6], "mxm.queues_per_hemisphere": [6, 9]}}}
 JSON
 "$lpusim" explore "$tmp/combo.json" --out "$tmp/combo" --no-plots >/dev/null 2>&1
-check "an invalid combination is a failed row" "[[ $? -eq 0 ]] && python3 - '$tmp/combo/results.csv' <<'PY'
+check "invalid combinations are failed rows" "[[ $? -eq 0 ]] && python3 - '$tmp/combo/results.csv' <<'PY'
 import csv, sys
-rows = list(csv.DictReader(open(sys.argv[1])))
-assert [r['status'] for r in rows] == ['ok', 'failed'], rows
-assert rows[1]['reason'].startswith(\"invalid derived chip: key 'mxm.queues_per_hemisphere': expected 3 per plane in a hemisphere (6)\"), rows[1]
+rows = {(r['param:chip.mxm.planes'], r['param:chip.mxm.queues_per_hemisphere']): r for r in csv.DictReader(open(sys.argv[1]))}
+assert rows[('4', '6')]['status'] == 'ok', rows[('4', '6')]
+for combo in (('4', '9'), ('6', '6')):
+    r = rows[combo]
+    assert r['status'] == 'failed' and r['reason'].startswith(\"invalid derived chip: key 'mxm.queues_per_hemisphere': expected 3 per plane\"), r
 PY"
 
 "$lpusim" explore "$sweep" --out "$tmp/two" --jobs 2 >/dev/null 2>&1

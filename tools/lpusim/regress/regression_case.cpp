@@ -105,8 +105,11 @@ json measure_in_child(const RegressionCase& c) {
   const BoundProgram bound = bind_program(program, chip);
   const SimResult result = simulate(chip, bound, sim);
   if (!result.hazards.empty())
-    throw ScheduleError(fmt::format("{} schedule hazards (first: cycle {}, {})", result.hazards.size() + result.hazards_not_kept,
+  {
+    const auto count = result.hazards.size() + result.hazards_not_kept;
+    throw ScheduleError(fmt::format("{} schedule hazard{} (first: cycle {}, {})", count, count == 1 ? "" : "s",
                                     result.hazards[0].cycle.value(), result.hazards[0].message));
+  }
   Measurement m;
   m.total_cycles = static_cast<std::int64_t>(result.total_cycles.value());
   m.instructions = static_cast<std::int64_t>(result.instructions);
