@@ -77,6 +77,23 @@ rm "$tmp/one/points/$key.json"
 check "a removed point is recomputed, only it" "grep -q '1 computed now, 15 from earlier runs' '$tmp/resume2.out'"
 check "and the results are the same" "cmp -s '$tmp/first.csv' '$tmp/one/results.csv'"
 
+# Interrupted (SIGTERM, as Slurm's scancel sends; 1.5 s into a run of about 6 s of estimates at
+# --jobs 1): exit 130, the finished points kept, no child left behind; the rerun completes
+# the same results.
+"$lpusim" explore "$sweep" --out "$tmp/stopped" --jobs 1 --no-plots >"$tmp/stopped.out" 2>&1 &
+pid=$!
+sleep 1.5
+kill -TERM "$pid"
+wait "$pid"
+check "SIGTERM: exit 130" "[[ $? -eq 130 ]]"
+check "SIGTERM: the work folder is left empty" "[[ -z \$(ls -A '$tmp/stopped/work' 2>/dev/null) ]]"
+check "SIGTERM: no estimate child of this run is left" "! pgrep -f -- '--chip $tmp/stopped/chips' >/dev/null"
+done_before=$(ls "$tmp/stopped/points" | wc -l)
+"$lpusim" explore "$sweep" --out "$tmp/stopped" --jobs 2 --no-plots >"$tmp/resumed.out" 2>&1
+check "the rerun computes only the $((16 - done_before)) points left" \
+  "grep -q '$((16 - done_before)) computed now, $done_before from earlier runs' '$tmp/resumed.out'"
+check "and gives the same results" "cmp -s '$tmp/first.csv' '$tmp/stopped/results.csv'"
+
 for i in 0 1 2; do
   "$lpusim" explore "$sweep" --shard "$i/3" --out "$tmp/shard$i" --jobs 2 >/dev/null 2>&1
 done

@@ -109,17 +109,17 @@ int run(const ExploreArgs& args) {
   if (shard_count > 1) results.sweep["shard"] = json{{"index", shard_index}, {"count", shard_count}};
   results.columns = sweep::results_columns(spec.parameter_columns());
   int ok = 0;
-  double host_seconds = 0;
+  double host_seconds = 0;  // of the estimates run now
   for (int index : selected) {
     const auto& outcome = summary.outcomes.at(index);
     ok += outcome.ok ? 1 : 0;
-    host_seconds += outcome.host_seconds;
+    if (summary.computed_points.count(index)) host_seconds += outcome.host_seconds;
     results.rows.push_back(sweep::make_row(spec, spec.points[static_cast<std::size_t>(index)], outcome));
   }
   sweep::write_results(out, results);
   const int failed = static_cast<int>(selected.size()) - ok;
   std::cout << fmt::format("{}: {} points, {} ok, {} failed; {} computed now, {} from earlier runs; {:.1f} s wall, {:.1f} s of "
-                           "estimates\n",
+                           "estimates run now\n",
                            options.label, selected.size(), ok, failed, summary.computed, summary.cached, summary.wall_seconds,
                            host_seconds);
   std::cout << fmt::format("  results  {0}/results.csv, {0}/results.json\n", out);

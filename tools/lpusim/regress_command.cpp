@@ -96,7 +96,8 @@ int run(const RegressArgs& args) {
   const auto cases = find_cases(args);
   std::size_t width = 8;
   for (const auto& c : cases) width = std::max(width, c.name.size());
-  std::cout << fmt::format("lpusim regress {}: {} cases{}\n", args.dir, cases.size(), args.update ? " (--update)" : "");
+  std::cout << fmt::format("lpusim regress {}: {} case{}{}\n", args.dir, cases.size(), cases.size() == 1 ? "" : "s",
+                           args.update ? " (--update)" : "");
   int passed = 0, changed = 0, errors = 0, missing = 0, updated = 0;
   double total_seconds = 0;
   for (const auto& c : cases) {
@@ -150,7 +151,7 @@ int run(const RegressArgs& args) {
       std::cout << fmt::format("          {:<{}}  {} -> {}\n", ch.field, field_width, ch.before, ch.after);
   }
   std::cout << fmt::format("{} passed, {} changed, {} errors, {} without a golden{}; host {:.1f} s\n", passed, changed, errors,
-                           missing, args.update ? fmt::format(", {} goldens written", updated) : "", total_seconds);
+                           missing, args.update ? fmt::format(", {} golden{} written", updated, updated == 1 ? "" : "s") : "", total_seconds);
   return changed + errors + missing > 0 ? kRegressionExitCode : 0;
 }
 

@@ -197,9 +197,9 @@ int run(const ReportArgs& args) {
                              text.substr(text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1));
     return 0;
   }
-  (args.json ? std::cerr : std::cout) << fmt::format("  timeline      {} ({} bins of {} cycles)\n", png,
+  (args.json ? std::cerr : std::cout) << fmt::format("  timeline      {} ({} bins of {} cycle{})\n", png,
                                                        analysis.timeline.empty() ? 0 : analysis.timeline[0].utilisation.size(),
-                                                       analysis.bin_cycles);
+                                                       analysis.bin_cycles, analysis.bin_cycles == 1 ? "" : "s");
   return 0;
 }
 

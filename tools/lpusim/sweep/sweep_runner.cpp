@@ -111,25 +111,29 @@ class Progress {
     const std::string line = fmt::format("[{}/{}] {}: {} ({:.1f} s)", done_, total_, point_text, outcome, o.host_seconds);
     if (tty_) std::cerr << "\r\x1b[K";
     std::cerr << line << "\n";
+    shown_.clear();
     draw();
   }
 
   void draw() {
     if (!tty_) return;
+    // Redrawn when its text changes (a point finished, the elapsed second ticked), not at every poll.
     const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
     constexpr int kWidth = 30;
     const int filled = total_ > 0 ? kWidth * done_ / total_ : kWidth;
     const int remaining = total_ - done_;
     const std::string eta =
         computed_ > 0 ? format_duration(elapsed / computed_ * remaining) : std::string(remaining > 0 ? "--" : "0s");
-    std::cerr << fmt::format("\r\x1b[K{} [{}{}] {}/{}{} elapsed {} ETA {}", label_, std::string(filled, '#'),
-                             std::string(kWidth - filled, '.'), done_, total_,
-                             failed_ ? fmt::format(" ({} failed)", failed_) : "", format_duration(elapsed), eta)
-              << std::flush;
+    std::string bar = fmt::format("{} [{}{}] {}/{}{} elapsed {} ETA {}", label_, std::string(filled, '#'),
+                                  std::string(kWidth - filled, '.'), done_, total_,
+                                  failed_ ? fmt::format(" ({} failed)", failed_) : "", format_duration(elapsed), eta);
+    if (bar == shown_) return;
+    shown_ = bar;
+    std::cerr << "\r\x1b[K" << bar << std::flush;
   }
 
   void end() {
-    if (tty_) std::cerr << "\r\x1b[K" << std::flush;
+    if (tty_ && !shown_.empty()) std::cerr << "\r\x1b[K" << std::flush;
   }
 
   void start_line() const {
@@ -143,6 +147,7 @@ class Progress {
   int total_, done_, to_run_, jobs_;
   int computed_ = 0, failed_ = 0;
   Clock::time_point start_;
+  std::string shown_;  ///< the bar as last drawn
 };
 
 struct Running {
@@ -227,6 +232,11 @@ RunSummary run_points(const SweepSpec& spec, const std::vector<int>& selected, c
   RunSummary summary;
   const std::string out = options.out_dir;
   for (const char* sub : {"points", "chips", "work"}) fs::create_directories(fs::path(out) / sub);
+  // Output of children of a run that was killed outright (SIGKILL leaves no chance to clean up).
+  for (const auto& entry : fs::directory_iterator(fs::path(out) / "work")) {
+    std::error_code ec;
+    fs::remove(entry.path(), ec);
+  }
 
   std::vector<int> pending;
   for (int index : selected) {
@@ -299,6 +309,7 @@ RunSummary run_points(const SweepSpec& spec, const std::vector<int>& selected, c
     fs::remove(r.err_file, ec);
     summary.outcomes[r.point] = o;
     ++summary.computed;
+    summary.computed_points.insert(r.point);
     progress.finished(point_label(spec, p), o);
   }
   if (g_stop_signal) {
@@ -307,6 +318,9 @@ RunSummary run_points(const SweepSpec& spec, const std::vector<int>& selected, c
     for (const auto& r : running) {
       int status = 0;
       waitpid(r.pid, &status, 0);
+      std::error_code ec;
+      fs::remove(r.out_file, ec);
+      fs::remove(r.err_file, ec);
     }
   }
   progress.end();

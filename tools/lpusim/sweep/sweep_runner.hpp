@@ -4,6 +4,7 @@
 // and one line per point otherwise. Finished points are cached under OUT/points/, so a
 // rerun computes only what is missing.
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@ struct RunSummary {
   std::map<int, PointOutcome> outcomes;  ///< by point index, for every point run or cached
   int cached = 0;                        ///< found in OUT/points from an earlier run
   int computed = 0;
+  std::set<int> computed_points;         ///< the points run now (not from the cache)
   bool interrupted = false;              ///< SIGINT/SIGTERM/SIGHUP: outcomes hold what finished
   double wall_seconds = 0;
 };
