@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <regex>
 
 #include <fmt/format.h>
 
@@ -29,6 +30,7 @@ constexpr int kRegressionExitCode = 4;
 struct RegressArgs {
   std::string dir;
   std::vector<std::string> cases;
+  std::string filter;  ///< a regular expression the case names must match (empty: all)
   bool update = false;
 };
 
@@ -76,6 +78,19 @@ std::vector<RegressionCase> find_cases(const RegressArgs& args) {
   if (files.empty()) throw InputError(fmt::format("{}: no *.case.json files (docs/regression.md)", args.dir));
   std::vector<RegressionCase> cases;
   for (const auto& f : files) cases.push_back(regress::load_case(f));
+  if (!args.filter.empty()) {
+    std::regex pattern;
+    try {
+      pattern = std::regex(args.filter, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      throw InputError(fmt::format("--filter {}: not a regular expression ({})", args.filter, e.what()));
+    }
+    std::vector<RegressionCase> kept;
+    for (auto& c : cases)
+      if (std::regex_search(c.name, pattern)) kept.push_back(std::move(c));
+    if (kept.empty()) throw InputError(fmt::format("--filter {}: no case of {} matches", args.filter, args.dir));
+    cases = std::move(kept);
+  }
   if (!args.cases.empty()) {
     std::vector<RegressionCase> chosen;
     for (const auto& name : args.cases) {
@@ -162,6 +177,7 @@ Command add_regress_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("regress", "Run a regression suite and compare with its goldens (docs/regression.md)");
   cmd->add_option("dir", args->dir, "Folder of NAME.case.json files, each with NAME.golden.json beside it")->required();
   cmd->add_option("--case", args->cases, "Run only this case (repeatable)")->take_all();
+  cmd->add_option("--filter", args->filter, "Run only the cases whose name matches this regular expression");
   cmd->add_flag("--update", args->update, "Rewrite the goldens of changed and new cases and print what moved");
   return [args] { return run(*args); };
 }
