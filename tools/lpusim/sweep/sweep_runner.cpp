@@ -179,7 +179,7 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& out_file, c
 
 /// What a finished estimate child means for its point.
 PointOutcome classify(const SweepPoint& point, int status, const std::string& out_text, std::string err_text,
-                      const std::string& chip_file, const std::string& chip_name) {
+                      const std::string& chip_file) {
   PointOutcome o;
   o.key = point.key;
   // The derived chip's file lies in each run's own output folder: name it the same way in
@@ -221,7 +221,6 @@ PointOutcome classify(const SweepPoint& point, int status, const std::string& ou
     o.reason = fmt::format("estimate failed (exit {}){}", code, reason.empty() ? "" : ": " + reason);
     o.final = false;  // an internal error or host memory: worth another try after a fix
   }
-  (void)chip_name;
   return o;
 }
 
@@ -299,8 +298,7 @@ RunSummary run_points(const SweepSpec& spec, const std::vector<int>& selected, c
     running.erase(it);
     const SweepPoint& p = spec.points[static_cast<std::size_t>(r.point)];
     if (g_stop_signal && WIFSIGNALED(status)) break;  // stopped along with us (Ctrl-C): not an outcome
-    PointOutcome o = classify(p, status, read_file(r.out_file), read_file(r.err_file), r.chip_file,
-                              spec.chips[static_cast<std::size_t>(p.chip)].config.value("name", ""));
+    PointOutcome o = classify(p, status, read_file(r.out_file), read_file(r.err_file), r.chip_file);
     o.host_seconds = std::chrono::duration<double>(Clock::now() - r.start).count();
     o.peak_rss_bytes = static_cast<std::int64_t>(usage.ru_maxrss) * 1024;
     if (o.final) write_cached_outcome(out, o);

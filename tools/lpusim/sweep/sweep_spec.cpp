@@ -65,7 +65,10 @@ class SweepReader {
   void read_base_chip(JsonObject& root);
   void read_models(JsonObject& root);
   std::vector<std::string> resolve_chip_key(const std::string& where, const std::string& path) const;
-  void check_chip_value(const std::string& where, const std::string& path, const json& value) const;
+  /// The base chip's value at chip key `key` (an index into spec_.chip_keys).
+  const json& base_value(std::size_t key) const;
+  /// A swept value must have the JSON type of the base chip's value (the loader checks ranges).
+  void check_chip_value(const std::string& where, std::size_t key, const json& value) const;
   void read_chip_parameters(JsonObject& root);
   void derive_chips(const std::vector<std::vector<json>>& combos, const std::vector<std::vector<std::string>>& where_of_value);
   Scenario scenario_value(const std::string& where, const std::string& key, const json& value, Scenario s) const;
@@ -167,9 +170,15 @@ std::vector<std::string> SweepReader::resolve_chip_key(const std::string& where,
   return parts;
 }
 
-void SweepReader::check_chip_value(const std::string& where, const std::string& path, const json& value) const {
+const json& SweepReader::base_value(std::size_t key) const {
   const json* base = &base_chip_;
-  for (const auto& part : chip_key_parts_.back()) base = &(*base)[part];
+  for (const auto& part : chip_key_parts_[key]) base = &(*base)[part];
+  return *base;
+}
+
+void SweepReader::check_chip_value(const std::string& where, std::size_t key, const json& value) const {
+  const json* base = &base_value(key);
+  const std::string& path = spec_.chip_keys[key];
   const bool same_kind = (base->is_number() && value.is_number()) || (base->is_string() && value.is_string()) ||
                          (base->is_boolean() && value.is_boolean());
   if (!same_kind)
@@ -201,7 +210,7 @@ void SweepReader::read_chip_parameters(JsonObject& root) {
       if (!values.is_array() || values.empty())
         fail(where, fmt::format("expected a non-empty array of values, got {}", describe_json(values)));
       for (std::size_t i = 0; i < values.size(); ++i) {
-        check_chip_value(fmt::format("{}[{}]", where, i), key, values[i]);
+        check_chip_value(fmt::format("{}[{}]", where, i), spec_.chip_keys.size() - 1, values[i]);
         for (std::size_t j = 0; j < i; ++j)
           if (values[j] == values[i]) fail(fmt::format("{}[{}]", where, i), fmt::format("{} is listed twice", values[i].dump()));
       }
@@ -264,19 +273,10 @@ void SweepReader::read_chip_parameters(JsonObject& root) {
         const std::string& key = spec_.chip_keys[k];
         const std::string w = fmt::format("chip_parameters.list[{}].{}", i, key);
         if (entries[i].contains(key)) {
-          const json* base = &base_chip_;
-          for (const auto& part : chip_key_parts_[k]) base = &(*base)[part];
-          const json& v = entries[i][key];
-          const bool same_kind = (base->is_number() && v.is_number()) || (base->is_string() && v.is_string()) ||
-                                 (base->is_boolean() && v.is_boolean());
-          if (!same_kind)
-            fail(w, fmt::format("expected a {} like the chip's '{}' ({}), got {}", base->type_name(), key, base->dump(),
-                                describe_json(v)));
-          combo.push_back(v);
+          check_chip_value(w, k, entries[i][key]);
+          combo.push_back(entries[i][key]);
         } else {
-          const json* base = &base_chip_;
-          for (const auto& part : chip_key_parts_[k]) base = &(*base)[part];
-          combo.push_back(*base);
+          combo.push_back(base_value(k));
         }
         where.push_back(w);
       }
