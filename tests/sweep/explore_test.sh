@@ -63,6 +63,19 @@ for combo in (('4', '9'), ('6', '6')):
     assert r['status'] == 'failed' and r['reason'].startswith(\"invalid derived chip: key 'mxm.queues_per_hemisphere': expected 3 per plane\"), r
 PY"
 
+# An encoder (tiny-bert): its tokens are the prompt's, per time to result.
+cat >"$tmp/encoder.json" <<'JSON'
+{"chip": "tsp-v1", "models": ["tiny-bert"], "scenarios": {"list": [{"prompt_len": 8, "gen_len": 8}]}}
+JSON
+"$lpusim" explore "$tmp/encoder.json" --out "$tmp/encoder" --no-plots >/dev/null 2>&1
+check "an encoder's row: prompt tokens per time to result" "[[ $? -eq 0 ]] && python3 - '$tmp/encoder/results.csv' <<'PY'
+import csv, sys
+(r,) = list(csv.DictReader(open(sys.argv[1])))
+assert r['status'] == 'ok' and r['tokens_from'] == 'prefill' and r['decode_cycles'] == '', r
+expected = 8 * 1e6 / float(r['ttft_us'])
+assert abs(float(r['tokens_per_s_per_user']) - expected) <= 1e-5 * expected, (r, expected)
+PY"
+
 "$lpusim" explore "$sweep" --out "$tmp/two" --jobs 2 >/dev/null 2>&1
 check "--jobs 2 writes the same results.csv" "cmp -s '$tmp/one/results.csv' '$tmp/two/results.csv'"
 check "--jobs 2 writes the same results.json" "cmp -s '$tmp/one/results.json' '$tmp/two/results.json'"

@@ -65,49 +65,77 @@ std::optional<json> metrics_from_estimate(const json& e, std::string& missing) {
     }
     return v->get<double>();
   };
-  const auto per_user = number("/decode/tokens_per_s_per_user");
-  const auto aggregate = number("/decode/tokens_per_s");
-  const auto ttft = number("/prefill/time_to_first_token_us");
-  const auto decode_cycles = number("/decode/cycles");
-  const auto prefill_cycles = number("/prefill/cycles");
+  // Decoder or encoder: "kind" (the runtime's estimate) or "causal" (the earlier one).
+  bool encoder = false;
+  if (const json* kind = find_path(e, "/kind"); kind && kind->is_string()) {
+    encoder = kind->get<std::string>() == "encoder";
+  } else if (const json* causal = find_path(e, "/causal"); causal && causal->is_boolean()) {
+    encoder = !causal->get<bool>();
+  } else {
+    missing = "/kind";
+    return std::nullopt;
+  }
   const auto chips = number("/chips_needed");
   const auto weights = number("/sram/weights_bytes");
   const auto activations = number("/sram/activations_bytes");
   const auto capacity = number("/sram/capacity_bytes");
-  const auto mac = number("/decode_mxm_mac_utilisation_percent");
-  const auto mem = number("/decode_unit_busy_percent/mem");
-  const auto mxm = number("/decode_unit_busy_percent/mxm");
-  const auto vxm = number("/decode_unit_busy_percent/vxm");
-  const auto sxm = number("/decode_unit_busy_percent/sxm");
   const auto prompt = number("/prompt_len");
   const auto batch = number("/batch");
-  const json* causal = find_path(e, "/causal");
-  if (!causal || !causal->is_boolean()) {
-    if (missing.empty()) missing = "/causal";
-    return std::nullopt;
-  }
-  if (!missing.empty()) return std::nullopt;
   json m;
-  const double used = *weights + *activations;
-  if (causal->get<bool>()) {
-    m["tokens_from"] = "decode";
-    m["tokens_per_s_per_user"] = rounded(*per_user);
-    m["tokens_per_s"] = rounded(*aggregate);
-    m["decode_cycles"] = static_cast<std::int64_t>(*decode_cycles);
+  auto busy = [&](const std::string& step) {
+    const auto mac = number("/" + step + "_mxm_mac_utilisation_percent");
+    const auto mem = number("/" + step + "_unit_busy_percent/mem");
+    const auto mxm = number("/" + step + "_unit_busy_percent/mxm");
+    const auto vxm = number("/" + step + "_unit_busy_percent/vxm");
+    const auto sxm = number("/" + step + "_unit_busy_percent/sxm");
+    if (!missing.empty()) return;
     m["mem_busy"] = rounded(*mem / 100.0);
     m["mxm_busy"] = rounded(*mxm / 100.0);
     m["vxm_busy"] = rounded(*vxm / 100.0);
     m["sxm_busy"] = rounded(*sxm / 100.0);
     m["mxm_mac_utilization"] = rounded(*mac / 100.0);
+  };
+  if (!encoder) {
+    const auto per_user = number("/decode/tokens_per_s_per_user");
+    const auto aggregate = number("/decode/tokens_per_s");
+    const auto ttft = number("/prefill/time_to_first_token_us");
+    const auto decode_cycles = number("/decode/cycles");
+    const auto prefill_cycles = number("/prefill/cycles");
+    busy("decode");
+    if (!missing.empty()) return std::nullopt;
+    m["tokens_from"] = "decode";
+    m["tokens_per_s_per_user"] = rounded(*per_user);
+    m["tokens_per_s"] = rounded(*aggregate);
+    m["ttft_us"] = rounded(*ttft);
+    m["decode_cycles"] = static_cast<std::int64_t>(*decode_cycles);
+    m["prefill_cycles"] = static_cast<std::int64_t>(*prefill_cycles);
+  } else if (e.contains("encode")) {
+    // The runtime's estimate of an encoder: one pass over the prompt, its latency with the
+    // host's transfers, and the unit use of that pass.
+    const auto latency = number("/encode/latency_with_host_us");
+    const auto cycles = number("/encode/cycles");
+    busy("encode");
+    if (!missing.empty()) return std::nullopt;
+    m["tokens_from"] = "prefill";
+    m["tokens_per_s_per_user"] = rounded(*prompt * 1e6 / *latency);
+    m["tokens_per_s"] = rounded(*prompt * *batch * 1e6 / *latency);
+    m["ttft_us"] = rounded(*latency);
+    m["decode_cycles"] = nullptr;
+    m["prefill_cycles"] = static_cast<std::int64_t>(*cycles);
   } else {
-    // An encoder has no decode: its tokens are the prompt's, one pass per time to result.
+    // The earlier estimate of an encoder: its decode numbers mean nothing, the prefill is the pass.
+    const auto ttft = number("/prefill/time_to_first_token_us");
+    const auto cycles = number("/prefill/cycles");
+    if (!missing.empty()) return std::nullopt;
     m["tokens_from"] = "prefill";
     m["tokens_per_s_per_user"] = rounded(*prompt * 1e6 / *ttft);
     m["tokens_per_s"] = rounded(*prompt * *batch * 1e6 / *ttft);
+    m["ttft_us"] = rounded(*ttft);
+    m["prefill_cycles"] = static_cast<std::int64_t>(*cycles);
     for (const char* k : {"decode_cycles", "mem_busy", "mxm_busy", "vxm_busy", "sxm_busy", "mxm_mac_utilization"}) m[k] = nullptr;
   }
-  m["ttft_us"] = rounded(*ttft);
-  m["prefill_cycles"] = static_cast<std::int64_t>(*prefill_cycles);
+  if (!missing.empty()) return std::nullopt;
+  const double used = *weights + *activations;
   m["chips"] = static_cast<std::int64_t>(*chips);
   m["sram_used_bytes"] = static_cast<std::int64_t>(used);
   m["sram_capacity_bytes"] = static_cast<std::int64_t>(*capacity);
