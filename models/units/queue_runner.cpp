@@ -11,7 +11,7 @@ namespace lpusim {
 QueueRunner::QueueRunner(const BoundQueue& queue, ChipState& context, Executor& executor, Icu& icu,
                          QueueStats& stats, int queue_index)
     : sequencer_(queue, context.chip.lanes()), context_(context), executor_(executor), icu_(icu), stats_(stats),
-      queue_name_(queue.name), queue_index_(queue_index) {
+      queue_name_(context.queue_name(queue)), queue_index_(queue_index) {
   for (const auto& ins : queue.instructions) context_.register_instruction(ins, queue_name_);
 }
 
