@@ -130,6 +130,7 @@ SystemResult simulate_system(const std::vector<ChipRun>& runs) {
   result.host_seconds = std::chrono::duration<double>(stop - start).count();
   result.scheduler_wakes = system.dispatcher.wakes();
   result.windows = system.dispatcher.windows();
+  if (system.dispatcher.lookahead() != Calendar::kNever) result.lookahead = Cycle(system.dispatcher.lookahead());
   for (std::size_t i = 0; i < runs.size(); ++i) {
     SimResult chip = chip_result(*states[i], system.chip(ChipIndex(static_cast<int>(i))), runs[i].options, traces[i]);
     chip.host_seconds = result.host_seconds;
