@@ -73,8 +73,9 @@ void Dispatcher::dispatch() {
   // the run ends. The calendar's windows keep that exact for any number of chips. (Links
   // that were SystemC processes of their own would need it to return to the kernel at each
   // window's end instead: run_window() and a next_trigger to the next window's start.)
+  QueueRunner* const* runners = runners_.data();  // fixed since elaboration
   const std::int64_t last = calendar_.run_windows(
-      lookahead_, [this](int slot, Cycle now) { return runners_[static_cast<std::size_t>(slot)]->step_then_next_wake(now); });
+      lookahead_, [runners](int slot, Cycle now) { return runners[slot]->step_then_next_wake(now); });
   if (last > start) next_trigger(cycles_to_time(Cycle(last - start)));  // a last, empty wake there
 }
 

@@ -31,8 +31,9 @@ class QueueRunner {
   /// Does everything due in cycle `now`: operand samples of issued instructions, then every
   /// issue (and sync release) due now. Calling it in a cycle with nothing due does nothing.
   void step(Cycle now);
-  /// step(now), then next_wake(): what the event-driven dispatcher calls.
-  std::optional<Cycle> step_then_next_wake(Cycle now);
+  /// step(now), then next_wake(): what the event-driven dispatcher calls. The cycle as a
+  /// plain integer (Calendar::kNever: none), which the hot loop keeps in a register.
+  std::int64_t step_then_next_wake(Cycle now);
   /// The next cycle the queue has something to do, if known. A queue parked at `sync`
   /// with no release known yet returns nullopt and is woken by its chip's next notify.
   std::optional<Cycle> next_wake() const {

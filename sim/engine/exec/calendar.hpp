@@ -79,10 +79,11 @@ class Calendar {
 
   /// Runs one window [t, t + lookahead), t = next_cycle() (which must not be kNever): each
   /// chip in turn runs its entries before the window's end in (cycle, queue) order, calling
-  /// `step(slot, cycle)` for each, which does the queue's work and returns its next wake
-  /// (std::optional<Cycle>; none: nothing left until something schedules it again); the
-  /// queue is put back on the calendar there. Entries a step adds before the window's end
-  /// run in the same window. Returns the last cycle any chip ran (-1 if none).
+  /// `step(slot, cycle)` for each, which does the queue's work and returns its next wake: a
+  /// cycle as std::int64_t (kNever: nothing left until something schedules it again; the
+  /// hot path's form, a plain register) or as std::optional<Cycle>. The queue is put back on
+  /// the calendar there. Entries a step adds before the window's end run in the same window.
+  /// Returns the last cycle any chip ran (-1 if none).
   template <class Step>
   std::int64_t run_window(std::int64_t lookahead, Step&& step);
   /// run_window() until the calendar is empty. Returns the last cycle run (-1 if none).
@@ -116,6 +117,8 @@ class Calendar {
     lane.occupied[b / 64] |= std::uint64_t(1) << (b % 64);
   }
   static void schedule_far(Lane& lane, int slot, std::int64_t cycle);
+  static std::int64_t wake_cycle(std::int64_t cycle) { return cycle; }
+  static std::int64_t wake_cycle(const std::optional<Cycle>& cycle) { return cycle ? cycle->value() : kNever; }
   /// The earliest cycle with an entry on `lane` at or after lane.now; kNever if none.
   static std::int64_t next_in(const Lane& lane);
   /// Moves far entries less than kRing cycles after `now` into the ring.
@@ -175,7 +178,8 @@ void Calendar::run_cycle(Lane& lane, std::int64_t now, Step& step) {
     std::int64_t& at = scheduled_at_[static_cast<std::size_t>(slot)];
     if (at != now) continue;  // stale: rescheduled, or already run this cycle
     at = -1;
-    if (const std::optional<Cycle> next = step(slot, Cycle(now))) schedule_in(lane, slot, next->value());
+    const std::int64_t next = wake_cycle(step(slot, Cycle(now)));
+    if (next != kNever) schedule_in(lane, slot, next);
   }
   due.clear();
   lane.occupied[b / 64] &= ~(std::uint64_t(1) << (b % 64));
