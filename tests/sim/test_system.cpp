@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "engine/exec/bind.hpp"
+#include "engine/exec/sim_result_codec.hpp"
 #include "engine/report/stats.hpp"
 #include "sim_harness.hpp"
 
@@ -171,4 +173,51 @@ TEST_CASE("a system's trace has a process per chip and chip-qualified tracks", "
   CHECK(tracks.count("chip0/vxm.alu0") == 1);
   CHECK(tracks.count("chip1/vxm.alu0") == 1);
   CHECK(tracks.count("vxm.alu0") == 0);
+}
+
+TEST_CASE("stats are a tree system -> chip -> unit -> queue holding every field of the results", "[system][stats]") {
+  const SystemOutcome o = run_system_forked(
+      {request(kExamples + "vadd.s", SimMode::TimingOnly), request(kExamples + "vxm_chain.s", SimMode::TimingOnly)});
+  REQUIRE(o.error.empty());
+  // The reports need each chip's configuration and bound program: plain C++, built here.
+  const BoundProgram vadd = bind_program(load_program(kExamples + "vadd.s"), tsp_v1());
+  const BoundProgram chain = bind_program(load_program(kExamples + "vxm_chain.s"), tsp_v1());
+  const nlohmann::json stats = stats_json({ReportedChip{tsp_v1(), vadd}, ReportedChip{tsp_v1(), chain}}, o.result);
+  CHECK(stats.at("stats_format") == 2);
+  const nlohmann::json& system = stats.at("system");
+  CHECK(system.at("chip_count") == 2);
+  CHECK(system.at("total_cycles") == 50);  // vxm_chain's 50 cycles outlast vadd's 28
+  // Every field the codec writes is in its node, with the codec's value (see stats.hpp for
+  // the few that become the tree or have files of their own).
+  const nlohmann::json system_fields = o.result;
+  for (const auto& [key, value] : system_fields.items())
+    if (key != "chips") CHECK(system.at(key) == value);
+  REQUIRE(system.at("chips").size() == 2);
+  for (int c = 0; c < 2; ++c) {
+    INFO("chip " << c);
+    const nlohmann::json& chip = system.at("chips").at(fmt::format("chip{}", c));
+    const SimResult& result = o.result.chips[static_cast<std::size_t>(c)];
+    const nlohmann::json chip_fields = result;
+    for (const auto& [key, value] : chip_fields.items())
+      if (key != "queues" && key != "trace" && key != "dumps") CHECK(chip.at(key) == value);
+    CHECK_FALSE(chip.contains("trace"));
+    CHECK(chip.at("config") == "tsp-v1");
+    const nlohmann::json& units = chip.at("units");
+    CHECK(units.size() == 5);  // mem, vxm, mxm, sxm, c2c
+    // Each queue of the result is one leaf, under its unit, keyed by its name past the unit.
+    std::size_t leaves = 0;
+    for (const auto& [unit, node] : units.items()) leaves += node.at("queues").size();
+    CHECK(leaves == result.queues.size());
+    for (const auto& q : result.queues) {
+      INFO(q.name);
+      const std::string key = q.name.substr(q.name.find('.') + 1);
+      const nlohmann::json& leaf = units.at(unit_name(q.unit)).at("queues").at(key);
+      const nlohmann::json queue_fields = q;
+      for (const auto& [field, value] : queue_fields.items())
+        if (field != "name" && field != "unit") CHECK(leaf.at(field) == value);
+      CHECK(leaf.contains("busy_percent"));
+    }
+  }
+  CHECK(system.at("chips").at("chip1").at("units").at("vxm").at("queues").contains("alu2"));
+  CHECK(system.at("chips").at("chip0").at("units").at("mem").at("instructions") == 3);  // vadd: 2 reads, 1 write
 }
