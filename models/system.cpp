@@ -111,7 +111,7 @@ SystemResult simulate_system(const std::vector<ChipRun>& runs) {
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const ChipRun& run = runs[i];
     states.push_back(std::make_unique<ChipState>(run.chip, run.program, run.options.mode, run.options.check,
-                                                 ChipIndex(static_cast<int>(i)), several));
+                                                 ChipId(static_cast<int>(i)), several));
     if (run.options.trace) states.back()->trace = &traces[i];
     state_ptrs.push_back(states.back().get());
   }
@@ -120,7 +120,7 @@ SystemResult simulate_system(const std::vector<ChipRun>& runs) {
   for (std::size_t i = 0; i < runs.size(); ++i)
     if (states[i]->functional())
       for (const auto& [name, values] : initial[i])
-        system.chip(ChipIndex(static_cast<int>(i))).store_tensor(*runs[i].program.find_tensor(name), values);
+        system.chip(ChipId(static_cast<int>(i))).store_tensor(*runs[i].program.find_tensor(name), values);
 
   const auto start = std::chrono::steady_clock::now();
   sc_core::sc_start();
@@ -132,7 +132,7 @@ SystemResult simulate_system(const std::vector<ChipRun>& runs) {
   result.windows = system.dispatcher.windows();
   if (system.dispatcher.lookahead() != Calendar::kNever) result.lookahead = Cycle(system.dispatcher.lookahead());
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    SimResult chip = chip_result(*states[i], system.chip(ChipIndex(static_cast<int>(i))), runs[i].options, traces[i]);
+    SimResult chip = chip_result(*states[i], system.chip(ChipId(static_cast<int>(i))), runs[i].options, traces[i]);
     chip.host_seconds = result.host_seconds;
     chip.scheduler_wakes = result.scheduler_wakes;
     result.total_cycles = std::max(result.total_cycles, chip.total_cycles);

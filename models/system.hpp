@@ -21,7 +21,7 @@ class System : public sc_core::sc_module {
   System(const sc_core::sc_module_name& name, const std::vector<ChipState*>& chips, Scheduler scheduler,
          std::int64_t lookahead);
 
-  Chip& chip(ChipIndex i) { return *chips_[static_cast<std::size_t>(i.value())]; }
+  Chip& chip(ChipId i) { return *chips_[static_cast<std::size_t>(i.value())]; }
   int chips() const { return static_cast<int>(chips_.size()); }
 
   Dispatcher dispatcher;

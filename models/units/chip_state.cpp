@@ -14,7 +14,7 @@ Cycle max_lookahead(const ChipConfig& chip) {
 }
 }  // namespace
 
-ChipState::ChipState(const ChipConfig& c, const BoundProgram& p, SimMode m, bool chk, ChipIndex i, bool qualify)
+ChipState::ChipState(const ChipConfig& c, const BoundProgram& p, SimMode m, bool chk, ChipId i, bool qualify)
     : chip(c), program(p), mode(m), check(chk), index(i),
       queue_prefix(qualify ? fmt::format("chip{}/", i.value()) : std::string()),
       fabric(c.positions(), c.streams_per_direction, c.stream_hop, max_lookahead(c)),

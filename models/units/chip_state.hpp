@@ -21,13 +21,13 @@ class ChipState {
  public:
   /// `qualify`: names carry the chip (a system of several chips).
   ChipState(const ChipConfig& chip, const BoundProgram& program, SimMode mode, bool check,
-            ChipIndex index = ChipIndex(0), bool qualify = false);
+            ChipId index = ChipId(0), bool qualify = false);
 
   const ChipConfig& chip;
   const BoundProgram& program;
   const SimMode mode;
   const bool check;
-  const ChipIndex index;          ///< the chip's place in its system
+  const ChipId index;          ///< the chip's place in its system
   const std::string queue_prefix;  ///< "chip1/" in a system of several chips, else ""
   StreamFabric fabric;
 

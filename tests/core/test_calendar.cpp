@@ -89,7 +89,7 @@ TEST_CASE("calendar: a window [t, t + L) runs chip 0's busy cycles, then chip 1'
   Calendar calendar;
   REQUIRE(calendar.add_chip(1) == 0);
   REQUIRE(calendar.add_chip(1) == 1);
-  CHECK(calendar.first_slot(ChipIndex(1)) == 1);
+  CHECK(calendar.first_slot(ChipId(1)) == 1);
   // Chip 0 (slot 0) wakes at 0, 3, 12; chip 1 (slot 1) at 0, 11, 25; L = 10.
   // Window [0, 10): chip 0 at 0 and 3, then chip 1 at 0. Window [11, 21): chip 0 at 12,
   // chip 1 at 11. Window [25, 35): chip 1 at 25.
@@ -156,7 +156,7 @@ struct ToySystem {
       const int chip = calendar.chip_of(slot).value();
       const int to_chip = (chip + 1 + static_cast<int>((state[s] >> 8) % static_cast<std::uint64_t>(chips - 1))) % chips;
       const int per_chip = calendar.slots() / chips;
-      const int to = calendar.first_slot(ChipIndex(to_chip)) + static_cast<int>((state[s] >> 16) % static_cast<std::uint64_t>(per_chip));
+      const int to = calendar.first_slot(ChipId(to_chip)) + static_cast<int>((state[s] >> 16) % static_cast<std::uint64_t>(per_chip));
       const std::int64_t arrival = now.value() + latency;
       inbox[static_cast<std::size_t>(to)].push_back(Message{arrival, state[s] >> 32});
       calendar.post(to, Cycle(arrival));

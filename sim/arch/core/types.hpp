@@ -54,10 +54,6 @@ using SliceIndex = StrongInt<SliceTag, int>;
 struct LaneTag {};
 using Lane = StrongInt<LaneTag, int>;
 
-/// Index of a chip within a system (0 .. chips-1).
-struct ChipTag {};
-using ChipIndex = StrongInt<ChipTag, int>;
-
 /// Word address within a MEM slice.
 struct AddressTag {};
 using Address = StrongInt<AddressTag, std::int64_t>;

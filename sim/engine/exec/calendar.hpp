@@ -54,8 +54,8 @@ class Calendar {
   int add_chip(int queues);
   int chips() const { return static_cast<int>(lanes_.size()); }
   int slots() const { return static_cast<int>(chip_of_slot_.size()); }
-  ChipIndex chip_of(int slot) const { return ChipIndex(chip_of_slot_[static_cast<std::size_t>(slot)]); }
-  int first_slot(ChipIndex chip) const { return lanes_[static_cast<std::size_t>(chip.value())].first_slot; }
+  ChipId chip_of(int slot) const { return ChipId(chip_of_slot_[static_cast<std::size_t>(slot)]); }
+  int first_slot(ChipId chip) const { return lanes_[static_cast<std::size_t>(chip.value())].first_slot; }
 
   /// Puts `slot` on the calendar at `cycle` (not before the chip's current cycle) unless it
   /// is already due no later. For a chip's own queues (its steps, its barrier releases).
@@ -72,7 +72,7 @@ class Calendar {
   }
 
   /// The earliest cycle with an entry on `chip`, or anywhere; kNever if none.
-  std::int64_t next_cycle(ChipIndex chip) const { return next_in(lanes_[static_cast<std::size_t>(chip.value())]); }
+  std::int64_t next_cycle(ChipId chip) const { return next_in(lanes_[static_cast<std::size_t>(chip.value())]); }
   std::int64_t next_cycle() const;
   /// The end of the window being run (exclusive); 0 outside run_window().
   std::int64_t window_end() const { return window_end_; }
