@@ -84,7 +84,16 @@ struct ChipConfig {
 
 /// Loads and validates a chip configuration file. Throws InputError (exit code 2) with
 /// one line naming the file, the key and what was expected.
+///
+/// Besides the chip's parameters, a file may hold a `run` object: the resolved-configuration
+/// dump that `lpusim run --stats` writes beside its stats records the run there (program,
+/// mode, scheduler, check). It is checked like every other key and does not change the chip.
 ChipConfig load_chip_config(const std::string& path);
 ChipConfig parse_chip_config(const nlohmann::json& json, const std::string& file);
+
+/// The configuration as a chip file, every parameter in the loader's key layout, so that
+/// parse_chip_config(chip_config_json(c)) equals c (but for `file`, which names where a
+/// configuration was read from).
+nlohmann::json chip_config_json(const ChipConfig& chip);
 
 }  // namespace lpusim
