@@ -52,7 +52,7 @@ TEST_CASE("calendar: one chip runs in (cycle, queue) order, each queue at its wa
   CHECK(calendar.next_cycle() == Calendar::kNever);
 }
 
-TEST_CASE("calendar: scheduling a queue earlier makes its later entry stale; later does nothing", "[calendar]") {
+TEST_CASE("calendar: scheduling a queue earlier makes its later entry stale, later does nothing", "[calendar]") {
   Calendar calendar;
   calendar.add_chip(2);
   std::vector<Ran> ran;
@@ -85,7 +85,7 @@ TEST_CASE("calendar: wakes beyond the ring and across its wrap-around run in ord
                                      {2 * R, 0, 1}, {3 * R + 5, 0, 0}, {3 * R + 5, 0, 1}, {3 * R + 6, 0, 0}});
 }
 
-TEST_CASE("calendar: a window [t, t + L) runs chip 0's busy cycles, then chip 1's", "[calendar][lookahead]") {
+TEST_CASE("calendar: a window from t to t + L runs chip 0's busy cycles, then chip 1's", "[calendar][lookahead]") {
   Calendar calendar;
   REQUIRE(calendar.add_chip(1) == 0);
   REQUIRE(calendar.add_chip(1) == 1);
