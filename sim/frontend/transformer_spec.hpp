@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace lpusim {
 
 enum class TransformerFamily { Llama, Mistral, Mixtral, Qwen2, Gemma, Phi3, Gpt2, Bert };
@@ -65,6 +67,8 @@ struct TransformerSpec {
 /// unknown model_type or a feature lpusim does not model is an InputError naming the file
 /// and the key (exit code 2); nothing is approximated silently.
 TransformerSpec load_transformer_spec(const std::string& path);
+/// The same from parsed JSON (parse_user_json) that came from `file` (named in messages).
+TransformerSpec parse_transformer_spec(const nlohmann::json& json, const std::string& file);
 
 
 }  // namespace lpusim

@@ -28,6 +28,7 @@
 #include "commands.hpp"
 #include "arch/config/chip_config.hpp"
 #include "arch/core/error.hpp"
+#include "arch/core/output_file.hpp"
 
 namespace lpusim::cli {
 
@@ -211,9 +212,7 @@ int bench(const BenchArgs& args) {
     if (!std::ifstream(text.substr(eq + 1))) throw InputError(fmt::format("--program {}: cannot read this file", text));
     given[name] = text.substr(eq + 1);
   }
-  std::ofstream probe(args.out, std::ios::app);
-  if (!probe) throw InputError(fmt::format("--out {}: cannot write this file", args.out));
-  probe.close();
+  require_writable_path(args.out, "--out");
 
   const std::int64_t micro = args.quick ? 1024 : 16384;
   const int reps = args.repetitions > 0 ? args.repetitions : (args.quick ? 1 : 3);
@@ -318,9 +317,7 @@ int bench(const BenchArgs& args) {
              worst_functional ? std::optional<bool>(*worst_functional <= 5.0) : std::nullopt),
   });
 
-  std::ofstream out(args.out);
-  out << report.dump(2) << "\n";
-  if (!out) throw InputError(fmt::format("--out {}: write failed", args.out));
+  write_file_atomically(args.out, report.dump(2) + "\n", "--out");
   std::cout << markdown(report);
   std::cout << fmt::format("\nwrote {}\n", args.out);
   for (const auto& c : report["cases"])
@@ -354,7 +351,7 @@ int bench_case(const CaseArgs& args) {
       shape.block = static_cast<int>(std::min<std::int64_t>(256, args.micro_cycles));
       shape.streams = args.micro_streams;
       const std::string text = stream_microbenchmark(chip, shape);
-      if (!args.write_program.empty()) std::ofstream(args.write_program) << text;
+      if (!args.write_program.empty()) write_file_atomically(args.write_program, text, "--write-program");
       program = parse_program(text, "microbenchmark.s");
       expected_instructions = microbenchmark_instructions(chip, shape);
     } else if (args.source.rfind("compiled:", 0) == 0) {

@@ -1,5 +1,4 @@
 // `lpusim compile MODEL -o prog.s`: compile a graph (JSON format) or a model to assembly.
-#include <fstream>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -8,6 +7,9 @@
 #include "compiler/pipeline.hpp"
 #include "arch/config/chip_config.hpp"
 #include "arch/core/error.hpp"
+#include "arch/core/limits.hpp"
+#include "arch/core/output_file.hpp"
+#include "frontend/transformer_cost.hpp"
 #include "frontend/transformer_spec.hpp"
 #include "model_source.hpp"
 
@@ -33,6 +35,14 @@ int run(const CompileArgs& args) {
   request.phase = args.phase;
   request.prompt_length = args.prompt_len;
   request.batch = args.batch;
+  if (!args.output.empty()) require_writable_path(args.output, "-o");
+  const WeightType weights = args.weights == "int8" ? WeightType::Int8 : WeightType::Fp16;
+  if (const std::string path = resolve_model_path(args.model); !is_graph_file(path)) {
+    // Cost before work: the weights, caches, instructions and host memory from the config.
+    const TransformerStep step = args.phase == "prefill" ? TransformerStep{args.prompt_len, 0, args.batch}
+                                                         : TransformerStep{1, args.prompt_len, args.batch};
+    (void)require_transformer_fits(load_transformer_spec(path), chip, weights, false, step);
+  }
   Graph graph = load_model_graph(request);
   if (const std::string path = resolve_model_path(args.model); !is_graph_file(path)) {
     // The step's caches hold the prompt (prefill) or the cached positions plus the new token.
@@ -40,31 +50,24 @@ int run(const CompileArgs& args) {
     check_kv_caches_fit(load_transformer_spec(path), chip, args.batch, positions, path);
   }
   CompileOptions options;
-  options.lowering.weights = args.weights == "int8" ? WeightType::Int8 : WeightType::Fp16;
+  options.lowering.weights = weights;
   options.dump_after = args.dump_after;
   options.fuse_pointwise = !args.no_fuse;
   // The assembly declares tensors but carries no SRAM contents, so weight values need not be
   // generated (the schedule does not depend on them).
   options.lowering.functional_data = false;
-  if (!args.output.empty()) {
-    std::ofstream probe(args.output, std::ios::app);
-    if (!probe) throw InputError(fmt::format("-o {}: cannot write this file", args.output));
-  }
   const CompileResult result = compile_graph(std::move(graph), chip, options);
   if (!args.dump_after.empty()) std::cout << result.dump;
-  if (!args.output.empty()) {
-    std::ofstream out(args.output);
-    out << print_program(result.lowered.program);
-    if (!out) throw InputError(fmt::format("-o {}: write failed", args.output));
-  }
+  if (!args.output.empty()) write_file_atomically(args.output, print_program(result.lowered.program), "-o");
   double seconds = 0;
   for (const auto& [pass, s] : result.pass_seconds) seconds += s;
   std::cerr << fmt::format("compiled {} for {}: {} instructions, scheduled length {} cycles ({:.3f} us), "
-                           "weights {:.2f} MB, compile {:.3f} s\n",
-                           result.primitive.name, chip.name, result.lowered.instructions,
+                           "weights {:.2f} MB, compile {:.3f} s, host memory estimated {:.0f} MiB\n",
+                           one_line(result.primitive.name), one_line(chip.name), result.lowered.instructions,
                            result.lowered.scheduled_length.value(),
                            static_cast<double>(result.lowered.scheduled_length.value()) / chip.clock_mhz,
-                           static_cast<double>(result.lowered.stats.weight_bytes) / 1e6, seconds);
+                           static_cast<double>(result.lowered.stats.weight_bytes) / 1e6, seconds,
+                           static_cast<double>(result.cost.host_bytes) / (1 << 20));
   return 0;
 }
 }  // namespace

@@ -12,6 +12,8 @@
 #include "compiler/pipeline.hpp"
 #include "arch/config/chip_config.hpp"
 #include "arch/core/error.hpp"
+#include "arch/core/limits.hpp"
+#include "frontend/transformer_cost.hpp"
 #include "frontend/transformer_spec.hpp"
 #include "model_source.hpp"
 #include "engine/report/stats.hpp"
@@ -89,16 +91,26 @@ int run(const EstimateArgs& args) {
   if (args.prompt_len + args.gen_len > spec.max_positions)
     throw InputError(fmt::format("--prompt-len {} + --gen-len {} exceed the model's {} positions", args.prompt_len,
                                  args.gen_len, spec.max_positions));
+  const WeightType weights = args.weights == "int8" ? WeightType::Int8 : WeightType::Fp16;
+  // Decode is measured at the middle of generation: past = prompt + gen/2 cached positions.
+  const std::int64_t decode_past = args.prompt_len + args.gen_len / 2;
+  // Cost before work, from the config: both steps' weights, caches, instructions and host
+  // memory. Both compiled programs are held while the second is simulated (in a child that
+  // shares the parent's pages).
+  const CompileCost decode_cost = require_transformer_fits(spec, chip, weights, false, {1, decode_past, args.batch});
+  const CompileCost prefill_cost = require_transformer_fits(spec, chip, weights, false, {args.prompt_len, 0, args.batch});
+  const std::uint64_t host_bytes = decode_cost.host_bytes + prefill_cost.host_bytes +
+                                   simulation_host_bytes(std::max(decode_cost.instructions, prefill_cost.instructions));
+  limits::require_host_memory(host_bytes, fmt::format("{}: estimating it (compiling {} + {} instructions and simulating them)", path,
+                                          decode_cost.instructions, prefill_cost.instructions));
   // Serving the batch needs every sequence's cache for the whole context, not just the
   // positions the measured decode step reaches.
   check_kv_caches_fit(spec, chip, args.batch, args.prompt_len + args.gen_len, path);
   CompileOptions options;
-  options.lowering.weights = args.weights == "int8" ? WeightType::Int8 : WeightType::Fp16;
+  options.lowering.weights = weights;
   options.lowering.functional_data = false;  // simulated in timing mode: no SRAM contents needed
   options.sequences = args.batch;
 
-  // Decode is measured at the middle of generation: past = prompt + gen/2 cached positions.
-  const std::int64_t decode_past = args.prompt_len + args.gen_len / 2;
   ModelRequest prefill_request{path, "prefill", args.prompt_len, args.batch};
   ModelRequest decode_request{path, "decode", decode_past, args.batch};
   const PhaseResult decode = run_phase("decode", load_model_graph(decode_request), chip, options, 1, decode_past);
@@ -160,7 +172,8 @@ int run(const EstimateArgs& args) {
                                    {"mxm", unit_busy_percent(chip, decode.simulated, UnitKind::Mxm)},
                                    {"sxm", unit_busy_percent(chip, decode.simulated, UnitKind::Sxm)}};
   j["decode_mxm_mac_utilisation_percent"] = mac_utilisation;
-  j["host"] = {{"compile_seconds", decode.compile_seconds + prefill.compile_seconds},
+  j["host"] = {{"estimated_host_bytes", host_bytes},
+               {"compile_seconds", decode.compile_seconds + prefill.compile_seconds},
                {"simulate_seconds", decode.simulated.host_seconds + prefill.simulated.host_seconds},
                {"simulated_cycles_per_second",
                 static_cast<double>(decode_cycles + prefill_cycles) /
@@ -169,8 +182,8 @@ int run(const EstimateArgs& args) {
     std::cout << j.dump(2) << "\n";
     return 0;
   }
-  std::cout << fmt::format("lpusim estimate {} ({}, {:.1f} M parameters) on {} x1, {} weights, batch {}\n", args.model,
-                           family_name(spec.family), static_cast<double>(spec.parameters()) / 1e6, chip.name,
+  std::cout << fmt::format("lpusim estimate {} ({}, {:.1f} M parameters) on {} x1, {} weights, batch {}\n", one_line(args.model),
+                           family_name(spec.family), static_cast<double>(spec.parameters()) / 1e6, one_line(chip.name),
                            args.weights, args.batch);
   if (spec.causal) {
     // A decode step gives every sequence of the batch its next token: the step's latency is

@@ -6,6 +6,7 @@
 
 #include "arch/config/json_input.hpp"
 #include "arch/core/error.hpp"
+#include "arch/core/limits.hpp"
 #include "frontend/transformer_graph.hpp"
 
 namespace lpusim::cli {
@@ -13,18 +14,23 @@ namespace lpusim::cli {
 namespace fs = std::filesystem;
 
 std::string resolve_model_path(const std::string& source) {
-  if (fs::exists(source)) return source;
+  // Never the throwing overloads: a symlink loop or an unreadable folder is bad input.
+  std::error_code ec;
+  if (fs::exists(source, ec)) return source;
+  if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
+    throw InputError(fmt::format("{}: cannot open ({})", one_line(source), ec.message()));
   // A bundled model name: workloads/transformers/<name>.
   const char* env = std::getenv("LPUSIM_TRANSFORMERS_DIR");
   const std::string dir = env ? env : LPUSIM_TRANSFORMERS_DIR;
   const std::string bundled = dir + "/" + source;
-  if (source.find('/') == std::string::npos && fs::exists(bundled + "/config.json")) return bundled;
+  if (source.find('/') == std::string::npos && fs::exists(bundled + "/config.json", ec)) return bundled;
   throw InputError(fmt::format("{}: no such file, folder or bundled model (bundled models are in {})", source, dir));
 }
 
 bool is_graph_file(const std::string& path) {
   // A JSON file with "nodes" is a graph; any other file is read as a model config.
-  if (!fs::is_regular_file(path) || fs::path(path).filename() == "config.json") return false;
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec) || fs::path(path).filename() == "config.json") return false;
   try {
     const auto j = load_user_json(path);
     return j.is_object() && j.contains("nodes");

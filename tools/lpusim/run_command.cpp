@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "arch/config/chip_config.hpp"
 #include "arch/core/error.hpp"
+#include "arch/core/output_file.hpp"
 #include "engine/exec/tensor_io.hpp"
 #include "engine/report/stats.hpp"
 #include "engine/report/trace.hpp"
@@ -22,7 +23,8 @@ std::string resolve_chip_path(const std::string& chip) {
   const char* env = std::getenv("LPUSIM_CHIPS_DIR");
   const std::string dir = env ? env : LPUSIM_CHIPS_DIR;
   const std::string path = dir + "/" + chip + ".json";
-  if (!std::filesystem::exists(path))
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
     throw InputError(fmt::format("--chip {}: no bundled chip of that name in {} (give a path to a chip JSON file)", chip, dir));
   return path;
 }
@@ -66,33 +68,23 @@ int run(const RunArgs& args) {
   }
   // Refuse unwritable output paths before spending time on the run.
   for (const auto& [flag, path] : {std::pair<const char*, std::string>{"--stats", args.stats}, {"--trace", args.trace}}) {
-    if (path.empty()) continue;
-    std::ofstream probe(path, std::ios::app);
-    if (!probe) throw InputError(fmt::format("{} {}: cannot write this file", flag, path));
+    if (!path.empty()) require_writable_path(path, flag);
   }
+  for (const auto& [name, file] : dumps)
+    if (!file.empty()) require_writable_path(file, fmt::format("--dump {}=", name));
   options.trace = !args.trace.empty();
 
   const SimResult result = simulate(chip, bound, options);
 
   std::cout << summary_text(chip, bound, result);
-  if (!args.stats.empty()) {
-    std::ofstream out(args.stats);
-    out << stats_json(chip, bound, result).dump(2) << "\n";
-    if (!out) throw InputError(fmt::format("--stats {}: write failed", args.stats));
-  }
-  if (!args.trace.empty()) {
-    std::ofstream out(args.trace);
-    out << trace_json(chip, bound, result).dump() << "\n";
-    if (!out) throw InputError(fmt::format("--trace {}: write failed", args.trace));
-  }
+  if (!args.stats.empty()) write_file_atomically(args.stats, stats_json(chip, bound, result).dump(2) + "\n", "--stats");
+  if (!args.trace.empty()) write_file_atomically(args.trace, trace_json(chip, bound, result).dump() + "\n", "--trace");
   for (const auto& [name, file] : dumps) {
     const std::string text = format_tensor(result.dumps.at(name), chip.lanes());
     if (file.empty()) {
       std::cout << "tensor " << name << ":\n" << text;
     } else {
-      std::ofstream out(file);
-      out << text;
-      if (!out) throw InputError(fmt::format("--dump {}={}: cannot write this file", name, file));
+      write_file_atomically(file, text, fmt::format("--dump {}=", name));
     }
   }
   if (options.check && !result.hazards.empty()) {

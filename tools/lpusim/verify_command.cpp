@@ -2,6 +2,7 @@
 // (a prefill, then decode steps that carry the KV cache forward), and compare its logits
 // with the plain C++/Eigen reference of the same model and weights.
 #include <cmath>
+#include <cstdlib>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -11,8 +12,10 @@
 #include "compiler/pipeline.hpp"
 #include "arch/config/chip_config.hpp"
 #include "arch/core/error.hpp"
+#include "arch/core/limits.hpp"
 #include "compiler/interpreter/interpret.hpp"
 #include "frontend/reference_transformer.hpp"
+#include "frontend/transformer_cost.hpp"
 #include "frontend/transformer_graph.hpp"
 #include "compiler/ir/weight_init.hpp"
 #include "model_source.hpp"
@@ -217,6 +220,13 @@ int run(const VerifyArgs& args) {
   const Precision precision = args.weights == "int8" ? Precision::Int8 : Precision::Fp16Matmul;
   const std::int64_t steps = spec.causal ? args.decode_steps : 0;
   const std::int64_t batch = args.batch;
+  // Cost before work: the prefill's compile (with weight values), its functional simulation
+  // and the reference's fp32 weights, one copy per sequence.
+  const CompileCost cost = require_transformer_fits(spec, chip, options.lowering.weights, true, {args.prompt_len, 0, batch});
+  limits::require_host_memory(cost.host_bytes + simulation_host_bytes(cost.instructions) +
+                                  static_cast<std::uint64_t>(spec.parameters()) * 4 * static_cast<std::uint64_t>(batch + 1),
+                              fmt::format("{}: verifying it ({} instructions, {} parameters)", path, cost.instructions,
+                                          spec.parameters()));
   check_kv_caches_fit(spec, chip, batch, args.prompt_len + steps, path);
   // Different token ids per sequence, so a row mix-up between sequences shows.
   std::vector<std::vector<int>> ids(static_cast<std::size_t>(batch));
@@ -316,7 +326,17 @@ Command add_verify_command(CLI::App& app) {
   cmd->add_option("--decode-steps", args->decode_steps, "Decode steps after the prompt")->check(CLI::Range(0, 64))->capture_default_str();
   cmd->add_option("--tolerance", args->tolerance,
                   "Largest accepted max |error| / max |reference| (default 0.02 with fp16 weights, 0.05 with int8)")
-      ->check(CLI::Range(0.0, 1.0));  // no captured default: the unset value -1 means "by weight type"
+      // CLI::Range lets NaN through (every comparison with it is false): finite in [0, 1] only.
+      // No captured default: the unset value -1 means "by weight type".
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            char* end = nullptr;
+            const double v = std::strtod(text.c_str(), &end);
+            if (end == text.c_str() || *end != '\0' || !std::isfinite(v) || v < 0.0 || v > 1.0)
+              return "expected a finite number in [0, 1], got " + text;
+            return "";
+          },
+          "FLOAT in [0, 1]"));
   return [args] { return run(*args); };
 }
 

@@ -10,6 +10,8 @@
 #include <variant>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace lpusim {
 
 enum class OpKind {
@@ -132,5 +134,7 @@ struct Graph {
 /// Loads the documented JSON graph format (docs/compiler.md). Errors are InputError naming
 /// file, key and expectation.
 Graph load_graph_json(const std::string& path);
+/// The same from parsed JSON (parse_user_json) that came from `file` (named in messages).
+Graph parse_graph_json(const nlohmann::json& json, const std::string& file);
 
 }  // namespace lpusim

@@ -4,6 +4,7 @@
 #include "compiler/ir/graph.hpp"
 #include "arch/config/json_input.hpp"
 #include "arch/core/error.hpp"
+#include "arch/core/limits.hpp"
 
 namespace lpusim {
 
@@ -68,13 +69,15 @@ std::vector<std::int64_t> read_shape(const nlohmann::json& v, const JsonObject& 
 
 }  // namespace
 
-Graph load_graph_json(const std::string& path) {
-  const nlohmann::json root_json = load_user_json(path);
+Graph load_graph_json(const std::string& path) { return parse_graph_json(load_user_json(path), path); }
+
+Graph parse_graph_json(const nlohmann::json& root_json, const std::string& path) {
   JsonObject root(root_json, path, "");
   Graph g;
   g.file = path;
   g.name = root.string("name");
   if (g.name.empty() || g.name.size() > 100) root.fail("name", "expected a name of 1 to 100 characters");
+  if (one_line(g.name) != g.name) root.fail("name", fmt::format("expected printable characters, got \"{}\"", one_line(g.name)));
 
   auto declare = [&](const std::string& name, const JsonObject& owner, const std::string& key, TensorInfo t) {
     if (name.empty() || name.size() > 200) owner.fail(key, "expected a tensor name of 1 to 200 characters");
