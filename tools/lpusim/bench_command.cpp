@@ -112,6 +112,13 @@ json run_child(const std::vector<std::string>& args) {
   return out;
 }
 
+/// A case its child refused (bad input, the host-memory guard) stops the bench with exit 2.
+json refuse_if_refused(const std::string& name, json result) {
+  if (result.value("status", "") == "refused")
+    throw InputError(fmt::format("bench case {}: {}", name, result.value("error", std::string("refused"))));
+  return result;
+}
+
 struct CaseSpec {
   std::string name;
   std::string description;
@@ -246,7 +253,7 @@ int bench(const BenchArgs& args) {
   report["cases"] = json::array();
   for (const auto& spec : specs) {
     std::cerr << fmt::format("lpusim bench: {} ({}, {})\n", spec.name, spec.mode, spec.scheduler);
-    report["cases"].push_back(measure(chip_path, spec, reps));
+    report["cases"].push_back(refuse_if_refused(spec.name, measure(chip_path, spec, reps)));
   }
   for (const auto& c : kCompiledCases) {
     for (const char* mode : {"timing", "functional"}) {
@@ -256,12 +263,12 @@ int bench(const BenchArgs& args) {
           j = {{"status", "not available yet"}, {"needs", "multi-chip (C2C) simulation"}};
         } else {
           std::cerr << fmt::format("lpusim bench: {} ({}, event)\n", c.name, mode);
-          j = measure(chip_path, CaseSpec{c.name, c.description, given[c.name], mode, "event", 0, 0}, reps);
+          j = refuse_if_refused(c.name, measure(chip_path, CaseSpec{c.name, c.description, given[c.name], mode, "event", 0, 0}, reps));
         }
       } else if (c.compile) {
         // The compiler's hook: the child calls it through --source compiled:NAME.
         std::cerr << fmt::format("lpusim bench: {} ({}, event)\n", c.name, mode);
-        j = measure(chip_path, CaseSpec{c.name, c.description, std::string("compiled:") + c.name, mode, "event", 0, 0}, reps);
+        j = refuse_if_refused(c.name, measure(chip_path, CaseSpec{c.name, c.description, std::string("compiled:") + c.name, mode, "event", 0, 0}, reps));
       } else {
         j = {{"status", "not available yet"}, {"needs", c.needs}};
       }
@@ -391,6 +398,9 @@ int bench_case(const CaseArgs& args) {
       out["error"] = fmt::format("the microbenchmark issued {} instructions, expected {}", result.instructions,
                                  *expected_instructions);
     }
+  } catch (const InputError& e) {
+    // Bad input or a limit (the host-memory guard): the bench as a whole is refused.
+    out = {{"status", "refused"}, {"error", e.what()}};
   } catch (const std::exception& e) {
     out = {{"status", "failed"}, {"error", e.what()}};
   }

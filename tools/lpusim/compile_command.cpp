@@ -61,9 +61,9 @@ int run(const CompileArgs& args) {
   if (!args.output.empty()) write_file_atomically(args.output, print_program(result.lowered.program), "-o");
   double seconds = 0;
   for (const auto& [pass, s] : result.pass_seconds) seconds += s;
-  std::cerr << fmt::format("compiled {} for {}: {} instructions, scheduled length {} cycles ({:.3f} us), "
+  std::cerr << fmt::format("compiled {} for {}: {} instructions (estimated {}), scheduled length {} cycles ({:.3f} us), "
                            "weights {:.2f} MB, compile {:.3f} s, host memory estimated {:.0f} MiB\n",
-                           one_line(result.primitive.name), one_line(chip.name), result.lowered.instructions,
+                           one_line(result.primitive.name), one_line(chip.name), result.lowered.instructions, result.cost.instructions,
                            result.lowered.scheduled_length.value(),
                            static_cast<double>(result.lowered.scheduled_length.value()) / chip.clock_mhz,
                            static_cast<double>(result.lowered.stats.weight_bytes) / 1e6, seconds,

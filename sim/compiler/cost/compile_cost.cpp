@@ -266,7 +266,7 @@ CompileCost estimate_primitive_cost(const Graph& g, const ChipConfig& chip, Weig
   CompileCost cost;
   std::map<std::tuple<int, bool, bool>, std::int64_t> stored;  // words of each stored weight
   std::vector<bool> matmul_weight(g.tensors.size(), false);
-  std::int64_t value_words = 0;  // blocks whose values the compile holds (constants; weights with functional data)
+  std::int64_t block_data = 0;  // bytes of the blocks whose values the compile holds (constants; weights with functional data)
   auto weight_words_of = [&](int w, bool transpose, bool int8) -> std::int64_t {
     const auto key = std::make_tuple(w, transpose, int8);
     if (auto it = stored.find(key); it != stored.end()) return it->second;
@@ -282,7 +282,10 @@ CompileCost estimate_primitive_cost(const Graph& g, const ChipConfig& chip, Weig
     matmul_weight[static_cast<std::size_t>(w)] = true;
     const std::int64_t times = rep.of(t.name);
     cost.weight_words = sat_add(cost.weight_words, sat_mul(words, times));
-    if (t.init == "data" || functional_data) value_words = sat_add(value_words, sat_mul(words, times));
+    // Blocks whose values the compile holds are declared with them: per word, one vector of
+    // doubles per lw part (16 int8 rows or 8 fp16 row pairs).
+    if (t.init == "data" || functional_data)
+      block_data = sat_add(block_data, sat_mul(sat_mul(words, times), sat_mul(int8 ? 16 : 8, sat_mul(lanes, 8))));
     return words;
   };
   std::int64_t instructions = 0, dequant_words = 0;
@@ -312,7 +315,6 @@ CompileCost estimate_primitive_cost(const Graph& g, const ChipConfig& chip, Weig
   fill_capacities(cost, chip);
   // The schedule and program text per instruction, the constants' values (floats, then the
   // blocks' declared contents as doubles per lane), the graph.
-  const std::int64_t block_data = sat_mul(sat_mul(value_words, kWeightSlicesPerPlane), sat_mul(lanes, 8));
   const std::int64_t graph_bytes = sat_mul(sat_add(static_cast<std::int64_t>(g.nodes.size()), static_cast<std::int64_t>(g.tensors.size())),
                                            sat_mul(512, rep.times));
   cost.host_bytes = kCompileHostBaseBytes + to_bytes(sat_mul(instructions, kCompileHostBytesPerInstruction)) +
@@ -334,12 +336,13 @@ void require_compile_fits(const CompileCost& cost, const ChipConfig& chip, Weigh
     const bool padded = static_cast<double>(cost.weight_sram_bytes) > 1.2 * static_cast<double>(cost.weight_value_bytes);
     throw InputError(fmt::format(
         "{}: does not fit in one {} chip: the weights alone are {} ({} parameters x {} byte{}){} but the chip's weight "
-        "SRAM holds {} (4 MXM planes x 16 slices x {} words x {} lanes of its {} SRAM); about {} chips are needed, and "
+        "SRAM holds {} (4 MXM planes x 16 slices x {} word{} x {} lanes of its {} SRAM); about {} chips are needed, and "
         "multi-chip partitioning is not implemented yet",
         what, chip.name, format_bytes(static_cast<double>(cost.weight_value_bytes)), cost.parameters, bytes,
         bytes == 1 ? "" : "s",
         padded ? fmt::format(", {} as 320-lane MXM blocks", format_bytes(static_cast<double>(cost.weight_sram_bytes))) : "",
-        format_bytes(static_cast<double>(cost.weight_sram_capacity)), chip.mem_slice_words, chip.lanes(),
+        format_bytes(static_cast<double>(cost.weight_sram_capacity)), chip.mem_slice_words,
+        chip.mem_slice_words == 1 ? "" : "s", chip.lanes(),
         format_bytes(static_cast<double>(chip.sram_bytes())), std::max<std::int64_t>(2, chips)));
   }
   if (cost.resident_words > cost.resident_word_capacity) {
@@ -381,7 +384,7 @@ void require_compilable_chip(const ChipConfig& chip) {
 }
 
 std::uint64_t simulation_host_bytes(std::int64_t instructions) {
-  return kCompileHostBaseBytes + to_bytes(sat_mul(instructions, kSimulateHostBytesPerInstruction));
+  return to_bytes(sat_mul(instructions, kSimulateHostBytesPerInstruction));
 }
 
 }  // namespace lpusim

@@ -29,22 +29,28 @@ struct CompileCost {
   std::int64_t resident_word_capacity = 0;  ///< 6 quads x words per slice
   /// Host bytes of the constant matrices decompose creates (norm sums, rotations, routing).
   std::uint64_t constant_host_bytes = 0;
-  /// Instructions the lowering places (program lines without nops; a repeat counts once).
+  /// Instructions the lowering issues (a repeat counts its repeats: LoweredProgram::instructions).
   std::int64_t instructions = 0;
   /// Peak host memory of the compile (graph, constants, schedule, program text).
   std::uint64_t host_bytes = 0;
 };
 
-/// Placed instructions one compile may produce: about 55 s of lowering and 5 GiB of host
-/// memory (docs/limits.md). Beyond it the compile is refused rather than left to run.
+/// Instructions (issued, a repeat counting its repeats, as LoweredProgram::instructions) one
+/// compile may produce: about 50 s of lowering and 4 to 6 GB of host memory (docs/limits.md).
+/// Beyond it the compile is refused rather than left to run.
 constexpr std::int64_t kMaxCompiledInstructions = std::int64_t{1} << 23;
 
-/// Host bytes per placed instruction while compiling, and per instruction of a compiled
-/// program while it is simulated (measured: docs/limits.md).
-constexpr std::uint64_t kCompileHostBytesPerInstruction = 900;
-constexpr std::uint64_t kSimulateHostBytesPerInstruction = 700;
-/// What every compile holds regardless of size (code, chip, tables).
-constexpr std::uint64_t kCompileHostBaseBytes = std::uint64_t{48} << 20;
+/// Host bytes per issued instruction while compiling (the schedule's queue and stream
+/// reservations, the placed instructions, the program): measured 210 B (tiny-llama decode) to
+/// 680 B (gpt2 prefill of 32 tokens, whose dense attention fills more stream diagonals), so
+/// the estimate is within 2x across that range (docs/limits.md).
+constexpr std::uint64_t kCompileHostBytesPerInstruction = 480;
+/// Host bytes per instruction of a compiled program simulated in a child process, beyond
+/// the compile that made it (estimate of tiny-gpt2 and gpt2: docs/limits.md).
+constexpr std::uint64_t kSimulateHostBytesPerInstruction = 150;
+/// What every compile holds regardless of size (code, chip, tables): a tiny graph's compile
+/// peaks at 10 MiB.
+constexpr std::uint64_t kCompileHostBaseBytes = std::uint64_t{8} << 20;
 
 /// The cost of the graph as a front end made it (shapes inferred, before decompose). A
 /// tensor or node whose name starts with `repeat_prefix` counts `repeat` times: a model's
