@@ -90,11 +90,11 @@ TEST_CASE("cost: configs that cannot fit are refused from the config, with the n
   CHECK_THAT(error_of([&] { (void)require_transformer_fits(spec, tsp(), WeightType::Int8, false, {1, 4, 1}); }),
              Catch::Contains("does not fit in one tsp-v1 chip: the weights alone are") &&
                  Catch::Contains("about 69 chips are needed"));
-  // The KV caches: 256 positions x 2 x 128 lanes (one tile) x 2 layers = 1024 vectors per
-  // sequence; 64 sequences need more than the 49152 of the 24 activation slices.
+  // The KV caches: 201 positions x 2 (k, v) x 128 lanes (one tile) x 2 layers = 804 vectors
+  // per sequence; 64 sequences need more than the 49152 of the 24 activation slices.
   spec.layers = 2;
   CHECK_THAT(error_of([&] { (void)require_transformer_fits(spec, tsp(), WeightType::Int8, false, {1, 200, 64}); }),
-             Catch::Contains("batch 64: 64 sequences x 201 positions need") && Catch::Contains("sequences at this context"));
+             Catch::Contains("batch 64: 64 sequences x 201 positions need") && Catch::Contains("sequences fit at this context"));
   {
     setenv("LPUSIM_MAX_HOST_BYTES", "1000000", 1);
     CHECK_THAT(error_of([&] { (void)require_transformer_fits(spec, tsp(), WeightType::Int8, false, {1, 4, 1}); }),
