@@ -82,7 +82,7 @@ def main():
     cases = []
     for path in sources + graphs:
         doc = json.load(open(path))
-        for description, mutate in rng.sample(mutations(doc), k=min(12, len(mutations(doc)))):
+        for description, mutate in rng.sample(mutations(doc), k=min(36, len(mutations(doc)))):
             mutated = copy.deepcopy(doc)
             mutate(mutated)
             cases.append((path, description, mutated, path in graphs))
