@@ -61,13 +61,19 @@ struct Repeat {
   std::int64_t of(const std::string& name) const { return starts_with(name, prefix) ? times : 1; }
 };
 
-/// Words per weight-group slice of a [K, N] weight (y = x w) stored as MXM blocks: every
-/// 320-lane input tile of every output tile, the output tile's rows in lw words.
-std::int64_t block_words(std::int64_t k_rows, std::int64_t n_cols, std::int64_t lanes, bool int8) {
+}  // namespace
+
+std::int64_t weight_block_words(std::int64_t k_rows, std::int64_t n_cols, std::int64_t lanes, bool int8) {
   const std::int64_t rows_per_lw = int8 ? kWeightSlicesPerPlane : kWeightSlicesPerPlane / 2;
   const std::int64_t full = n_cols / lanes, rest = n_cols % lanes;
   const std::int64_t per_k_tile = sat_add(sat_mul(full, ceil_div(lanes, rows_per_lw)), rest ? ceil_div(rest, rows_per_lw) : 0);
   return sat_mul(ceil_div(k_rows, lanes), per_k_tile);
+}
+
+namespace {
+
+std::int64_t block_words(std::int64_t k_rows, std::int64_t n_cols, std::int64_t lanes, bool int8) {
+  return weight_block_words(k_rows, n_cols, lanes, int8);
 }
 
 /// Block words of a constant matrix with its all-zero blocks skipped, as the lowering does.

@@ -35,6 +35,12 @@ struct CompileCost {
   std::uint64_t host_bytes = 0;
 };
 
+/// Words per weight-group slice (one of a plane's 16 weight slices) of a [k_rows, n_cols]
+/// weight (y = x w) as the lowering stores it: for every `lanes`-wide input tile and output
+/// tile, the output tile's rows in lw words of 16 int8 or 8 fp16 rows. Bytes on the chip:
+/// words x 16 slices x lanes.
+std::int64_t weight_block_words(std::int64_t k_rows, std::int64_t n_cols, std::int64_t lanes, bool int8);
+
 /// Instructions (issued, a repeat counting its repeats, as LoweredProgram::instructions) one
 /// compile may produce: about 50 s of lowering and 4 to 6 GB of host memory (docs/limits.md).
 /// Beyond it the compile is refused rather than left to run.
