@@ -15,9 +15,6 @@ const std::vector<std::string>& pass_names() {
   return names;
 }
 
-namespace {
-/// For each output produced by a matmul of a multi-row input, multiply only the last row of
-/// each of the `sequences` equal-length sequences stacked in its rows.
 void keep_last_output_row(Graph& g, std::int64_t sequences) {
   for (std::size_t i = 0; i < g.nodes.size(); ++i) {
     if (g.nodes[i].kind != OpKind::MatMul || g.nodes[i].outputs.empty()) continue;
@@ -64,7 +61,6 @@ void keep_last_output_row(Graph& g, std::int64_t sequences) {
     i += inserted.size();
   }
 }
-}  // namespace
 
 CompileResult compile_graph(Graph graph, const ChipConfig& chip, const CompileOptions& options) {
   if (!options.dump_after.empty() &&
@@ -83,9 +79,15 @@ CompileResult compile_graph(Graph graph, const ChipConfig& chip, const CompileOp
     if (options.dump_after == pass) result.dump = dump_graph(g);
   };
   if (options.sequences < 1) throw InputError(fmt::format("{} sequences: a batch needs at least one", options.sequences));
+  require_compilable_chip(chip);
   if (options.last_row_outputs) keep_last_output_row(graph, options.sequences);
   timed("shape_inference", [&] { infer_shapes(graph); });
   verify_graph(graph, "shape_inference");
+  // Cost before work: weights, resident data and decompose's constants from the shapes, then
+  // instructions and host memory from the primitive graph, each refused before the pass that
+  // would spend it.
+  const std::string what = graph.file.empty() ? graph.name : graph.file;
+  require_compile_fits(estimate_graph_cost(graph, chip, options.lowering.weights), chip, options.lowering.weights, what);
   dump("shape_inference", graph);
   timed("decompose", [&] { result.primitive = decompose(graph); });
   verify_graph(result.primitive, "decompose");
@@ -106,6 +108,8 @@ CompileResult compile_graph(Graph graph, const ChipConfig& chip, const CompileOp
     verify_graph(result.primitive, "fuse_pointwise");
   }
   dump("fuse_pointwise", result.primitive);
+  result.cost = estimate_primitive_cost(result.primitive, chip, options.lowering.weights, options.lowering.functional_data);
+  require_compile_fits(result.cost, chip, options.lowering.weights, what);
   timed("lowering", [&] { result.lowered = lower_graph(result.primitive, chip, options.lowering); });
   if (options.dump_after == "lowering") result.dump = print_program(result.lowered.program);
   return result;

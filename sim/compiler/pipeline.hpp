@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 
+#include "compiler/cost/compile_cost.hpp"
 #include "compiler/ir/graph.hpp"
 #include "compiler/lower/lowering.hpp"
 #include "compiler/passes/passes.hpp"
@@ -33,11 +34,19 @@ struct CompileResult {
   Graph primitive;           ///< the graph after decompose
   LoweredProgram lowered;
   std::map<std::string, double> pass_seconds;
+  /// The cost estimated from the primitive graph before lowering (checked against the chip
+  /// and the limits before the lowering ran).
+  CompileCost cost;
   std::string dump;
 };
 
 /// Pass names, in order, for --dump-after.
 const std::vector<std::string>& pass_names();
+
+/// For each graph output made by a matmul of a multi-row input, multiply only the last row of
+/// each of the `sequences` equal-length sequences stacked in its rows (CompileOptions::
+/// last_row_outputs; the compile cost check applies it too, to cost the same graph).
+void keep_last_output_row(Graph& graph, std::int64_t sequences);
 
 CompileResult compile_graph(Graph graph, const ChipConfig& chip, const CompileOptions& options);
 

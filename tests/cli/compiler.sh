@@ -33,6 +33,11 @@ check "verify tiny-gpt2 batch 3" verify tiny-gpt2 --batch 3 --prompt-len 3 --dec
 # Lanes past a tensor's width: rsqrt(0) there must not reach the next matmul as inf x 0 = NaN.
 check "verify rsqrt past a tensor's width" verify "$root/tests/data/graphs/rsqrt_padding.json" --tolerance 0.002
 check "verify softmax of large logits" verify "$root/tests/data/graphs/softmax_large_logits.json" --tolerance 0.002
+# Concats of graph inputs that are the graph's outputs (issue 15): along lanes it failed the
+# verifier after decompose, along rows it compiled to an empty program. Lanes pass through
+# the MXM's fp16 placement matrices (relative error 2.4e-4), rows are copied exactly.
+check "verify a lane concat of inputs" verify "$root/tests/data/graphs/concat_lanes_of_inputs.json" --tolerance 0.001
+check "verify a row concat and slice of inputs" verify "$root/tests/data/graphs/concat_rows_of_inputs.json" --tolerance 0
 # One token only: the second prompt token's layer-0 router logits are a near-tie at the top-k
 # boundary (-0.036 vs -0.056), which the int8 activation error of the compiler (fixed scale)
 # and of the reference (per-tensor scale) resolve differently: a discrete 0.19 change. The

@@ -10,7 +10,9 @@
 
 #include "arch/config/chip_config.hpp"
 #include "arch/core/error.hpp"
+#include "arch/core/limits.hpp"
 #include "commands.hpp"
+#include "frontend/transformer_cost.hpp"
 #include "engine/report/stats.hpp"
 #include "runtime/host_runtime.hpp"
 #include "runtime/serving_model.hpp"
@@ -51,6 +53,19 @@ int run(const EstimateArgs& args) {
   if (generates && scenario.context(true) > spec.max_positions)
     throw InputError(fmt::format("--prompt-len {} + --gen-len {} exceed the model's {} positions", args.prompt_len,
                                  args.gen_len, spec.max_positions));
+
+  // Cost before work, from the config: weights, caches, instructions and host memory, refused
+  // at once with the numbers. The decode step is costed at the end of generation, where every
+  // sequence's cache holds the whole context (what serving the batch needs), then the prefill.
+  const CompileCost decode_cost = generates ? require_transformer_fits(spec, chip, scenario.weights, false,
+                                                                       {1, scenario.context(true) - 1, scenario.batch})
+                                            : CompileCost{};
+  const CompileCost prefill_cost = require_transformer_fits(spec, chip, scenario.weights, false,
+                                                            {scenario.prompt_length, 0, scenario.batch, generates});
+  const std::uint64_t host_bytes = decode_cost.host_bytes + prefill_cost.host_bytes +
+                                   simulation_host_bytes(std::max(decode_cost.instructions, prefill_cost.instructions));
+  limits::require_host_memory(host_bytes, fmt::format("{}: estimating it (compiling {} + {} instructions and simulating them)",
+                                                      workload.path, prefill_cost.instructions, decode_cost.instructions));
 
   SessionOptions options;
   options.mode = RunMode::Timing;
@@ -120,15 +135,16 @@ int run(const EstimateArgs& args) {
   j[shown_name + "_unit_busy_percent"] = {{"mem", busy(UnitKind::Mem)}, {"vxm", busy(UnitKind::Vxm)},
                                           {"mxm", busy(UnitKind::Mxm)}, {"sxm", busy(UnitKind::Sxm)}};
   j[shown_name + "_mxm_mac_utilisation_percent"] = e.mac_utilisation_percent;
-  j["host"] = {{"compile_seconds", compile_seconds},
+  j["host"] = {{"estimated_host_bytes", host_bytes},
+               {"compile_seconds", compile_seconds},
                {"simulate_seconds", simulate_seconds},
                {"simulated_cycles_per_second", static_cast<double>(simulated_cycles) / std::max(1e-9, simulate_seconds)}};
   if (args.json) {
     std::cout << j.dump(2) << "\n";
     return 0;  // callers read "simulated_equals_scheduled"
   }
-  std::cout << fmt::format("lpusim estimate {} ({}, {:.1f} M parameters) on {} x1, {} weights, batch {}\n", args.model,
-                           family_name(spec.family), static_cast<double>(spec.parameters()) / 1e6, chip.name,
+  std::cout << fmt::format("lpusim estimate {} ({}, {:.1f} M parameters) on {} x1, {} weights, batch {}\n", one_line(args.model),
+                           family_name(spec.family), static_cast<double>(spec.parameters()) / 1e6, one_line(chip.name),
                            args.weights, args.batch);
   if (generates) {
     // A decode step gives every sequence of the batch its next token: the step's latency is

@@ -11,6 +11,7 @@
 #include "commands.hpp"
 #include "arch/config/chip_config.hpp"
 #include "arch/core/error.hpp"
+#include "arch/core/output_file.hpp"
 #include "engine/exec/sim_result_codec.hpp"
 #include "engine/exec/tensor_io.hpp"
 #include "engine/report/stats.hpp"
@@ -25,7 +26,8 @@ std::string resolve_chip_path(const std::string& chip) {
   const char* env = std::getenv("LPUSIM_CHIPS_DIR");
   const std::string dir = env ? env : LPUSIM_CHIPS_DIR;
   const std::string path = dir + "/" + chip + ".json";
-  if (!std::filesystem::exists(path))
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
     throw InputError(fmt::format("--chip {}: no bundled chip of that name in {} (give a path to a chip JSON file)", chip, dir));
   return path;
 }
@@ -94,10 +96,10 @@ int run(const RunArgs& args) {
   const std::string config_dump = args.stats.empty() ? std::string() : config_path_for(args.stats);
   for (const auto& [flag, path] : {std::pair<const char*, std::string>{"--stats", args.stats},
                                    {"--stats", config_dump}, {"--trace", args.trace}}) {
-    if (path.empty()) continue;
-    std::ofstream probe(path, std::ios::app);
-    if (!probe) throw InputError(fmt::format("{} {}: cannot write this file", flag, path));
+    if (!path.empty()) require_writable_path(path, flag);
   }
+  for (const auto& [name, file] : dumps)
+    if (!file.empty()) require_writable_path(file, fmt::format("--dump {}=", name));
   options.trace = !args.trace.empty();
 
   const SystemResult system = simulate_system({ChipRun{chip, bound, options}});
@@ -106,26 +108,16 @@ int run(const RunArgs& args) {
 
   std::cout << summary_text(chip, bound, result);
   if (!args.stats.empty()) {
-    std::ofstream out(args.stats);
-    out << stats_json(reported, system).dump(2) << "\n";
-    if (!out) throw InputError(fmt::format("--stats {}: write failed", args.stats));
-    std::ofstream config(config_dump);
-    config << resolved_config_json(chip, args.program, options).dump(2) << "\n";
-    if (!config) throw InputError(fmt::format("--stats {}: writing {} failed", args.stats, config_dump));
+    write_file_atomically(args.stats, stats_json(reported, system).dump(2) + "\n", "--stats");
+    write_file_atomically(config_dump, resolved_config_json(chip, args.program, options).dump(2) + "\n", "--stats");
   }
-  if (!args.trace.empty()) {
-    std::ofstream out(args.trace);
-    out << trace_json(reported, system).dump() << "\n";
-    if (!out) throw InputError(fmt::format("--trace {}: write failed", args.trace));
-  }
+  if (!args.trace.empty()) write_file_atomically(args.trace, trace_json(reported, system).dump() + "\n", "--trace");
   for (const auto& [name, file] : dumps) {
     const std::string text = format_tensor(result.dumps.at(name), chip.lanes());
     if (file.empty()) {
       std::cout << "tensor " << name << ":\n" << text;
     } else {
-      std::ofstream out(file);
-      out << text;
-      if (!out) throw InputError(fmt::format("--dump {}={}: cannot write this file", name, file));
+      write_file_atomically(file, text, fmt::format("--dump {}=", name));
     }
   }
   if (options.check && !result.hazards.empty()) {
