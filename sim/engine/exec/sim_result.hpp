@@ -32,6 +32,10 @@ struct Hazard {
     WeightsNotInstalled,  ///< (d) an MXM multiply before its weights are installed
     UnitBusy,             ///< (e) an instruction while its unit is busy beyond its capacity
     Deadlock,             ///< a queue parked at sync that nothing releases
+    LinkBusy,             ///< a C2C send while the link's direction is still serialising a vector
+    ReceiveEmpty,         ///< a C2C receive where no vector has arrived
+    DataLost,             ///< a vector that arrived for this chip and that no receive took
+    NotForwarded,         ///< a vector for another chip that arrived here and was not forwarded
   };
   Kind kind;
   Cycle cycle;

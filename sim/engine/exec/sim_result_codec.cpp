@@ -37,7 +37,9 @@ UnitKind unit_from(const std::string& name) {
 }
 Hazard::Kind hazard_kind_from(const std::string& name) {
   for (Hazard::Kind k : {Hazard::Kind::StreamEmpty, Hazard::Kind::StreamCollision, Hazard::Kind::MemPortConflict,
-                         Hazard::Kind::WeightsNotInstalled, Hazard::Kind::UnitBusy, Hazard::Kind::Deadlock})
+                         Hazard::Kind::WeightsNotInstalled, Hazard::Kind::UnitBusy, Hazard::Kind::Deadlock,
+                         Hazard::Kind::LinkBusy, Hazard::Kind::ReceiveEmpty, Hazard::Kind::DataLost,
+                         Hazard::Kind::NotForwarded})
     if (name == hazard_kind_name(k)) return k;
   throw std::runtime_error("sim result: unknown hazard kind '" + name + "'");
 }
