@@ -13,7 +13,8 @@ C2cNetwork::C2cNetwork(const SystemConfig& system)
     : system_(system), ports_(system.chip.c2c_links),
       busy_until_(static_cast<std::size_t>(system.chips) * static_cast<std::size_t>(ports_), Cycle(0)),
       inbound_(static_cast<std::size_t>(system.chips) * static_cast<std::size_t>(ports_)),
-      sent_(static_cast<std::size_t>(system.chips)), received_(static_cast<std::size_t>(system.chips)) {}
+      sent_(static_cast<std::size_t>(system.chips)), received_(static_cast<std::size_t>(system.chips)),
+      busy_cycles_(static_cast<std::size_t>(system.chips)) {}
 
 std::optional<C2cNetwork::FarEnd> C2cNetwork::far_end(ChipId chip, int port) const {
   const auto link = system_.link_at(chip, PortIndex(port));
@@ -50,6 +51,7 @@ Cycle C2cNetwork::send(ChipId chip, int port, Cycle now, int bytes, double clock
                                        m.arrival.value(), calendar_->window_end()));
   inbound_[port_index(far->chip, far->port)].push_back(std::move(m));
   ++sent_[index(chip)];
+  busy_cycles_[index(chip)] += static_cast<std::uint64_t>((done - start).value());
   return start - now;
 }
 

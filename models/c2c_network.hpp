@@ -77,6 +77,8 @@ class C2cNetwork {
 
   std::uint64_t vectors_sent(ChipId chip) const { return sent_[index(chip)]; }
   std::uint64_t vectors_received(ChipId chip) const { return received_[index(chip)]; }
+  /// Cycles the chip's outbound link directions spent serialising, summed over its links.
+  std::uint64_t busy_cycles(ChipId chip) const { return busy_cycles_[index(chip)]; }
 
  private:
   std::size_t index(ChipId chip) const { return static_cast<std::size_t>(chip.value()); }
@@ -89,7 +91,7 @@ class C2cNetwork {
   const Calendar* calendar_ = nullptr;
   std::vector<Cycle> busy_until_;                 // by (chip, port): its outbound direction
   std::vector<std::deque<C2cMessage>> inbound_;   // by (chip, port)
-  std::vector<std::uint64_t> sent_, received_;    // by chip
+  std::vector<std::uint64_t> sent_, received_, busy_cycles_;  // by chip
 };
 
 }  // namespace lpusim

@@ -195,6 +195,12 @@ SystemResult simulate_system(const std::vector<ChipRun>& runs, const SystemConfi
     SimResult chip = chip_result(*states[i], system.chip(ChipId(static_cast<int>(i))), runs[i].options, traces[i]);
     chip.host_seconds = result.host_seconds;
     chip.scheduler_wakes = result.scheduler_wakes;
+    if (network) {
+      const ChipId id(static_cast<int>(i));
+      chip.c2c_vectors_sent = network->vectors_sent(id);
+      chip.c2c_vectors_received = network->vectors_received(id);
+      chip.c2c_link_busy_cycles = network->busy_cycles(id);
+    }
     result.total_cycles = std::max(result.total_cycles, chip.total_cycles);
     result.instructions += chip.instructions;
     result.sram_host_bytes += chip.sram_host_bytes;

@@ -65,6 +65,10 @@ TEST_CASE("a vector crosses a link in its serialisation time plus the link laten
         CHECK(o.result.windows == 2);  // [0, 216): the send; [285, 501): the receive and the write
       }
       if (functional) CHECK(o.chips[1].dumps.at("y") == ramp_int8(320));
+      CHECK(o.chips[0].result.c2c_vectors_sent == 1);
+      CHECK(o.chips[0].result.c2c_link_busy_cycles == 22);
+      CHECK(o.chips[1].result.c2c_vectors_received == 1);
+      CHECK(o.chips[1].result.c2c_vectors_sent == 0);
     }
   }
 }
