@@ -137,3 +137,76 @@ TEST_CASE("C2C instructions the system cannot carry are refused before the run",
   const SystemOutcome short_of_chips = run_system_forked({text(idle)}, kC2c + "pair.json");
   CHECK_THAT(short_of_chips.error, Catch::Contains("the system has 2 chips, but the run gives 1 programs"));
 }
+
+namespace {
+/// Chip `chip` of a GroqNode: sends its 4-vector tensor x (int8 ramp from 10 x chip) to all 7
+/// other chips at once, one vector after another on each local port, and keeps what each
+/// peer sends it in r<port>. Ports 0-6 (the local links, chip i reaches chip j on port j if
+/// j < i, else j - 1) all sit at the west edge, position 0.
+std::string all_to_all_program(int chip) {
+  std::string p = fmt::format(".tensor x int8 4 w0:0x0 fill=ramp:{}:1\n", 10 * chip);
+  for (int port = 0; port < 7; ++port) p += fmt::format(".tensor r{} int8 4 w{}:0x0\n", port, 8 + port);
+  // x's vectors leave mem.w0 (position 45) on s0w in cycles 0, 22, 44, 66 and are at the west
+  // edge 2 + 45 cycles later: 47, 69, 91, 113. Each port sends them there, back to back: each
+  // holds the link for 22 cycles (320 bytes at 13.58 GB/s, 900 MHz), so no send waits.
+  p += ".queue mem.w0\n    read 0x0, s0w\n    repeat 3, 22, 1\n";
+  for (int port = 0; port < 7; ++port) {
+    // Arrivals: 47 + 22 + 216 = 285, then 307, 329, 351. Each port's vectors go onto their
+    // own eastward stream at position 0 one cycle later and reach mem.w(8 + port) (position
+    // 37 - port) 37 - port cycles after that.
+    p += fmt::format(".queue c2c.{}\n    nop 47\n    send {}, s0w\n    repeat 3, 22\n", port, port);
+    p += fmt::format("    nop {}\n    receive {}, s{}e\n    repeat 3, 22\n", 285 - 47 - 67, port, port);
+    p += fmt::format(".queue mem.w{}\n    nop {}\n    write 0x0, s{}e\n    repeat 3, 22, 1\n", 8 + port,
+                     286 + 37 - port, port);
+  }
+  return p;
+}
+
+std::vector<double> ramp_int8_from(int first, int count) {
+  std::vector<double> v;
+  for (int i = 0; i < count; ++i) v.push_back(static_cast<double>(static_cast<std::int8_t>((first + i) & 0xff)));
+  return v;
+}
+}  // namespace
+
+TEST_CASE("eight chips of a GroqNode exchange vectors all to all in one window", "[c2c][timing]") {
+  // Every chip sends 4 vectors on each of its 7 local links at once (the direct exchange an
+  // all-reduce over a node uses): all 56 link directions busy together. Each port's queue
+  // sends in 47, 69, 91, 113 (`repeat 3, 22`)
+  // and receives in 285, 307, 329, 351; the last vector of port 0 reaches mem.w8 in
+  // 351 + 1 + 37 = 389 and commits in 390: 390 + 1 + 19 = 410 cycles on every chip. Sends in
+  // one lookahead window arrive in a later one, whatever order the chips run in: event-driven
+  // windows, the clocked reference and timing-only mode all give the same.
+  const std::string node = std::string(LPUSIM_SOURCE_DIR) + "/models/systems/groq-node.json";
+  for (const Scheduler scheduler : {Scheduler::EventDriven, Scheduler::Clocked}) {
+    for (const SimMode mode : {SimMode::Functional, SimMode::TimingOnly}) {
+      INFO((mode == SimMode::Functional ? "functional" : "timing-only") << (scheduler == Scheduler::Clocked ? ", clocked" : ""));
+      std::vector<RunRequest> chips;
+      for (int c = 0; c < 8; ++c) {
+        RunRequest r = text(all_to_all_program(c));
+        r.mode = mode;
+        r.scheduler = scheduler;
+        if (mode == SimMode::Functional)
+          for (int port = 0; port < 7; ++port) r.dumps.push_back(fmt::format("r{}", port));
+        chips.push_back(r);
+      }
+      const SystemOutcome o = run_system_forked(chips, node);
+      REQUIRE(o.error.empty());
+      CHECK(o.result.total_cycles == Cycle(410));
+      for (int c = 0; c < 8; ++c) {
+        INFO("chip " << c);
+        const RunOutcome& chip = o.chips[static_cast<std::size_t>(c)];
+        CHECK(chip.hazard_kinds.empty());
+        CHECK(chip.total_cycles == 410);
+        CHECK(chip.result.c2c_vectors_sent == 28);
+        CHECK(chip.result.c2c_vectors_received == 28);
+        CHECK(chip.result.c2c_link_busy_cycles == 28 * 22);
+        if (mode != SimMode::Functional) continue;
+        for (int port = 0; port < 7; ++port) {
+          const int peer = port < c ? port : port + 1;
+          CHECK(chip.dumps.at(fmt::format("r{}", port)) == ramp_int8_from(10 * peer, 4 * 320));
+        }
+      }
+    }
+  }
+}
