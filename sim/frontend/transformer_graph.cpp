@@ -69,6 +69,7 @@ class GraphBuilder {
     n.inputs = std::move(inputs);
     n.outputs = {out};
     n.attrs = std::move(attrs);
+    n.layer = layer_;
     g_.nodes.push_back(std::move(n));
     return out;
   }
@@ -227,6 +228,7 @@ class GraphBuilder {
   void build() {
     int x = embeddings();
     for (std::int64_t i = 0; i < s_.layers; ++i) {
+      layer_ = static_cast<int>(i);  // the nodes built now compute layer i (per-layer attribution)
       const std::string l = fmt::format("l{}", i);
       const bool last = i + 1 == s_.layers;
       if (s_.post_norm) {
@@ -244,6 +246,7 @@ class GraphBuilder {
         x = node(OpKind::Add, l + ".mlp_residual", {x, m}, rows(s_.hidden));
       }
     }
+    layer_ = -1;
     if (!s_.has_lm_head) return;
     if (!s_.post_norm) x = norm("final_norm", x);
     if (s_.tie_embeddings) {
@@ -262,6 +265,7 @@ class GraphBuilder {
   std::int64_t past_;
   std::int64_t batch_;
   Graph g_;
+  int layer_ = -1;  ///< the layer whose nodes are being built; -1 outside the layers
 };
 
 }  // namespace

@@ -127,7 +127,7 @@ StepOutcome run_step(const TransformerSpec& spec, const Graph& graph, const Chip
   StepOutcome o;
   o.cycles = result.total_cycles.value();
   for (const auto& node : compiled.primitive.nodes)
-    if (node.kind == OpKind::MatMul && node.attrs.count("act_scale")) o.act_scales[node.name] = node.float_attr("act_scale", 0.0);
+    if (node.kind == OpKind::MatMul && node.act_scale) o.act_scales[node.name] = *node.act_scale;
   o.logits = get_rows(out, result.dumps, lanes);
   for (const auto& name : cache_names) o.caches[name] = get_rows(lowered.placements.at(name), result.dumps, lanes);
   (void)spec;

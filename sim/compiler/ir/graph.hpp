@@ -5,6 +5,7 @@
 // row-major; the last axis is the one laid across the chip's lanes. Plain C++.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -54,6 +55,7 @@ const char* op_name(OpKind k);
 
 /// The type model weights are stored in on the chip (the quantization pass decides per matmul).
 enum class WeightType { Int8, Fp16 };
+const char* weight_type_name(WeightType t);
 
 enum class TensorRole { Input, Weight, State, Intermediate, Output };
 
@@ -74,7 +76,20 @@ struct Node {
   std::string name;
   std::vector<int> inputs;   ///< tensor ids
   std::vector<int> outputs;  ///< tensor ids
+  /// The op's own parameters, as the front ends and decompose give them (eps, axis, ...).
   std::map<std::string, AttrValue> attrs;
+
+  // What passes decide and hand to the later passes: typed fields, not attrs.
+  /// The transformer layer the node computes (set by the front end's graph builder, kept by
+  /// every pass for the nodes it makes from this one); -1 outside the layers (embeddings,
+  /// final norm, LM head) and in JSON graphs. Per-layer cycle attribution reads it.
+  int layer = -1;
+  /// MatMul only, set by the quantization pass: the number format of its weights.
+  std::optional<WeightType> weight_type;
+  /// Int8 matmuls only: the activation scale (quantization's default, then calibration's).
+  std::optional<double> act_scale;
+  /// Set by fuse_pointwise: the node is lowered as one VXM chain with the next node.
+  bool fuse_into_next = false;
 
   std::int64_t int_attr(const std::string& key, std::int64_t fallback) const;
   double float_attr(const std::string& key, double fallback) const;

@@ -25,12 +25,46 @@ struct TensorPlacement {
   std::vector<std::string> tiles;
 };
 
+/// Instructions issued per unit, counting every repeat: the unit's busy issue slots.
+struct UnitIssueSlots {
+  std::int64_t mem = 0, vxm = 0, mxm = 0, sxm = 0;
+  UnitIssueSlots& operator+=(const UnitIssueSlots& o) {
+    mem += o.mem;
+    vxm += o.vxm;
+    mxm += o.mxm;
+    sxm += o.sxm;
+    return *this;
+  }
+};
+
+/// One node of the primitive graph in the schedule. A fused run's instructions are
+/// attributed to its first node.
+struct NodeAttribution {
+  std::string name;
+  int layer = -1;              ///< Node::layer
+  std::int64_t end_cycle = 0;  ///< the cycle its last result lands
+  UnitIssueSlots issued;
+};
+
+/// One transformer layer (or everything outside the layers) in the schedule.
+struct LayerAttribution {
+  int layer = -1;
+  std::int64_t end_cycle = 0;  ///< the cycle the layer's last result lands
+  /// From the end of the layers before it to its own end: its share of the critical path
+  /// (layers overlap in a schedule, so these add up to the last layer's end).
+  std::int64_t cycles = 0;
+  UnitIssueSlots issued;
+};
+
 struct LoweringStats {
   std::int64_t weight_bytes = 0;        ///< SRAM used by weights and constants
   std::int64_t activation_bytes = 0;    ///< SRAM used by activations
   std::int64_t weight_blocks = 0;       ///< MXM weight blocks installed
   std::int64_t vxm_ops = 0;
   std::map<std::string, std::int64_t> node_end_cycle;  ///< per graph node: the cycle its last result lands
+  std::vector<NodeAttribution> nodes;   ///< per node of the primitive graph, in graph order
+  std::vector<LayerAttribution> layers; ///< per transformer layer (Node::layer), in order
+  LayerAttribution outside_layers;      ///< nodes outside the layers (embeddings, LM head, JSON graphs)
 };
 
 struct LoweredProgram {

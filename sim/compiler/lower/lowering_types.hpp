@@ -5,7 +5,9 @@
 //   vxm_chains     pointwise ops as VXM ALU chains between MEM, the MXM and MEM
 //   matmul_schedule  lw / iw / abc / acc scheduling of the tiles on the MXM planes
 //   sxm_moves      lane permutations (rope) on the SXM
-//   lowering       the driver: lifetimes, one node at a time, emission of the program
+//   node_lowering  one node or fused run: pointwise chains, compares, reductions, views
+//   lifetimes      after which node each intermediate's words are free
+//   lowering       the driver: one node at a time, emission and attribution of the program
 #include <array>
 #include <cstdint>
 #include <cstdlib>

@@ -22,14 +22,12 @@ const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& e
     n_cols = transpose ? wr : wc;
     rows = x.rows;
   }
-  const int bias = static_cast<int>(node.int_attr("bias", -1));
   const std::int64_t n_tiles = memory_.tiles_of(n_cols);
   // Each output tile's result lands in a quad on its plane's side of the chip.
   const std::vector<int> tile_plane = tiling_.assign_planes(n_tiles);
   std::vector<int> tile_quads;
   for (int p : tile_plane) tile_quads.push_back(memory_.pick_quad(p < 2 ? Hemisphere::West : Hemisphere::East));
   Act& out = memory_.make_act(output, rows, n_cols, std::nullopt, tile_quads);
-  const Act* bias_act = bias >= 0 ? &memory_.vector_constant(bias) : nullptr;
 
   // Model weights follow the scenario's weight type; constants the compiler made (norm
   // sums, head reductions, rotations) stay fp16, which holds them exactly. One type per
@@ -42,7 +40,7 @@ const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& e
     values.push_back(options_.functional_data || constant ? weight_values(g, term.weight) : std::vector<float>{});
   }
   const std::vector<float> column_scale = tiling_.column_scales(terms, values, n_cols, int8);
-  const double act_scale = node.float_attr("act_scale", 1.0 / 32.0);
+  const double act_scale = node.act_scale.value_or(kDefaultActScale);
   // int8: a dequantisation vector per output tile, act_scale * column scale.
   std::vector<VecHome> dequant;
   if (int8) {
@@ -85,13 +83,12 @@ const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& e
       for (std::int64_t m = m0; m < m1; ++m) {
         const Cycle ready = blocks.empty() ? Cycle(0) : row_done[static_cast<std::size_t>(m - m0)];
         const int slot = static_cast<int>((first_slot + (m - m0)) % slots);
-        // The result's way to MEM: int32 -> fp32 and dequantisation, bias, then the epilogue.
+        // The result's way to MEM: int32 -> fp32 and dequantisation, then the epilogue.
         std::vector<Step> post;
         if (int8) {
           post.push_back(Step{Opcode::Cvt, DType::Int32, DType::Fp32});
           if (!blocks.empty()) post.push_back(Step::with_vector(Opcode::Mul, dequant[static_cast<std::size_t>(n)]));
         }
-        if (bias_act && !blocks.empty()) post.push_back(Step::with_vector(Opcode::Add, bias_act->at(0, n)));
         if (blocks.empty() && epilogue == nullptr) post.clear();  // every block is zero: copy the cleared slot
         if (epilogue) for (auto& s : epilogue(m, n)) post.push_back(s);
         out.ready_at(m, n) = emit_result(plane, slot, ready, int8, out.at(m, n), std::move(post));

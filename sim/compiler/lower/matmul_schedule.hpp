@@ -4,7 +4,7 @@
 // installed (iw) once the array's previous rows are done, then every row's activation tile is
 // converted on the VXM on its way (fp32 -> fp16, or scaled and rounded to int8) and enters the
 // array (abc) into an accumulator slot per row; acc emits each row's sum, straight into MEM or
-// through a VXM chain (dequantisation, bias, and any fused pointwise epilogue).
+// through a VXM chain (dequantisation and any fused pointwise epilogue).
 #include <array>
 #include <functional>
 #include <vector>
@@ -26,7 +26,7 @@ class MatmulSchedule {
   /// Pointwise steps applied to result row m, tile n on its way from the MXM to MEM.
   using Epilogue = std::function<std::vector<Step>(std::int64_t m, std::int64_t n)>;
 
-  /// Lowers a MatMul node (inputs x0, w0[, x1, w1 ...], optional attr "bias") into graph
+  /// Lowers a MatMul node (inputs x0, w0[, x1, w1 ...]) into graph
   /// tensor `output` (the node's output, or the last op of a fused epilogue).
   const Act& lower(const Node& node, int output, const Epilogue& epilogue = {});
 

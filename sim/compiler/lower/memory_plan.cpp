@@ -7,6 +7,7 @@
 
 #include "arch/core/error.hpp"
 #include "compiler/ir/weight_init.hpp"
+#include "compiler/passes/passes.hpp"
 
 namespace lpusim {
 
@@ -129,6 +130,32 @@ std::optional<std::int64_t> MemoryPlan::take_adjacent_free(int q, std::int64_t w
     return base;
   }
   return std::nullopt;
+}
+
+void MemoryPlan::place_before_run() {
+  for (std::size_t i = 0; i < g_.tensors.size(); ++i)
+    if (g_.tensors[i].role == TensorRole::Input) {
+      const auto [rows, cols] = matrix_shape(static_cast<int>(i));
+      make_act(static_cast<int>(i), rows, cols);
+    }
+  std::int64_t weight_bytes = 0;
+  for (const auto& t : g_.tensors)
+    if (t.role == TensorRole::Weight && t.init != "data")
+      weight_bytes += g_.elements(static_cast<int>(&t - g_.tensors.data())) * (options_.weights == WeightType::Int8 ? 1 : 2);
+  const std::int64_t weight_capacity = std::int64_t{4} * kWeightSlicesPerPlane * chip_.mem_slice_words * chip_.vector_bytes();
+  if (weight_bytes > weight_capacity) fail_capacity("the model");
+  std::int64_t dequant_words = 0;
+  for (const Node& n : g_.nodes) {
+    for (std::size_t i = 0; i < n.inputs.size(); ++i) {
+      const bool weight_block = n.kind == OpKind::MatMul && i % 2 == 1;
+      const TensorRole role = g_.tensors[static_cast<std::size_t>(n.inputs[i])].role;
+      if (!weight_block && (role == TensorRole::Weight || role == TensorRole::State)) vector_constant(n.inputs[i]);
+    }
+    if (!is_int8_matmul(n)) continue;
+    const auto [w_rows, w_cols] = matrix_shape(n.inputs[1]);
+    dequant_words += tiles_of(n.int_attr("transpose_w", 0) != 0 ? w_rows : w_cols);
+  }
+  reserve_constant_words(dequant_words);
 }
 
 void MemoryPlan::reserve_constant_words(std::int64_t count) {

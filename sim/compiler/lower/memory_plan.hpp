@@ -55,6 +55,13 @@ class MemoryPlan {
   /// Returns a dead tensor's words to its quads' free lists, reusable after its last read.
   void release(int tensor);
 
+  /// Places, below all intermediates (whose words are reused and so cannot hold data from
+  /// cycle 0), everything loaded before the run: the graph's inputs, the vector operands
+  /// that are weights or state (biases, norm weights, rope's cos/sin, KV caches) and one
+  /// dequantisation word per int8 matmul output tile. A model whose weights alone exceed
+  /// the weight slices fails here, before any work.
+  void place_before_run();
+
   /// Data loaded before the run (constants, dequantisation vectors) needs words no tensor of
   /// the run ever used, so it is placed first, below every intermediate: `count` words
   /// reserved round robin over the quads now, handed out by take_constant_word.

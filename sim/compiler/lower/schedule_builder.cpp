@@ -1,12 +1,10 @@
 #include "compiler/lower/schedule_builder.hpp"
 
-#include <fmt/format.h>
-
-#include "arch/core/error.hpp"
-
 #include <algorithm>
 
 #include <fmt/format.h>
+
+#include "arch/core/error.hpp"
 
 namespace lpusim {
 
@@ -107,6 +105,7 @@ void ScheduleBuilder::place(const QueueId& queue, PlacedInstruction p) {
     note_effect(p.cycle + Cycle(p.repeat * p.interval) + timing.func);
   last_queue_end_ = std::max(last_queue_end_, Cycle(static_cast<std::int64_t>(last) + 1));
   instructions_ += 1 + p.repeat;
+  p.attribution = attribution_;
   placed_[qi].push_back(std::move(p));
 }
 
@@ -206,6 +205,24 @@ bool ScheduleBuilder::burst_free(Direction dir, int first, int group, Position f
 void ScheduleBuilder::reserve_burst(Direction dir, int first, int group, Position from, Position to, Cycle cycle,
                                     std::int64_t count) {
   for (std::int64_t k = 0; k < count; ++k) reserve_streams(dir, first, group, from, to, cycle + Cycle(k));
+}
+
+std::vector<UnitIssueSlots> ScheduleBuilder::issued_by_attribution(int tags) const {
+  std::vector<UnitIssueSlots> out(static_cast<std::size_t>(std::max(tags, 0)));
+  for (std::size_t qi = 0; qi < placed_.size(); ++qi)
+    for (const auto& p : placed_[qi]) {
+      if (p.attribution < 0 || p.attribution >= tags) continue;
+      UnitIssueSlots& slots = out[static_cast<std::size_t>(p.attribution)];
+      const std::int64_t issued = 1 + p.repeat;
+      switch (queue_ids_[qi].unit) {
+        case UnitKind::Mem: slots.mem += issued; break;
+        case UnitKind::Vxm: slots.vxm += issued; break;
+        case UnitKind::Mxm: slots.mxm += issued; break;
+        case UnitKind::Sxm: slots.sxm += issued; break;
+        default: break;
+      }
+    }
+  return out;
 }
 
 Cycle ScheduleBuilder::length() const {

@@ -13,6 +13,7 @@
 
 #include "arch/config/chip_config.hpp"
 #include "arch/isa/program.hpp"
+#include "compiler/lower/lowered_program.hpp"
 
 namespace lpusim {
 
@@ -23,6 +24,7 @@ struct PlacedInstruction {
   std::int64_t repeat = 0;
   std::int64_t interval = 1;
   std::int64_t stride = 0;
+  int attribution = -1;  ///< what the instruction is attributed to (set by place)
 };
 
 class ScheduleBuilder {
@@ -55,6 +57,11 @@ class ScheduleBuilder {
   Cycle length() const;
 
   std::int64_t instructions() const { return instructions_; }
+
+  // Attribution: instructions placed from now on belong to `tag` (a graph node's index).
+  void set_attribution(int tag) { attribution_ = tag; }
+  /// Issue slots per unit for tags 0 .. tags - 1 (untagged instructions are left out).
+  std::vector<UnitIssueSlots> issued_by_attribution(int tags) const;
 
   // Transactions: reservations made after begin() are undone by rollback().
   void begin();
@@ -90,6 +97,7 @@ class ScheduleBuilder {
   Cycle last_effect_{0};
   Cycle last_queue_end_{0};
   std::int64_t instructions_ = 0;
+  int attribution_ = -1;
 
   struct LogEntry {
     enum class Kind { Busy, Stream, Placed } kind;

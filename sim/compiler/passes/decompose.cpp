@@ -100,6 +100,7 @@ class Rewriter {
     n.name = name;
     n.inputs = std::move(inputs);
     n.attrs = std::move(attrs);
+    n.layer = layer_;
     if (kind != OpKind::Assign) n.outputs.push_back(tensor(name, std::move(shape)));
     out_.nodes.push_back(n);
     return n.outputs.empty() ? -1 : n.outputs[0];
@@ -443,6 +444,7 @@ class Rewriter {
     multi.kind = OpKind::MatMul;
     multi.name = name;
     multi.inputs = {x0, w0, x1, w1};
+    multi.layer = layer_;
     multi.outputs.push_back(tensor(name, {rows(x0), cols(w0)}));
     out_.nodes.push_back(multi);
     return multi.outputs[0];
@@ -541,6 +543,7 @@ class Rewriter {
   }
 
   void rewrite(const Node& node) {
+    layer_ = node.layer;  // every node made from this one computes the same layer
     const std::string& name = in_.tensors[static_cast<std::size_t>(node.outputs.empty() ? node.inputs[0] : node.outputs[0])].name;
     auto in = [&](std::size_t i) { return mapped(node.inputs[i]); };
     int result = -1;
@@ -552,6 +555,7 @@ class Rewriter {
           Node multi;
           multi.kind = OpKind::MatMul;
           multi.name = name;
+          multi.layer = layer_;
           std::int64_t row = 0;
           for (int part : concat_parts_[src]) {
             const std::int64_t width = cols(part);
@@ -670,6 +674,7 @@ class Rewriter {
   std::map<std::string, int> reduce_, expand_, dup_, routing_, rotate_lanes_;
   std::map<int, std::vector<int>> concat_parts_;
   std::set<std::string> host_gathers_;
+  int layer_ = -1;  ///< the layer of the node being rewritten
 };
 
 }  // namespace

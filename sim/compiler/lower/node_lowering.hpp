@@ -1,0 +1,56 @@
+#pragma once
+// Lowering of one node, or one fused run of nodes, of a primitive graph (private to the
+// lowering): matmuls through MatmulSchedule, lane moves through SxmMoves, and everything
+// else (pointwise ops and their fused runs, compares, row reductions, row views, state
+// writes) as VXM chains between MEM words. The driver (lowering.cpp) calls it node by node.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <vector>
+
+#include "compiler/ir/graph.hpp"
+#include "compiler/lower/lowering_types.hpp"
+#include "compiler/lower/matmul_schedule.hpp"
+#include "compiler/lower/memory_plan.hpp"
+#include "compiler/lower/sxm_moves.hpp"
+#include "compiler/lower/vxm_chains.hpp"
+
+namespace lpusim {
+
+class NodeLowering {
+ public:
+  NodeLowering(const Graph& graph, MemoryPlan& memory, VxmChains& chains, SxmMoves& sxm, MatmulSchedule& matmuls,
+               LoweringStats& stats)
+      : g_(graph), memory_(memory), chains_(chains), sxm_(sxm), matmuls_(matmuls), stats_(stats) {}
+
+  /// Lowers nodes [first, last] of the graph: one node, or a fused run (fuse_pointwise).
+  void lower(std::size_t first, std::size_t last);
+
+ private:
+  using Epilogue = std::function<std::vector<Step>(std::int64_t m, std::int64_t n)>;
+
+  void lower_node(const Node& node);
+  static Opcode vxm_opcode(OpKind k);
+  void finish_node(const Node& node, const Act& out);
+  void append_pointwise(std::vector<Step>& steps, const Node& node, std::int64_t m, std::int64_t j, bool streamed,
+                        std::int64_t cols);
+  VecHome padding_ones(std::int64_t valid);
+  Step pointwise_step(const Node& node, std::int64_t m, std::int64_t j, bool streamed);
+  void lower_pointwise(std::size_t first, std::size_t last);
+  void lower_fused_run(std::size_t first, std::size_t last);
+  void lower_compare(const Node& node);
+  void lower_row_view(const Node& node);
+  const Act& lower_permute_lanes(const Node& node, int output, const Epilogue& epilogue);
+  void lower_assign(const Node& node);
+  void lower_reduce_rows(const Node& node);
+
+  const Graph& g_;
+  MemoryPlan& memory_;
+  VxmChains& chains_;
+  SxmMoves& sxm_;
+  MatmulSchedule& matmuls_;
+  LoweringStats& stats_;
+  std::map<std::int64_t, VecHome> padding_ones_;
+};
+
+}  // namespace lpusim
