@@ -16,6 +16,9 @@ struct LoweringOptions {
   /// Generate the initial SRAM contents (weights, constants) for a functional run. Timing-only
   /// users (estimate, bench) turn it off: the schedule is the same, the compile much lighter.
   bool functional_data = true;
+  /// Rows one instruction sequence handles with `repeat` (consecutive rows of a tile through
+  /// the same chain, a cycle or the MXM rate apart); 1 schedules every row on its own.
+  std::int64_t max_burst_rows = 1;
 };
 
 /// Where a graph tensor ended up: tile j of row m is vector m of assembly tensor tiles[j].

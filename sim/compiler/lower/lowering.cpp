@@ -33,7 +33,7 @@ class Lowerer {
         sxm_(geo_, sb_, memory_, chains_),
         tiling_(memory_, stats_, options.functional_data),
         matmuls_(geo_, sb_, memory_, chains_, tiling_, options),
-        nodes_(g, memory_, chains_, sxm_, matmuls_, stats_) {}
+        nodes_(g, memory_, chains_, sxm_, matmuls_, stats_, options.max_burst_rows) {}
 
   LoweredProgram run() {
     memory_.place_before_run();

@@ -23,8 +23,15 @@ class MatmulSchedule {
                  WeightTiling& tiling, const LoweringOptions& options)
       : geo_(geometry), sb_(schedule), memory_(memory), chains_(chains), tiling_(tiling), options_(options) {}
 
-  /// Pointwise steps applied to result row m, tile n on its way from the MXM to MEM.
-  using Epilogue = std::function<std::vector<Step>(std::int64_t m, std::int64_t n)>;
+  /// Pointwise steps applied to result rows on their way from the MXM to MEM: `steps` for the
+  /// burst of rows from row m of tile n (its MEM operands' rows step by their strides), and
+  /// `breaks_before(m, n)`: row m cannot share a burst with row m - 1 (an operand's rows are
+  /// not consecutive there).
+  struct Epilogue {
+    std::function<std::vector<Step>(std::int64_t m, std::int64_t n, const Burst& burst)> steps;
+    std::function<bool(std::int64_t m, std::int64_t n)> breaks_before;
+    explicit operator bool() const { return static_cast<bool>(steps); }
+  };
 
   /// Lowers a MatMul node (inputs x0, w0[, x1, w1 ...]) into graph
   /// tensor `output` (the node's output, or the last op of a fused epilogue).
@@ -40,9 +47,18 @@ class MatmulSchedule {
     int next_slot = 0;             // slots rotate so that consecutive matmuls use different ones
   };
 
-  void schedule_block(const WeightBlock& block, int plane, bool int8, const Act& x, std::int64_t m0, std::int64_t m1,
-                      std::vector<Cycle>& row_done, double act_scale, int first_slot);
-  Cycle emit_result(int plane, int slot, Cycle ready, bool int8, const VecHome& dest, std::vector<Step> post);
+  /// Rows m .. m + count - 1 in accumulator slots slot .. slot + count - 1: one burst.
+  struct RowRun {
+    std::int64_t m;
+    std::int64_t count;
+    int slot;
+  };
+
+  void schedule_block(const WeightBlock& block, int plane, bool int8, const Act& x, const std::vector<RowRun>& runs,
+                      std::int64_t m0, std::vector<Cycle>& row_done, double act_scale);
+  /// The burst's results from their slots to `dest` (row k at dest.address + k) through `post`;
+  /// `ready`: the earliest cycle the first row's acc may issue. Returns when the first row lands.
+  Cycle emit_results(int plane, const RowRun& run, Cycle ready, bool int8, const VecHome& dest, std::vector<Step> post);
 
   const ChipGeometry& geo_;
   ScheduleBuilder& sb_;

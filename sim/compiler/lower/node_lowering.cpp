@@ -16,7 +16,7 @@ void NodeLowering::lower(std::size_t first, std::size_t last) {
 
 void NodeLowering::lower_node(const Node& node) {
   switch (node.kind) {
-    case OpKind::MatMul: finish_node(node, matmuls_.lower(node, node.outputs[0])); return;
+    case OpKind::MatMul: finish_node(node, matmuls_.lower(node, node.outputs[0], MatmulSchedule::Epilogue{})); return;
     case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Max: case OpKind::Min:
     case OpKind::Neg: case OpKind::Exp: case OpKind::Exp2: case OpKind::Rsqrt: case OpKind::Tanh:
     case OpKind::Relu: case OpKind::Scale: {
@@ -28,7 +28,7 @@ void NodeLowering::lower_node(const Node& node) {
     case OpKind::SumRows: case OpKind::MaxRows: lower_reduce_rows(node); return;
     case OpKind::Slice: case OpKind::Concat: lower_row_view(node); return;
     case OpKind::Assign: lower_assign(node); return;
-    case OpKind::PermuteLanes: finish_node(node, lower_permute_lanes(node, node.outputs[0], {})); return;
+    case OpKind::PermuteLanes: finish_node(node, lower_permute_lanes(node, node.outputs[0], MatmulSchedule::Epilogue{})); return;
     default:
       throw InputError(fmt::format("{}: node '{}': op {} reached lowering undecomposed (a compiler bug)", g_.file,
                                    node.name, op_name(node.kind)));
@@ -62,10 +62,47 @@ void NodeLowering::finish_node(const Node& node, const Act& out) {
 /// would reach the next matmul as inf x 0 = NaN; so on a tile with such lanes, rsqrt is
 /// preceded by adding a vector that is 0 on the tensor's lanes (exact) and 1 past them.
 void NodeLowering::append_pointwise(std::vector<Step>& steps, const Node& node, std::int64_t m, std::int64_t j,
-                                    bool streamed, std::int64_t cols) {
+                                    bool streamed, std::int64_t cols, const Burst& burst) {
   const std::int64_t valid = cols - j * memory_.lanes();
-  if (node.kind == OpKind::Rsqrt && valid < memory_.lanes()) steps.push_back(Step::with_vector(Opcode::Add, padding_ones(valid)));
-  steps.push_back(pointwise_step(node, m, j, streamed));
+  if (node.kind == OpKind::Rsqrt && valid < memory_.lanes())
+    steps.push_back(Step::with_vector(Opcode::Add, padding_ones(valid), 0));
+  steps.push_back(pointwise_step(node, m, j, streamed, burst));
+}
+
+bool NodeLowering::operand_breaks(const Node& node, std::int64_t m, std::int64_t j) {
+  if (node.inputs.size() < 2 || node.inputs[1] == node.inputs[0] || node.kind == OpKind::Scale) return false;
+  const Act& b = memory_.act(node.inputs[1]);
+  if (b.rows == 1) return false;  // the same row for every row: stride 0
+  return !b.consecutive(m - 1, 2, node.string_attr("broadcast", "") == "tile" ? 0 : j);
+}
+
+std::vector<std::vector<NodeLowering::Run>> NodeLowering::row_runs(const Act& a, std::size_t first, std::size_t last) {
+  std::vector<std::vector<Run>> runs(static_cast<std::size_t>(a.tiles));
+  const std::int64_t max_burst = std::max<std::int64_t>(1, max_burst_rows_);
+  for (std::int64_t j = 0; j < a.tiles; ++j) {
+    auto& tile = runs[static_cast<std::size_t>(j)];
+    for (std::int64_t m = 0; m < a.rows; ++m) {
+      bool extend = !tile.empty() && tile.back().count < max_burst && a.consecutive(m - 1, 2, j);
+      for (std::size_t k = first; extend && k <= last; ++k) extend = !operand_breaks(g_.nodes[k], m, j);
+      if (extend) ++tile.back().count;
+      else tile.push_back(Run{m, 1});
+    }
+  }
+  return runs;
+}
+
+void NodeLowering::for_each_run(const std::vector<std::vector<Run>>& runs,
+                                const std::function<void(std::int64_t j, const Run& run)>& body) {
+  // Round robin over the tiles (with one-row runs: row by row, tile by tile).
+  for (std::size_t r = 0;; ++r) {
+    bool any = false;
+    for (std::size_t j = 0; j < runs.size(); ++j)
+      if (r < runs[j].size()) {
+        any = true;
+        body(static_cast<std::int64_t>(j), runs[j][r]);
+      }
+    if (!any) return;
+  }
 }
 
 /// A constant vector: 0 on the first `valid` lanes, 1 on the others.
@@ -90,7 +127,7 @@ VecHome NodeLowering::padding_ones(std::int64_t valid) {
 /// the node's first input (or the previous step of a chain).
 /// `streamed`: the first operand arrives on streams from the previous step of a fused run,
 /// so an op on that value with itself (x * x) takes it twice from the same streams.
-Step NodeLowering::pointwise_step(const Node& node, std::int64_t m, std::int64_t j, bool streamed) {
+Step NodeLowering::pointwise_step(const Node& node, std::int64_t m, std::int64_t j, bool streamed, const Burst& burst) {
   const Opcode op = vxm_opcode(node.kind);
   if (node.kind == OpKind::Scale) return Step::with_immediate(op, node.float_attr("value", 1.0));
   if (streamed && node.inputs.size() > 1 && node.inputs[1] == node.inputs[0]) {
@@ -100,8 +137,9 @@ Step NodeLowering::pointwise_step(const Node& node, std::int64_t m, std::int64_t
   }
   if (node.inputs.size() > 1) {
     const Act& b = memory_.act(node.inputs[1]);
-    const bool broadcast_tile = node.string_attr("broadcast", "") == "tile";
-    return Step::with_vector(op, b.at(b.rows == 1 ? 0 : m, broadcast_tile ? 0 : j));
+    const std::int64_t tile = node.string_attr("broadcast", "") == "tile" ? 0 : j;
+    if (b.rows == 1) return Step::with_vector(op, b.at(0, tile), 0);
+    return Step::with_vector(op, b.burst_at(m, tile, burst), 1);
   }
   if (node.kind == OpKind::Add || node.kind == OpKind::Sub || node.kind == OpKind::Mul || node.kind == OpKind::Max ||
       node.kind == OpKind::Min)
@@ -117,12 +155,13 @@ void NodeLowering::lower_pointwise(std::size_t first, std::size_t last) {
   for (std::size_t k = first; k <= last; ++k)
     if (g_.nodes[k].inputs.size() > 1 && (k == first || g_.nodes[k].inputs[1] != g_.nodes[k].inputs[0]))
       memory_.act(g_.nodes[k].inputs[1]);  // places constants in order
-  for (std::int64_t m = 0; m < a.rows; ++m)
-    for (std::int64_t j = 0; j < a.tiles; ++j) {
-      std::vector<Step> steps;
-      for (std::size_t k = first; k <= last; ++k) append_pointwise(steps, g_.nodes[k], m, j, k > first, a.cols);
-      out.ready_at(m, j) = chains_.mem_to_mem(a.at(m, j), steps, out.at(m, j), Cycle(0));
-    }
+  for_each_run(row_runs(a, first, last), [&](std::int64_t j, const Run& run) {
+    const Burst burst{run.count, 1};
+    std::vector<Step> steps;
+    for (std::size_t k = first; k <= last; ++k) append_pointwise(steps, g_.nodes[k], run.m, j, k > first, a.cols, burst);
+    const Cycle ready = chains_.mem_to_mem(a.burst_at(run.m, j, burst), steps, out.at(run.m, j), Cycle(0), burst);
+    for (std::int64_t k = 0; k < run.count; ++k) out.ready_at(run.m + k, j) = ready + Cycle(k);
+  });
   for (std::size_t k = first; k <= last; ++k) finish_node(g_.nodes[k], out);
 }
 
@@ -141,10 +180,16 @@ void NodeLowering::lower_fused_run(std::size_t first, std::size_t last) {
   } else {
     head_cols = memory_.act(head.inputs[0]).cols;
   }
-  auto epilogue = [&](std::int64_t m, std::int64_t n) {
+  MatmulSchedule::Epilogue epilogue;
+  epilogue.steps = [&](std::int64_t m, std::int64_t n, const Burst& burst) {
     std::vector<Step> steps;
-    for (std::size_t k = first + 1; k <= last; ++k) append_pointwise(steps, g_.nodes[k], m, n, true, head_cols);
+    for (std::size_t k = first + 1; k <= last; ++k) append_pointwise(steps, g_.nodes[k], m, n, true, head_cols, burst);
     return steps;
+  };
+  epilogue.breaks_before = [&](std::int64_t m, std::int64_t n) {
+    for (std::size_t k = first + 1; k <= last; ++k)
+      if (operand_breaks(g_.nodes[k], m, n)) return true;
+    return false;
   };
   const int output = g_.nodes[last].outputs[0];
   const Act& out = head.kind == OpKind::MatMul ? matmuls_.lower(head, output, epilogue)
@@ -159,13 +204,17 @@ void NodeLowering::lower_compare(const Node& node) {
   Act& out = memory_.make_act(node.outputs[0], a.rows, a.cols);
   const Opcode op = node.kind == OpKind::Greater ? Opcode::CmpGt : Opcode::CmpGe;
   const bool broadcast_tile = node.string_attr("broadcast", "") == "tile";
-  for (std::int64_t m = 0; m < a.rows; ++m)
-    for (std::int64_t j = 0; j < a.tiles; ++j) {
-      const Step compare = b ? Step::with_vector(op, b->at(b->rows == 1 ? 0 : m, broadcast_tile ? 0 : j))
-                             : Step::with_immediate(op, node.float_attr("immediate", 0.0));
-      out.ready_at(m, j) =
-          chains_.mem_to_mem(a.at(m, j), {compare, Step{Opcode::Cvt, DType::Int8, DType::Fp32}}, out.at(m, j), Cycle(0));
-    }
+  const auto index = static_cast<std::size_t>(&node - g_.nodes.data());
+  for_each_run(row_runs(a, index, index), [&](std::int64_t j, const Run& run) {
+    const Burst burst{run.count, 1};
+    const std::int64_t tile = broadcast_tile ? 0 : j;
+    const Step compare = !b ? Step::with_immediate(op, node.float_attr("immediate", 0.0))
+                         : b->rows == 1 ? Step::with_vector(op, b->at(0, tile), 0)
+                                        : Step::with_vector(op, b->burst_at(run.m, tile, burst), 1);
+    const Cycle ready = chains_.mem_to_mem(a.burst_at(run.m, j, burst), {compare, Step{Opcode::Cvt, DType::Int8, DType::Fp32}},
+                                           out.at(run.m, j), Cycle(0), burst);
+    for (std::int64_t k = 0; k < run.count; ++k) out.ready_at(run.m + k, j) = ready + Cycle(k);
+  });
   finish_node(node, out);
 }
 
@@ -195,7 +244,7 @@ void NodeLowering::lower_row_view(const Node& node) {
 
 /// Lanes moved within tiles on the SXM (rotate-half of rope); output tile j is placed on
 /// the side of its source tile, whose edge the SXM is at.
-const Act& NodeLowering::lower_permute_lanes(const Node& node, int output, const Epilogue& epilogue) {
+const Act& NodeLowering::lower_permute_lanes(const Node& node, int output, const MatmulSchedule::Epilogue& epilogue) {
   const Act& x = memory_.act(node.inputs[0]);
   const auto& map = g_.values.at(node.string_attr("lane_map", ""));
   const std::int64_t offset = node.int_attr("tile_offset", 0);
@@ -205,13 +254,23 @@ const Act& NodeLowering::lower_permute_lanes(const Node& node, int output, const
   for (std::int64_t j = 0; j < x.tiles; ++j)
     tile_quads.push_back(memory_.pick_quad(memory_.quad(x.at(0, source_tile(j)).quad)[0].hemisphere));
   Act& out = memory_.make_act(output, x.rows, x.cols, std::nullopt, tile_quads);
+  const std::int64_t max_burst = std::max<std::int64_t>(1, max_burst_rows_);
   for (std::int64_t j = 0; j < x.tiles; ++j) {
     std::vector<int> tile_map(static_cast<std::size_t>(lanes));
     for (int i = 0; i < lanes; ++i) tile_map[static_cast<std::size_t>(i)] = static_cast<int>(map[static_cast<std::size_t>(j * lanes + i)]);
     const std::string name = sxm_.lane_map(tile_map, fmt::format("{} tile {}", node.name, j));
-    for (std::int64_t m = 0; m < x.rows; ++m)
-      out.ready_at(m, j) = sxm_.permute(x.at(m, source_tile(j)), name, out.at(m, j),
-                                        epilogue ? epilogue(m, j) : std::vector<Step>{});
+    const std::int64_t src = source_tile(j);
+    for (std::int64_t m = 0; m < x.rows;) {
+      std::int64_t count = 1;
+      while (m + count < x.rows && count < max_burst && x.consecutive(m + count - 1, 2, src) &&
+             !(epilogue && epilogue.breaks_before(m + count, j)))
+        ++count;
+      const Burst burst{count, 1};
+      const Cycle ready = sxm_.permute(x.burst_at(m, src, burst), name, out.at(m, j),
+                                       epilogue ? epilogue.steps(m, j, burst) : std::vector<Step>{}, burst);
+      for (std::int64_t k = 0; k < count; ++k) out.ready_at(m + k, j) = ready + Cycle(k);
+      m += count;
+    }
   }
   return out;
 }

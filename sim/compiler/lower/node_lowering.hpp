@@ -20,27 +20,39 @@ namespace lpusim {
 class NodeLowering {
  public:
   NodeLowering(const Graph& graph, MemoryPlan& memory, VxmChains& chains, SxmMoves& sxm, MatmulSchedule& matmuls,
-               LoweringStats& stats)
-      : g_(graph), memory_(memory), chains_(chains), sxm_(sxm), matmuls_(matmuls), stats_(stats) {}
+               LoweringStats& stats, std::int64_t max_burst_rows)
+      : g_(graph), memory_(memory), chains_(chains), sxm_(sxm), matmuls_(matmuls), stats_(stats),
+        max_burst_rows_(max_burst_rows) {}
 
   /// Lowers nodes [first, last] of the graph: one node, or a fused run (fuse_pointwise).
   void lower(std::size_t first, std::size_t last);
 
  private:
-  using Epilogue = std::function<std::vector<Step>(std::int64_t m, std::int64_t n)>;
+  /// Rows m .. m + count - 1 of one tile, lowered as one burst.
+  struct Run {
+    std::int64_t m;
+    std::int64_t count;
+  };
 
   void lower_node(const Node& node);
   static Opcode vxm_opcode(OpKind k);
   void finish_node(const Node& node, const Act& out);
   void append_pointwise(std::vector<Step>& steps, const Node& node, std::int64_t m, std::int64_t j, bool streamed,
-                        std::int64_t cols);
+                        std::int64_t cols, const Burst& burst);
   VecHome padding_ones(std::int64_t valid);
-  Step pointwise_step(const Node& node, std::int64_t m, std::int64_t j, bool streamed);
+  Step pointwise_step(const Node& node, std::int64_t m, std::int64_t j, bool streamed, const Burst& burst);
+  /// Whether row m's second operand of `node` is not the word after row m - 1's.
+  bool operand_breaks(const Node& node, std::int64_t m, std::int64_t j);
+  /// Per tile of `a`: its rows cut into bursts where `a` and the second operands of nodes
+  /// [first, last] have consecutive rows, at most max_burst_rows each.
+  std::vector<std::vector<Run>> row_runs(const Act& a, std::size_t first, std::size_t last);
+  static void for_each_run(const std::vector<std::vector<Run>>& runs,
+                           const std::function<void(std::int64_t j, const Run& run)>& body);
   void lower_pointwise(std::size_t first, std::size_t last);
   void lower_fused_run(std::size_t first, std::size_t last);
   void lower_compare(const Node& node);
   void lower_row_view(const Node& node);
-  const Act& lower_permute_lanes(const Node& node, int output, const Epilogue& epilogue);
+  const Act& lower_permute_lanes(const Node& node, int output, const MatmulSchedule::Epilogue& epilogue);
   void lower_assign(const Node& node);
   void lower_reduce_rows(const Node& node);
 
@@ -50,6 +62,7 @@ class NodeLowering {
   SxmMoves& sxm_;
   MatmulSchedule& matmuls_;
   LoweringStats& stats_;
+  std::int64_t max_burst_rows_;
   std::map<std::int64_t, VecHome> padding_ones_;
 };
 

@@ -46,9 +46,14 @@ class ScheduleBuilder {
   void reserve_streams(Direction dir, int first, int group, Position from, Position to, Cycle cycle);
   /// The first aligned group of `group` streams free for that transfer, if any.
   std::optional<int> find_streams(Direction dir, int group, Position from, Position to, Cycle cycle) const;
-  /// Reserves a burst: `count` transfers on the same streams, one cycle apart.
-  bool burst_free(Direction dir, int first, int group, Position from, Position to, Cycle cycle, std::int64_t count) const;
-  void reserve_burst(Direction dir, int first, int group, Position from, Position to, Cycle cycle, std::int64_t count);
+  /// A burst: `count` transfers on the same streams, `interval` cycles apart.
+  bool burst_free(Direction dir, int first, int group, Position from, Position to, Cycle cycle, std::int64_t count,
+                  std::int64_t interval = 1) const;
+  void reserve_burst(Direction dir, int first, int group, Position from, Position to, Cycle cycle, std::int64_t count,
+                     std::int64_t interval = 1);
+  /// The first aligned group of `group` streams free for a whole burst, if any.
+  std::optional<int> find_burst_streams(Direction dir, int group, Position from, Position to, Cycle cycle,
+                                        std::int64_t count, std::int64_t interval) const;
 
   // Results ---------------------------------------------------------------------------
   /// Notes the cycle an effect lands on superlane 0 (for the program length).
@@ -88,7 +93,10 @@ class ScheduleBuilder {
   }
 
   const ChipConfig& chip_;
-  std::vector<std::vector<std::uint8_t>> busy_;  // per queue, per cycle
+  // Per queue: the cycles it is held, as disjoint [first, last] ranges keyed by first (a
+  // placed instruction holds one cycle, a repeat its whole span). Memory grows with the
+  // instructions placed, not with the cycles scheduled.
+  std::vector<std::map<std::int64_t, std::int64_t>> busy_;
   std::vector<QueueId> queue_ids_;
   std::vector<std::vector<PlacedInstruction>> placed_;
   // Per direction and stream: diagonal -> positions in use (a value on a diagonal occupies

@@ -23,8 +23,10 @@ class SxmMoves {
   const std::string& lane_map(const std::vector<int>& lanes, const std::string& comment);
 
   /// Permutes the vector at `src` into `dest` with a declared map, through the VXM steps
-  /// `post` if any (a fused epilogue); returns the first cycle a read sees the result.
-  Cycle permute(const VecHome& src, const std::string& map, const VecHome& dest, const std::vector<Step>& post = {});
+  /// `post` if any (a fused epilogue); returns the first cycle a read sees the result. A
+  /// burst permutes consecutive rows (src and dest addresses step by 1), a cycle apart.
+  Cycle permute(const VecHome& src, const std::string& map, const VecHome& dest, const std::vector<Step>& post = {},
+                const Burst& burst = {});
 
   const std::vector<LaneMap>& lane_maps() const { return maps_; }
 
