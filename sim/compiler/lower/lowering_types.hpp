@@ -8,6 +8,7 @@
 //   node_lowering  one node or fused run: pointwise chains, compares, reductions, views
 //   lifetimes      after which node each intermediate's words are free
 //   lowering       the driver: one node at a time, emission and attribution of the program
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdlib>
@@ -37,6 +38,11 @@ struct Burst {
   Cycle span() const { return Cycle((count - 1) * interval); }  ///< from the first row to the last
 };
 
+/// How far past its earliest start a burst's placement is searched before the burst is
+/// split in two (the halves are placed on their own): a repeat holds its queues for its
+/// whole span, so a long burst may find no room where single rows would.
+inline Cycle burst_search_window(const Burst& burst) { return Cycle(64 + 2 * (burst.count - 1) * burst.interval); }
+
 /// An activation tensor's placement: rows x tiles fp32 vectors. Views (row slices, row
 /// concatenations) share their source's vectors.
 struct Act {
@@ -60,6 +66,15 @@ struct Act {
       if (h.quad != first.quad || h.address != first.address + k) return false;
     }
     return true;
+  }
+  /// The quads tile j's rows live in (one for an owned tensor; a view's may be several).
+  std::vector<int> tile_quads(std::int64_t j) const {
+    std::vector<int> q;
+    for (std::int64_t m = 0; m < rows; ++m) {
+      const int h = homes[static_cast<std::size_t>(m * tiles + j)].quad;
+      if (std::find(q.begin(), q.end(), h) == q.end()) q.push_back(h);
+    }
+    return q;
   }
   /// The home of rows m .. m + burst.count - 1 of tile j read as a burst: its ready cycle is
   /// the earliest the first row's read may issue so that every row's read sees its row.

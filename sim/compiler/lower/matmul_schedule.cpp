@@ -1,6 +1,8 @@
 #include "compiler/lower/matmul_schedule.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -25,8 +27,15 @@ const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& e
   const std::int64_t n_tiles = memory_.tiles_of(n_cols);
   // Each output tile's result lands in a quad on its plane's side of the chip.
   const std::vector<int> tile_plane = tiling_.assign_planes(n_tiles);
+  // Not a quad the input is read from: a burst reading and writing one quad would hold its
+  // queues twice.
+  std::vector<int> input_quads;
+  if (options_.max_burst_rows > 1)
+    for (const auto& term : terms)
+      for (std::int64_t k = 0; k < term.x->tiles; ++k)
+        for (int q : term.x->tile_quads(k)) input_quads.push_back(q);
   std::vector<int> tile_quads;
-  for (int p : tile_plane) tile_quads.push_back(memory_.pick_quad(p < 2 ? Hemisphere::West : Hemisphere::East));
+  for (int p : tile_plane) tile_quads.push_back(memory_.pick_quad(p < 2 ? Hemisphere::West : Hemisphere::East, input_quads));
   Act& out = memory_.make_act(output, rows, n_cols, std::nullopt, tile_quads);
 
   // Model weights follow the scenario's weight type; constants the compiler made (norm
@@ -92,7 +101,8 @@ const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& e
       std::vector<Cycle> row_done(static_cast<std::size_t>(m1 - m0), Cycle(0));
       for (const auto& block : blocks)
         schedule_block(block, plane, int8, *terms[static_cast<std::size_t>(block.term)].x, runs, m0, row_done, act_scale);
-      for (const RowRun& run : runs) {
+      // The results: a burst per run, split in halves where a whole run finds no room.
+      std::function<void(const RowRun&)> emit = [&](const RowRun& run) {
         const Burst burst{run.count, 1};
         Cycle ready{0};
         for (std::int64_t k = 0; k < run.count && !blocks.empty(); ++k)
@@ -105,9 +115,16 @@ const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& e
         }
         if (blocks.empty() && !epilogue) post.clear();  // every block is zero: copy the cleared slot
         if (epilogue) for (auto& s : epilogue.steps(run.m, n, burst)) post.push_back(s);
-        const Cycle first = emit_results(plane, run, ready, int8, out.burst_at(run.m, n, burst), std::move(post));
-        for (std::int64_t k = 0; k < run.count; ++k) out.ready_at(run.m + k, n) = first + Cycle(k);
-      }
+        const auto first = emit_results(plane, run, ready, int8, out.burst_at(run.m, n, burst), post);
+        if (!first) {
+          const std::int64_t half = run.count / 2;
+          emit(RowRun{run.m, half, run.slot});
+          emit(RowRun{run.m + half, run.count - half, run.slot + static_cast<int>(half)});
+          return;
+        }
+        for (std::int64_t k = 0; k < run.count; ++k) out.ready_at(run.m + k, n) = *first + Cycle(k);
+      };
+      for (const RowRun& run : runs) emit(run);
     }
   }
   return out;
@@ -167,7 +184,6 @@ void MatmulSchedule::schedule_block(const WeightBlock& block, int plane, bool in
   ps.install_ready = iw + geo_.func(Opcode::InstallWeights);
   // 3. Every row's activation tile, converted on the VXM on its way, through the array.
   const Cycle rate = int8 ? Cycle(1) : Cycle(geo_.chip().mxm_fp16_rate_divisor);
-  const Cycle to_vxm = geo_.hops(geo_.vxm(), mx);
   std::vector<Step> convert;
   if (int8) {
     convert.push_back(Step::with_immediate(Opcode::Mul, 1.0 / act_scale));
@@ -177,52 +193,72 @@ void MatmulSchedule::schedule_block(const WeightBlock& block, int plane, bool in
   }
   Cycle chain_length{0};
   for (const auto& s : convert) chain_length += geo_.func(s.op);
-  for (const RowRun& run : runs) {
-    const Burst burst{run.count, rate.value()};
-    const VecHome xv = x.burst_at(run.m, block.k_tile, burst);
-    // Every slot must have been emptied by the acc of its previous user.
-    Cycle abc = std::max(ps.install_ready, ps.last_abc + rate);
-    for (std::int64_t k = 0; k < run.count; ++k)
-      abc = std::max(abc, ps.slot_free[static_cast<std::size_t>(run.slot + k)] - Cycle(k * burst.interval));
-    abc = std::max(abc, xv.ready + read_func + Cycle(1) + chain_length + to_vxm +
-                            geo_.hops(geo_.pos(memory_.quad(xv.quad)[3]), geo_.vxm()));
-    for (;; abc += Cycle(1)) {
-      if (!sb_.queue_free(ChipGeometry::mxm_queue(plane, 1), abc, burst.repeats(), burst.interval)) continue;
-      sb_.begin();
-      ChainSink sink;
-      sink.kind = ChainSink::Kind::Mxm;
-      sink.plane = plane;
-      ChainInput input;
-      input.mem = &xv;
-      const Cycle start = abc - to_vxm - chain_length;
-      auto arrive = chains_.try_chain(start, input, convert, sink, burst);
-      if (!arrive || *arrive != abc) {
-        sb_.rollback();
-        continue;
-      }
-      sb_.place(ChipGeometry::mxm_queue(plane, 1),
-                PlacedInstruction{abc, make_instruction(Opcode::ActivationBuffer, wtype,
-                                                        {stream_operand(sink.direction, sink.group), int_operand(run.slot)}),
-                                  burst.repeats(), burst.interval, run.count > 1 ? 1 : 0});
-      sb_.commit();
-      break;
-    }
-    ps.last_abc = abc + burst.span();
-    ps.computing_until = std::max(ps.computing_until, ps.last_abc + geo_.func(Opcode::ActivationBuffer));
-    for (std::int64_t k = 0; k < run.count; ++k)
-      row_done[static_cast<std::size_t>(run.m + k - m0)] = abc + Cycle(k * burst.interval) + geo_.func(Opcode::ActivationBuffer);
-  }
+  for (const RowRun& run : runs)
+    place_abc_run(plane, int8, x, block.k_tile, run, m0, row_done, convert, chain_length, rate);
 }
 
-Cycle MatmulSchedule::emit_results(int plane, const RowRun& run, Cycle ready, bool int8, const VecHome& dest,
-                                   std::vector<Step> post) {
+void MatmulSchedule::place_abc_run(int plane, bool int8, const Act& x, std::int64_t k_tile, const RowRun& run,
+                                   std::int64_t m0, std::vector<Cycle>& row_done, const std::vector<Step>& convert,
+                                   Cycle chain_length, Cycle rate) {
+  PlaneState& ps = planes_[static_cast<std::size_t>(plane)];
+  const Position mx = geo_.mxm(plane);
+  const Cycle read_func = geo_.func(Opcode::Read);
+  const Cycle to_vxm = geo_.hops(geo_.vxm(), mx);
+  const DType wtype = int8 ? DType::Int8 : DType::Fp16;
+  const Burst burst{run.count, rate.value()};
+  const VecHome xv = x.burst_at(run.m, k_tile, burst);
+  // Every slot must have been emptied by the acc of its previous user.
+  Cycle abc = std::max(ps.install_ready, ps.last_abc + rate);
+  for (std::int64_t k = 0; k < run.count; ++k)
+    abc = std::max(abc, ps.slot_free[static_cast<std::size_t>(run.slot + k)] - Cycle(k * burst.interval));
+  abc = std::max(abc, xv.ready + read_func + Cycle(1) + chain_length + to_vxm +
+                          geo_.hops(geo_.pos(memory_.quad(xv.quad)[3]), geo_.vxm()));
+  const Cycle give_up = run.count > 1 ? abc + burst_search_window(burst) : abc + Cycle(1000000000);
+  for (;; abc += Cycle(1)) {
+    if (abc > give_up) {  // no room for the whole burst: its halves on their own
+      const std::int64_t half = run.count / 2;
+      place_abc_run(plane, int8, x, k_tile, RowRun{run.m, half, run.slot}, m0, row_done, convert, chain_length, rate);
+      place_abc_run(plane, int8, x, k_tile, RowRun{run.m + half, run.count - half, run.slot + static_cast<int>(half)}, m0,
+                    row_done, convert, chain_length, rate);
+      return;
+    }
+    if (!sb_.queue_free(ChipGeometry::mxm_queue(plane, 1), abc, burst.repeats(), burst.interval)) continue;
+    sb_.begin();
+    ChainSink sink;
+    sink.kind = ChainSink::Kind::Mxm;
+    sink.plane = plane;
+    ChainInput input;
+    input.mem = &xv;
+    const Cycle start = abc - to_vxm - chain_length;
+    auto arrive = chains_.try_chain(start, input, convert, sink, burst);
+    if (!arrive || *arrive != abc) {
+      sb_.rollback();
+      continue;
+    }
+    sb_.place(ChipGeometry::mxm_queue(plane, 1),
+              PlacedInstruction{abc, make_instruction(Opcode::ActivationBuffer, wtype,
+                                                      {stream_operand(sink.direction, sink.group), int_operand(run.slot)}),
+                                burst.repeats(), burst.interval, run.count > 1 ? 1 : 0});
+    sb_.commit();
+    break;
+  }
+  ps.last_abc = abc + burst.span();
+  ps.computing_until = std::max(ps.computing_until, ps.last_abc + geo_.func(Opcode::ActivationBuffer));
+  for (std::int64_t k = 0; k < run.count; ++k)
+    row_done[static_cast<std::size_t>(run.m + k - m0)] = abc + Cycle(k * burst.interval) + geo_.func(Opcode::ActivationBuffer);
+}
+
+std::optional<Cycle> MatmulSchedule::emit_results(int plane, const RowRun& run, Cycle ready, bool int8,
+                                                  const VecHome& dest, const std::vector<Step>& post) {
   const Position mx = geo_.mxm(plane);
   const DType acc_type = int8 ? DType::Int32 : DType::Fp32;
   const auto& quad = memory_.quad(dest.quad);
   const Position first_slice = geo_.pos(quad[0]);
   const Direction away = ScheduleBuilder::toward(mx, post.empty() ? first_slice : geo_.vxm());
   const Burst burst{run.count, 1};
-  for (Cycle q = std::max(ready, dest.write_after - Cycle(128));; q += Cycle(1)) {
+  const Cycle start = std::max(ready, dest.write_after - Cycle(128));
+  for (Cycle q = start;; q += Cycle(1)) {
+    if (run.count > 1 && q > start + burst_search_window(burst)) return std::nullopt;  // the caller splits the burst
     if (!sb_.queue_free(ChipGeometry::mxm_queue(plane, 2), q, burst.repeats(), burst.interval)) continue;
     const Cycle out_at = q + geo_.func(Opcode::Accumulate);
     sb_.begin();

@@ -7,6 +7,7 @@
 // through a VXM chain (dequantisation and any fused pointwise epilogue).
 #include <array>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "compiler/ir/graph.hpp"
@@ -56,9 +57,14 @@ class MatmulSchedule {
 
   void schedule_block(const WeightBlock& block, int plane, bool int8, const Act& x, const std::vector<RowRun>& runs,
                       std::int64_t m0, std::vector<Cycle>& row_done, double act_scale);
+  /// The abcs of one run of rows for the installed block: one burst, or its halves.
+  void place_abc_run(int plane, bool int8, const Act& x, std::int64_t k_tile, const RowRun& run, std::int64_t m0,
+                     std::vector<Cycle>& row_done, const std::vector<Step>& convert, Cycle chain_length, Cycle rate);
   /// The burst's results from their slots to `dest` (row k at dest.address + k) through `post`;
-  /// `ready`: the earliest cycle the first row's acc may issue. Returns when the first row lands.
-  Cycle emit_results(int plane, const RowRun& run, Cycle ready, bool int8, const VecHome& dest, std::vector<Step> post);
+  /// `ready`: the earliest cycle the first row's acc may issue. Returns when the first row
+  /// lands, or nothing (nothing placed) when a burst of several rows finds no room.
+  std::optional<Cycle> emit_results(int plane, const RowRun& run, Cycle ready, bool int8, const VecHome& dest,
+                                    const std::vector<Step>& post);
 
   const ChipGeometry& geo_;
   ScheduleBuilder& sb_;

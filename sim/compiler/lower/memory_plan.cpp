@@ -46,9 +46,17 @@ std::pair<std::int64_t, std::int64_t> MemoryPlan::matrix_shape(int tensor) const
   return {s[0], s[1]};
 }
 
-int MemoryPlan::pick_quad(std::optional<Hemisphere> side) {
+int MemoryPlan::pick_quad(std::optional<Hemisphere> side, const std::vector<int>& avoid) {
+  const int n = static_cast<int>(quads_.size());
+  for (int tries = 0; tries < n && !avoid.empty(); ++tries) {
+    const int q = (next_quad_ + tries) % n;
+    if (side && quads_[static_cast<std::size_t>(q)][0].hemisphere != *side) continue;
+    if (std::find(avoid.begin(), avoid.end(), q) != avoid.end()) continue;
+    next_quad_ += tries + 1;
+    return q;
+  }
   for (int tries = 0; tries < 64; ++tries) {
-    const int q = next_quad_++ % static_cast<int>(quads_.size());
+    const int q = next_quad_++ % n;
     if (!side || quads_[static_cast<std::size_t>(q)][0].hemisphere == *side) return q;
   }
   return 0;

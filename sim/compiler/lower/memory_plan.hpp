@@ -34,8 +34,9 @@ class MemoryPlan {
 
   // Activation quads ----------------------------------------------------------------------
   const std::array<SliceRef, 4>& quad(int q) const { return quads_[static_cast<std::size_t>(q)]; }
-  /// The next quad in round-robin order, on `side` if given.
-  int pick_quad(std::optional<Hemisphere> side);
+  /// The next quad in round-robin order, on `side` if given, not one of `avoid` if another
+  /// is on that side (a burst reading one quad while writing it would hold its queues twice).
+  int pick_quad(std::optional<Hemisphere> side, const std::vector<int>& avoid = {});
   /// Words in a quad: with `write_after`, a freed range of an earlier tensor if one fits (its
   /// last read is returned there), else new words.
   std::int64_t alloc_quad(int q, std::int64_t words, const std::string& what, Cycle* write_after = nullptr);

@@ -1,6 +1,7 @@
 #include "compiler/lower/node_lowering.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -149,18 +150,53 @@ Step NodeLowering::pointwise_step(const Node& node, std::int64_t m, std::int64_t
 
 /// Pointwise nodes [first, last] of the graph (a single node, or a fused run whose each
 /// node reads the previous one's result), as one MEM -> VXM chain -> MEM per vector.
+void NodeLowering::place_chain_run(const Act& a, Act& out, std::int64_t j, std::int64_t m, std::int64_t count,
+                                   const StepsFor& steps_for) {
+  const Burst burst{count, 1};
+  const std::vector<Step> steps = steps_for(m, burst);
+  std::optional<Cycle> ready;
+  if (count == 1) {
+    ready = chains_.mem_to_mem(a.burst_at(m, j, burst), steps, out.at(m, j), Cycle(0), burst);
+  } else {
+    ready = chains_.try_mem_to_mem(a.burst_at(m, j, burst), steps, out.at(m, j), Cycle(0), burst, 1,
+                                   burst_search_window(burst));
+    if (!ready) {  // no room for the whole burst: its halves on their own
+      place_chain_run(a, out, j, m, count / 2, steps_for);
+      place_chain_run(a, out, j, m + count / 2, count - count / 2, steps_for);
+      return;
+    }
+  }
+  for (std::int64_t k = 0; k < count; ++k) out.ready_at(m + k, j) = *ready + Cycle(k);
+}
+
+std::vector<int> NodeLowering::result_quads(const Act& a, std::size_t first, std::size_t last) {
+  std::vector<int> quads;
+  for (std::int64_t j = 0; j < a.tiles; ++j) {
+    // Not a quad the tile's operands are read from: a burst would hold its queues twice.
+    std::vector<int> avoid = a.tile_quads(j);
+    for (std::size_t k = first; k <= last; ++k) {
+      const Node& n = g_.nodes[k];
+      if (n.inputs.size() < 2 || n.kind == OpKind::Scale || n.inputs[1] == n.inputs[0]) continue;
+      const Act& b = memory_.act(n.inputs[1]);
+      for (int q : b.tile_quads(std::min(n.string_attr("broadcast", "") == "tile" ? 0 : j, b.tiles - 1))) avoid.push_back(q);
+    }
+    quads.push_back(memory_.pick_quad(std::nullopt, max_burst_rows_ > 1 ? avoid : std::vector<int>{}));
+  }
+  return quads;
+}
+
 void NodeLowering::lower_pointwise(std::size_t first, std::size_t last) {
   const Act& a = memory_.act(g_.nodes[first].inputs[0]);
-  Act& out = memory_.make_act(g_.nodes[last].outputs[0], a.rows, a.cols);
   for (std::size_t k = first; k <= last; ++k)
     if (g_.nodes[k].inputs.size() > 1 && (k == first || g_.nodes[k].inputs[1] != g_.nodes[k].inputs[0]))
       memory_.act(g_.nodes[k].inputs[1]);  // places constants in order
+  Act& out = memory_.make_act(g_.nodes[last].outputs[0], a.rows, a.cols, std::nullopt, result_quads(a, first, last));
   for_each_run(row_runs(a, first, last), [&](std::int64_t j, const Run& run) {
-    const Burst burst{run.count, 1};
-    std::vector<Step> steps;
-    for (std::size_t k = first; k <= last; ++k) append_pointwise(steps, g_.nodes[k], run.m, j, k > first, a.cols, burst);
-    const Cycle ready = chains_.mem_to_mem(a.burst_at(run.m, j, burst), steps, out.at(run.m, j), Cycle(0), burst);
-    for (std::int64_t k = 0; k < run.count; ++k) out.ready_at(run.m + k, j) = ready + Cycle(k);
+    place_chain_run(a, out, j, run.m, run.count, [&](std::int64_t m, const Burst& burst) {
+      std::vector<Step> steps;
+      for (std::size_t k = first; k <= last; ++k) append_pointwise(steps, g_.nodes[k], m, j, k > first, a.cols, burst);
+      return steps;
+    });
   });
   for (std::size_t k = first; k <= last; ++k) finish_node(g_.nodes[k], out);
 }
@@ -201,19 +237,18 @@ void NodeLowering::lower_fused_run(std::size_t first, std::size_t last) {
 void NodeLowering::lower_compare(const Node& node) {
   const Act& a = memory_.act(node.inputs[0]);
   const Act* b = node.inputs.size() > 1 ? &memory_.act(node.inputs[1]) : nullptr;
-  Act& out = memory_.make_act(node.outputs[0], a.rows, a.cols);
+  const auto index = static_cast<std::size_t>(&node - g_.nodes.data());
+  Act& out = memory_.make_act(node.outputs[0], a.rows, a.cols, std::nullopt, result_quads(a, index, index));
   const Opcode op = node.kind == OpKind::Greater ? Opcode::CmpGt : Opcode::CmpGe;
   const bool broadcast_tile = node.string_attr("broadcast", "") == "tile";
-  const auto index = static_cast<std::size_t>(&node - g_.nodes.data());
   for_each_run(row_runs(a, index, index), [&](std::int64_t j, const Run& run) {
-    const Burst burst{run.count, 1};
-    const std::int64_t tile = broadcast_tile ? 0 : j;
-    const Step compare = !b ? Step::with_immediate(op, node.float_attr("immediate", 0.0))
-                         : b->rows == 1 ? Step::with_vector(op, b->at(0, tile), 0)
-                                        : Step::with_vector(op, b->burst_at(run.m, tile, burst), 1);
-    const Cycle ready = chains_.mem_to_mem(a.burst_at(run.m, j, burst), {compare, Step{Opcode::Cvt, DType::Int8, DType::Fp32}},
-                                           out.at(run.m, j), Cycle(0), burst);
-    for (std::int64_t k = 0; k < run.count; ++k) out.ready_at(run.m + k, j) = ready + Cycle(k);
+    place_chain_run(a, out, j, run.m, run.count, [&](std::int64_t m, const Burst& burst) {
+      const std::int64_t tile = broadcast_tile ? 0 : j;
+      const Step compare = !b ? Step::with_immediate(op, node.float_attr("immediate", 0.0))
+                           : b->rows == 1 ? Step::with_vector(op, b->at(0, tile), 0)
+                                          : Step::with_vector(op, b->burst_at(m, tile, burst), 1);
+      return std::vector<Step>{compare, Step{Opcode::Cvt, DType::Int8, DType::Fp32}};
+    });
   });
   finish_node(node, out);
 }
@@ -252,7 +287,8 @@ const Act& NodeLowering::lower_permute_lanes(const Node& node, int output, const
   auto source_tile = [&](std::int64_t j) { return std::clamp<std::int64_t>(j + offset, 0, x.tiles - 1); };
   std::vector<int> tile_quads;
   for (std::int64_t j = 0; j < x.tiles; ++j)
-    tile_quads.push_back(memory_.pick_quad(memory_.quad(x.at(0, source_tile(j)).quad)[0].hemisphere));
+    tile_quads.push_back(memory_.pick_quad(memory_.quad(x.at(0, source_tile(j)).quad)[0].hemisphere,
+                                           max_burst_rows_ > 1 ? x.tile_quads(source_tile(j)) : std::vector<int>{}));
   Act& out = memory_.make_act(output, x.rows, x.cols, std::nullopt, tile_quads);
   const std::int64_t max_burst = std::max<std::int64_t>(1, max_burst_rows_);
   for (std::int64_t j = 0; j < x.tiles; ++j) {
@@ -265,10 +301,21 @@ const Act& NodeLowering::lower_permute_lanes(const Node& node, int output, const
       while (m + count < x.rows && count < max_burst && x.consecutive(m + count - 1, 2, src) &&
              !(epilogue && epilogue.breaks_before(m + count, j)))
         ++count;
-      const Burst burst{count, 1};
-      const Cycle ready = sxm_.permute(x.burst_at(m, src, burst), name, out.at(m, j),
-                                       epilogue ? epilogue.steps(m, j, burst) : std::vector<Step>{}, burst);
-      for (std::int64_t k = 0; k < count; ++k) out.ready_at(m + k, j) = ready + Cycle(k);
+      std::function<void(std::int64_t, std::int64_t)> place = [&](std::int64_t first, std::int64_t rows) {
+        const Burst burst{rows, 1};
+        const std::vector<Step> post = epilogue ? epilogue.steps(first, j, burst) : std::vector<Step>{};
+        const auto ready = rows == 1 ? std::optional<Cycle>(sxm_.permute(x.burst_at(first, src, burst), name,
+                                                                          out.at(first, j), post, burst))
+                                     : sxm_.try_permute(x.burst_at(first, src, burst), name, out.at(first, j), post,
+                                                        burst, burst_search_window(burst));
+        if (!ready) {  // no room for the whole burst: its halves on their own
+          place(first, rows / 2);
+          place(first + rows / 2, rows - rows / 2);
+          return;
+        }
+        for (std::int64_t k = 0; k < rows; ++k) out.ready_at(first + k, j) = *ready + Cycle(k);
+      };
+      place(m, count);
       m += count;
     }
   }

@@ -48,6 +48,14 @@ class NodeLowering {
   std::vector<std::vector<Run>> row_runs(const Act& a, std::size_t first, std::size_t last);
   static void for_each_run(const std::vector<std::vector<Run>>& runs,
                            const std::function<void(std::int64_t j, const Run& run)>& body);
+  /// The VXM steps of a chain for the burst of rows from row m.
+  using StepsFor = std::function<std::vector<Step>(std::int64_t m, const Burst& burst)>;
+  /// Rows m .. m + count - 1 of tile j from `a` through a chain into `out`, as one burst, or
+  /// split in halves where the whole burst finds no room.
+  void place_chain_run(const Act& a, Act& out, std::int64_t j, std::int64_t m, std::int64_t count,
+                       const StepsFor& steps_for);
+  /// Per tile: the quad a pointwise result goes to, not one its operands are read from.
+  std::vector<int> result_quads(const Act& a, std::size_t first, std::size_t last);
   void lower_pointwise(std::size_t first, std::size_t last);
   void lower_fused_run(std::size_t first, std::size_t last);
   void lower_compare(const Node& node);

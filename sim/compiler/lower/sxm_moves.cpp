@@ -27,6 +27,12 @@ const std::string& SxmMoves::lane_map(const std::vector<int>& lanes, const std::
 
 Cycle SxmMoves::permute(const VecHome& src, const std::string& map, const VecHome& dest, const std::vector<Step>& post,
                         const Burst& burst) {
+  if (auto done = try_permute(src, map, dest, post, burst, Cycle(1000000))) return *done;
+  throw std::logic_error("lowering found no slot for an SXM permute within a million cycles");
+}
+
+std::optional<Cycle> SxmMoves::try_permute(const VecHome& src, const std::string& map, const VecHome& dest,
+                                           const std::vector<Step>& post, const Burst& burst, Cycle window) {
   const ChipConfig& chip = geo_.chip();
   const Hemisphere side = memory_.quad(src.quad)[0].hemisphere;
   const Position sxm = chip.queue_position(QueueId{UnitKind::Sxm, side, 0});
@@ -43,8 +49,8 @@ Cycle SxmMoves::permute(const VecHome& src, const std::string& map, const VecHom
   if (!post.empty()) out_to = geo_.vxm();  // the result passes the VXM's ALUs on its way
   const Direction out_dir = ScheduleBuilder::toward(sxm, out_to);
   const Direction in_dir = ScheduleBuilder::toward(geo_.pos(memory_.quad(src.quad)[0]), sxm);
-  for (const Cycle limit = t + Cycle(1000000);; t += Cycle(1)) {
-    if (t > limit) throw std::logic_error("lowering found no slot for an SXM permute within a million cycles");
+  for (const Cycle limit = t + window;; t += Cycle(1)) {
+    if (t > limit) return std::nullopt;
     int queue = -1;
     for (int q = 0; q < chip.sxm_queues_per_hemisphere && queue < 0; ++q)
       if (sb_.queue_free(QueueId{UnitKind::Sxm, side, q}, t, burst.repeats(), burst.interval)) queue = q;

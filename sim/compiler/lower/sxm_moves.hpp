@@ -4,6 +4,7 @@
 // and written back to MEM. Data moving to an earlier superlane waits for it, as the
 // simulator's SXM does (superlane k runs k x skew cycles behind superlane 0).
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,10 @@ class SxmMoves {
   /// burst permutes consecutive rows (src and dest addresses step by 1), a cycle apart.
   Cycle permute(const VecHome& src, const std::string& map, const VecHome& dest, const std::vector<Step>& post = {},
                 const Burst& burst = {});
+  /// The same, giving up (nothing placed) when no start within `window` cycles of the
+  /// earliest possible one works: the caller then splits the burst.
+  std::optional<Cycle> try_permute(const VecHome& src, const std::string& map, const VecHome& dest,
+                                   const std::vector<Step>& post, const Burst& burst, Cycle window);
 
   const std::vector<LaneMap>& lane_maps() const { return maps_; }
 

@@ -176,6 +176,12 @@ std::optional<Cycle> VxmChains::try_chain(Cycle t, const ChainInput& input, cons
 
 Cycle VxmChains::mem_to_mem(const VecHome& a, const std::vector<Step>& steps, const VecHome& dest, Cycle earliest,
                             const Burst& burst, std::int64_t a_stride) {
+  if (auto done = try_mem_to_mem(a, steps, dest, earliest, burst, a_stride, Cycle(1000000))) return *done;
+  throw std::logic_error("lowering found no slot for a VXM chain within a million cycles");
+}
+
+std::optional<Cycle> VxmChains::try_mem_to_mem(const VecHome& a, const std::vector<Step>& steps, const VecHome& dest,
+                                               Cycle earliest, const Burst& burst, std::int64_t a_stride, Cycle window) {
   const Cycle read_func = geo_.func(Opcode::Read);
   Cycle t = std::max(earliest, a.ready + read_func + Cycle(1));
   for (const auto& s : steps)
@@ -186,8 +192,7 @@ Cycle VxmChains::mem_to_mem(const VecHome& a, const std::vector<Step>& steps, co
   // rare and not worth rescanning).
   constexpr Cycle kLookBack{64};
   t = std::max(t, node_floor_ - kLookBack);
-  for (const Cycle limit = t + Cycle(1000000);; t += Cycle(1)) {
-    if (t > limit) throw std::logic_error("lowering found no slot for a VXM chain within a million cycles");
+  for (const Cycle limit = t + window; t <= limit; t += Cycle(1)) {
     sb_.begin();
     ChainSink sink;
     sink.dest = dest;
@@ -201,6 +206,7 @@ Cycle VxmChains::mem_to_mem(const VecHome& a, const std::vector<Step>& steps, co
     }
     sb_.rollback();
   }
+  return std::nullopt;
 }
 
 }  // namespace lpusim

@@ -56,6 +56,10 @@ class VxmChains {
   /// returns the first cycle a read sees the first row's result (row k's: k * interval later).
   Cycle mem_to_mem(const VecHome& a, const std::vector<Step>& steps, const VecHome& dest, Cycle earliest,
                    const Burst& burst = {}, std::int64_t a_stride = 1);
+  /// The same, giving up (nothing placed) when no start within `window` cycles of the
+  /// earliest possible one works: the caller then splits the burst.
+  std::optional<Cycle> try_mem_to_mem(const VecHome& a, const std::vector<Step>& steps, const VecHome& dest,
+                                      Cycle earliest, const Burst& burst, std::int64_t a_stride, Cycle window);
 
   /// Reads an fp32 vector so that its 4 planes arrive at the VXM in cycle `arrive`.
   bool read_to_vxm(const VecHome& v, Cycle arrive, int& group_out, const Burst& burst = {}, std::int64_t stride = 1) {
