@@ -85,10 +85,14 @@ class GraphBuilder {
                 {{"axis", std::int64_t{0}}, {"begin", b * tokens_}, {"end", (b + 1) * tokens_}});
   }
 
-  /// x w (+ b) for a [in, out] weight named prefix.weight (and prefix.bias).
-  int linear(const std::string& prefix, int x, std::int64_t in, std::int64_t out, bool bias) {
+  /// x w (+ b) for a [in, out] weight named prefix.weight (and prefix.bias); `split` says how a
+  /// multi-chip partition cuts it (Columns in whole groups of `unit` columns).
+  int linear(const std::string& prefix, int x, std::int64_t in, std::int64_t out, bool bias,
+             WeightSplit split = WeightSplit::Replicated, std::int64_t unit = 1) {
     const int w = weight(prefix + ".weight", {in, out}, "random", 1.0 / std::sqrt(static_cast<double>(in)));
     int y = node(OpKind::MatMul, prefix, {x, w}, rows(out));
+    g_.nodes.back().split = split;
+    g_.nodes.back().split_unit = unit;
     if (bias) {
       const int b = weight(prefix + ".bias", {out}, "random", kBiasScale);
       y = node(OpKind::Add, prefix + ".add_bias", {y, b}, rows(out));
@@ -135,9 +139,10 @@ class GraphBuilder {
   int attention(const std::string& l, int h) {
     const std::int64_t q_width = s_.heads * s_.head_dim;
     const std::int64_t kv_width = s_.kv_heads * s_.head_dim;
-    int q = linear(l + ".attn.q", h, s_.hidden, q_width, s_.qkv_bias);
-    int k = linear(l + ".attn.k", h, s_.hidden, kv_width, s_.qkv_bias);
-    const int v = linear(l + ".attn.v", h, s_.hidden, kv_width, s_.qkv_bias);
+    // Split by heads across a tensor-parallel group (q, k, v by columns, o by rows).
+    int q = linear(l + ".attn.q", h, s_.hidden, q_width, s_.qkv_bias, WeightSplit::Columns, s_.head_dim);
+    int k = linear(l + ".attn.k", h, s_.hidden, kv_width, s_.qkv_bias, WeightSplit::Columns, s_.head_dim);
+    const int v = linear(l + ".attn.v", h, s_.hidden, kv_width, s_.qkv_bias, WeightSplit::Columns, s_.head_dim);
     if (s_.positions == PositionKind::Rope) {
       q = rope(l + ".attn.q_rope", q, q_width);
       k = rope(l + ".attn.k_rope", k, kv_width);
@@ -163,7 +168,7 @@ class GraphBuilder {
     }
     const int o = batch_ == 1 ? outputs[0]
                               : node(OpKind::Concat, l + ".attn.attention", outputs, rows(q_width), {{"axis", std::int64_t{0}}});
-    return linear(l + ".attn.o", o, q_width, s_.hidden, s_.attention_out_bias);
+    return linear(l + ".attn.o", o, q_width, s_.hidden, s_.attention_out_bias, WeightSplit::Rows);
   }
 
   int mlp(const std::string& l, int h) {
@@ -185,15 +190,15 @@ class GraphBuilder {
                    {"activation", std::string(op_name(activation_op()))}});
     }
     if (s_.gated_mlp) {
-      const int gate = linear(l + ".mlp.gate", h, s_.hidden, f, s_.mlp_bias);
+      const int gate = linear(l + ".mlp.gate", h, s_.hidden, f, s_.mlp_bias, WeightSplit::Columns);
       const int act = node(activation_op(), l + ".mlp.act", {gate}, rows(f));
-      const int up = linear(l + ".mlp.up", h, s_.hidden, f, s_.mlp_bias);
+      const int up = linear(l + ".mlp.up", h, s_.hidden, f, s_.mlp_bias, WeightSplit::Columns);
       const int prod = node(OpKind::Mul, l + ".mlp.mul", {act, up}, rows(f));
-      return linear(l + ".mlp.down", prod, f, s_.hidden, s_.mlp_bias);
+      return linear(l + ".mlp.down", prod, f, s_.hidden, s_.mlp_bias, WeightSplit::Rows);
     }
-    const int fc1 = linear(l + ".mlp.fc1", h, s_.hidden, f, s_.mlp_bias);
+    const int fc1 = linear(l + ".mlp.fc1", h, s_.hidden, f, s_.mlp_bias, WeightSplit::Columns);
     const int act = node(activation_op(), l + ".mlp.act", {fc1}, rows(f));
-    return linear(l + ".mlp.fc2", act, f, s_.hidden, s_.mlp_bias);
+    return linear(l + ".mlp.fc2", act, f, s_.hidden, s_.mlp_bias, WeightSplit::Rows);
   }
 
   int embeddings() {
@@ -257,6 +262,7 @@ class GraphBuilder {
                            1.0 / std::sqrt(static_cast<double>(s_.hidden)));
       node(OpKind::MatMul, "lm_head", {x, w}, rows(s_.vocab_size), {}, "logits", TensorRole::Output);
     }
+    g_.nodes.back().split = WeightSplit::Columns;  // by vocabulary: each chip returns its share of the logits
   }
 
  private:

@@ -443,7 +443,10 @@ TransformerSpec load_transformer_spec(const std::string& path) {
   std::string file = path;
   std::error_code ec;
   if (fs::is_directory(path, ec)) file = (fs::path(path) / "config.json").string();
-  const nlohmann::json j = load_user_json(file);
+  return transformer_spec_from_json(load_user_json(file), file);
+}
+
+TransformerSpec transformer_spec_from_json(const nlohmann::json& j, const std::string& file) {
   JsonObject top(j, file, "");
   const std::string model_type = top.string("model_type");
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace lpusim {
 
 enum class TransformerFamily { Llama, Mistral, Mixtral, Qwen2, Gemma, Phi3, Gpt2, Bert };
@@ -65,6 +67,8 @@ struct TransformerSpec {
 /// unknown model_type or a feature lpusim does not model is an InputError naming the file
 /// and the key (exit code 2); nothing is approximated silently.
 TransformerSpec load_transformer_spec(const std::string& path);
+/// The same from a config.json already parsed (`file` names it in messages).
+TransformerSpec transformer_spec_from_json(const nlohmann::json& json, const std::string& file);
 
 
 }  // namespace lpusim

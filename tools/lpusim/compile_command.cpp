@@ -4,12 +4,13 @@
 
 #include <fmt/format.h>
 
-#include "commands.hpp"
-#include "compiler/pipeline.hpp"
 #include "arch/config/chip_config.hpp"
 #include "arch/core/error.hpp"
-#include "frontend/transformer_spec.hpp"
+#include "commands.hpp"
+#include "compiler/pipeline.hpp"
 #include "model_source.hpp"
+#include "runtime/model_costs.hpp"
+#include "runtime/workload.hpp"
 
 namespace lpusim::cli {
 
@@ -28,19 +29,17 @@ struct CompileArgs {
 
 int run(const CompileArgs& args) {
   const ChipConfig chip = load_chip_config(resolve_chip_path(args.chip));
-  ModelRequest request;
-  request.source = args.model;
-  request.phase = args.phase;
-  request.prompt_length = args.prompt_len;
-  request.batch = args.batch;
-  Graph graph = load_model_graph(request);
-  if (const std::string path = resolve_model_path(args.model); !is_graph_file(path)) {
-    // The step's caches hold the prompt (prefill) or the cached positions plus the new token.
+  const WeightType weights = args.weights == "int8" ? WeightType::Int8 : WeightType::Fp16;
+  const Workload workload = load_workload(args.model);
+  Graph graph = model_step_graph(workload, ModelRequest{args.model, args.phase, args.prompt_len, args.batch});
+  if (!workload.is_graph()) {
+    // Weights first (a model too large for one chip is told how many it needs), then the
+    // step's caches: the prompt (prefill) or the cached positions plus the new token.
     const std::int64_t positions = args.phase == "prefill" ? args.prompt_len : args.prompt_len + 1;
-    check_kv_caches_fit(load_transformer_spec(path), chip, args.batch, positions, path);
+    check_model_fits(workload.spec(), chip, weights, args.batch, positions);
   }
   CompileOptions options;
-  options.lowering.weights = args.weights == "int8" ? WeightType::Int8 : WeightType::Fp16;
+  options.lowering.weights = weights;
   options.dump_after = args.dump_after;
   options.fuse_pointwise = !args.no_fuse;
   // The assembly declares tensors but carries no SRAM contents, so weight values need not be

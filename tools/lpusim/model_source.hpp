@@ -1,11 +1,12 @@
 #pragma once
-// What the compile, estimate and verify commands accept as a model: a JSON graph file, a
-// Hugging Face config.json or a folder holding one, or a bundled model name.
+// What the compile and bench commands turn a model into: the graph of one step (a JSON graph
+// file as it is, or one forward step of a model config), from a workload loaded once
+// (sim/runtime/workload.hpp).
+#include <cstdint>
 #include <string>
 
 #include "compiler/ir/graph.hpp"
-#include "arch/config/chip_config.hpp"
-#include "frontend/transformer_spec.hpp"
+#include "runtime/workload.hpp"
 
 namespace lpusim::cli {
 
@@ -16,17 +17,10 @@ struct ModelRequest {
   std::int64_t batch = 1;           ///< sequences per step (models only)
 };
 
+/// The step's graph. A graph file with --batch other than 1 is an InputError (its batch is in
+/// its input shapes).
+Graph model_step_graph(const Workload& workload, const ModelRequest& request);
+/// load_workload + model_step_graph.
 Graph load_model_graph(const ModelRequest& request);
-/// A path as given, or a bundled model folder (workloads/transformers/<name>).
-std::string resolve_model_path(const std::string& source);
-bool is_graph_file(const std::string& path);
-
-/// The KV caches of `batch` sequences of `positions` positions each must fit in the
-/// activation SRAM the lowering places them in (the 24 MEM slices next to the VXM, one
-/// vector per row tile); otherwise an InputError naming what they need, what one chip holds
-/// and how many sequences would fit. A necessary condition: the activations need room too,
-/// and the lowering reports when those do not fit.
-void check_kv_caches_fit(const TransformerSpec& spec, const ChipConfig& chip, std::int64_t batch, std::int64_t positions,
-                         const std::string& file);
 
 }  // namespace lpusim::cli

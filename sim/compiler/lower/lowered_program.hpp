@@ -1,6 +1,7 @@
 #pragma once
 // What the lowering takes and gives (its options, its output and statistics), apart from
 // the driver (lowering.hpp), so that the lowering's parts can use them without including it.
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -68,6 +69,16 @@ struct LoweringStats {
   std::vector<NodeAttribution> nodes;   ///< per node of the primitive graph, in graph order
   std::vector<LayerAttribution> layers; ///< per transformer layer (Node::layer), in order
   LayerAttribution outside_layers;      ///< nodes outside the layers (embeddings, LM head, JSON graphs)
+
+  /// Records that `node`'s last result lands at cycle `end` (layers and nodes are attributed
+  /// from these when the lowering ends).
+  void note_node_end(const Node& node, std::int64_t end) { node_end_cycle[node.name] = end; }
+  /// Cycles per model layer (LayerAttribution::cycles): empty for a graph without layers.
+  std::vector<std::int64_t> cycles_per_layer() const {
+    std::vector<std::int64_t> cycles;
+    for (const auto& l : layers) cycles.push_back(l.cycles);
+    return cycles;
+  }
 };
 
 struct LoweredProgram {

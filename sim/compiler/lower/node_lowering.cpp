@@ -30,6 +30,10 @@ void NodeLowering::lower_node(const Node& node) {
     case OpKind::Slice: case OpKind::Concat: lower_row_view(node); return;
     case OpKind::Assign: lower_assign(node); return;
     case OpKind::PermuteLanes: finish_node(node, lower_permute_lanes(node, node.outputs[0], MatmulSchedule::Epilogue{})); return;
+    case OpKind::AllReduce: case OpKind::Send: case OpKind::Recv:
+      throw InputError(fmt::format("{}: node '{}': lowering {} to C2C transfers is not implemented yet (a "
+                                   "multi-chip graph can be interpreted, not yet compiled)", g_.file, node.name,
+                                   op_name(node.kind)));
     default:
       throw InputError(fmt::format("{}: node '{}': op {} reached lowering undecomposed (a compiler bug)", g_.file,
                                    node.name, op_name(node.kind)));
@@ -56,7 +60,7 @@ Opcode NodeLowering::vxm_opcode(OpKind k) {
 void NodeLowering::finish_node(const Node& node, const Act& out) {
   Cycle end{0};
   for (auto r : out.ready) end = std::max(end, r);
-  stats_.node_end_cycle[node.name] = end.value();
+  stats_.note_node_end(node, end.value());
 }
 
 /// The steps of a pointwise node. Lanes past a tensor's width hold 0, and rsqrt(0) = inf
@@ -337,7 +341,7 @@ void NodeLowering::lower_assign(const Node& node) {
       dst.ready_at(row + m, j) = ready;
       end = std::max(end, ready);
     }
-  stats_.node_end_cycle[node.name] = end.value();
+  stats_.note_node_end(node, end.value());
 }
 
 /// Sum or max over rows: a pairwise tree on the VXM, each op combining two vectors.

@@ -2,7 +2,7 @@
 // lowering lays weights out (320 x 320 blocks), and the plans that fit a chip.
 #include <catch2/catch.hpp>
 
-#include "frontend/partition_plan.hpp"
+#include "frontend/plan_fit.hpp"
 
 using namespace lpusim;
 
@@ -23,7 +23,7 @@ TEST_CASE("stages split the layers as evenly as possible, the first ones one lon
   REQUIRE(stages[71].last == 80);
 }
 
-TEST_CASE("tp must divide the heads and the MLP width; ep must divide the experts and tp") {
+TEST_CASE("tp must divide the heads and the MLP width, ep must divide the experts and tp") {
   const TransformerSpec llama = bundled("llama-2-70b");  // 64 heads, 8 KV heads, width 28672
   std::string why;
   REQUIRE(plan_shape_valid(llama, 8, 1));

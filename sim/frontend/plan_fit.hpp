@@ -1,5 +1,6 @@
 #pragma once
-// How a transformer is spread over the chips of a system (docs/multichip.md, "Plans"):
+// Which partition plans (compiler/ir/partition_plan.hpp) fit a transformer on a chip
+// (docs/multichip.md, "Plans"):
 //   tensor parallelism  tp chips per pipeline stage split every layer: attention by heads
 //                       (KV heads too; replicated when there are fewer KV heads than chips),
 //                       the MLP by its width, the LM head by vocabulary;
@@ -16,24 +17,10 @@
 #include <string>
 #include <vector>
 
+#include "compiler/ir/partition_plan.hpp"
 #include "frontend/transformer_spec.hpp"
 
 namespace lpusim {
-
-struct LayerRange {
-  std::int64_t first = 0;  ///< first layer
-  std::int64_t last = 0;   ///< one past the last layer
-  std::int64_t count() const { return last - first; }
-};
-
-struct PartitionPlan {
-  int tp = 1;  ///< chips per stage (tensor parallel)
-  int ep = 1;  ///< of those, the ways experts are split (MoE; 1 for dense models)
-  int pp = 1;  ///< pipeline stages
-  std::vector<LayerRange> stages;
-  int chips() const { return tp * pp; }
-  std::string describe() const;  ///< e.g. "tp 8 x pp 10 (8 layers per stage) = 80 chips"
-};
 
 /// What one chip of a plan holds, in bytes (the largest over the plan's chips).
 struct ChipFootprint {
