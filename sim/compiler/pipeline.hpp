@@ -1,8 +1,11 @@
 #pragma once
-// The compiler pipeline: a straight line of passes with the graph verifier between them.
-//   shape_inference -> decompose -> quantization -> calibration (int8 activation scales)
-//   -> fuse_pointwise -> lowering (placement, tiling onto MXM
-//   blocks, VXM chains, cycle scheduling, assembly emission)
+// The compiler pipeline: a straight line of passes, each timed, with a verifier after each
+// (verify_graph; after the lowering, verify_lowered_program):
+//   shape_inference -> last_row_outputs (prefill: only the last row's logits) -> decompose
+//   -> quantization -> calibration (int8 activation scales) -> fuse_pointwise -> lowering
+//   (placement, tiling onto MXM blocks, VXM chains, cycle scheduling, assembly emission)
+#include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 
@@ -28,6 +31,10 @@ struct CompileOptions {
   /// The calibration input for int8 activation scales (used only for int8 compiles with
   /// functional data).
   Calibration calibration;
+  /// Instruction lines the program may have: the assembly loader's limit for a program
+  /// that is written out (`lpusim compile`); programs bound in memory are limited only by
+  /// the instructions they issue.
+  std::int64_t max_program_lines = std::numeric_limits<std::int64_t>::max();
 };
 
 struct CompileResult {
@@ -40,13 +47,8 @@ struct CompileResult {
   std::string dump;
 };
 
-/// Pass names, in order, for --dump-after.
+/// Pass names, in order, for --dump-after; CompileResult::pass_seconds has one entry each.
 const std::vector<std::string>& pass_names();
-
-/// For each graph output made by a matmul of a multi-row input, multiply only the last row of
-/// each of the `sequences` equal-length sequences stacked in its rows (CompileOptions::
-/// last_row_outputs; the compile cost check applies it too, to cost the same graph).
-void keep_last_output_row(Graph& graph, std::int64_t sequences);
 
 CompileResult compile_graph(Graph graph, const ChipConfig& chip, const CompileOptions& options);
 

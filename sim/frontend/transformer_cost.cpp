@@ -6,7 +6,6 @@
 
 #include "arch/core/error.hpp"
 #include "compiler/passes/passes.hpp"
-#include "compiler/pipeline.hpp"
 #include "frontend/transformer_graph.hpp"
 
 namespace lpusim {
@@ -21,8 +20,8 @@ CompileCost require_transformer_fits(const TransformerSpec& spec, const ChipConf
   one_layer.layers = 1;
   auto step_graph = [&](std::int64_t batch) {
     Graph g = build_transformer_graph(one_layer, step.tokens, step.past, batch);
-    if (step.last_rows_only) keep_last_output_row(g, batch);
     infer_shapes(g);
+    if (step.last_rows_only) keep_last_output_rows(g, batch);  // as the pipeline does
     return g;
   };
   Graph graph = step_graph(step.batch);

@@ -139,7 +139,7 @@ StepResult TransformerSession::run_step(const std::string& name, std::int64_t to
   const double compile_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (functional && act_scales_.empty())
     for (const auto& node : compiled.primitive.nodes)
-      if (node.kind == OpKind::MatMul && node.attrs.count("act_scale")) act_scales_[node.name] = node.float_attr("act_scale", 0.0);
+      if (node.kind == OpKind::MatMul && node.act_scale) act_scales_[node.name] = *node.act_scale;
   std::vector<std::string> outputs{output_name()};
   std::vector<std::string> cache_names;
   if (functional)

@@ -134,7 +134,7 @@ TEST_CASE("the compiler attributes every node to its layer, through decompose an
     }
     CHECK(attributed > 10 * spec.layers);
     const LoweringStats& stats = r.lowered.stats;
-    REQUIRE(static_cast<std::int64_t>(stats.layer_end_cycle.size()) == spec.layers);
+    REQUIRE(static_cast<std::int64_t>(stats.layers.size()) == spec.layers);
     const auto cycles = stats.cycles_per_layer();
     std::int64_t sum = 0;
     for (auto c : cycles) {
@@ -143,7 +143,7 @@ TEST_CASE("the compiler attributes every node to its layer, through decompose an
     }
     // The layers end in order, so their cycles add up to the last layer's end, which is
     // before the head's and so within the schedule.
-    CHECK(sum == stats.layer_end_cycle.back());
+    CHECK(sum == stats.layers.back().end_cycle);
     CHECK(sum < r.lowered.scheduled_length.value());
   }
 }

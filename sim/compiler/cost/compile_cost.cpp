@@ -162,7 +162,7 @@ std::int64_t node_instructions(const Graph& g, const Node& node, bool fused_in, 
   const auto [rows, cols] = node.outputs.empty() ? matrix(g, node.inputs.size() > 1 ? node.inputs[1] : node.inputs[0])
                                                  : matrix(g, node.outputs[0]);
   const std::int64_t tiles = ceil_div(cols, lanes), vectors = sat_mul(rows, tiles);
-  const bool fused_out = node.int_attr("fuse_into_next", 0) != 0;
+  const bool fused_out = node.fuse_into_next;
   const std::int64_t read = fused_in ? 0 : 4, write = fused_out ? 0 : 4;
   switch (node.kind) {
     case OpKind::MatMul: {
@@ -312,7 +312,7 @@ CompileCost estimate_primitive_cost(const Graph& g, const ChipConfig& chip, Weig
   std::int64_t instructions = 0, dequant_words = 0;
   for (std::size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& node = g.nodes[i];
-    const bool fused_in = i > 0 && g.nodes[i - 1].int_attr("fuse_into_next", 0) != 0;
+    const bool fused_in = i > 0 && g.nodes[i - 1].fuse_into_next;
     const std::int64_t times = rep.of(name_of(g, node));
     instructions = sat_add(instructions, sat_mul(times, node_instructions(g, node, fused_in, lanes, weight_words_of)));
     if (node.kind == OpKind::MatMul && is_int8_matmul(node) && !node.outputs.empty())

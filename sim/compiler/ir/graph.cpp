@@ -46,6 +46,8 @@ const char* op_name(OpKind k) {
   return "?";
 }
 
+const char* weight_type_name(WeightType t) { return t == WeightType::Int8 ? "int8" : "fp16"; }
+
 std::int64_t Node::int_attr(const std::string& key, std::int64_t fallback) const {
   auto it = attrs.find(key);
   if (it == attrs.end()) return fallback;

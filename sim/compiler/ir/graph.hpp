@@ -62,6 +62,7 @@ const char* op_name(OpKind k);
 
 /// The type model weights are stored in on the chip (the quantization pass decides per matmul).
 enum class WeightType { Int8, Fp16 };
+const char* weight_type_name(WeightType t);
 
 enum class TensorRole { Input, Weight, State, Intermediate, Output };
 
@@ -100,11 +101,8 @@ struct Node {
   std::string name;
   std::vector<int> inputs;   ///< tensor ids
   std::vector<int> outputs;  ///< tensor ids
+  /// The op's own parameters, as the front ends and decompose give them (eps, axis, ...).
   std::map<std::string, AttrValue> attrs;
-  /// The transformer layer the node computes (set by the front end's graph builder, kept by
-  /// every pass for the nodes it makes from this one); -1 outside the layers (embeddings,
-  /// final norm, LM head) and in JSON graphs.
-  int layer = -1;
   /// MatMul with a model weight: how a multi-chip partition splits it, and the column groups
   /// (a head's width for attention projections) a Columns split keeps whole.
   WeightSplit split = WeightSplit::Replicated;
@@ -112,6 +110,18 @@ struct Node {
   /// AllReduce: the chips that sum, in rank order. Send / Recv: the other chip.
   std::vector<int> group;
   int peer = -1;
+
+  // What passes decide and hand to the later passes: typed fields, not attrs.
+  /// The transformer layer the node computes (set by the front end's graph builder, kept by
+  /// every pass for the nodes it makes from this one); -1 outside the layers (embeddings,
+  /// final norm, LM head) and in JSON graphs. Per-layer cycle attribution reads it.
+  int layer = -1;
+  /// MatMul only, set by the quantization pass: the number format of its weights.
+  std::optional<WeightType> weight_type;
+  /// Int8 matmuls only: the activation scale (quantization's default, then calibration's).
+  std::optional<double> act_scale;
+  /// Set by fuse_pointwise: the node is lowered as one VXM chain with the next node.
+  bool fuse_into_next = false;
 
   std::int64_t int_attr(const std::string& key, std::int64_t fallback) const;
   double float_attr(const std::string& key, double fallback) const;

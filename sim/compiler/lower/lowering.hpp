@@ -14,7 +14,7 @@
 // plane: for each input tile, the weight block streams in (lw), is installed (iw), and every
 // row's activation is converted on the VXM (fp32 -> fp16, or scaled to int8) on its way to
 // the MXM (abc) into an accumulator slot per row; acc then emits each row's result back to
-// a quad, through the VXM when a bias or an int8 scale must be applied.
+// a quad, through the VXM when an int8 scale or a fused epilogue applies.
 #include <cstdint>
 #include <map>
 #include <string>

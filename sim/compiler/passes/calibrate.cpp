@@ -5,7 +5,7 @@
 // to +-127, so s = max|x| / 127 uses the whole int8 range without clipping the calibration
 // data. The pass runs the fp32 interpreter of primitive graphs (compiler/interpreter/
 // interpret.cpp) on a deterministic calibration input and sets each int8 matmul's
-// "act_scale" attr to the max |value| over all its activation inputs (a matmul split over a
+// act_scale to the max |value| over all its activation inputs (a matmul split over a
 // lane concat has several) divided by 127. The scale changes values, not timing: the
 // schedule is the same for any scale.
 #include <algorithm>
@@ -52,7 +52,7 @@ void calibrate_int8_scales(Graph& graph, const Calibration& calibration) {
   for (auto& node : graph.nodes) {
     if (!is_int8_matmul(node)) continue;
     if (auto given = calibration.act_scales.find(node.name); given != calibration.act_scales.end()) {
-      node.attrs["act_scale"] = given->second;
+      node.act_scale = given->second;
       continue;
     }
     float max_abs = 0.0f;
@@ -60,7 +60,7 @@ void calibrate_int8_scales(Graph& graph, const Calibration& calibration) {
       for (float v : observed.at(graph.tensors[static_cast<std::size_t>(node.inputs[i])].name))
         max_abs = std::max(max_abs, std::fabs(v));
     // An input that was all zero in calibration keeps the uncalibrated default.
-    node.attrs["act_scale"] = max_abs > 0.0f && std::isfinite(max_abs) ? static_cast<double>(max_abs) / 127.0 : kDefaultActScale;
+    node.act_scale = max_abs > 0.0f && std::isfinite(max_abs) ? static_cast<double>(max_abs) / 127.0 : kDefaultActScale;
   }
 }
 

@@ -457,8 +457,8 @@ class Rewriter {
     multi.kind = OpKind::MatMul;
     multi.name = name;
     multi.inputs = {x0, w0, x1, w1};
-    multi.outputs.push_back(tensor(name, {rows(x0), cols(w0)}));
     multi.layer = layer_;
+    multi.outputs.push_back(tensor(name, {rows(x0), cols(w0)}));
     out_.nodes.push_back(multi);
     return multi.outputs[0];
   }
@@ -561,7 +561,7 @@ class Rewriter {
   }
 
   void rewrite(const Node& node) {
-    layer_ = node.layer;  // every node made for this one belongs to its layer
+    layer_ = node.layer;  // every node made from this one computes the same layer
     const std::string& name = in_.tensors[static_cast<std::size_t>(node.outputs.empty() ? node.inputs[0] : node.outputs[0])].name;
     auto in = [&](std::size_t i) { return mapped(node.inputs[i]); };
     int result = -1;
@@ -573,6 +573,7 @@ class Rewriter {
           Node multi;
           multi.kind = OpKind::MatMul;
           multi.name = name;
+          multi.layer = layer_;
           std::int64_t row = 0;
           for (int part : concat_parts_[src]) {
             const std::int64_t width = cols(part);
@@ -581,7 +582,6 @@ class Rewriter {
             row += width;
           }
           multi.outputs.push_back(tensor(name, {rows(concat_parts_[src][0]), cols(in(1))}));
-          multi.layer = layer_;
           out_.nodes.push_back(multi);
           result = multi.outputs[0];
         } else {
@@ -701,13 +701,13 @@ class Rewriter {
   static constexpr std::int64_t kMaxShiftedSoftmaxLanes = 1024;
   const Graph& in_;
   Graph out_;
-  int layer_ = -1;  ///< Node::layer of the node being rewritten, given to every node made for it
   std::vector<int> map_;
   std::map<int, int> uses_;
   std::map<std::int64_t, int> ones_;
   std::map<std::string, int> reduce_, expand_, dup_, routing_, rotate_lanes_;
   std::map<int, std::vector<int>> concat_parts_;
   std::set<std::string> host_gathers_;
+  int layer_ = -1;  ///< the layer of the node being rewritten
 };
 
 }  // namespace

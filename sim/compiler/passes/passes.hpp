@@ -15,6 +15,11 @@ namespace lpusim {
 /// InputError naming the file, the node and the dimensions.
 void infer_shapes(Graph& graph);
 
+/// last_row_outputs.cpp: every graph output that a matmul computes from a multi-row input
+/// is computed from the last row of each of `sequences` equal-length sequences stacked in
+/// its rows (a prefill needs only the last token's logits). Runs after shape_inference.
+void keep_last_output_rows(Graph& graph, std::int64_t sequences);
+
 /// partition.cpp: one graph per chip of `plan` (chip c = rank c % tp of stage c / tp): the
 /// chip's stage's nodes, weight matmuls cut by their Node::split, attention by heads, MoE
 /// experts by groups, partial sums joined by AllReduce, tensors crossing stages by Send and
@@ -33,8 +38,8 @@ void verify_graph(const Graph& graph, const std::string& after_pass);
 /// state assignment.
 Graph decompose(const Graph& graph);
 
-/// fuse_pointwise.cpp: marks runs of nodes to lower as one VXM chain (attr "fuse_into_next"
-/// = 1 on every node of a run but the last): a matmul or pointwise op followed by pointwise
+/// fuse_pointwise.cpp: marks runs of nodes to lower as one VXM chain (Node::fuse_into_next
+/// on every node of a run but the last): a matmul or pointwise op followed by pointwise
 /// ops that each read the previous result, its only reader. Readers are moved up to follow
 /// their producer when that changes no value.
 Graph fuse_pointwise(const Graph& graph);
@@ -42,9 +47,9 @@ Graph fuse_pointwise(const Graph& graph);
 /// Pointwise ops (one VXM instruction per vector) that can be fused into a chain.
 bool is_fusable_pointwise(OpKind kind);
 
-/// quantization.cpp: sets every matmul's attr "weight_type" ("int8" when the scenario asks
-/// for int8 and every weight is a model weight, else "fp16") and gives int8 matmuls the
-/// default "act_scale". Runs after decompose, which creates the constant matmuls.
+/// quantization.cpp: sets every matmul's Node::weight_type (int8 when the scenario asks for
+/// int8 and every weight is a model weight, else fp16) and gives int8 matmuls the default
+/// Node::act_scale. Runs after decompose, which creates the constant matmuls.
 void plan_quantization(Graph& graph, WeightType weights);
 /// Whether the quantization pass made this node an int8 matmul.
 bool is_int8_matmul(const Node& node);
@@ -63,7 +68,7 @@ struct Calibration {
 };
 
 /// calibrate.cpp: runs the fp32 interpreter on the calibration input and sets each int8
-/// matmul's "act_scale" attr to max |activation| / 127 over its inputs (the pipeline runs it
+/// matmul's Node::act_scale to max |activation| / 127 over its inputs (the pipeline runs it
 /// only for int8 compiles with functional data; without, the lowering's default stays).
 void calibrate_int8_scales(Graph& graph, const Calibration& calibration);
 

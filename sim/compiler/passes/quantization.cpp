@@ -14,13 +14,14 @@ void plan_quantization(Graph& graph, WeightType weights) {
     bool int8 = weights == WeightType::Int8;
     for (std::size_t i = 1; i < node.inputs.size(); i += 2)
       if (graph.tensors[static_cast<std::size_t>(node.inputs[i])].init == "data") int8 = false;
-    node.attrs["weight_type"] = std::string(int8 ? "int8" : "fp16");
-    if (int8 && !node.attrs.count("act_scale")) node.attrs["act_scale"] = kDefaultActScale;
+    node.weight_type = int8 ? WeightType::Int8 : WeightType::Fp16;
+    if (int8 && !node.act_scale) node.act_scale = kDefaultActScale;
+    if (!int8) node.act_scale.reset();
   }
 }
 
 bool is_int8_matmul(const Node& node) {
-  return node.kind == OpKind::MatMul && node.string_attr("weight_type", "fp16") == "int8";
+  return node.kind == OpKind::MatMul && node.weight_type == WeightType::Int8;
 }
 
 }  // namespace lpusim

@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <cmath>
+#include <initializer_list>
 #include <stdexcept>
 #include <vector>
 
@@ -21,10 +23,21 @@ bool is_primitive(OpKind k) {
   }
 }
 
+namespace {
+/// Which of the pipeline's guarantees hold after a pass.
+bool after_any(const std::string& pass, std::initializer_list<const char*> passes) {
+  for (const char* p : passes)
+    if (pass == p) return true;
+  return false;
+}
+}  // namespace
+
 void verify_graph(const Graph& g, const std::string& after) {
   auto fail = [&](const std::string& what) {
     throw std::logic_error(fmt::format("graph verifier after pass '{}': {}", after, what));
   };
+  const bool primitive = after_any(after, {"decompose", "quantization", "calibration", "fuse_pointwise"});
+  const bool formats = after_any(after, {"quantization", "calibration", "fuse_pointwise"});
   std::vector<bool> defined(g.tensors.size(), false);
   for (std::size_t i = 0; i < g.tensors.size(); ++i) {
     const auto& t = g.tensors[i];
@@ -43,8 +56,22 @@ void verify_graph(const Graph& g, const std::string& after) {
       if (g.tensors[static_cast<std::size_t>(out)].shape.empty())
         fail(fmt::format("tensor '{}' has no shape", g.tensors[static_cast<std::size_t>(out)].name));
     }
-    if ((after == "decompose" || after == "calibration" || after == "fuse_pointwise") && !is_primitive(node.kind))
+    if (primitive && !is_primitive(node.kind))
       fail(fmt::format("node '{}' is still a {} after decompose", node.name, op_name(node.kind)));
+    // The number formats: every matmul has one once quantization ran, nothing else ever.
+    if (node.kind != OpKind::MatMul && (node.weight_type || node.act_scale))
+      fail(fmt::format("node '{}' ({}) carries a matmul's number format", node.name, op_name(node.kind)));
+    if (node.kind == OpKind::MatMul && formats && !node.weight_type)
+      fail(fmt::format("matmul '{}' has no weight type", node.name));
+    if (node.kind == OpKind::MatMul && !formats && node.weight_type)
+      fail(fmt::format("matmul '{}' has a weight type before the quantization pass", node.name));
+    if (node.weight_type == WeightType::Int8 && !(node.act_scale && std::isfinite(*node.act_scale) && *node.act_scale > 0))
+      fail(fmt::format("int8 matmul '{}' has no finite positive activation scale", node.name));
+    if (node.weight_type == WeightType::Fp16 && node.act_scale)
+      fail(fmt::format("fp16 matmul '{}' carries an activation scale", node.name));
+    if (node.fuse_into_next && after != "fuse_pointwise")
+      fail(fmt::format("node '{}' is marked for fusion before the fuse_pointwise pass", node.name));
+    if (node.layer < -1) fail(fmt::format("node '{}' has layer {}", node.name, node.layer));
   }
   // A fused run: each marked node's result is read only by the next node, as its first operand.
   std::vector<int> readers(g.tensors.size(), 0);
@@ -52,7 +79,7 @@ void verify_graph(const Graph& g, const std::string& after) {
     for (int in : node.inputs) ++readers[static_cast<std::size_t>(in)];
   for (std::size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& node = g.nodes[i];
-    if (node.int_attr("fuse_into_next", 0) == 0) continue;
+    if (!node.fuse_into_next) continue;
     if (node.kind != OpKind::MatMul && node.kind != OpKind::PermuteLanes && !is_fusable_pointwise(node.kind))
       fail(fmt::format("node '{}' ({}) is marked for fusion", node.name, op_name(node.kind)));
     if (i + 1 == g.nodes.size() || !is_fusable_pointwise(g.nodes[i + 1].kind) || node.outputs.size() != 1 ||
@@ -89,6 +116,10 @@ std::string dump_graph(const Graph& g) {
       else if (auto dv = std::get_if<double>(&v)) line += fmt::format(" {}={}", k, *dv);
       else line += fmt::format(" {}={}", k, std::get<std::string>(v));
     }
+    if (n.act_scale) line += fmt::format(" act_scale={}", *n.act_scale);
+    if (n.fuse_into_next) line += " fuse_into_next=1";
+    if (n.layer >= 0) line += fmt::format(" layer={}", n.layer);
+    if (n.weight_type) line += fmt::format(" weight_type={}", weight_type_name(*n.weight_type));
     if (!n.outputs.empty()) line += " " + shape(n.outputs[0]);
     out += line + "\n";
   }

@@ -111,6 +111,7 @@ class Binder {
     if (slot < 0 || slot >= chip_.mxm_accumulator_slots)
       fail(ops[1].loc, fmt::format("expected an accumulator slot in [0, {}), got {}", chip_.mxm_accumulator_slots, slot));
     b.slot = static_cast<int>(slot);
+    b.address = slot;  // a repeat's stride steps the slot, as it steps a MEM address
     if (input) { b.src_a = stream(ops[0], bytes, "activation source"); b.src_a_group = bytes; }
     else { b.dst = stream(ops[0], bytes, "destination"); b.dst_group = bytes; }
   }
@@ -264,7 +265,21 @@ class Binder {
         if (b.integer < 1 || b.integer > (1LL << 32)) fail(ops[0].loc, fmt::format("expected a repeat count in [1, 2^32], got {}", b.integer));
         if (b.interval < 1 || b.interval > (1LL << 32)) fail(ops[1].loc, fmt::format("expected cycles between repeats in [1, 2^32], got {}", b.interval));
         const bool addressed = previous->opcode == Opcode::Read || previous->opcode == Opcode::Write;
-        if (b.stride != 0 && !addressed) fail(ops[2].loc, "an address stride needs a previous read or write");
+        // abc and acc: the stride steps the accumulator slot (rows of a matrix into consecutive slots).
+        const bool slotted = previous->opcode == Opcode::ActivationBuffer || previous->opcode == Opcode::Accumulate;
+        if (b.stride != 0 && !addressed && !slotted)
+          fail(ops[2].loc, "a stride needs a previous read or write (address) or abc or acc (accumulator slot)");
+        if (slotted) {
+          const std::int64_t last = previous->address + b.stride * b.integer;  // both below 2^33: no overflow
+          if (b.stride < -chip_.mxm_accumulator_slots || b.stride > chip_.mxm_accumulator_slots || last < 0 ||
+              last >= chip_.mxm_accumulator_slots)
+            fail(ops.size() > 2 ? ops[2].loc : ins.loc,
+                 fmt::format("the last repeat reaches accumulator slot {}, outside [0, {})",
+                             b.stride < -chip_.mxm_accumulator_slots || b.stride > chip_.mxm_accumulator_slots
+                                 ? fmt::format("{} + {} x {}", previous->address, b.stride, b.integer)
+                                 : std::to_string(last),
+                             chip_.mxm_accumulator_slots));
+        }
         if (addressed) {
           // stride and count are each up to 2^32: their product can overflow 64 bits.
           if (b.stride < -(1LL << 32) || b.stride > (1LL << 32))
