@@ -14,7 +14,8 @@ C2cNetwork::C2cNetwork(const SystemConfig& system)
       busy_until_(static_cast<std::size_t>(system.chips) * static_cast<std::size_t>(ports_), Cycle(0)),
       inbound_(static_cast<std::size_t>(system.chips) * static_cast<std::size_t>(ports_)),
       sent_(static_cast<std::size_t>(system.chips)), received_(static_cast<std::size_t>(system.chips)),
-      busy_cycles_(static_cast<std::size_t>(system.chips)) {}
+      busy_cycles_(static_cast<std::size_t>(system.chips)),
+      overflow_of_port_(static_cast<std::size_t>(system.chips) * static_cast<std::size_t>(ports_), -1) {}
 
 std::optional<C2cNetwork::FarEnd> C2cNetwork::far_end(ChipId chip, int port) const {
   const auto link = system_.link_at(chip, PortIndex(port));
@@ -31,7 +32,7 @@ std::int64_t C2cNetwork::lookahead() const {
 }
 
 Cycle C2cNetwork::send(ChipId chip, int port, Cycle now, int bytes, double clock_mhz, int destination,
-                       const std::uint8_t* data, std::string sender) {
+                       const std::uint8_t* data, int sender) {
   const auto far = far_end(chip, port);
   if (!far) throw std::logic_error(fmt::format("c2c: chip {} port {} is not connected", chip.value(), port));
   Cycle& busy = busy_until_[port_index(chip, port)];
@@ -43,13 +44,24 @@ Cycle C2cNetwork::send(ChipId chip, int port, Cycle now, int bytes, double clock
   m.arrival = done + far->link_class->latency;
   m.source = chip;
   m.destination = destination;
-  m.sender = std::move(sender);
+  m.sender = sender;
   if (data) m.data.assign(data, data + bytes);
   if (calendar_ && m.arrival.value() < calendar_->window_end())
     throw std::logic_error(fmt::format("c2c: a vector arriving at cycle {} inside the window ending at {}: the "
                                        "lookahead is longer than the link",
                                        m.arrival.value(), calendar_->window_end()));
-  inbound_[port_index(far->chip, far->port)].push_back(std::move(m));
+  const std::size_t to = port_index(far->chip, far->port);
+  auto& buffer = inbound_[to];
+  if (buffer.size() >= kMaxBuffered) {
+    int& o = overflow_of_port_[to];
+    if (o < 0) {
+      o = static_cast<int>(overflows_.size());
+      overflows_.push_back(Overflow{far->chip, far->port, 0, std::move(buffer.front())});
+    }
+    ++overflows_[static_cast<std::size_t>(o)].count;
+    buffer.pop_front();
+  }
+  buffer.push_back(std::move(m));
   ++sent_[index(chip)];
   busy_cycles_[index(chip)] += static_cast<std::uint64_t>((done - start).value());
   return start - now;

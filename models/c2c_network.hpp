@@ -35,7 +35,7 @@ struct C2cMessage {
   Cycle arrival{0};            ///< when it is in the receiver's buffer
   ChipId source{0};
   int destination = -1;        ///< the chip it is for; -1: the link's far end
-  std::string sender;          ///< the send instruction, for reports
+  int sender = -1;             ///< the send instruction's id on the source chip, for reports
   std::vector<std::uint8_t> data;  ///< functional runs: the vector's bytes (empty in timing-only runs)
 };
 
@@ -61,7 +61,7 @@ class C2cNetwork {
   /// Returns the cycles it waited for the previous vector to leave (0 on a correct schedule).
   /// `data`: the bytes (functional), or nullptr.
   Cycle send(ChipId chip, int port, Cycle now, int bytes, double clock_mhz, int destination,
-             const std::uint8_t* data, std::string sender);
+             const std::uint8_t* data, int sender);
   /// Takes the oldest vector in (chip, port)'s inbound buffer that has arrived by `now`.
   std::optional<C2cMessage> receive(ChipId chip, int port, Cycle now);
   /// The oldest vector in the buffer, arrived or not (for a receive's report).
@@ -74,6 +74,19 @@ class C2cNetwork {
     const C2cMessage* message = nullptr;
   };
   std::vector<Leftover> leftovers() const;
+
+  /// The most vectors a port's buffer holds (arrived or in flight). The hardware's receive
+  /// buffer is not published and surely smaller; this bound only keeps a schedule that never
+  /// receives from filling the host's memory. A vector beyond it pushes out the oldest, which
+  /// is lost (reported as one data-lost hazard per port with the count).
+  static constexpr std::size_t kMaxBuffered = 512;
+  struct Overflow {
+    ChipId chip{0};
+    int port = 0;
+    std::uint64_t count = 0;
+    C2cMessage first;  ///< the first vector pushed out
+  };
+  const std::vector<Overflow>& overflows() const { return overflows_; }
 
   std::uint64_t vectors_sent(ChipId chip) const { return sent_[index(chip)]; }
   std::uint64_t vectors_received(ChipId chip) const { return received_[index(chip)]; }
@@ -92,6 +105,8 @@ class C2cNetwork {
   std::vector<Cycle> busy_until_;                 // by (chip, port): its outbound direction
   std::vector<std::deque<C2cMessage>> inbound_;   // by (chip, port)
   std::vector<std::uint64_t> sent_, received_, busy_cycles_;  // by chip
+  std::vector<Overflow> overflows_;
+  std::vector<int> overflow_of_port_;             // by (chip, port): index into overflows_, or -1
 };
 
 }  // namespace lpusim

@@ -90,6 +90,15 @@ void check_links(const std::vector<ChipRun>& runs, const SystemConfig* system) {
 /// Every vector left in an inbound buffer after the run is a hazard of the chip it waits at:
 /// lost data if it was for that chip, not forwarded if it was passing through.
 void report_leftovers(const C2cNetwork& network, std::vector<std::unique_ptr<ChipState>>& states) {
+  auto sender = [&](const C2cMessage& m) { return states[static_cast<std::size_t>(m.source.value())]->describe(m.sender); };
+  for (const auto& o : network.overflows()) {
+    ChipState& state = *states[static_cast<std::size_t>(o.chip.value())];
+    state.add_hazard(Hazard::Kind::DataLost, o.first.arrival, fmt::format("{}c2c.{}", state.queue_prefix, o.port),
+                     fmt::format("{} vectors for chip {} link {} were pushed out of its buffer of {} unreceived (the "
+                                 "first, from {} on chip {}, arrived in cycle {})",
+                                 o.count, o.chip.value(), o.port, C2cNetwork::kMaxBuffered, sender(o.first),
+                                 o.first.source.value(), o.first.arrival.value()));
+  }
   for (const auto& left : network.leftovers()) {
     ChipState& state = *states[static_cast<std::size_t>(left.chip.value())];
     const C2cMessage& m = *left.message;
@@ -98,13 +107,13 @@ void report_leftovers(const C2cNetwork& network, std::vector<std::unique_ptr<Chi
       state.add_hazard(Hazard::Kind::NotForwarded, m.arrival, port,
                        fmt::format("{} on chip {} sent a vector for chip {} that arrived on chip {} link {} in cycle {}; "
                                    "chip {} never received it to forward it",
-                                   m.sender, m.source.value(), m.destination, left.chip.value(), left.port,
+                                   sender(m), m.source.value(), m.destination, left.chip.value(), left.port,
                                    m.arrival.value(), left.chip.value()));
     else
       state.add_hazard(Hazard::Kind::DataLost, m.arrival, port,
                        fmt::format("{} on chip {} sent a vector that arrived on chip {} link {} in cycle {}, and no "
                                    "receive took it",
-                                   m.sender, m.source.value(), left.chip.value(), left.port, m.arrival.value()));
+                                   sender(m), m.source.value(), left.chip.value(), left.port, m.arrival.value()));
   }
 }
 

@@ -33,8 +33,7 @@ void C2c::send(const Issue& issue, Cycle now, const std::string& queue) {
   // Read in both modes: the read is what the schedule checker verifies.
   const std::uint8_t* data = context_.read_stream(ins.src_a, issue.queue->position, now, ins, queue);
   const Cycle waited = network_->send(context_.index, link, now, issue.vector_lanes, context_.chip.clock_mhz,
-                                      static_cast<int>(ins.address), data,
-                                      fmt::format("'{}' ({} line {})", ins.text, queue, ins.loc.line));
+                                      static_cast<int>(ins.address), data, ins.id);
   if (waited > Cycle(0))
     context_.add_hazard(Hazard::Kind::LinkBusy, now, queue,
                         fmt::format("'{}' (line {}) sends on link {} in cycle {}, while the link is still "
@@ -52,8 +51,8 @@ void C2c::receive(const Issue& issue, Cycle now, const std::string& queue) {
     context_.add_hazard(Hazard::Kind::ReceiveEmpty, now, queue,
                         fmt::format("'{}' (line {}) receives on link {} in cycle {}, where no vector has arrived{}",
                                     ins.text, ins.loc.line, link, now.value(),
-                                    next ? fmt::format(" (the next, {}, arrives in cycle {})", next->sender,
-                                                       next->arrival.value())
+                                    next ? fmt::format(" (the next, from chip {}, arrives in cycle {})",
+                                                       next->source.value(), next->arrival.value())
                                          : std::string()));
   }
   std::uint8_t* out = context_.write_stream(ins.dst, issue.queue->position, done, ins);

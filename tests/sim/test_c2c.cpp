@@ -210,3 +210,17 @@ TEST_CASE("eight chips of a GroqNode exchange vectors all to all in one window",
     }
   }
 }
+
+TEST_CASE("a port keeps at most its buffer bound of unreceived vectors and reports the rest as lost", "[c2c][hazards]") {
+  // 600 vectors, one every 22 cycles (as fast as the link serialises them), to an idle chip:
+  // the port's buffer keeps the last 512 (C2cNetwork::kMaxBuffered), each a data-lost hazard,
+  // and the 88 pushed out before them are one more, with their count.
+  const std::string sender = ".tensor x int8 1 w0:0x0 fill=ramp:0:1\n.queue mem.w0\n    read 0x0, s0w\n"
+                             "    repeat 599, 22\n.queue c2c.0\n    nop 47\n    send 0, s0w\n    repeat 599, 22\n";
+  const SystemOutcome o = run_system_forked({text(sender), text(".queue mem.w0\n    nop 1\n")}, kC2c + "pair.json");
+  REQUIRE(o.error.empty());
+  CHECK(o.chips[0].hazard_kinds.empty());
+  CHECK(o.chips[0].result.c2c_vectors_sent == 600);
+  CHECK(o.chips[1].count_hazards("data-lost") == 513);
+  CHECK_THAT(o.chips[1].hazard_messages.front(), Catch::Contains("88 vectors for chip 1 link 0 were pushed out"));
+}
