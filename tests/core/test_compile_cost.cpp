@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "input_error_text.hpp"
 #include "arch/config/chip_config.hpp"
 #include "arch/config/json_input.hpp"
 #include "arch/core/error.hpp"
@@ -35,14 +36,7 @@ Graph one_matmul(std::int64_t k, std::int64_t n, const std::string& weight_name 
   return g;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using testing::input_error_text;
 }  // namespace
 
 TEST_CASE("cost: weights take whole 320-lane blocks, in lw words of 16 int8 or 8 fp16 rows", "[cost]") {
@@ -87,23 +81,23 @@ TEST_CASE("cost: configs that cannot fit are refused from the config, with the n
   // 4 x 32 = 128: 544. 4096 x 544 + the LM head [512, 512] 64 = 2228288 words over
   // 4 x 8192 = 32768 a chip: 68.0..., 69 chips.
   spec.layers = 4096;
-  CHECK_THAT(error_of([&] { (void)require_transformer_fits(spec, tsp(), WeightType::Int8, false, {1, 4, 1}); }),
+  CHECK_THAT(input_error_text([&] { (void)require_transformer_fits(spec, tsp(), WeightType::Int8, false, {1, 4, 1}); }),
              Catch::Contains("does not fit in one tsp-v1 chip: the weights alone are") &&
                  Catch::Contains("about 69 chips are needed"));
   // The KV caches: 201 positions x 2 (k, v) x 128 lanes (one tile) x 2 layers = 804 vectors
   // per sequence; 64 sequences need more than the 49152 of the 24 activation slices.
   spec.layers = 2;
-  CHECK_THAT(error_of([&] { (void)require_transformer_fits(spec, tsp(), WeightType::Int8, false, {1, 200, 64}); }),
+  CHECK_THAT(input_error_text([&] { (void)require_transformer_fits(spec, tsp(), WeightType::Int8, false, {1, 200, 64}); }),
              Catch::Contains("batch 64: 64 sequences x 201 positions need") && Catch::Contains("sequences fit at this context"));
   {
     setenv("LPUSIM_MAX_HOST_BYTES", "1000000", 1);
-    CHECK_THAT(error_of([&] { (void)require_transformer_fits(spec, tsp(), WeightType::Int8, false, {1, 4, 1}); }),
+    CHECK_THAT(input_error_text([&] { (void)require_transformer_fits(spec, tsp(), WeightType::Int8, false, {1, 4, 1}); }),
                Catch::Contains("compiling it (") && Catch::Contains("of host memory, more than the 1.0 MiB available"));
     unsetenv("LPUSIM_MAX_HOST_BYTES");
   }
   ChipConfig small = tsp();
   small.mxm_rows = small.mxm_cols = 1;
-  CHECK_THAT(error_of([&] { require_compilable_chip(small); }), Catch::Contains("key 'mxm.rows': the compiler needs"));
+  CHECK_THAT(input_error_text([&] { require_compilable_chip(small); }), Catch::Contains("key 'mxm.rows': the compiler needs"));
 }
 
 TEST_CASE("cost: a graph output that is a row or lane concat of inputs is computed", "[cost]") {
