@@ -35,10 +35,16 @@ CompileResult compile_graph(Graph graph, const ChipConfig& chip, const CompileOp
     verify_graph(g, pass);
     if (options.dump_after == pass) result.dump = dump_graph(g);
   };
+  require_compilable_chip(chip);
   run_pass("shape_inference", graph, [&] { infer_shapes(graph); });
   run_pass("last_row_outputs", graph, [&] {
     if (options.last_row_outputs) keep_last_output_rows(graph, options.sequences);
   });
+  // Cost before work: weights, resident data and decompose's constants from the shapes, then
+  // instructions and host memory from the primitive graph, each refused before the pass that
+  // would spend it.
+  const std::string what = graph.file.empty() ? graph.name : graph.file;
+  require_compile_fits(estimate_graph_cost(graph, chip, options.lowering.weights), chip, options.lowering.weights, what);
   run_pass("decompose", result.primitive, [&] { result.primitive = decompose(graph); });
   run_pass("quantization", result.primitive, [&] { plan_quantization(result.primitive, options.lowering.weights); });
   // Calibration needs weight values; a timing-only compile keeps the default scales (the
@@ -50,6 +56,8 @@ CompileResult compile_graph(Graph graph, const ChipConfig& chip, const CompileOp
   run_pass("fuse_pointwise", result.primitive, [&] {
     if (options.fuse_pointwise) result.primitive = fuse_pointwise(result.primitive);
   });
+  result.cost = estimate_primitive_cost(result.primitive, chip, options.lowering.weights, options.lowering.functional_data);
+  require_compile_fits(result.cost, chip, options.lowering.weights, what);
   const auto start = std::chrono::steady_clock::now();
   result.lowered = lower_graph(result.primitive, chip, options.lowering);
   verify_lowered_program(result.lowered.program, options.max_program_lines);

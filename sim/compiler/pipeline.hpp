@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 
+#include "compiler/cost/compile_cost.hpp"
 #include "compiler/ir/graph.hpp"
 #include "compiler/lower/lowering.hpp"
 #include "compiler/passes/passes.hpp"
@@ -40,6 +41,9 @@ struct CompileResult {
   Graph primitive;           ///< the graph after decompose
   LoweredProgram lowered;
   std::map<std::string, double> pass_seconds;
+  /// The cost estimated from the primitive graph before lowering (checked against the chip
+  /// and the limits before the lowering ran).
+  CompileCost cost;
   std::string dump;
 };
 

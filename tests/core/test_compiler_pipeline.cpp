@@ -31,7 +31,7 @@ CompileOptions timing_only() {
 }
 }  // namespace
 
-TEST_CASE("every pass is named and timed; last_row_outputs is one of them", "[compiler]") {
+TEST_CASE("every pass is named and timed, last_row_outputs among them", "[compiler]") {
   const ChipConfig chip = load_chip_config(LPUSIM_TSP_V1);
   const TransformerSpec s = bundled("tiny-gpt2");
   CompileOptions options = timing_only();
@@ -66,7 +66,7 @@ TEST_CASE("last_row_outputs keeps the last row of each sequence of a batch", "[c
   CHECK(g.tensors[static_cast<std::size_t>(g.find("logits"))].shape == std::vector<std::int64_t>{2, s.vocab_size});
 }
 
-TEST_CASE("passes hand each other typed fields; the verifier checks them", "[compiler]") {
+TEST_CASE("passes hand each other typed fields, and the verifier checks them", "[compiler]") {
   const TransformerSpec s = bundled("tiny-llama");
   Graph g = build_transformer_graph(s, 2, 0, 1);
   infer_shapes(g);

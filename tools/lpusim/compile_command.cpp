@@ -1,5 +1,4 @@
 // `lpusim compile MODEL -o prog.s`: compile a graph (JSON format) or a model to assembly.
-#include <fstream>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -8,6 +7,9 @@
 #include "arch/core/error.hpp"
 #include "commands.hpp"
 #include "compiler/pipeline.hpp"
+#include "arch/core/limits.hpp"
+#include "arch/core/output_file.hpp"
+#include "frontend/transformer_cost.hpp"
 #include "model_source.hpp"
 #include "runtime/model_costs.hpp"
 #include "runtime/workload.hpp"
@@ -30,8 +32,16 @@ struct CompileArgs {
 
 int run(const CompileArgs& args) {
   const ChipConfig chip = load_chip_config(resolve_chip_path(args.chip));
+  if (!args.output.empty()) require_writable_path(args.output, "-o");
   const WeightType weights = args.weights == "int8" ? WeightType::Int8 : WeightType::Fp16;
   const Workload workload = load_workload(args.model);
+  if (!workload.is_graph()) {
+    // Cost before work, from the config alone: the weights, caches, instructions and host
+    // memory of the step, before its graph is built.
+    const TransformerStep step = args.phase == "prefill" ? TransformerStep{args.prompt_len, 0, args.batch}
+                                                         : TransformerStep{1, args.prompt_len, args.batch};
+    (void)require_transformer_fits(workload.spec(), chip, weights, false, step);
+  }
   Graph graph = model_step_graph(workload, ModelRequest{args.model, args.phase, args.prompt_len, args.batch});
   if (!workload.is_graph()) {
     // Weights first (a model too large for one chip is told how many it needs), then the
@@ -47,25 +57,18 @@ int run(const CompileArgs& args) {
   // The assembly declares tensors but carries no SRAM contents, so weight values need not be
   // generated (the schedule does not depend on them).
   options.lowering.functional_data = false;
-  if (!args.output.empty()) {
-    std::ofstream probe(args.output, std::ios::app);
-    if (!probe) throw InputError(fmt::format("-o {}: cannot write this file", args.output));
-  }
   const CompileResult result = compile_graph(std::move(graph), chip, options);
   if (!args.dump_after.empty()) std::cout << result.dump;
-  if (!args.output.empty()) {
-    std::ofstream out(args.output);
-    out << print_program(result.lowered.program);
-    if (!out) throw InputError(fmt::format("-o {}: write failed", args.output));
-  }
+  if (!args.output.empty()) write_file_atomically(args.output, print_program(result.lowered.program), "-o");
   double seconds = 0;
   for (const auto& [pass, s] : result.pass_seconds) seconds += s;
-  std::cerr << fmt::format("compiled {} for {}: {} instructions, scheduled length {} cycles ({:.3f} us), "
-                           "weights {:.2f} MB, compile {:.3f} s\n",
-                           result.primitive.name, chip.name, result.lowered.instructions,
+  std::cerr << fmt::format("compiled {} for {}: {} instructions (estimated {}), scheduled length {} cycles ({:.3f} us), "
+                           "weights {:.2f} MB, compile {:.3f} s, host memory estimated {:.0f} MiB\n",
+                           one_line(result.primitive.name), one_line(chip.name), result.lowered.instructions, result.cost.instructions,
                            result.lowered.scheduled_length.value(),
                            static_cast<double>(result.lowered.scheduled_length.value()) / chip.clock_mhz,
-                           static_cast<double>(result.lowered.stats.weight_bytes) / 1e6, seconds);
+                           static_cast<double>(result.lowered.stats.weight_bytes) / 1e6, seconds,
+                           static_cast<double>(result.cost.host_bytes) / (1 << 20));
   return 0;
 }
 }  // namespace

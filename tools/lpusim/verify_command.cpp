@@ -3,13 +3,16 @@
 // cache forward) and compare its logits with the plain C++/Eigen reference of the same model
 // and weights. A JSON graph is compared with the fp32 interpreter of its decomposed form.
 #include <cmath>
+#include <cstdlib>
 #include <iostream>
 
 #include <fmt/format.h>
 
 #include "arch/config/chip_config.hpp"
 #include "arch/core/error.hpp"
+#include "arch/core/limits.hpp"
 #include "commands.hpp"
+#include "frontend/transformer_cost.hpp"
 #include "compiler/interpreter/interpret.hpp"
 #include "compiler/pipeline.hpp"
 #include "frontend/reference_transformer.hpp"
@@ -108,6 +111,13 @@ int run(const VerifyArgs& args) {
   const Precision precision = weights == WeightType::Int8 ? Precision::Int8 : Precision::Fp16Matmul;
   const std::int64_t steps = spec.causal ? args.decode_steps : 0;
   const std::int64_t batch = args.batch;
+  // Cost before work: the prefill's compile (with weight values), its functional simulation
+  // and the reference's fp32 weights, one copy per sequence.
+  const CompileCost cost = require_transformer_fits(spec, chip, weights, true, {args.prompt_len, 0, batch});
+  limits::require_host_memory(cost.host_bytes + simulation_host_bytes(cost.instructions) +
+                                  static_cast<std::uint64_t>(spec.parameters()) * 4 * static_cast<std::uint64_t>(batch + 1),
+                              fmt::format("{}: verifying it ({} instructions, {} parameters)", workload.path,
+                                          cost.instructions, spec.parameters()));
   SessionOptions options;
   options.mode = RunMode::Functional;
   options.weights = weights;
@@ -214,7 +224,17 @@ Command add_verify_command(CLI::App& app) {
   cmd->add_option("--decode-steps", args->decode_steps, "Decode steps after the prompt")->check(CLI::Range(0, 64))->capture_default_str();
   cmd->add_option("--tolerance", args->tolerance,
                   "Largest accepted max |error| / max |reference| (default 0.02 with fp16 weights, 0.05 with int8)")
-      ->check(CLI::Range(0.0, 1.0));  // no captured default: the unset value -1 means "by weight type"
+      // CLI::Range lets NaN through (every comparison with it is false): finite in [0, 1] only.
+      // No captured default: the unset value -1 means "by weight type".
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            char* end = nullptr;
+            const double v = std::strtod(text.c_str(), &end);
+            if (end == text.c_str() || *end != '\0' || !std::isfinite(v) || v < 0.0 || v > 1.0)
+              return "expected a finite number in [0, 1], got " + text;
+            return "";
+          },
+          "FLOAT in [0, 1]"));
   return [args] { return run(*args); };
 }
 

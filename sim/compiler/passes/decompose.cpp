@@ -70,6 +70,19 @@ class Rewriter {
                                  op_name(node.kind), what));
   }
 
+  bool is_graph_output(const Node& node) const {
+    return !node.outputs.empty() && in_.tensors[static_cast<std::size_t>(node.outputs[0])].role == TensorRole::Output;
+  }
+  /// Row slices and row concats are views of their sources' words (no data moves); a graph
+  /// output cannot be one (its words are what the host reads), so the view gets its own name
+  /// and a copy under the output's name follows.
+  std::string view_name(const Node& node, const std::string& name) const {
+    return is_graph_output(node) ? name + ".view" : name;
+  }
+  int materialised_if_output(const Node& node, int view, const std::string& name) {
+    return is_graph_output(node) ? scale(view, 1.0, name) : view;
+  }
+
   const std::vector<std::int64_t>& shape_of(int out_tensor) const {
     return out_.tensors[static_cast<std::size_t>(out_tensor)].shape;
   }
@@ -636,14 +649,16 @@ class Rewriter {
         if (axis == 0) {
           std::int64_t r = 0;
           for (int p : parts) r += rows(p);
-          result = emit(OpKind::Concat, parts, {r, cols(parts[0])}, name, {{"axis", std::int64_t{0}}});
+          result = materialised_if_output(
+              node, emit(OpKind::Concat, parts, {r, cols(parts[0])}, view_name(node, name), {{"axis", std::int64_t{0}}}), name);
           break;
         }
-        // Along lanes: kept as parts for matmuls that read it; materialised for anything else.
+        // Along lanes: kept as parts for matmuls that read it; materialised for anything else
+        // (a graph output included: it needs words of its own).
         concat_parts_[node.outputs[0]] = parts;
         std::int64_t total = 0;
         for (int p : parts) total += cols(p);
-        bool only_matmuls = true;
+        bool only_matmuls = !is_graph_output(node);
         for (const auto& other : in_.nodes)
           for (std::size_t i = 0; i < other.inputs.size(); ++i)
             if (other.inputs[i] == node.outputs[0] && (other.kind != OpKind::MatMul || i != 0)) only_matmuls = false;
@@ -666,7 +681,8 @@ class Rewriter {
         const std::int64_t axis = node.int_attr("axis", 0);
         const std::int64_t begin = node.int_attr("begin", 0), end = node.int_attr("end", 0);
         if (axis == 0) {
-          result = emit(OpKind::Slice, {in(0)}, {end - begin, cols(in(0))}, name, node.attrs);
+          result = materialised_if_output(
+              node, emit(OpKind::Slice, {in(0)}, {end - begin, cols(in(0))}, view_name(node, name), node.attrs), name);
         } else {
           const std::int64_t width = cols(in(0));
           std::vector<float> p(static_cast<std::size_t>(width * (end - begin)), 0.0f);

@@ -116,6 +116,33 @@ class Binder {
     else { b.dst = stream(ops[0], bytes, "destination"); b.dst_group = bytes; }
   }
 
+  /// send LINK, SRC[, DESTINATION] / receive LINK, DST / deskew LINK. Whether the link is
+  /// connected, and to what, is the system's business (checked when the system is built).
+  void bind_c2c(const Instruction& ins, BoundInstruction& b) {
+    const auto& ops = ins.operands;
+    b.integer = ops[0].integer;
+    if (b.integer < 0 || b.integer >= chip_.c2c_links)
+      fail(ops[0].loc, fmt::format("expected a C2C link in [0, {}), got {}", chip_.c2c_links, b.integer));
+    b.address = -1;  // send: no destination beyond the link's far end
+    switch (ins.opcode) {
+      case Opcode::Send:
+        b.src_a = stream(ops[1], 1, "source");
+        b.src_a_group = 1;
+        if (ops.size() > 2) {
+          b.address = ops[2].integer;
+          if (b.address < 0 || b.address >= (std::int64_t{1} << 20))
+            fail(ops[2].loc, fmt::format("expected a destination chip in [0, 2^20), got {}", b.address));
+        }
+        return;
+      case Opcode::Receive:
+        b.dst = stream(ops[1], 1, "destination");
+        b.dst_group = 1;
+        return;
+      default:
+        return;  // deskew
+    }
+  }
+
   void bind_sxm(const Instruction& ins, BoundInstruction& b) {
     const auto& ops = ins.operands;
     const int bytes = dtype_bytes(ins.dtype);
@@ -221,9 +248,7 @@ class Binder {
     if (ins.opcode != Opcode::Nop && ins.opcode != Opcode::Repeat) b.timing = chip_.timing_of(ins.opcode);
     if (info.unit == UnitKind::Mxm) { bind_mxm(ins, queue, b); return b; }
     if (info.unit == UnitKind::Sxm) { bind_sxm(ins, b); return b; }
-    if (info.unit == UnitKind::C2c)
-      fail(ins.loc, fmt::format("'{}' is a {} instruction: it parses, but this version of lpusim does not simulate "
-                                "the {} yet", info.mnemonic, unit_name(info.unit), unit_name(info.unit)));
+    if (info.unit == UnitKind::C2c) { bind_c2c(ins, b); return b; }
     const auto& ops = ins.operands;
     auto op_type = [&](std::size_t i) { return ins.opcode == Opcode::Cvt && i == 0 ? ins.dtype_to : ins.dtype; };
     switch (ins.opcode) {
