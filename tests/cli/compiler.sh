@@ -32,6 +32,10 @@ check "verify tiny-llama batch 2" verify tiny-llama --batch 2 --prompt-len 4 --d
 check "verify tiny-gpt2 batch 3" verify tiny-gpt2 --batch 3 --prompt-len 3 --decode-steps 1 --tolerance 0.005
 # Lanes past a tensor's width: rsqrt(0) there must not reach the next matmul as inf x 0 = NaN.
 check "verify rsqrt past a tensor's width" verify "$root/tests/data/graphs/rsqrt_padding.json" --tolerance 0.002
+# 8 rows through one chain as a burst: a later row's second operand (the bias, read from MEM)
+# reaches the VXM in the cycle an earlier row's sum leaves it; when both took one stream the
+# sum replaced the bias and exp saw the wrong values (no hazard: a replacement is legal).
+check "verify a burst's operand and result streams" verify "$root/tests/data/graphs/burst_operand_streams.json" --tolerance 0.002
 check "verify softmax of large logits" verify "$root/tests/data/graphs/softmax_large_logits.json" --tolerance 0.002
 # Concats of graph inputs that are the graph's outputs (issue 15): along lanes it failed the
 # verifier after decompose, along rows it compiled to an empty program. Lanes pass through

@@ -27,6 +27,7 @@ struct CompileArgs {
   std::int64_t batch = 1;
   std::string dump_after;
   bool no_fuse = false;
+  std::int64_t burst_rows = LoweringOptions{}.max_burst_rows;
 };
 
 int run(const CompileArgs& args) {
@@ -52,6 +53,7 @@ int run(const CompileArgs& args) {
   options.lowering.weights = weights;
   options.dump_after = args.dump_after;
   options.fuse_pointwise = !args.no_fuse;
+  options.lowering.max_burst_rows = args.burst_rows;
   // The assembly declares tensors but carries no SRAM contents, so weight values need not be
   // generated (the schedule does not depend on them).
   options.lowering.functional_data = false;
@@ -85,6 +87,9 @@ Command add_compile_command(CLI::App& app) {
   cmd->add_option("--dump-after", args->dump_after, "Print the IR after this pass (shape_inference, quantization, decompose, calibration, fuse_pointwise, lowering)");
   cmd->add_flag("--no-fuse", args->no_fuse,
                 "Lower every pointwise op through MEM instead of fusing it into VXM chains (to measure what fusion buys)");
+  cmd->add_option("--burst-rows", args->burst_rows,
+                  "Rows one instruction sequence handles with repeat (1: every row scheduled on its own)")
+      ->check(CLI::Range(1, 1 << 20))->capture_default_str();
   return [args] { return run(*args); };
 }
 

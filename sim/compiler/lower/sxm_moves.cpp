@@ -56,11 +56,16 @@ std::optional<Cycle> SxmMoves::try_permute(const VecHome& src, const std::string
       if (sb_.queue_free(QueueId{UnitKind::Sxm, side, q}, t, burst.repeats(), burst.interval)) queue = q;
     if (queue < 0) continue;
     const Cycle done = t + done_after;
-    const auto out_group = sb_.find_burst_streams(out_dir, 4, sxm, out_to, done, burst.count, burst.interval);
-    if (!out_group) continue;
     sb_.begin();
     int in_group = 0;
     if (!chains_.read_to(src, sxm, t, in_group, burst)) {
+      sb_.rollback();
+      continue;
+    }
+    // The result's streams are chosen after the input's are reserved: in a burst a later
+    // row's input can pass the SXM on the diagonal an earlier row's result leaves on.
+    const auto out_group = sb_.find_burst_streams(out_dir, 4, sxm, out_to, done, burst.count, burst.interval);
+    if (!out_group) {
       sb_.rollback();
       continue;
     }

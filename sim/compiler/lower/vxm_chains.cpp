@@ -74,7 +74,9 @@ Cycle VxmChains::write_commit(Position from, Cycle at, const VecHome& dest) cons
 std::optional<int> VxmChains::free_alu(Cycle t, const std::vector<std::pair<Cycle, int>>& used, const Burst& burst) const {
   for (int alu = 0; alu < geo_.chip().vxm_alus; ++alu) {
     bool taken = false;
-    for (const auto& [c, a] : used) taken = taken || (c == t && a == alu);
+    // Taken by this chain (not placed yet): its bursts hold the ALU from c to c + span.
+    for (const auto& [c, a] : used)
+      taken = taken || (a == alu && c <= t + burst.span() && t <= c + burst.span());
     if (!taken && sb_.queue_free(ChipGeometry::vxm_queue(alu), t, burst.repeats(), burst.interval)) return alu;
   }
   return std::nullopt;
@@ -121,10 +123,6 @@ std::optional<Cycle> VxmChains::try_chain(Cycle t, const ChainInput& input, cons
       out_to = geo_.mxm(sink.plane);
       out_dir = ScheduleBuilder::toward(vxm, out_to);
     }
-    const int out_group = stream_group(out_type);
-    const auto dst = sb_.find_burst_streams(out_dir, out_group, vxm, out_to, done, burst.count, interval);
-    if (!dst) return std::nullopt;
-    ops.push_back(stream_operand(out_dir, *dst));
     if (step.op == Opcode::VSelect) return std::nullopt;  // not produced by the lowering
     ops.push_back(stream_operand(dir, group));
     if (step.b.kind == StepOperand::Kind::Imm) {
@@ -154,6 +152,13 @@ std::optional<Cycle> VxmChains::try_chain(Cycle t, const ChainInput& input, cons
       }
       ops.push_back(stream_operand(b_dir, b_group));
     }
+    // The result's streams are chosen after the second operand's are reserved: in a burst
+    // the operand of a later row reaches the VXM in the cycle an earlier row's result leaves
+    // it, on the same diagonal, so the two must not share a stream.
+    const int out_group = stream_group(out_type);
+    const auto dst = sb_.find_burst_streams(out_dir, out_group, vxm, out_to, done, burst.count, interval);
+    if (!dst) return std::nullopt;
+    ops.insert(ops.begin(), stream_operand(out_dir, *dst));
     // A result going to MEM is reserved plane by plane by write_from (each plane's own
     // segment); every other transfer is reserved here.
     if (!(last && sink.kind == ChainSink::Kind::Mem))
