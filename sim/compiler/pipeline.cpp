@@ -11,12 +11,17 @@
 namespace lpusim {
 
 const std::vector<std::string>& pass_names() {
-  static const std::vector<std::string> names{"shape_inference", "last_row_outputs", "decompose", "quantization",
-                                              "calibration", "fuse_pointwise", "lowering"};
+  static const std::vector<std::string> names{"shape_inference", "last_row_outputs", "decompose",
+                                              "expand_collectives", "quantization", "calibration",
+                                              "fuse_pointwise", "lowering"};
   return names;
 }
 
-CompileResult compile_graph(Graph graph, const ChipConfig& chip, const CompileOptions& options) {
+namespace {
+
+/// Every pass before the lowering. `system_chip`: the chip this graph runs on in a system
+/// (its collectives are expanded for it), or -1 for a one-chip compile.
+CompileResult run_passes(Graph graph, const ChipConfig& chip, const CompileOptions& options, int system_chip) {
   if (!options.dump_after.empty() &&
       std::find(pass_names().begin(), pass_names().end(), options.dump_after) == pass_names().end()) {
     std::string names;
@@ -26,8 +31,8 @@ CompileResult compile_graph(Graph graph, const ChipConfig& chip, const CompileOp
   if (options.sequences < 1) throw InputError(fmt::format("{} sequences: a batch needs at least one", options.sequences));
   CompileResult result;
   // Every pass: timed, then the graph verified and dumped if asked. A pass that does not
-  // apply to this compile (no last-row outputs, no int8 calibration, no fusion) still runs
-  // as a no-op, so that every compile reports the same passes.
+  // apply to this compile (no last-row outputs, no collectives, no int8 calibration, no
+  // fusion) still runs as a no-op, so that every compile reports the same passes.
   auto run_pass = [&](const std::string& pass, Graph& g, auto&& body) {
     const auto start = std::chrono::steady_clock::now();
     body();
@@ -46,24 +51,59 @@ CompileResult compile_graph(Graph graph, const ChipConfig& chip, const CompileOp
   const std::string what = graph.file.empty() ? graph.name : graph.file;
   require_compile_fits(estimate_graph_cost(graph, chip, options.lowering.weights), chip, options.lowering.weights, what);
   run_pass("decompose", result.primitive, [&] { result.primitive = decompose(graph); });
+  run_pass("expand_collectives", result.primitive, [&] {
+    if (system_chip >= 0) expand_collectives(result.primitive, system_chip);
+  });
   run_pass("quantization", result.primitive, [&] { plan_quantization(result.primitive, options.lowering.weights); });
   // Calibration needs weight values; a timing-only compile keeps the default scales (the
   // schedule, and so every cycle count, is the same for any scale).
   run_pass("calibration", result.primitive, [&] {
-    if (options.lowering.weights == WeightType::Int8 && options.lowering.functional_data)
+    if (options.lowering.weights == WeightType::Int8 && options.lowering.functional_data) {
+      if (system_chip >= 0)
+        throw InputError(fmt::format("{}: int8 activation scales are calibrated on one chip's graph; a partitioned "
+                                     "model runs functionally with fp16 weights (int8 estimates, which need no "
+                                     "values, work)", what));
       calibrate_int8_scales(result.primitive, options.calibration);
+    }
   });
   run_pass("fuse_pointwise", result.primitive, [&] {
     if (options.fuse_pointwise) result.primitive = fuse_pointwise(result.primitive);
   });
   result.cost = estimate_primitive_cost(result.primitive, chip, options.lowering.weights, options.lowering.functional_data);
   require_compile_fits(result.cost, chip, options.lowering.weights, what);
+  return result;
+}
+
+}  // namespace
+
+CompileResult compile_graph(Graph graph, const ChipConfig& chip, const CompileOptions& options) {
+  CompileResult result = run_passes(std::move(graph), chip, options, -1);
   const auto start = std::chrono::steady_clock::now();
   result.lowered = lower_graph(result.primitive, chip, options.lowering);
   verify_lowered_program(result.lowered.program, options.max_program_lines);
   result.pass_seconds["lowering"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (options.dump_after == "lowering") result.dump = print_program(result.lowered.program);
   return result;
+}
+
+std::vector<CompileResult> compile_system(std::vector<Graph> graphs, const SystemConfig& system,
+                                          const CompileOptions& options) {
+  std::vector<CompileResult> results;
+  for (std::size_t c = 0; c < graphs.size(); ++c)
+    results.push_back(run_passes(std::move(graphs[c]), system.chip, options, static_cast<int>(c)));
+  std::vector<Graph> primitives;
+  for (const auto& r : results) primitives.push_back(r.primitive);
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<LoweredProgram> programs = lower_system(primitives, system, options.lowering);
+  // The chips are lowered together: each reports the whole system's lowering time.
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (std::size_t c = 0; c < results.size(); ++c) {
+    results[c].lowered = std::move(programs[c]);
+    verify_lowered_program(results[c].lowered.program, options.max_program_lines);
+    results[c].pass_seconds["lowering"] = seconds;
+    if (options.dump_after == "lowering") results[c].dump = print_program(results[c].lowered.program);
+  }
+  return results;
 }
 
 }  // namespace lpusim

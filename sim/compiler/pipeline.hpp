@@ -52,4 +52,11 @@ const std::vector<std::string>& pass_names();
 
 CompileResult compile_graph(Graph graph, const ChipConfig& chip, const CompileOptions& options);
 
+/// One graph per chip of a system (partition_graph's, graph c for chip c), each through the
+/// passes on its own (expand_collectives turning its AllReduces into transfers), then lowered
+/// together (lower_system) so that every transfer's receive is timed by its send. One result
+/// per chip.
+std::vector<CompileResult> compile_system(std::vector<Graph> graphs, const SystemConfig& system,
+                                          const CompileOptions& options);
+
 }  // namespace lpusim

@@ -31,9 +31,10 @@ struct TensorPlacement {
 
 /// Instructions issued per unit, counting every repeat: the unit's busy issue slots.
 struct UnitIssueSlots {
-  std::int64_t mem = 0, vxm = 0, mxm = 0, sxm = 0;
+  std::int64_t mem = 0, vxm = 0, mxm = 0, sxm = 0, c2c = 0;
   UnitIssueSlots& operator+=(const UnitIssueSlots& o) {
     mem += o.mem;
+    c2c += o.c2c;
     vxm += o.vxm;
     mxm += o.mxm;
     sxm += o.sxm;

@@ -4,6 +4,11 @@
 
 #include <fmt/format.h>
 
+#include <memory>
+#include <stdexcept>
+
+#include "arch/core/error.hpp"
+#include "compiler/lower/c2c_transfers.hpp"
 #include "compiler/lower/lifetimes.hpp"
 #include "compiler/lower/lowering_types.hpp"
 #include "compiler/lower/matmul_schedule.hpp"
@@ -17,12 +22,15 @@ namespace lpusim {
 
 namespace {
 
-/// The driver: places what is loaded before the run, walks the primitive graph in order,
-/// lowering each node or fused run (NodeLowering) and freeing each intermediate's words
-/// after its last reader, then emits the program with its statistics and attributions.
-class Lowerer {
+/// The driver for one chip: places what is loaded before the run, walks the primitive graph
+/// in order, lowering each node or fused run (NodeLowering; Send and Recv through
+/// C2cTransfers) and freeing each intermediate's words after its last reader, then emits the
+/// program with its statistics and attributions. A system's chips are lowered together: a
+/// chip's walk pauses at a Recv whose Send another chip has not lowered yet.
+class ChipLowering {
  public:
-  Lowerer(const Graph& g, const ChipConfig& chip, const LoweringOptions& options)
+  ChipLowering(const Graph& g, const ChipConfig& chip, const LoweringOptions& options, TransferBoard* board,
+               ChipId chip_id)
       : g_(g),
         chip_(chip),
         options_(options),
@@ -33,30 +41,47 @@ class Lowerer {
         sxm_(geo_, sb_, memory_, chains_),
         tiling_(memory_, stats_, options.functional_data),
         matmuls_(geo_, sb_, memory_, chains_, tiling_, options),
-        nodes_(g, memory_, chains_, sxm_, matmuls_, stats_, options.max_burst_rows) {}
-
-  LoweredProgram run() {
+        nodes_(g, memory_, chains_, sxm_, matmuls_, stats_, options.max_burst_rows),
+        transfers_(geo_, sb_, memory_, stats_, board, chip_id),
+        release_after_(release_after_nodes(g)) {
     memory_.place_before_run();
-    const auto release_after = release_after_nodes(g_);
-    for (std::size_t first = 0; first < g_.nodes.size();) {
+  }
+
+  bool done() const { return next_ >= g_.nodes.size(); }
+  const Node& waiting_at() const { return g_.nodes[next_]; }
+
+  /// Lowers nodes until the graph ends or a Recv must wait for its Send; returns whether it
+  /// lowered any.
+  bool advance() {
+    bool progressed = false;
+    while (!done()) {
       // A fused run (fuse_pointwise) is lowered as one chain; its instructions are
       // attributed to its first node.
+      const std::size_t first = next_;
       std::size_t last = first;
       while (last + 1 < g_.nodes.size() && g_.nodes[last].fuse_into_next) ++last;
       chains_.start_node();
       sb_.set_attribution(static_cast<int>(first));
-      nodes_.lower(first, last);
+      const Node& node = g_.nodes[first];
+      if (node.kind == OpKind::Send) {
+        transfers_.send(node);
+      } else if (node.kind == OpKind::Recv) {
+        if (!transfers_.receive(node)) return progressed;
+      } else {
+        nodes_.lower(first, last);
+      }
       memory_.settle_reads();
       for (std::size_t i = first; i <= last; ++i)
-        for (int t : release_after[i]) memory_.release(t);  // views own no words: a no-op
-      first = last + 1;
+        for (int t : release_after_[i]) memory_.release(t);  // views own no words: a no-op
+      next_ = last + 1;
+      progressed = true;
     }
-    return emit();
+    return progressed;
   }
 
- private:
   /// Every queue's instructions with exact nops, the tensors declared first.
   LoweredProgram emit() {
+    if (!done()) throw std::logic_error("ChipLowering::emit before the graph is lowered");
     LoweredProgram out;
     std::vector<std::string> header{
         fmt::format("{}: compiled by lpusim for {} ({} weights)", g_.name, chip_.name, weight_type_name(options_.weights)),
@@ -73,6 +98,7 @@ class Lowerer {
     return out;
   }
 
+ private:
   /// Per node and per layer: the cycle the last result lands and the instructions issued on
   /// each unit (counting repeats). A layer's cycles run from the end of the layers before it
   /// to its own end (layers overlap in a schedule; this is the critical-path share).
@@ -114,12 +140,44 @@ class Lowerer {
   WeightTiling tiling_;
   MatmulSchedule matmuls_;
   NodeLowering nodes_;
+  C2cTransfers transfers_;
+  std::vector<std::vector<int>> release_after_;
+  std::size_t next_ = 0;
 };
 
 }  // namespace
 
 LoweredProgram lower_graph(const Graph& graph, const ChipConfig& chip, const LoweringOptions& options) {
-  return Lowerer(graph, chip, options).run();
+  ChipLowering lowering(graph, chip, options, nullptr, ChipId(0));
+  lowering.advance();  // without a board, a Send or Recv is an InputError, so it never waits
+  return lowering.emit();
+}
+
+std::vector<LoweredProgram> lower_system(const std::vector<Graph>& graphs, const SystemConfig& system,
+                                         const LoweringOptions& options) {
+  if (static_cast<int>(graphs.size()) > system.chips)
+    throw InputError(fmt::format("{}: {} chip programs for a system of {} chips", system.file, graphs.size(),
+                                 system.chips));
+  TransferBoard board(system);
+  std::vector<std::unique_ptr<ChipLowering>> chips;
+  for (std::size_t c = 0; c < graphs.size(); ++c)
+    chips.push_back(std::make_unique<ChipLowering>(graphs[c], system.chip, options, &board, ChipId(static_cast<int>(c))));
+  // Round robin: each chip lowers until it waits for a transfer; a round where none moves
+  // with some unfinished is a deadlock of the graphs' transfer order (a compiler bug).
+  for (bool progressed = true; progressed;) {
+    progressed = false;
+    for (auto& c : chips)
+      if (!c->done()) progressed = c->advance() || progressed;
+  }
+  for (std::size_t c = 0; c < chips.size(); ++c)
+    if (!chips[c]->done())
+      throw std::logic_error(fmt::format("lower_system: chip {} waits forever at '{}' (its peer never sends)", c,
+                                         chips[c]->waiting_at().name));
+  if (board.untaken() > 0)
+    throw std::logic_error(fmt::format("lower_system: {} transfers were sent and never received", board.untaken()));
+  std::vector<LoweredProgram> programs;
+  for (auto& c : chips) programs.push_back(c->emit());
+  return programs;
 }
 
 }  // namespace lpusim

@@ -31,9 +31,9 @@ void NodeLowering::lower_node(const Node& node) {
     case OpKind::Assign: lower_assign(node); return;
     case OpKind::PermuteLanes: finish_node(node, lower_permute_lanes(node, node.outputs[0], MatmulSchedule::Epilogue{})); return;
     case OpKind::AllReduce: case OpKind::Send: case OpKind::Recv:
-      throw InputError(fmt::format("{}: node '{}': lowering {} to C2C transfers is not implemented yet (a "
-                                   "multi-chip graph can be interpreted, not yet compiled)", g_.file, node.name,
-                                   op_name(node.kind)));
+      throw InputError(fmt::format("{}: node '{}': a {} needs a system of chips to run on (a partitioned model "
+                                   "compiles for a system: lpusim verify/estimate --tp/--pp)",
+                                   g_.file, node.name, op_name(node.kind)));
     default:
       throw InputError(fmt::format("{}: node '{}': op {} reached lowering undecomposed (a compiler bug)", g_.file,
                                    node.name, op_name(node.kind)));

@@ -57,6 +57,7 @@ ScheduleBuilder::ScheduleBuilder(const ChipConfig& chip)
     add(UnitKind::Sxm, h, chip.sxm_queues_per_hemisphere);
   }
   add(UnitKind::Vxm, Hemisphere::West, chip.vxm_alus);
+  add(UnitKind::C2c, Hemisphere::West, chip.c2c_links);
   busy_.resize(queue_ids_.size());
   placed_.resize(queue_ids_.size());
   const int positions = chip.queue_position(QueueId{UnitKind::Mxm, Hemisphere::East, 0}).value() + 1;
@@ -67,7 +68,7 @@ ScheduleBuilder::ScheduleBuilder(const ChipConfig& chip)
 }
 
 std::size_t ScheduleBuilder::queue_index(const QueueId& q) const {
-  // Layout of queue_ids_: per hemisphere [mem, mxm, sxm], then vxm.
+  // Layout of queue_ids_: per hemisphere [mem, mxm, sxm], then vxm, then c2c.
   const std::size_t per_side = static_cast<std::size_t>(chip_.mem_slices_per_hemisphere + chip_.mxm_queues_per_hemisphere +
                                                         chip_.sxm_queues_per_hemisphere);
   const std::size_t side = q.hemisphere == Hemisphere::East ? per_side : 0;
@@ -76,6 +77,7 @@ std::size_t ScheduleBuilder::queue_index(const QueueId& q) const {
     case UnitKind::Mxm: return side + static_cast<std::size_t>(chip_.mem_slices_per_hemisphere + q.index);
     case UnitKind::Sxm:
       return side + static_cast<std::size_t>(chip_.mem_slices_per_hemisphere + chip_.mxm_queues_per_hemisphere + q.index);
+    case UnitKind::C2c: return 2 * per_side + static_cast<std::size_t>(chip_.vxm_alus + q.index);
     default: return 2 * per_side + static_cast<std::size_t>(q.index);
   }
 }
@@ -223,6 +225,7 @@ std::vector<UnitIssueSlots> ScheduleBuilder::issued_by_attribution(int tags) con
         case UnitKind::Vxm: slots.vxm += issued; break;
         case UnitKind::Mxm: slots.mxm += issued; break;
         case UnitKind::Sxm: slots.sxm += issued; break;
+        case UnitKind::C2c: slots.c2c += issued; break;
         default: break;
       }
     }

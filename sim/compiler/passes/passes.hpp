@@ -27,6 +27,11 @@ void keep_last_output_rows(Graph& graph, std::int64_t sequences);
 /// not divide) is an InputError.
 std::vector<Graph> partition_graph(const Graph& graph, const PartitionPlan& plan);
 
+/// expand_collectives.cpp: chip `chip`'s AllReduce nodes become the transfers and additions
+/// that compute them (direct algorithm: a Send of its partial sum to every other member, a
+/// Recv of each member's, then Adds in rank order, so that every member holds the same sum).
+/// Runs on a primitive graph; the lowering then schedules only Send and Recv on the links.
+void expand_collectives(Graph& graph, int chip);
 /// verify.cpp: structural checks after a pass (tensor ids valid, every input defined before
 /// use, shapes present; after "decompose", only primitive ops). Throws std::logic_error
 /// naming the pass: a failure is a compiler bug, not a user error.

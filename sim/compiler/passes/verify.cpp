@@ -36,7 +36,7 @@ void verify_graph(const Graph& g, const std::string& after) {
   auto fail = [&](const std::string& what) {
     throw std::logic_error(fmt::format("graph verifier after pass '{}': {}", after, what));
   };
-  const bool primitive = after_any(after, {"decompose", "quantization", "calibration", "fuse_pointwise"});
+  const bool primitive = after_any(after, {"decompose", "expand_collectives", "quantization", "calibration", "fuse_pointwise"});
   const bool formats = after_any(after, {"quantization", "calibration", "fuse_pointwise"});
   std::vector<bool> defined(g.tensors.size(), false);
   for (std::size_t i = 0; i < g.tensors.size(); ++i) {
