@@ -225,13 +225,14 @@ StepResult TransformerSession::run_system_step(const std::string& name, Graph gr
   r.lowering = s.lowering[0];
   r.simulated = s.simulated.chips[static_cast<std::size_t>(last_stage)];
   r.simulated.total_cycles = s.simulated.total_cycles;
-  for (int c = 0; c < chips; ++c) {
-    const SimResult& chip = s.simulated.chips[static_cast<std::size_t>(c)];
+  // Every chip that ran a program: the plan's, and any that only forward transfers.
+  for (std::size_t c = 0; c < s.scheduled.size(); ++c) {
+    const SimResult& chip = s.simulated.chips[c];
     r.chip_cycles.push_back(chip.total_cycles);
     r.c2c_vectors_sent += static_cast<std::int64_t>(chip.c2c_vectors_sent);
-    if (chip.total_cycles != s.scheduled[static_cast<std::size_t>(c)])
+    if (chip.total_cycles != s.scheduled[c])
       throw std::logic_error(fmt::format("{} on chip {}: simulated {} cycles, scheduled {} (a compiler bug)", name, c,
-                                         chip.total_cycles.value(), s.scheduled[static_cast<std::size_t>(c)].value()));
+                                         chip.total_cycles.value(), s.scheduled[c].value()));
   }
   if (functional) {
     HostTensor joined;

@@ -41,7 +41,7 @@ struct VerifyArgs {
     return weights == "int8" ? 0.05 : 0.02;
   }
   bool quiet = false;
-  int tp = 1, pp = 1;      ///< a partition plan: chips per stage, pipeline stages
+  int tp = 1, pp = 1, ep = 1;  ///< a partition plan: chips per stage, pipeline stages, expert groups per stage
   std::string system;      ///< the system the plan runs on (default: groq-node)
 };
 
@@ -135,14 +135,17 @@ int run(const VerifyArgs& args) {
     options.system = load_system(args.system.empty() ? "groq-node" : args.system);
     options.plan.tp = args.tp;
     options.plan.pp = args.pp;
+    options.plan.ep = args.ep;
     std::string why;
-    if (!plan_shape_valid(spec, args.tp, 1, &why))
+    if (!plan_shape_valid(spec, args.tp, args.ep, &why))
       throw InputError(fmt::format("{}: --tp {}: {}", workload.path, args.tp, why));
     if (args.pp > spec.layers)
       throw InputError(fmt::format("{}: --pp {}: the model has {} layers", workload.path, args.pp, spec.layers));
     options.plan.stages = balanced_stages(spec.layers, args.pp);
     if (args.chip != "tsp-v1")
       throw InputError("--chip and --tp/--pp: the system file (--system) names its chip");
+  } else if (args.ep > 1) {
+    throw InputError(fmt::format("--ep {}: experts are split among the chips of a stage; give --tp (a multiple of --ep)", args.ep));
   } else if (!args.system.empty()) {
     throw InputError(fmt::format("--system {}: a system needs a plan of several chips (--tp N and/or --pp M)", args.system));
   }
@@ -244,6 +247,8 @@ Command add_verify_command(CLI::App& app) {
   cmd->add_option("--tp", args->tp, "Chips per pipeline stage (tensor parallel): the model runs partitioned on a system")
       ->check(CLI::Range(1, 64))->capture_default_str();
   cmd->add_option("--pp", args->pp, "Pipeline stages (consecutive layers per stage)")->check(CLI::Range(1, 1024))->capture_default_str();
+  cmd->add_option("--ep", args->ep, "Of a stage's --tp chips, the groups an MoE layer's experts are dealt to")
+      ->check(CLI::Range(1, 64))->capture_default_str();
   cmd->add_option("--system", args->system,
                   "With --tp/--pp: the system the chips belong to (a bundled name or a system JSON file; default groq-node)");
   cmd->add_option("--decode-steps", args->decode_steps, "Decode steps after the prompt")->check(CLI::Range(0, 64))->capture_default_str();

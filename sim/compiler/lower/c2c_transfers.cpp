@@ -15,38 +15,72 @@ constexpr int kPlanes = 4;  // an fp32 vector is 4 byte planes, each its own 320
 constexpr std::int64_t kSearchLimit = 1000000;
 }  // namespace
 
-TransferBoard::DirectLink TransferBoard::direct_link(ChipId from, ChipId to) const {
-  const std::vector<Hop> hops = system_.route(from, to);
-  if (hops.size() != 1)
-    throw InputError(fmt::format("{}: chip {} sends to chip {}, {} hops away; the compiler schedules transfers over "
-                                 "direct links only (a plan whose stages and tensor-parallel groups are directly "
-                                 "linked, e.g. within a GroqNode, compiles)",
-                                 system_.file.empty() ? system_.name : system_.file, from.value(), to.value(),
-                                 hops.size()));
-  const SystemLink& link = system_.links[static_cast<std::size_t>(hops[0].link.value())];
-  DirectLink d;
-  const bool a_sends = link.a.chip == from;
-  d.from_port = a_sends ? link.a.port : link.b.port;
-  d.to_port = a_sends ? link.b.port : link.a.port;
-  d.link_class = &system_.link_class_of(hops[0].link);
-  return d;
+PortIndex port_on(const SystemLink& link, ChipId chip) { return link.a.chip == chip ? link.a.port : link.b.port; }
+
+void TransferBoard::attach(ChipId chip, C2cTransfers* transfers) { chips_[chip.value()] = transfers; }
+
+C2cTransfers& TransferBoard::chip(ChipId chip) const {
+  const auto it = chips_.find(chip.value());
+  if (it == chips_.end())
+    throw InputError(fmt::format("{}: a transfer is routed through chip {}, which runs no program of this compile (the "
+                                 "compiler forwards only through the chips it lowers)",
+                                 system_.file.empty() ? system_.name : system_.file, chip.value()));
+  return *it->second;
+}
+
+void TransferBoard::deliver(ChipId source, ChipId destination, std::vector<Hop> route, std::size_t hop,
+                            PostedTransfer transfer) {
+  const ChipId at = route[hop].to;
+  const PortIndex port = port_on(system_.links[static_cast<std::size_t>(route[hop].link.value())], at);
+  Inbound in;
+  in.id = transfer.id;
+  in.forward = at != destination;
+  in.source = source;
+  in.destination = destination;
+  in.hop = hop;
+  if (in.forward) {
+    in.route = std::move(route);
+    in.transfer = std::move(transfer);
+  } else {
+    transfer.arrives_on = port;
+    mail_[{source.value(), destination.value()}].push_back(std::move(transfer));
+  }
+  inbound_[{at.value(), port.value()}].push_back(std::move(in));
+  pump(at, port);
+}
+
+void TransferBoard::pump(ChipId at, PortIndex port) {
+  auto& queue = inbound_[{at.value(), port.value()}];
+  while (!queue.empty() && queue.front().forward) {
+    Inbound in = std::move(queue.front());
+    queue.pop_front();
+    const std::size_t next = in.hop + 1;
+    const Hop& hop = in.route[next];
+    const PortIndex out = port_on(system_.links[static_cast<std::size_t>(hop.link.value())], at);
+    in.transfer.arrivals = chip(at).forward(in.transfer.arrivals, port, out, hop.link, in.destination);
+    deliver(in.source, in.destination, std::move(in.route), next, std::move(in.transfer));
+  }
 }
 
 void TransferBoard::post(ChipId from, ChipId to, PostedTransfer transfer) {
-  mail_[{from.value(), to.value()}].push_back(std::move(transfer));
+  deliver(from, to, system_.route(from, to), 0, std::move(transfer));
 }
 
 std::optional<PostedTransfer> TransferBoard::take(ChipId from, ChipId to) {
   auto it = mail_.find({from.value(), to.value()});
   if (it == mail_.end() || it->second.empty()) return std::nullopt;
-  PostedTransfer t = std::move(it->second.front());
+  PostedTransfer& t = it->second.front();
+  auto& queue = inbound_[{to.value(), t.arrives_on.value()}];
+  if (queue.empty() || queue.front().id != t.id) return std::nullopt;  // an older transfer on the port first
+  queue.pop_front();
+  PostedTransfer taken = std::move(t);
   it->second.pop_front();
-  return t;
+  return taken;
 }
 
 std::int64_t TransferBoard::untaken() const {
   std::int64_t n = 0;
-  for (const auto& [pair, box] : mail_) n += static_cast<std::int64_t>(box.size());
+  for (const auto& [key, queue] : inbound_) n += static_cast<std::int64_t>(queue.size());
   return n;
 }
 
@@ -61,26 +95,46 @@ Position C2cTransfers::port_position(PortIndex port) const {
   return geo_.chip().queue_position(QueueId{UnitKind::C2c, Hemisphere::West, port.value()});
 }
 
+Cycle C2cTransfers::serialisation(LinkId link) const {
+  return board_->system().link_class_of(link).serialization(geo_.chip().lanes(), geo_.chip().clock_mhz);
+}
+
+std::vector<Cycle> C2cTransfers::arrival_cycles(LinkId link, const std::vector<Cycle>& sends) const {
+  // Arrival: after the vector's serialisation and the link's latency, plus the margin the
+  // system asks the compiler to leave for what the deskew did not remove.
+  const Cycle flight = serialisation(link) + board_->system().link_class_of(link).latency + board_->system().hop_margin;
+  std::vector<Cycle> out;
+  out.reserve(sends.size());
+  for (Cycle t : sends) out.push_back(t + flight);
+  return out;
+}
+
 void C2cTransfers::send(const Node& node) {
   require_board(node);
   const ChipId peer(node.peer);
-  const TransferBoard::DirectLink link = board_->direct_link(chip_, peer);
+  const SystemConfig& system = board_->system();
+  const std::vector<Hop> route = system.route(chip_, peer);
+  if (route.empty()) throw std::logic_error(fmt::format("lowering: '{}' sends to its own chip", node.name));
+  const SystemLink& first = system.links[static_cast<std::size_t>(route[0].link.value())];
+  const PortIndex out = port_on(first, chip_);
   const ChipConfig& chip = geo_.chip();
   const Act& a = memory_.act(node.inputs[0]);
-  const Position port = port_position(link.from_port);
-  const QueueId queue{UnitKind::C2c, Hemisphere::West, link.from_port.value()};
+  const Position port = port_position(out);
+  const QueueId queue{UnitKind::C2c, Hemisphere::West, out.value()};
   const Cycle read_func = geo_.func(Opcode::Read);
   const Cycle send_skew = chip.timing_of(Opcode::Send).skew;
-  const Cycle serialisation = link.link_class->serialization(chip.lanes(), chip.clock_mhz);
-  const Cycle flight = link.link_class->latency + board_->system().hop_margin;
-  Cycle& link_free = link_free_.try_emplace(link.from_port.value(), Cycle(0)).first->second;
+  const Cycle serialised = serialisation(route[0].link);
+  Cycle& link_free = link_free_.try_emplace(out.value(), Cycle(0)).first->second;
+  // A vector that must be forwarded carries its destination.
+  std::vector<Operand> tail;
+  if (route.size() > 1) tail.push_back(int_operand(peer.value()));
 
   PostedTransfer posted;
+  posted.id = board_->next_id();
   posted.tensor = memory_.graph().tensors[static_cast<std::size_t>(node.inputs[0])].name;
   posted.rows = a.rows;
   posted.cols = a.cols;
-  posted.arrives_on = link.to_port;
-  Cycle last_send{0};
+  std::vector<Cycle> sends;
   for (std::int64_t m = 0; m < a.rows; ++m)
     for (std::int64_t j = 0; j < a.tiles; ++j) {
       const VecHome v = a.at(m, j);
@@ -103,18 +157,61 @@ void C2cTransfers::send(const Node& node) {
                     PlacedInstruction{issue, make_instruction(Opcode::Read, DType::None,
                                                               {int_operand(v.address), stream_operand(dir, *stream)})});
           memory_.note_read(v.quad, v.address, issue);
-          sb_.place(queue, PlacedInstruction{t, make_instruction(Opcode::Send, DType::None,
-                                                                 {int_operand(link.from_port.value()),
-                                                                  stream_operand(dir, *stream)})});
+          std::vector<Operand> ops{int_operand(out.value()), stream_operand(dir, *stream)};
+          ops.insert(ops.end(), tail.begin(), tail.end());
+          sb_.place(queue, PlacedInstruction{t, make_instruction(Opcode::Send, DType::None, ops)});
           break;
         }
-        link_free = t + serialisation;
-        last_send = t;
-        posted.arrivals.push_back(t + serialisation + flight);
+        link_free = t + serialised;
+        sends.push_back(t);
       }
     }
-  stats_.note_node_end(node, (last_send + serialisation).value());
-  board_->post(chip_, peer, std::move(posted));
+  stats_.note_node_end(node, sends.empty() ? 0 : (sends.back() + serialised).value());
+  posted.arrivals = arrival_cycles(route[0].link, sends);
+  board_->post(chip_, peer, std::move(posted));  // forwarded on the way, if the peer is further
+}
+
+std::vector<Cycle> C2cTransfers::forward(const std::vector<Cycle>& arrivals, PortIndex in, PortIndex out, LinkId link,
+                                         ChipId destination) {
+  const ChipConfig& chip = geo_.chip();
+  const Position in_pos = port_position(in), out_pos = port_position(out);
+  const QueueId in_queue{UnitKind::C2c, Hemisphere::West, in.value()};
+  const QueueId out_queue{UnitKind::C2c, Hemisphere::West, out.value()};
+  const Cycle receive_skew = chip.timing_of(Opcode::Receive).skew;
+  const Cycle receive_func = chip.timing_of(Opcode::Receive).func;
+  const Cycle send_skew = chip.timing_of(Opcode::Send).skew;
+  const Cycle crossing = geo_.hops(in_pos, out_pos);
+  const Direction dir = ScheduleBuilder::toward(in_pos, out_pos);
+  const Cycle serialised = serialisation(link);
+  Cycle& last = last_receive_.try_emplace(in.value(), Cycle(-1)).first->second;
+  Cycle& link_free = link_free_.try_emplace(out.value(), Cycle(0)).first->second;
+  const bool last_hop = board_->system().route(chip_, destination).size() == 1;
+  std::vector<Cycle> sends;
+  for (Cycle arrival : arrivals) {
+    // The value is on the stream at the in-port in r + receive_func and reaches the out-port
+    // `crossing` cycles later, where the send samples it in t + send_skew.
+    Cycle r = std::max({last + Cycle(1), arrival - receive_skew, link_free + send_skew - receive_func - crossing});
+    Cycle t{0};
+    for (const Cycle limit = r + Cycle(kSearchLimit);; r += Cycle(1)) {
+      if (r > limit) throw std::logic_error("lowering found no slot to forward a C2C vector within a million cycles");
+      t = r + receive_func + crossing - send_skew;
+      if (t < link_free) continue;
+      if (!sb_.queue_free(in_queue, r) || !sb_.queue_free(out_queue, t)) continue;
+      const auto stream = sb_.find_streams(dir, 1, in_pos, out_pos, r + receive_func);
+      if (!stream) continue;
+      sb_.reserve_streams(dir, *stream, 1, in_pos, out_pos, r + receive_func);
+      sb_.place(in_queue, PlacedInstruction{r, make_instruction(Opcode::Receive, DType::None,
+                                                                {int_operand(in.value()), stream_operand(dir, *stream)})});
+      std::vector<Operand> ops{int_operand(out.value()), stream_operand(dir, *stream)};
+      if (!last_hop) ops.push_back(int_operand(destination.value()));
+      sb_.place(out_queue, PlacedInstruction{t, make_instruction(Opcode::Send, DType::None, ops)});
+      break;
+    }
+    last = r;
+    link_free = t + serialised;
+    sends.push_back(t);
+  }
+  return arrival_cycles(link, sends);
 }
 
 bool C2cTransfers::receive(const Node& node) {
@@ -177,6 +274,7 @@ bool C2cTransfers::receive(const Node& node) {
       end = std::max(end, ready);
     }
   stats_.note_node_end(node, end.value());
+  board_->pump(chip_, port_index);  // forwards that waited behind this transfer on the port
   return true;
 }
 

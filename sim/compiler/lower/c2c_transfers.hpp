@@ -11,8 +11,16 @@
 //
 // The chips of a system are lowered together (lower_system): a Send posts its vectors'
 // arrival cycles on a TransferBoard, and the peer's Recv of the same transfer (the k-th Recv
-// from a chip takes the k-th Send to it: a link is first in, first out) schedules from them;
-// a Recv whose Send is not lowered yet waits, and the lowering of its chip resumes later.
+// from a chip takes the k-th Send to it) schedules from them; a Recv whose Send is not
+// lowered yet waits, and the lowering of its chip resumes later.
+//
+// A peer that is not a neighbour is reached along the system's static route: each chip on
+// the way receives every vector on the port it arrives on and sends it on toward the next
+// hop, the value crossing the chip on a stream from one port to the other (no MEM), the
+// sends carrying the destination so that the simulator can check the forwarding. These
+// forwards are scheduled on the intermediate chips when the Send is lowered. A port hands
+// over its vectors in arrival order, so every receive on a port (a Recv's or a forward's)
+// must take the transfers in the order they were sent on that link; the board checks it.
 #include <deque>
 #include <map>
 #include <optional>
@@ -30,37 +38,64 @@ namespace lpusim {
 /// One Send's vectors on their way: per vector (row, tile, plane in that order), the cycle it
 /// can be received.
 struct PostedTransfer {
+  std::int64_t id = 0;  ///< in the order the board saw them
   std::string tensor;  ///< the sent tensor's name, for messages
   std::int64_t rows = 0, cols = 0;
   PortIndex arrives_on{0};  ///< the receiver's port
   std::vector<Cycle> arrivals;
 };
 
-/// The transfers of a system being lowered, shared by its chips' lowerings.
+/// The transfers of a system being lowered, shared by its chips' lowerings. It keeps, per
+/// chip and port, the transfers sent into that port in link order: a receive (a Recv's, or a
+/// forward's) takes only the oldest, so the receives on a port run in arrival order. A
+/// forward is scheduled as soon as its transfer is the oldest on its port; a Recv waits for
+/// its transfer to be the oldest.
 class TransferBoard {
  public:
   explicit TransferBoard(const SystemConfig& system) : system_(system) {}
   const SystemConfig& system() const { return system_; }
 
-  /// The link joining two chips directly: the port on each end and the link's class. An
-  /// InputError when the system has no such link (transfers over several hops are not
-  /// scheduled yet).
-  struct DirectLink {
-    PortIndex from_port{0}, to_port{0};
-    const LinkClass* link_class = nullptr;
-  };
-  DirectLink direct_link(ChipId from, ChipId to) const;
+  /// Each chip's transfers, so that a route's intermediate chips can forward (lower_system
+  /// attaches every chip on a route before lowering).
+  void attach(ChipId chip, class C2cTransfers* transfers);
 
+  /// A new transfer id, for a Send's vectors.
+  std::int64_t next_id() { return next_id_++; }
+  /// A Send's transfer, its vectors' arrivals at the first hop's far end in
+  /// `transfer.arrivals`, on its way along the system's route from `from` to `to`.
   void post(ChipId from, ChipId to, PostedTransfer transfer);
-  /// The oldest transfer from `from` to `to` not taken yet, if it has been posted.
+  /// A transfer leaving `source` for `destination` along `route`, its vectors' arrivals at
+  /// the far end of hop `hop` in `transfer.arrivals`: forwarded by each chip on the way (now,
+  /// or when it is the oldest on its port), then posted for the destination's Recv.
+  void deliver(ChipId source, ChipId destination, std::vector<Hop> route, std::size_t hop, PostedTransfer transfer);
+  /// The oldest transfer from `from` to `to`, if it has been posted and is the oldest on the
+  /// port it arrives on (it is then taken); nullopt otherwise.
   std::optional<PostedTransfer> take(ChipId from, ChipId to);
-  /// Transfers posted and never taken (a Send without its Recv), for the driver's check.
+  /// Schedules the forwards that are now the oldest on `chip`'s `port`.
+  void pump(ChipId chip, PortIndex port);
+  /// Transfers not received by the end (a Send without its Recv), for the driver's check.
   std::int64_t untaken() const;
 
  private:
+  struct Inbound {
+    std::int64_t id = 0;
+    bool forward = false;  ///< passes through this chip (else: for its Recv)
+    ChipId source{0}, destination{0};
+    std::vector<Hop> route;
+    std::size_t hop = 0;   ///< the hop it arrived by
+    PostedTransfer transfer;
+  };
+  class C2cTransfers& chip(ChipId chip) const;
+
   const SystemConfig& system_;
-  std::map<std::pair<int, int>, std::deque<PostedTransfer>> mail_;
+  std::map<std::pair<int, int>, std::deque<PostedTransfer>> mail_;  ///< (source, destination), arrived
+  std::map<int, class C2cTransfers*> chips_;
+  std::map<std::pair<int, int>, std::deque<Inbound>> inbound_;  ///< (chip, port), in link order
+  std::int64_t next_id_ = 0;
 };
+
+/// The port a link occupies on one of its chips.
+PortIndex port_on(const SystemLink& link, ChipId chip);
 
 class C2cTransfers {
  public:
@@ -73,8 +108,16 @@ class C2cTransfers {
   /// Schedules a Recv node, or returns false (nothing placed) when the peer's matching Send
   /// is not lowered yet.
   bool receive(const Node& node);
+  /// A transfer passes through this chip: each vector (arriving in the given cycles on `in`)
+  /// is received and sent on on `out` over `link`, for chip `destination`. Returns the
+  /// vectors' arrival cycles at the link's far end.
+  std::vector<Cycle> forward(const std::vector<Cycle>& arrivals, PortIndex in, PortIndex out, LinkId link,
+                             ChipId destination);
 
  private:
+  /// Cycles on the far side of `link` when vectors leave through it in cycles `sends`.
+  std::vector<Cycle> arrival_cycles(LinkId link, const std::vector<Cycle>& sends) const;
+  Cycle serialisation(LinkId link) const;
   void require_board(const Node& node) const;
   Position port_position(PortIndex port) const;
 

@@ -48,6 +48,7 @@ class ChipLowering {
   }
 
   bool done() const { return next_ >= g_.nodes.size(); }
+  C2cTransfers& transfers() { return transfers_; }
   const Node& waiting_at() const { return g_.nodes[next_]; }
 
   /// Lowers nodes until the graph ends or a Recv must wait for its Send; returns whether it
@@ -158,10 +159,24 @@ std::vector<LoweredProgram> lower_system(const std::vector<Graph>& graphs, const
   if (static_cast<int>(graphs.size()) > system.chips)
     throw InputError(fmt::format("{}: {} chip programs for a system of {} chips", system.file, graphs.size(),
                                  system.chips));
+  // Chips a transfer is routed through but that run no graph of their own still get a
+  // program: the receives and sends that forward it.
+  std::size_t count = graphs.size();
+  for (std::size_t c = 0; c < graphs.size(); ++c)
+    for (const Node& n : graphs[c].nodes)
+      if (n.kind == OpKind::Send)
+        for (const Hop& hop : system.route(ChipId(static_cast<int>(c)), ChipId(n.peer)))
+          count = std::max(count, static_cast<std::size_t>(hop.to.value()) + 1);
+  std::vector<Graph> forwarders(count - graphs.size());
+  for (std::size_t k = 0; k < forwarders.size(); ++k)
+    forwarders[k].name = fmt::format("chip{} (forwarding only)", graphs.size() + k);
   TransferBoard board(system);
   std::vector<std::unique_ptr<ChipLowering>> chips;
-  for (std::size_t c = 0; c < graphs.size(); ++c)
-    chips.push_back(std::make_unique<ChipLowering>(graphs[c], system.chip, options, &board, ChipId(static_cast<int>(c))));
+  for (std::size_t c = 0; c < count; ++c) {
+    const Graph& g = c < graphs.size() ? graphs[c] : forwarders[c - graphs.size()];
+    chips.push_back(std::make_unique<ChipLowering>(g, system.chip, options, &board, ChipId(static_cast<int>(c))));
+  }
+  for (std::size_t c = 0; c < count; ++c) board.attach(ChipId(static_cast<int>(c)), &chips[c]->transfers());
   // Round robin: each chip lowers until it waits for a transfer; a round where none moves
   // with some unfinished is a deadlock of the graphs' transfer order (a compiler bug).
   for (bool progressed = true; progressed;) {

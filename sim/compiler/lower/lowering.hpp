@@ -35,7 +35,8 @@ LoweredProgram lower_graph(const Graph& graph, const ChipConfig& chip, const Low
 /// Lowers one graph per chip of a system (graph c on chip c) together: each chip is scheduled
 /// as lower_graph would, and its Send and Recv nodes become C2C transfers timed against each
 /// other (compiler/lower/c2c_transfers.hpp). The chips' programs share one global cycle count
-/// from cycle 0 (docs/multichip.md, "Time").
+/// from cycle 0 (docs/multichip.md, "Time"). Chips past the last graph that a transfer is
+/// routed through get programs too (their forwarding), so the result may be longer.
 std::vector<LoweredProgram> lower_system(const std::vector<Graph>& graphs, const SystemConfig& system,
                                          const LoweringOptions& options);
 
