@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -12,6 +13,7 @@
 
 #include "arch/config/json_input.hpp"
 #include "arch/core/error.hpp"
+#include "frontend/hf_config_keys.hpp"
 
 namespace lpusim {
 
@@ -53,52 +55,95 @@ std::int64_t checked_add(std::int64_t a, std::int64_t b, const std::string& file
   return r;
 }
 
-// Keys present in Hugging Face configs that do not change the forward pass lpusim models:
-// bookkeeping, token ids, training-only settings (dropout, init, aux losses), storage dtype
-// (lpusim picks its own precision), and generation-time options.
-const std::vector<std::string> kCommonIgnorable = {
-    "_name_or_path", "architectures", "auto_map", "torch_dtype", "transformers_version",
-    "bos_token_id", "eos_token_id", "pad_token_id", "sep_token_id", "decoder_start_token_id",
-    "use_cache", "initializer_range", "return_dict", "output_attentions", "output_hidden_states",
-    "id2label", "label2id", "problem_type", "finetuning_task", "tokenizer_class", "prefix",
-    "task_specific_params", "gradient_checkpointing", "_attn_implementation", "torchscript",
-    "max_length", "min_length", "do_sample", "num_beams", "temperature", "top_k", "top_p",
-    "repetition_penalty", "length_penalty", "no_repeat_ngram_size", "early_stopping"};
-
 // Keys whose JSON null means "not set" (the Hugging Face default applies).
 const std::set<std::string> kNullable = {"rope_scaling", "n_inner", "sliding_window", "head_dim",
                                          "hidden_activation", "num_key_value_heads", "rope_theta",
-                                         "classifier_dropout", "summary_activation"};
+                                         "quantization_config"};
 
-/// A config.json being read for one family: rejects keys that family neither reads nor
-/// knows to be harmless, drops the harmless ones and the null optional ones, and hands the
-/// rest to a strict JsonObject so every read key is type- and range-checked.
+/// How one config.json is being read: the options and where warnings go.
+struct ReadContext {
+  ConfigReadOptions options;
+  std::vector<std::string>* warnings = nullptr;
+  std::string model_type;
+};
+
+/// A key nobody knows: a warning that names it and the assumption, or with --strict an error.
+void unknown_key(const ReadContext& ctx, const std::string& file, const std::string& key_path) {
+  if (ctx.options.strict)
+    throw InputError(fmt::format(
+        "{}: key '{}': unknown key for model_type '{}' (--strict: neither modelled nor known not to affect the "
+        "forward pass)",
+        file, key_path, ctx.model_type));
+  ctx.warnings->push_back(fmt::format(
+      "{}: key '{}': unknown key for model_type '{}', assumed not to change the forward pass (--strict refuses it)",
+      file, key_path, ctx.model_type));
+}
+
+/// Warns about (or with --strict refuses) the keys of a nested object nobody read; used
+/// where transformers itself only warns (rope_scaling keys it does not use).
+void finish_lenient(const JsonObject& o, const ReadContext& ctx) {
+  for (const auto& key : o.unread_keys()) unknown_key(ctx, o.file(), o.key_path(key));
+}
+
+/// The generic PretrainedConfig keys whose value can change the forward pass: refused
+/// unless they hold their default.
+void check_generic_key(JsonObject& top, const std::string& key, const nlohmann::json& value) {
+  if (key == "pruned_heads") {
+    if (!value.is_null() && !(value.is_object() && value.empty()))
+      top.fail(key, "unsupported: pruned attention heads (a non-empty pruned_heads) are not modelled");
+  } else if (key == "add_cross_attention") {
+    if (top.boolean(key)) top.fail(key, "unsupported: cross-attention (encoder-decoder use) is not modelled");
+  } else if (key == "is_encoder_decoder") {
+    if (top.boolean(key)) top.fail(key, "unsupported: encoder-decoder models are not modelled");
+  } else if (key == "cross_attention_hidden_size" || key == "per_layer_config") {
+    if (!value.is_null() && !(value.is_object() && value.empty()))
+      top.fail(key, key == "per_layer_config" ? "unsupported: per-layer configurations are not modelled"
+                                              : "unsupported: cross-attention (encoder-decoder use) is not modelled");
+  } else if (key == "is_decoder") {
+    (void)top.boolean(key);  // decoder-only families are decoders whatever it says
+  }
+}
+
+bool is_checked_generic_key(const std::string& key) {
+  static const std::set<std::string> keys = {"pruned_heads", "add_cross_attention", "is_encoder_decoder",
+                                             "cross_attention_hidden_size", "per_layer_config", "is_decoder"};
+  return keys.count(key) != 0;
+}
+
+/// A config.json (or a nested text_config) being read for one family: keeps the keys the
+/// family reads (dropping JSON nulls of optional ones), checks the generic keys that can
+/// change the forward pass, drops keys known not to, warns about the rest, and hands the
+/// kept keys to a strict JsonObject so every read key is type- and range-checked.
 class ConfigReader {
  public:
-  ConfigReader(const nlohmann::json& root, const std::string& file, const std::string& model_type,
-               const std::vector<std::string>& read_keys, const std::vector<std::string>& ignorable)
-      : json_(filtered(root, file, model_type, read_keys, ignorable)), obj_(json_, file, "") {}
+  ConfigReader(const nlohmann::json& root, const std::string& file, const std::vector<std::string>& read_keys,
+               const std::vector<std::string>& ignorable, const ReadContext& ctx, const std::string& path = "")
+      : json_(filtered(root, file, read_keys, ignorable, ctx, path)), obj_(json_, file, path) {
+    if (obj_.has("model_type")) (void)obj_.string("model_type");
+  }
   ConfigReader(const ConfigReader&) = delete;
   ConfigReader& operator=(const ConfigReader&) = delete;
 
   JsonObject& obj() { return obj_; }
 
  private:
-  static nlohmann::json filtered(const nlohmann::json& root, const std::string& file, const std::string& model_type,
-                                 const std::vector<std::string>& read_keys, const std::vector<std::string>& ignorable) {
-    const std::set<std::string> reads(read_keys.begin(), read_keys.end());
-    std::set<std::string> ignores(ignorable.begin(), ignorable.end());
-    ignores.insert(kCommonIgnorable.begin(), kCommonIgnorable.end());
+  static nlohmann::json filtered(const nlohmann::json& root, const std::string& file,
+                                 const std::vector<std::string>& read_keys, const std::vector<std::string>& ignorable,
+                                 const ReadContext& ctx, const std::string& path) {
+    std::set<std::string> reads(read_keys.begin(), read_keys.end());
+    reads.insert("model_type");
+    const std::set<std::string> ignores(ignorable.begin(), ignorable.end());
+    JsonObject top(root, file, path);
     nlohmann::json out = nlohmann::json::object();
     for (auto it = root.begin(); it != root.end(); ++it) {
       const std::string& key = it.key();
       if (reads.count(key)) {
         if (it->is_null() && kNullable.count(key)) continue;
         out[key] = *it;
-      } else if (!ignores.count(key)) {
-        throw InputError(fmt::format(
-            "{}: key '{}': unknown key for model_type '{}' (neither modelled nor known not to affect the forward pass)",
-            file, key, model_type));
+      } else if (is_checked_generic_key(key)) {
+        check_generic_key(top, key, *it);
+      } else if (!ignores.count(key) && !is_generic_config_key(key) && !is_harmless_hub_key(key)) {
+        unknown_key(ctx, file, top.key_path(key));
       }
     }
     return out;
@@ -130,7 +175,7 @@ void require_bool(JsonObject& o, const std::string& key, bool required, const st
   if (o.has(key) && o.boolean(key) != required) unsupported(o, key, what);
 }
 
-void read_rope_scaling(JsonObject& o, TransformerSpec& s) {
+void read_rope_scaling(JsonObject& o, TransformerSpec& s, const ReadContext& ctx) {
   s.rope_scaling = RopeScaling{};
   if (!o.has("rope_scaling")) return;
   JsonObject r = o.object("rope_scaling");
@@ -144,6 +189,7 @@ void read_rope_scaling(JsonObject& o, TransformerSpec& s) {
     type = legacy;
   }
   if (type.empty()) r.fail("rope_type", "missing (required)");
+  const std::string type_key = r.has("rope_type") ? "rope_type" : "type";
   if (type == "default") {
     s.rope_scaling.kind = RopeScaling::Kind::None;
   } else if (type == "linear") {
@@ -160,29 +206,53 @@ void read_rope_scaling(JsonObject& o, TransformerSpec& s) {
       r.fail("high_freq_factor", fmt::format("expected greater than low_freq_factor {}, got {}",
                                              s.rope_scaling.low_freq_factor, s.rope_scaling.high_freq_factor));
   } else if (type == "longrope" || type == "su") {
-    r.fail(r.has("rope_type") ? "rope_type" : "type",
-           fmt::format("unsupported: rope scaling '{}' (Phi-3 LongRoPE, per-dimension short/long factors) is not "
-                       "modelled; supported: linear, llama3",
-                       type));
+    r.fail(type_key, fmt::format("unsupported: rope scaling '{}' (Phi-3 LongRoPE, per-dimension short/long factors) "
+                                 "is not modelled; supported: linear, llama3",
+                                 type));
+  } else if (type == "yarn" || type == "dynamic") {
+    r.fail(type_key, fmt::format("unsupported: rope scaling '{}' ({}) is not modelled; supported: linear, llama3", type,
+                                 type == "yarn" ? "YaRN frequency ramp and attention factor" : "dynamic NTK scaling"));
   } else {
-    r.fail(r.has("rope_type") ? "rope_type" : "type",
-           fmt::format("unsupported: rope scaling '{}' is not modelled; supported: linear, llama3", type));
+    r.fail(type_key, fmt::format("unsupported: rope scaling '{}' is not modelled; supported: linear, llama3", type));
   }
-  r.finish();
+  // transformers only warns about rope_scaling keys a type does not use; so does lpusim.
+  finish_lenient(r, ctx);
+}
+
+/// quantization_config: the storage format of the checkpoint's weights. None of them is
+/// modelled yet (lpusim stores weights as int8 or fp16, --weights); each is refused by name.
+void read_quantization(JsonObject& o) {
+  if (!o.has("quantization_config")) return;
+  JsonObject q = o.object("quantization_config");
+  if (!q.has("quant_method")) q.fail("quant_method", "missing (required)");
+  const std::string method = q.string("quant_method");
+  static const std::map<std::string, std::string> kDescriptions = {
+      {"fp8", "8-bit floating-point weights with block or tensor scales"},
+      {"fbgemm_fp8", "8-bit floating-point weights with per-channel scales"},
+      {"mxfp4", "4-bit E2M1 weights with a shared power-of-two scale per 32"},
+      {"gptq", "integer weights with per-group scales and zero points"},
+      {"awq", "4-bit integer weights with per-group scales and zero points"},
+      {"bitsandbytes", "LLM.int8 outlier decomposition or 4-bit NF4/FP4 weights"},
+      {"compressed-tensors", "llm-compressor integer or float weights per config group"},
+      {"modelopt", "NVIDIA ModelOpt FP8 or NVFP4 weights"},
+  };
+  const auto it = kDescriptions.find(method);
+  q.fail("quant_method", fmt::format("unsupported: quantization method '{}'{} is not modelled; lpusim stores weights "
+                                     "as int8 or fp16 (--weights)",
+                                     method, it == kDescriptions.end() ? "" : " (" + it->second + ")"));
 }
 
 // Keys the rope decoders (llama and its relatives) read.
 const std::vector<std::string> kRopeDecoderKeys = {
-    "model_type", "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+    "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
     "num_key_value_heads", "head_dim", "hidden_act", "max_position_embeddings", "rms_norm_eps", "rope_theta",
-    "rope_scaling", "tie_word_embeddings", "attention_bias", "mlp_bias"};
+    "rope_scaling", "tie_word_embeddings", "attention_bias", "mlp_bias", "quantization_config"};
 
-// Training- and kernel-only keys of the rope decoders: dropout, tensor-parallel slicing
-// (pretraining_tp splits matmuls, same result), flash-attention hints.
-const std::vector<std::string> kRopeDecoderIgnorable = {"attention_dropout", "pretraining_tp", "hidden_dropout",
-                                                        "embd_pdrop", "resid_pdrop"};
+// Kernel-only keys of the rope decoders: tensor-parallel slicing (pretraining_tp splits
+// matmuls, same result).
+const std::vector<std::string> kRopeDecoderIgnorable = {"pretraining_tp"};
 
-void read_rope_decoder(JsonObject& o, TransformerSpec& s, bool default_tie, double default_eps) {
+void read_rope_decoder(JsonObject& o, TransformerSpec& s, const ReadContext& ctx, bool default_tie, double default_eps) {
   s.vocab_size = o.integer("vocab_size", 1, kMaxVocab);
   s.hidden = o.integer("hidden_size", 1, kMaxWidth);
   s.intermediate = o.integer("intermediate_size", 1, kMaxWidth);
@@ -195,13 +265,14 @@ void read_rope_decoder(JsonObject& o, TransformerSpec& s, bool default_tie, doub
   s.norm_eps = o.has("rms_norm_eps") ? o.number("rms_norm_eps", 0.0, 1.0) : default_eps;
   s.positions = PositionKind::Rope;
   s.rope_theta = o.has("rope_theta") ? o.number("rope_theta", 1.0, 1e15) : 10000.0;
-  read_rope_scaling(o, s);
+  read_rope_scaling(o, s, ctx);
   s.tie_embeddings = o.has("tie_word_embeddings") ? o.boolean("tie_word_embeddings") : default_tie;
   s.activation = read_activation(o, "hidden_act", "silu");
   s.gated_mlp = true;
   s.causal = true;
   require_bool(o, "attention_bias", false, "biases on the q/k/v/o projections (attention_bias true) are not modelled");
   require_bool(o, "mlp_bias", false, "biases on the MLP projections (mlp_bias true) are not modelled");
+  read_quantization(o);
 }
 
 void read_sliding_window(JsonObject& o, TransformerSpec& s) {
@@ -213,33 +284,28 @@ std::vector<std::string> concat(std::vector<std::string> a, const std::vector<st
   return a;
 }
 
-TransformerSpec parse_llama(const nlohmann::json& j, TransformerSpec s) {
-  ConfigReader reader(j, s.file, s.model_type, kRopeDecoderKeys, kRopeDecoderIgnorable);
+TransformerSpec parse_llama(const nlohmann::json& j, TransformerSpec s, const ReadContext& ctx) {
+  ConfigReader reader(j, s.file, kRopeDecoderKeys, kRopeDecoderIgnorable, ctx);
   JsonObject& o = reader.obj();
-  (void)o.string("model_type");
-  read_rope_decoder(o, s, /*default_tie=*/false, /*default_eps=*/1e-6);
+  read_rope_decoder(o, s, ctx, /*default_tie=*/false, /*default_eps=*/1e-6);
   o.finish();
   return s;
 }
 
-TransformerSpec parse_mistral(const nlohmann::json& j, TransformerSpec s) {
-  ConfigReader reader(j, s.file, s.model_type, concat(kRopeDecoderKeys, {"sliding_window"}), kRopeDecoderIgnorable);
+TransformerSpec parse_mistral(const nlohmann::json& j, TransformerSpec s, const ReadContext& ctx) {
+  ConfigReader reader(j, s.file, concat(kRopeDecoderKeys, {"sliding_window"}), kRopeDecoderIgnorable, ctx);
   JsonObject& o = reader.obj();
-  (void)o.string("model_type");
-  read_rope_decoder(o, s, false, 1e-6);
+  read_rope_decoder(o, s, ctx, false, 1e-6);
   read_sliding_window(o, s);
   o.finish();
   return s;
 }
 
-TransformerSpec parse_mixtral(const nlohmann::json& j, TransformerSpec s) {
-  ConfigReader reader(j, s.file, s.model_type,
-                      concat(kRopeDecoderKeys, {"sliding_window", "num_local_experts", "num_experts_per_tok"}),
-                      // The router's auxiliary loss and jitter act in training only.
-                      concat(kRopeDecoderIgnorable, {"router_aux_loss_coef", "output_router_logits", "router_jitter_noise"}));
+TransformerSpec parse_mixtral(const nlohmann::json& j, TransformerSpec s, const ReadContext& ctx) {
+  ConfigReader reader(j, s.file, concat(kRopeDecoderKeys, {"sliding_window", "num_local_experts", "num_experts_per_tok"}),
+                      kRopeDecoderIgnorable, ctx);
   JsonObject& o = reader.obj();
-  (void)o.string("model_type");
-  read_rope_decoder(o, s, false, 1e-5);
+  read_rope_decoder(o, s, ctx, false, 1e-5);
   read_sliding_window(o, s);
   s.experts = o.integer("num_local_experts", 1, kMaxExperts);
   s.experts_per_token = o.integer("num_experts_per_tok", 1, kMaxExperts);
@@ -250,13 +316,13 @@ TransformerSpec parse_mixtral(const nlohmann::json& j, TransformerSpec s) {
   return s;
 }
 
-TransformerSpec parse_qwen2(const nlohmann::json& j, TransformerSpec s) {
-  ConfigReader reader(j, s.file, s.model_type, concat(kRopeDecoderKeys, {"use_sliding_window", "sliding_window"}),
-                      // max_window_layers only matters with use_sliding_window true, which is refused.
-                      concat(kRopeDecoderIgnorable, {"max_window_layers"}));
+TransformerSpec parse_qwen2(const nlohmann::json& j, TransformerSpec s, const ReadContext& ctx) {
+  ConfigReader reader(j, s.file, concat(kRopeDecoderKeys, {"use_sliding_window", "sliding_window"}),
+                      // max_window_layers only matters with use_sliding_window true, which is refused;
+                      // use_mrope is the multimodal rope switch of Qwen2-VL, not read by Qwen2ForCausalLM.
+                      concat(kRopeDecoderIgnorable, {"max_window_layers", "use_mrope"}), ctx);
   JsonObject& o = reader.obj();
-  (void)o.string("model_type");
-  read_rope_decoder(o, s, false, 1e-6);
+  read_rope_decoder(o, s, ctx, false, 1e-6);
   // Qwen2 always has q/k/v biases (there is no key for it); the output projection has none.
   s.qkv_bias = true;
   const bool use_window = o.has("use_sliding_window") && o.boolean("use_sliding_window");
@@ -269,12 +335,11 @@ TransformerSpec parse_qwen2(const nlohmann::json& j, TransformerSpec s) {
   return s;
 }
 
-TransformerSpec parse_gemma(const nlohmann::json& j, TransformerSpec s) {
-  ConfigReader reader(j, s.file, s.model_type, concat(kRopeDecoderKeys, {"hidden_activation"}), kRopeDecoderIgnorable);
+TransformerSpec parse_gemma(const nlohmann::json& j, TransformerSpec s, const ReadContext& ctx) {
+  ConfigReader reader(j, s.file, concat(kRopeDecoderKeys, {"hidden_activation"}), kRopeDecoderIgnorable, ctx);
   JsonObject& o = reader.obj();
-  (void)o.string("model_type");
   if (!o.has("head_dim")) o.fail("head_dim", "missing (required: gemma's head_dim is not hidden_size / heads)");
-  read_rope_decoder(o, s, /*default_tie=*/true, 1e-6);
+  read_rope_decoder(o, s, ctx, /*default_tie=*/true, 1e-6);
   // Hugging Face's GemmaMLP uses hidden_activation and falls back to gelu_pytorch_tanh when
   // it is unset, whatever hidden_act says; hidden_act is read only to type-check it.
   s.activation = read_activation(o, "hidden_activation", "gelu_pytorch_tanh");
@@ -286,13 +351,12 @@ TransformerSpec parse_gemma(const nlohmann::json& j, TransformerSpec s) {
   return s;
 }
 
-TransformerSpec parse_phi3(const nlohmann::json& j, TransformerSpec s) {
-  ConfigReader reader(j, s.file, s.model_type, concat(kRopeDecoderKeys, {"sliding_window", "partial_rotary_factor"}),
+TransformerSpec parse_phi3(const nlohmann::json& j, TransformerSpec s, const ReadContext& ctx) {
+  ConfigReader reader(j, s.file, concat(kRopeDecoderKeys, {"sliding_window", "partial_rotary_factor"}),
                       // Used only by LongRoPE scaling, which is refused.
-                      concat(kRopeDecoderIgnorable, {"original_max_position_embeddings"}));
+                      concat(kRopeDecoderIgnorable, {"original_max_position_embeddings"}), ctx);
   JsonObject& o = reader.obj();
-  (void)o.string("model_type");
-  read_rope_decoder(o, s, false, 1e-5);
+  read_rope_decoder(o, s, ctx, false, 1e-5);
   read_sliding_window(o, s);
   if (o.has("partial_rotary_factor") && o.number("partial_rotary_factor", 0.0, 1.0) != 1.0)
     unsupported(o, "partial_rotary_factor", "rope on part of each head (partial_rotary_factor below 1) is not modelled");
@@ -300,24 +364,38 @@ TransformerSpec parse_phi3(const nlohmann::json& j, TransformerSpec s) {
   return s;
 }
 
-TransformerSpec parse_gpt2(const nlohmann::json& j, TransformerSpec s) {
-  ConfigReader reader(j, s.file, s.model_type,
-                      {"model_type", "vocab_size", "n_positions", "n_embd", "n_layer", "n_head", "n_inner",
-                       "activation_function", "layer_norm_epsilon", "tie_word_embeddings", "scale_attn_weights",
-                       "scale_attn_by_inverse_layer_idx", "add_cross_attention"},
+/// GPT2Config's attribute_map: a config may name n_embd, n_positions, n_head and n_layer by
+/// their generic names (transformers sets the same attribute either way).
+std::int64_t read_gpt2_size(JsonObject& o, const std::string& key, const std::string& alias, std::int64_t max) {
+  if (o.has(alias)) {
+    const std::int64_t v = o.integer(alias, 1, max);
+    if (o.has(key) && o.integer(key, 1, max) != v)
+      o.fail(alias, fmt::format("{} disagrees with {} {} (transformers maps {} onto {})", v, key, o.integer(key, 1, max),
+                                alias, key));
+    return v;
+  }
+  return o.integer(key, 1, max);
+}
+
+TransformerSpec parse_gpt2(const nlohmann::json& j, TransformerSpec s, const ReadContext& ctx) {
+  ConfigReader reader(j, s.file,
+                      {"vocab_size", "n_positions", "n_embd", "n_layer", "n_head", "n_inner", "activation_function",
+                       "layer_norm_epsilon", "tie_word_embeddings", "scale_attn_weights",
+                       "scale_attn_by_inverse_layer_idx", "hidden_size", "max_position_embeddings",
+                       "num_attention_heads", "num_hidden_layers", "quantization_config"},
                       // n_ctx is a legacy duplicate of n_positions; reorder_and_upcast_attn changes
                       // only the precision of the attention product; summary_* configure the
-                      // sequence-classification head, which is not built.
-                      {"n_ctx", "resid_pdrop", "embd_pdrop", "attn_pdrop", "reorder_and_upcast_attn",
-                       "summary_type", "summary_use_proj", "summary_activation", "summary_proj_to_labels",
-                       "summary_first_dropout"});
+                      // sequence-classification head, which is not built; n_special and
+                      // predict_special_tokens are leftovers of the OpenAI GPT config.
+                      {"n_ctx", "reorder_and_upcast_attn", "summary_type", "summary_use_proj", "summary_activation",
+                       "summary_proj_to_labels", "summary_first_dropout", "n_special", "predict_special_tokens"},
+                      ctx);
   JsonObject& o = reader.obj();
-  (void)o.string("model_type");
   s.vocab_size = o.integer("vocab_size", 1, kMaxVocab);
-  s.max_positions = o.integer("n_positions", 1, kMaxPositions);
-  s.hidden = o.integer("n_embd", 1, kMaxWidth);
-  s.layers = o.integer("n_layer", 1, kMaxLayers);
-  s.heads = o.integer("n_head", 1, kMaxHeads);
+  s.max_positions = read_gpt2_size(o, "n_positions", "max_position_embeddings", kMaxPositions);
+  s.hidden = read_gpt2_size(o, "n_embd", "hidden_size", kMaxWidth);
+  s.layers = read_gpt2_size(o, "n_layer", "num_hidden_layers", kMaxLayers);
+  s.heads = read_gpt2_size(o, "n_head", "num_attention_heads", kMaxHeads);
   s.kv_heads = s.heads;
   const auto inner = o.optional_integer("n_inner", 1, kMaxWidth);
   s.intermediate = inner ? *inner : 4 * s.hidden;
@@ -331,22 +409,20 @@ TransformerSpec parse_gpt2(const nlohmann::json& j, TransformerSpec s) {
   require_bool(o, "scale_attn_weights", true, "attention without the 1/sqrt(head_dim) scale is not modelled");
   require_bool(o, "scale_attn_by_inverse_layer_idx", false,
                "attention scaled by 1/(layer index + 1) is not modelled");
-  require_bool(o, "add_cross_attention", false, "cross-attention (encoder-decoder use) is not modelled");
+  read_quantization(o);
   o.finish();
   return s;
 }
 
-TransformerSpec parse_bert(const nlohmann::json& j, TransformerSpec s) {
-  ConfigReader reader(j, s.file, s.model_type,
-                      {"model_type", "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
-                       "intermediate_size", "hidden_act", "max_position_embeddings", "type_vocab_size",
-                       "layer_norm_eps", "position_embedding_type", "is_decoder", "add_cross_attention"},
+TransformerSpec parse_bert(const nlohmann::json& j, TransformerSpec s, const ReadContext& ctx) {
+  ConfigReader reader(j, s.file,
+                      {"vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+                       "hidden_act", "max_position_embeddings", "type_vocab_size", "layer_norm_eps",
+                       "position_embedding_type", "is_decoder", "quantization_config"},
                       // tie_word_embeddings only concerns the masked-LM head, which lpusim does not
                       // build (the output is the encoder's last hidden state).
-                      {"hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout",
-                       "tie_word_embeddings"});
+                      {"tie_word_embeddings"}, ctx);
   JsonObject& o = reader.obj();
-  (void)o.string("model_type");
   s.vocab_size = o.integer("vocab_size", 1, kMaxVocab);
   s.hidden = o.integer("hidden_size", 1, kMaxWidth);
   s.layers = o.integer("num_hidden_layers", 1, kMaxLayers);
@@ -365,7 +441,7 @@ TransformerSpec parse_bert(const nlohmann::json& j, TransformerSpec s) {
                   fmt::format("'{}' position embeddings are not modelled (only absolute)", kind));
   }
   require_bool(o, "is_decoder", false, "bert as a causal decoder is not modelled");
-  require_bool(o, "add_cross_attention", false, "cross-attention (encoder-decoder use) is not modelled");
+  read_quantization(o);
   s.post_norm = true;
   s.gated_mlp = false;
   s.qkv_bias = s.mlp_bias = s.attention_out_bias = true;
@@ -438,50 +514,125 @@ std::int64_t TransformerSpec::parameters() const {
   return total;
 }
 
-TransformerSpec load_transformer_spec(const std::string& path) {
+namespace {
+
+using Parser = TransformerSpec (*)(const nlohmann::json&, TransformerSpec, const ReadContext&);
+
+struct FamilyEntry {
+  const char* model_type;
+  TransformerFamily family;
+  Parser parse;
+};
+
+const std::vector<FamilyEntry>& families() {
+  static const std::vector<FamilyEntry> table = {
+      {"llama", TransformerFamily::Llama, parse_llama},     {"mistral", TransformerFamily::Mistral, parse_mistral},
+      {"mixtral", TransformerFamily::Mixtral, parse_mixtral}, {"qwen2", TransformerFamily::Qwen2, parse_qwen2},
+      {"gemma", TransformerFamily::Gemma, parse_gemma},     {"phi3", TransformerFamily::Phi3, parse_phi3},
+      {"gpt2", TransformerFamily::Gpt2, parse_gpt2},        {"bert", TransformerFamily::Bert, parse_bert},
+  };
+  return table;
+}
+
+/// model_types transformers knows (or that remote-code checkpoints use) which lpusim does
+/// not model, with what stands in the way.
+const std::map<std::string, std::string>& unmodelled_model_types() {
+  static const std::map<std::string, std::string> table = {
+      {"qwen2_moe", "not modelled: a sigmoid-gated shared expert beside the routed experts"},
+      {"distilbert", "not modelled: DistilBERT's encoder without token types"},
+      {"t5", "not modelled: an encoder-decoder with relative position buckets"},
+      {"phi-msft", "Microsoft's 2023 remote-code phi, not a transformers model; current hub files say model_type phi"},
+      {"mixformer-sequential",
+       "Microsoft's 2023 remote-code phi, not a transformers model; current hub files say model_type phi"},
+      {"qwen3_5", "not modelled: linear-attention layers beside full attention"},
+      {"exaone4", "not modelled: its local/global layer pattern and norm placement"},
+      {"cohere", "not modelled: a parallel block with logit scaling"},
+      {"stablelm", "not modelled: LayerNorm decoders with partial rotary embeddings"},
+      {"falcon", "not modelled: parallel attention with multi-query heads"},
+      {"mpt", "not modelled: ALiBi attention"},
+      {"bloom", "not modelled: ALiBi attention"},
+      {"opt", "not modelled: learned positions with an offset"},
+      {"gpt_neox", "not modelled: a parallel residual with partial rotary embeddings"},
+      {"gptj", "not modelled: a parallel residual with interleaved partial rotary embeddings"},
+      {"roberta", "not modelled: RoBERTa's padding-offset positions"},
+  };
+  return table;
+}
+
+std::string supported_list() {
+  std::string list;
+  for (const auto& m : supported_model_types()) list += (list.empty() ? "" : ", ") + m;
+  return list;
+}
+
+/// The model_type of a config: as written, or inferred from architectures[0] when missing.
+std::string read_model_type(const nlohmann::json& j, const std::string& file, std::vector<std::string>& warnings) {
+  JsonObject top(j, file, "");
+  if (top.has("model_type")) return top.string("model_type");
+  if (!top.has("architectures"))
+    top.fail("model_type", "missing (required), and there is no 'architectures' to infer it from");
+  const nlohmann::json& arch = top.raw("architectures");
+  if (!arch.is_array() || arch.empty() || !arch[0].is_string())
+    top.fail("architectures", fmt::format("expected a non-empty array of class names (model_type is missing), got {}",
+                                          describe_json(arch)));
+  const std::string cls = arch[0].get<std::string>();
+  const std::string inferred = model_type_of_architecture(cls);
+  if (inferred.empty())
+    top.fail("model_type", fmt::format("missing, and architectures[0] '{}' is not a transformers class lpusim knows "
+                                       "(supported model types: {})",
+                                       cls.substr(0, 80), supported_list()));
+  // transformers' AutoConfig matches the folder name instead; the class is what the weights fit.
+  warnings.push_back(fmt::format("{}: key 'model_type': missing; inferred '{}' from architectures[0] '{}'", file,
+                                 inferred, cls));
+  return inferred;
+}
+
+}  // namespace
+
+const std::vector<std::string>& supported_model_types() {
+  static const std::vector<std::string> types = [] {
+    std::vector<std::string> t;
+    for (const auto& f : families()) t.push_back(f.model_type);
+    return t;
+  }();
+  return types;
+}
+
+TransformerSpec parse_transformer_spec(const std::string& json_text, const std::string& file,
+                                       const ConfigReadOptions& options) {
+  const nlohmann::json j = parse_user_json(json_text, file);
+  TransformerSpec s;
+  s.file = file;
+  (void)JsonObject(j, file, "");  // a JSON object at the top, or one line saying what it is
+  s.model_type = read_model_type(j, file, s.warnings);
+  ReadContext ctx;
+  ctx.options = options;
+  ctx.model_type = s.model_type;
+  for (const auto& f : families()) {
+    if (s.model_type != f.model_type) continue;
+    s.family = f.family;
+    std::vector<std::string> warnings = std::move(s.warnings);
+    ctx.warnings = &warnings;
+    s = f.parse(j, s, ctx);
+    s.warnings = std::move(warnings);
+    validate(j, s);
+    return s;
+  }
+  JsonObject top(j, file, "");
+  const auto& unmodelled = unmodelled_model_types();
+  if (const auto it = unmodelled.find(s.model_type); it != unmodelled.end())
+    top.fail("model_type", fmt::format("unsupported model_type '{}' ({}); supported: {}", s.model_type, it->second,
+                                       supported_list()));
+  top.fail("model_type", fmt::format("unsupported model_type '{}' (supported: {})", s.model_type.substr(0, 80),
+                                     supported_list()));
+}
+
+TransformerSpec load_transformer_spec(const std::string& path, const ConfigReadOptions& options) {
   namespace fs = std::filesystem;
   std::string file = path;
   std::error_code ec;
   if (fs::is_directory(path, ec)) file = (fs::path(path) / "config.json").string();
-  const nlohmann::json j = load_user_json(file);
-  JsonObject top(j, file, "");
-  const std::string model_type = top.string("model_type");
-
-  TransformerSpec s;
-  s.file = file;
-  s.model_type = model_type;
-  // Defaults of the decoder families; each parser sets what differs.
-  if (model_type == "llama") {
-    s.family = TransformerFamily::Llama;
-    s = parse_llama(j, s);
-  } else if (model_type == "mistral") {
-    s.family = TransformerFamily::Mistral;
-    s = parse_mistral(j, s);
-  } else if (model_type == "mixtral") {
-    s.family = TransformerFamily::Mixtral;
-    s = parse_mixtral(j, s);
-  } else if (model_type == "qwen2") {
-    s.family = TransformerFamily::Qwen2;
-    s = parse_qwen2(j, s);
-  } else if (model_type == "gemma") {
-    s.family = TransformerFamily::Gemma;
-    s = parse_gemma(j, s);
-  } else if (model_type == "phi3") {
-    s.family = TransformerFamily::Phi3;
-    s = parse_phi3(j, s);
-  } else if (model_type == "gpt2") {
-    s.family = TransformerFamily::Gpt2;
-    s = parse_gpt2(j, s);
-  } else if (model_type == "bert") {
-    s.family = TransformerFamily::Bert;
-    s = parse_bert(j, s);
-  } else {
-    top.fail("model_type", fmt::format("unsupported model_type '{}' (supported: llama, mistral, mixtral, qwen2, "
-                                       "gemma, phi3, gpt2, bert)",
-                                       model_type));
-  }
-  validate(j, s);
-  return s;
+  return parse_transformer_spec(read_user_text_file(file), file, options);
 }
 
 }  // namespace lpusim

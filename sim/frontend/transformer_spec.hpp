@@ -58,13 +58,36 @@ struct TransformerSpec {
   bool embedding_norm = false;      ///< bert: LayerNorm over word + position + type embeddings
   bool has_lm_head = true;          ///< false for bert: the output is the last layer's hidden state
 
+  /// One line each: keys lpusim does not know (assumed not to change the forward pass) and
+  /// other assumptions the reader made (a model_type inferred from `architectures`). The CLI
+  /// prints them to stderr.
+  std::vector<std::string> warnings;
+
   std::int64_t parameters() const;  ///< weight count, embeddings and LM head included
 };
 
-/// Reads a config.json (or a folder holding one) and validates it for its family. An
-/// unknown model_type or a feature lpusim does not model is an InputError naming the file
-/// and the key (exit code 2); nothing is approximated silently.
-TransformerSpec load_transformer_spec(const std::string& path);
+struct ConfigReadOptions {
+  /// A key lpusim does not know is an error instead of a warning.
+  bool strict = false;
+};
+
+/// Reads a config.json (or a folder holding one) and validates it for its family, as
+/// transformers would read it (docs/models.md):
+///   - the generic PretrainedConfig keys and keys known not to change the forward pass are
+///     accepted silently; every key that changes the forward pass is modelled;
+///   - a key lpusim does not know gives a warning in `warnings` (an InputError with strict);
+///   - a known key whose effect lpusim does not model (a rope scaling type, a quantization
+///     method, cross-attention, an unsupported model_type) is an InputError naming the file
+///     and the key (exit code 2); nothing is approximated silently;
+///   - a missing model_type is inferred from architectures[0] (with a warning).
+TransformerSpec load_transformer_spec(const std::string& path, const ConfigReadOptions& options = {});
+
+/// The same from the text of a config.json; `file` names it in messages.
+TransformerSpec parse_transformer_spec(const std::string& json_text, const std::string& file,
+                                       const ConfigReadOptions& options = {});
+
+/// The model_type values lpusim reads, in the order the messages list them.
+const std::vector<std::string>& supported_model_types();
 
 
 }  // namespace lpusim

@@ -160,16 +160,13 @@ TEST_CASE("malformed model configs give one-line errors naming the key", "[model
     const char* message;
   };
   const std::vector<Case> cases = {
-      {"unknown_model_type", "key 'model_type': unsupported model_type 'falcon' (supported: llama, mistral, mixtral, "
-                             "qwen2, gemma, phi3, gpt2, bert)"},
-      {"missing_model_type", "key 'model_type': missing (required)"},
-      {"llama_unknown_key", "key 'foo_bar': unknown key for model_type 'llama'"},
-      {"llama_alibi", "key 'alibi': unknown key for model_type 'llama'"},
+      {"unknown_model_type", "key 'model_type': unsupported model_type 'falcon' (not modelled: parallel attention with "
+                             "multi-query heads); supported: llama, mistral, mixtral, qwen2, gemma, phi3, gpt2, bert"},
+      {"missing_model_type", "key 'model_type': missing (required), and there is no 'architectures'"},
       {"llama_attention_bias", "key 'attention_bias': unsupported: biases on the q/k/v/o projections"},
       {"llama_mlp_bias", "key 'mlp_bias': unsupported: biases on the MLP projections"},
-      {"llama_rope_yarn", "key 'rope_scaling.rope_type': unsupported: rope scaling 'yarn' is not modelled"},
-      {"llama_rope_dynamic", "key 'rope_scaling.type': unsupported: rope scaling 'dynamic' is not modelled"},
-      {"llama_rope_unknown_subkey", "key 'rope_scaling.foo': unknown key"},
+      {"llama_rope_yarn", "key 'rope_scaling.rope_type': unsupported: rope scaling 'yarn'"},
+      {"llama_rope_dynamic", "key 'rope_scaling.type': unsupported: rope scaling 'dynamic' (dynamic NTK scaling) is not modelled"},
       {"llama3_rope_missing_factor", "key 'rope_scaling.factor': missing (required)"},
       {"llama3_rope_bad_band", "key 'rope_scaling.high_freq_factor': expected greater than low_freq_factor 4"},
       {"llama_heads_not_dividing", "key 'num_attention_heads': hidden_size 500 is not a multiple of "
@@ -191,7 +188,7 @@ TEST_CASE("malformed model configs give one-line errors naming the key", "[model
       {"phi3_su", "key 'rope_scaling.type': unsupported: rope scaling 'su' (Phi-3 LongRoPE"},
       {"phi3_partial_rotary", "key 'partial_rotary_factor': unsupported: rope on part of each head"},
       {"gpt2_scale_by_layer", "key 'scale_attn_by_inverse_layer_idx': unsupported: attention scaled by 1/(layer"},
-      {"gpt2_llama_key", "key 'hidden_size': unknown key for model_type 'gpt2'"},
+      {"gpt2_llama_key", "key 'hidden_size': 384 disagrees with n_embd 320"},
       {"bert_relative_positions", "key 'position_embedding_type': unsupported: 'relative_key' position embeddings"},
       {"bert_decoder", "key 'is_decoder': unsupported: bert as a causal decoder"},
       {"not_json", "not_json.json:1:43: invalid JSON"},
@@ -204,6 +201,21 @@ TEST_CASE("malformed model configs give one-line errors naming the key", "[model
     CHECK_THAT(error, Catch::StartsWith(path));
     CHECK_THAT(error, Catch::Contains(c.message));
     CHECK(error.find('\n') == std::string::npos);
+  }
+}
+
+TEST_CASE("unknown keys in model configs are warnings, errors with strict", "[model]") {
+  for (const auto& [file, key] : std::vector<std::pair<std::string, std::string>>{
+           {"llama_unknown_key", "foo_bar"}, {"llama_alibi", "alibi"}, {"llama_rope_unknown_subkey", "rope_scaling.foo"}}) {
+    INFO(file);
+    const std::string path = kBadModels + file + ".json";
+    const TransformerSpec s = load_transformer_spec(path);
+    REQUIRE(s.warnings.size() == 1);
+    CHECK_THAT(s.warnings[0], Catch::StartsWith(path + ": key '" + key + "': unknown key for model_type 'llama'"));
+    ConfigReadOptions strict;
+    strict.strict = true;
+    CHECK_THROWS_WITH(load_transformer_spec(path, strict),
+                      Catch::StartsWith(path + ": key '" + key + "': unknown key for model_type 'llama' (--strict"));
   }
 }
 

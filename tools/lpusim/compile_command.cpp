@@ -16,6 +16,7 @@ namespace lpusim::cli {
 namespace {
 struct CompileArgs {
   std::string model;
+  bool strict = false;
   std::string chip = "tsp-v1";
   std::string output;
   std::string weights = "fp16";
@@ -33,11 +34,12 @@ int run(const CompileArgs& args) {
   request.phase = args.phase;
   request.prompt_length = args.prompt_len;
   request.batch = args.batch;
+  request.strict = args.strict;
   Graph graph = load_model_graph(request);
   if (const std::string path = resolve_model_path(args.model); !is_graph_file(path)) {
     // The step's caches hold the prompt (prefill) or the cached positions plus the new token.
     const std::int64_t positions = args.phase == "prefill" ? args.prompt_len : args.prompt_len + 1;
-    check_kv_caches_fit(load_transformer_spec(path), chip, args.batch, positions, path);
+    check_kv_caches_fit(load_model_spec(path, args.strict), chip, args.batch, positions, path);
   }
   CompileOptions options;
   options.lowering.weights = args.weights == "int8" ? WeightType::Int8 : WeightType::Fp16;
@@ -73,6 +75,7 @@ Command add_compile_command(CLI::App& app) {
   auto args = std::make_shared<CompileArgs>();
   auto* cmd = app.add_subcommand("compile", "Compile a graph (JSON) or a model config to assembly");
   cmd->add_option("model", args->model, "A graph JSON file, a config.json, a model folder, or a bundled model name")->required();
+  cmd->add_flag("--strict", args->strict, "Refuse config.json keys lpusim does not know (default: a warning each)");
   cmd->add_option("--chip", args->chip, "Chip: a bundled name (tsp-v1) or a chip JSON file")->capture_default_str();
   cmd->add_option("-o,--output", args->output, "Write the assembly here");
   cmd->add_option("--weights", args->weights, "Weight type")->check(CLI::IsMember({"int8", "fp16"}))->capture_default_str();

@@ -22,6 +22,7 @@ namespace {
 
 struct EstimateArgs {
   std::string model;
+  bool strict = false;
   std::string chip = "tsp-v1";
   std::string weights = "int8";
   std::int64_t batch = 1;
@@ -85,7 +86,7 @@ int run(const EstimateArgs& args) {
   const std::string path = resolve_model_path(args.model);
   if (is_graph_file(path))
     throw InputError(fmt::format("{}: estimate takes a model config (config.json or a model folder); for a graph use compile and run", path));
-  const TransformerSpec spec = load_transformer_spec(path);
+  const TransformerSpec spec = load_model_spec(path, args.strict);
   if (args.prompt_len + args.gen_len > spec.max_positions)
     throw InputError(fmt::format("--prompt-len {} + --gen-len {} exceed the model's {} positions", args.prompt_len,
                                  args.gen_len, spec.max_positions));
@@ -214,6 +215,7 @@ Command add_estimate_command(CLI::App& app) {
   auto args = std::make_shared<EstimateArgs>();
   auto* cmd = app.add_subcommand("estimate", "Estimate tokens/s, time to first token and chip use for a model");
   cmd->add_option("model", args->model, "A config.json, a model folder, or a bundled model name (gpt2, bert-base-uncased, ...)")->required();
+  cmd->add_flag("--strict", args->strict, "Refuse config.json keys lpusim does not know (default: a warning each)");
   cmd->add_option("--chip", args->chip, "Chip: a bundled name (tsp-v1) or a chip JSON file")->capture_default_str();
   cmd->add_option("--weights", args->weights, "Weight type")->check(CLI::IsMember({"int8", "fp16"}))->capture_default_str();
   cmd->add_option("--batch", args->batch, "Sequences per step")->check(CLI::Range(1, 4096))->capture_default_str();

@@ -1,11 +1,15 @@
 #include "model_source.hpp"
 
 #include <filesystem>
+#include <iostream>
+#include <set>
 
 #include <fmt/format.h>
 
 #include "arch/config/json_input.hpp"
 #include "arch/core/error.hpp"
+#include "arch/core/limits.hpp"
+#include "frontend/hub_cache.hpp"
 #include "frontend/transformer_graph.hpp"
 
 namespace lpusim::cli {
@@ -19,6 +23,8 @@ std::string resolve_model_path(const std::string& source) {
   const std::string dir = env ? env : LPUSIM_TRANSFORMERS_DIR;
   const std::string bundled = dir + "/" + source;
   if (source.find('/') == std::string::npos && fs::exists(bundled + "/config.json")) return bundled;
+  // A Hugging Face model id: its config.json in the local hub cache (offline).
+  if (looks_like_hub_model_id(source)) return resolve_hub_model_config(source);
   throw InputError(fmt::format("{}: no such file, folder or bundled model (bundled models are in {})", source, dir));
 }
 
@@ -41,9 +47,20 @@ Graph load_model_graph(const ModelRequest& request) {
       throw InputError(fmt::format("{}: --batch {} applies to model configs; a graph's batch is in its input shapes", path, request.batch));
     return load_graph_json(path);
   }
-  const TransformerSpec spec = load_transformer_spec(path);
+  const TransformerSpec spec = load_model_spec(path, request.strict);
   if (request.phase == "prefill") return build_transformer_graph(spec, request.prompt_length, 0, request.batch);
   return build_transformer_graph(spec, 1, request.prompt_length, request.batch);
+}
+
+TransformerSpec load_model_spec(const std::string& path, bool strict) {
+  ConfigReadOptions options;
+  options.strict = strict;
+  TransformerSpec spec = load_transformer_spec(path, options);
+  // Commands load a spec more than once (each compiled phase); say each thing once.
+  static std::set<std::string> printed;
+  for (const auto& w : spec.warnings)
+    if (printed.insert(w).second) std::cerr << "lpusim: warning: " << one_line(w) << "\n";
+  return spec;
 }
 
 void check_kv_caches_fit(const TransformerSpec& spec, const ChipConfig& chip, std::int64_t batch, std::int64_t positions,

@@ -14,11 +14,15 @@ struct ModelRequest {
   std::string phase = "decode";     ///< prefill or decode
   std::int64_t prompt_length = 16;  ///< tokens in the prompt (decode: cached positions)
   std::int64_t batch = 1;           ///< sequences per step (models only)
+  bool strict = false;              ///< unknown config.json keys are errors (--strict)
 };
 
 Graph load_model_graph(const ModelRequest& request);
-/// A path as given, or a bundled model folder (workloads/transformers/<name>).
+/// A path as given, a bundled model folder (workloads/transformers/<name>), or the
+/// config.json of a Hugging Face model id ("Qwen/Qwen3-32B") in the local hub cache.
 std::string resolve_model_path(const std::string& source);
+/// load_transformer_spec, printing its warnings to stderr (each once per process).
+TransformerSpec load_model_spec(const std::string& path, bool strict);
 bool is_graph_file(const std::string& path);
 
 /// The KV caches of `batch` sequences of `positions` positions each must fit in the

@@ -23,6 +23,7 @@ namespace {
 
 struct VerifyArgs {
   std::string model;
+  bool strict = false;
   std::string chip = "tsp-v1";
   std::string weights = "fp16";
   std::int64_t prompt_len = 6;
@@ -208,7 +209,7 @@ int run(const VerifyArgs& args) {
       throw InputError(fmt::format("{}: --batch {} applies to model configs; a graph's batch is in its input shapes", path, args.batch));
     return verify_graph_file(args, chip, path);
   }
-  const TransformerSpec spec = load_transformer_spec(path);
+  const TransformerSpec spec = load_model_spec(path, args.strict);
   if (spec.parameters() > 200'000'000)
     throw InputError(fmt::format("{}: {:.0f} M parameters is too large to verify functionally; verify is for small "
                                  "configs (estimate runs large ones in timing mode)", path, static_cast<double>(spec.parameters()) / 1e6));
@@ -308,6 +309,7 @@ Command add_verify_command(CLI::App& app) {
   auto args = std::make_shared<VerifyArgs>();
   auto* cmd = app.add_subcommand("verify", "Run a small model on the simulated chip and compare with the Eigen reference");
   cmd->add_option("model", args->model, "A config.json, a model folder, or a bundled model name (tiny-llama, ...)")->required();
+  cmd->add_flag("--strict", args->strict, "Refuse config.json keys lpusim does not know (default: a warning each)");
   cmd->add_option("--chip", args->chip, "Chip: a bundled name (tsp-v1) or a chip JSON file")->capture_default_str();
   cmd->add_option("--weights", args->weights, "Weight type")->check(CLI::IsMember({"int8", "fp16"}))->capture_default_str();
   cmd->add_option("--prompt-len", args->prompt_len, "Prompt tokens")->check(CLI::Range(1, 256))->capture_default_str();
