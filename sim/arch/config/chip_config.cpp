@@ -80,6 +80,7 @@ ChipConfig parse_chip_config(const nlohmann::json& json, const std::string& file
     c.mxm_cols = toint(mxm.integer("cols", 1, 4096));
     c.mxm_queues_per_hemisphere = toint(mxm.integer("queues_per_hemisphere", 0, 64));
     c.mxm_fp16_rate_divisor = toint(mxm.integer("fp16_rate_divisor", 1, 64));
+    if (mxm.has("fp8_rate_divisor")) c.mxm_fp8_rate_divisor = toint(mxm.integer("fp8_rate_divisor", 1, 64));
     c.mxm_max_weight_streams = toint(mxm.integer("max_weight_streams", 1, 1024));
     c.mxm_accumulator_slots = toint(mxm.integer("accumulator_slots", 1, 4096));
     mxm.finish();
