@@ -90,13 +90,15 @@ CompileResult compile_graph(Graph graph, const ChipConfig& chip, const CompileOp
   timed("decompose", [&] { result.primitive = decompose(graph); });
   verify_graph(result.primitive, "decompose");
   dump("decompose", result.primitive);
-  timed("quantization", [&] { plan_quantization(result.primitive, options.lowering.weights); });
+  timed("quantization", [&] { plan_quantization(result.primitive, options.lowering.weights, options.lowering.compute,
+                                                     options.lowering.checkpoint_weights); });
   verify_graph(result.primitive, "quantization");
   dump("quantization", result.primitive);
   // Calibration needs weight values; a timing-only compile keeps the default scales (the
   // schedule, and so every cycle count, is the same for any scale).
   timed("calibration", [&] {
-    if (options.lowering.weights == WeightType::Int8 && options.lowering.functional_data)
+    if ((options.lowering.weights != WeightType::Fp16 || options.lowering.checkpoint_weights) &&
+        options.lowering.compute == MatmulCompute::Native && options.lowering.functional_data)
       calibrate_int8_scales(result.primitive, options.calibration);
   });
   verify_graph(result.primitive, "calibration");

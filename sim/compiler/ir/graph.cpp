@@ -83,4 +83,16 @@ std::int64_t Graph::elements(int tensor) const {
   return n;
 }
 
+const char* weight_type_name(WeightType t) {
+  switch (t) {
+    case WeightType::Int8: return "int8";
+    case WeightType::Fp16: return "fp16";
+    case WeightType::Fp8E4M3: return "fp8e4m3";
+    case WeightType::Fp8E5M2: return "fp8e5m2";
+  }
+  return "fp16";
+}
+
+int weight_type_bytes(WeightType t) { return t == WeightType::Fp16 ? 2 : 1; }
+
 }  // namespace lpusim

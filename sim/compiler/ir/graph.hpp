@@ -53,7 +53,13 @@ enum class OpKind {
 const char* op_name(OpKind k);
 
 /// The type model weights are stored in on the chip (the quantization pass decides per matmul).
-enum class WeightType { Int8, Fp16 };
+enum class WeightType { Int8, Fp16, Fp8E4M3, Fp8E5M2 };
+const char* weight_type_name(WeightType t);  ///< "int8", "fp16", "fp8e4m3", "fp8e5m2" (the ISA's type names)
+int weight_type_bytes(WeightType t);
+/// Where int8 and fp8 weights are multiplied: in their own type (int8 x int8 -> int32,
+/// fp8 x fp8 -> fp32, activations quantised to it), or dequantised on their way into an
+/// fp16 MXM (fp16 activations, fp32 sums: weights stored low, computed high).
+enum class MatmulCompute { Native, Fp16 };
 
 enum class TensorRole { Input, Weight, State, Intermediate, Output };
 
@@ -65,6 +71,10 @@ struct TensorInfo {
   std::string init = "random";
   std::uint64_t seed = 0;
   double init_scale = 0.02;
+  /// Weights of a quantized checkpoint: the format it publishes them in ("" for 16-bit,
+  /// "fp8e4m3", "fp8e5m2", "mxfp4"). Used when the lowering stores weights as the
+  /// checkpoint does (LoweringOptions::checkpoint_weights).
+  std::string checkpoint_format;
 };
 
 using AttrValue = std::variant<std::int64_t, double, std::string>;

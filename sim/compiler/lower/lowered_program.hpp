@@ -13,6 +13,10 @@ namespace lpusim {
 
 struct LoweringOptions {
   WeightType weights = WeightType::Fp16;
+  MatmulCompute compute = MatmulCompute::Native;
+  /// Store each model weight as its checkpoint does (TensorInfo::checkpoint_format: fp8 as
+  /// fp8, MXFP4 values in an fp8e4m3 container, the rest fp16) instead of as `weights`.
+  bool checkpoint_weights = false;
   /// Generate the initial SRAM contents (weights, constants) for a functional run. Timing-only
   /// users (estimate, bench) turn it off: the schedule is the same, the compile much lighter.
   bool functional_data = true;

@@ -38,6 +38,13 @@ class Lowerer {
         matmuls_(geo_, sb_, memory_, chains_, tiling_, options) {}
 
   LoweredProgram run() {
+    if (chip_.mxm_fp8_rate_divisor == 0)
+      for (const Node& n : g_.nodes) {
+        const MatmulFormat f = matmul_format(n);
+        if (dtype_is_float(f.weights) && dtype_bytes(f.weights) == 1)
+          throw InputError(fmt::format("{}: fp8 weights need an fp8 MXM mode, and {} has none (no mxm.fp8_rate_divisor "
+                                       "in {})", g_.file.empty() ? g_.name : g_.file, chip_.name, chip_.file));
+      }
     for (std::size_t i = 0; i < g_.tensors.size(); ++i)
       if (g_.tensors[i].role == TensorRole::Input) {
         const auto [rows, cols] = memory_.matrix_shape(static_cast<int>(i));
@@ -76,7 +83,7 @@ class Lowerer {
     LoweredProgram out;
     std::vector<std::string> header{
         fmt::format("{}: compiled by lpusim for {} ({} weights)", g_.name, chip_.name,
-                    options_.weights == WeightType::Int8 ? "int8" : "fp16"),
+                    weight_type_name(options_.weights)),
         fmt::format("scheduled length: {} cycles", sb_.length().value())};
     out.program = sb_.emit(g_.name + ".s", memory_.decls(), header, sxm_.lane_maps());
     out.scheduled_length = sb_.length();
@@ -100,7 +107,7 @@ class Lowerer {
     for (const auto& t : g_.tensors)
       if (t.role == TensorRole::Weight && t.init != "data")
         weight_bytes += g_.elements(static_cast<int>(&t - g_.tensors.data())) *
-                        (options_.weights == WeightType::Int8 ? 1 : 2);
+                        weight_type_bytes(options_.weights);
     const std::int64_t weight_capacity = std::int64_t{4} * MemoryPlan::kWeightSlicesPerPlane * chip_.mem_slice_words *
                                          chip_.vector_bytes();
     if (weight_bytes > weight_capacity) memory_.fail_capacity("the model");
@@ -113,10 +120,9 @@ class Lowerer {
       }
       if (n.kind != OpKind::MatMul) continue;
       if (const auto bias = n.int_attr("bias", -1); bias >= 0) memory_.vector_constant(static_cast<int>(bias));
-      const bool int8 = is_int8_matmul(n);
       const auto [w_rows, w_cols] = memory_.matrix_shape(n.inputs[1]);
       const std::int64_t n_cols = n.int_attr("transpose_w", 0) != 0 ? w_rows : w_cols;
-      if (int8) dequant_words += memory_.tiles_of(n_cols);
+      if (matmul_format(n).scaled_weights()) dequant_words += memory_.tiles_of(n_cols);
     }
     memory_.reserve_constant_words(dequant_words);
   }

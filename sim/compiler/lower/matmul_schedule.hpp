@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "compiler/ir/graph.hpp"
+#include "compiler/passes/passes.hpp"
 #include "compiler/lower/lowering_types.hpp"
 #include "compiler/lower/memory_plan.hpp"
 #include "compiler/lower/vxm_chains.hpp"
@@ -40,9 +41,9 @@ class MatmulSchedule {
     int next_slot = 0;             // slots rotate so that consecutive matmuls use different ones
   };
 
-  void schedule_block(const WeightBlock& block, int plane, bool int8, const Act& x, std::int64_t m0, std::int64_t m1,
+  void schedule_block(const WeightBlock& block, int plane, const MatmulFormat& format, const Act& x, std::int64_t m0, std::int64_t m1,
                       std::vector<Cycle>& row_done, double act_scale, int first_slot);
-  Cycle emit_result(int plane, int slot, Cycle ready, bool int8, const VecHome& dest, std::vector<Step> post);
+  Cycle emit_result(int plane, int slot, Cycle ready, DType acc_type, const VecHome& dest, std::vector<Step> post);
 
   const ChipGeometry& geo_;
   ScheduleBuilder& sb_;

@@ -203,7 +203,7 @@ void MemoryPlan::fail_capacity(const std::string& what) const {
       for (auto d : t.shape) n *= d;
       weights += n;
     }
-  const int bytes = options_.weights == WeightType::Int8 ? 1 : 2;
+  const int bytes = weight_type_bytes(options_.weights);
   const double sram = static_cast<double>(chip_.sram_bytes());
   const auto chips = static_cast<std::int64_t>(std::ceil(static_cast<double>(weights) * bytes / (sram * 0.75)));
   throw InputError(fmt::format("{}: {} does not fit in one {} chip: the weights alone are {:.1f} MB of {:.1f} MB SRAM "
