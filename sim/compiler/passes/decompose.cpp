@@ -199,7 +199,32 @@ class Rewriter {
     return binary(OpKind::Add, binary(OpKind::Mul, xn, gamma, name + ".scaled"), beta, name);
   }
 
+  /// RmsNorm of every run of `group` lanes on its own (per-head q/k norms), gamma [group]:
+  ///   sums = (x * x) . R   R [W, W/group] one-hot: the group of each lane
+  ///   rstd = rsqrt(sums / group + eps)                                   [rows, W/group]
+  ///   y = x * (rstd . E) * gamma_tiled   E [W/group, W] back onto the group's lanes, as an
+  /// exact two-term spread (the MXM would round rstd to fp16).
+  int grouped_rms_norm(const Node& node, int x, int gamma, std::int64_t group, const std::string& name) {
+    const std::int64_t w = cols(x), groups = w / group;
+    const int sq = binary(OpKind::Mul, x, x, name + ".sq");
+    const int sum_groups = routing_constant(fmt::format("group_sum_{}_{}", w, group), w, groups,
+                                            [&](std::int64_t r, std::int64_t c) { return r / group == c ? 1.0f : 0.0f; });
+    const int ms = scale(matmul(sq, sum_groups, name + ".sqsum"), 1.0 / static_cast<double>(group), name + ".ms");
+    const int rstd = unary(OpKind::Rsqrt, add_imm(ms, node.float_attr("eps", 1e-6), name + ".mseps"), name + ".rstd");
+    const int expand = routing_constant(fmt::format("group_expand_{}_{}", groups, group), groups, w,
+                                        [&](std::int64_t r, std::int64_t c) { return c / group == r ? 1.0f : 0.0f; });
+    const int lanes = exact_spread(rstd, fp16_remainder(rstd, name + ".rstd"), expand, name + ".rstd_lanes");
+    auto values = weight_values(out_, gamma);
+    std::vector<float> tiled(static_cast<std::size_t>(w));
+    for (std::int64_t i = 0; i < w; ++i)
+      tiled[static_cast<std::size_t>(i)] = values[static_cast<std::size_t>(i % group)] + (node.int_attr("adds_one", 0) ? 1.0f : 0.0f);
+    const int g = constant(name + ".gamma_tiled", {w}, tiled);
+    return binary(OpKind::Mul, binary(OpKind::Mul, x, lanes, name + ".normed"), g, name);
+  }
+
   int rms_norm(const Node& node, int x, int gamma, const std::string& name) {
+    if (const std::int64_t group = node.int_attr("group", 0); group > 0 && group < cols(x))
+      return grouped_rms_norm(node, x, gamma, group, name);
     const double n = static_cast<double>(cols(x));
     const int ms = scale(row_sum(binary(OpKind::Mul, x, x, name + ".sq"), name + ".sqsum"), 1.0 / n, name + ".ms");
     const int rstd = unary(OpKind::Rsqrt, add_imm(ms, node.float_attr("eps", 1e-6), name + ".mseps"), name + ".rstd");
@@ -520,11 +545,16 @@ class Rewriter {
     const int shift = matmul(binary(OpKind::Mul, r, top, name + ".top_logit"), ones, name + ".shift");
     const int e = unary(OpKind::Exp, binary(OpKind::Sub, r, shift, name + ".shifted"), name + ".exp");
     const int kept = binary(OpKind::Mul, e, selected, name + ".kept");
+    // Renormalised (Mixtral; Qwen3-MoE with norm_topk_prob): the chosen k weights sum to one.
+    // Otherwise each chosen expert keeps its softmax probability over all experts.
+    const bool renormalize = node.int_attr("renormalize", 1) != 0;
+    const int normaliser = renormalize ? kept : e;
     // The sum on all 320 lanes of a tile, as row_sum does: a lane past E would hold 0, its
     // rsqrt inf, and inf * 0 in the next matmul NaN.
     const int ones_tile = routing_constant(fmt::format("moe_ones_{}_tile", experts), experts, kLanes,
                                            [](std::int64_t, std::int64_t) { return 1.0f; });
-    const int total = exact_spread(kept, fp16_remainder(kept, name + ".kept"), ones_tile, name + ".total");
+    const int total = exact_spread(normaliser, fp16_remainder(normaliser, name + (renormalize ? ".kept" : ".exp")), ones_tile,
+                                   name + ".total");
     const int gate = binary(OpKind::Mul, kept, reciprocal(total, name + ".inv_total"), name + ".gate", "tile");
     // Each expert's gate goes onto the hidden lanes exactly (exact_spread).
     const int gate_lo = fp16_remainder(gate, name + ".gate");
