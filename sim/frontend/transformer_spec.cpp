@@ -27,6 +27,11 @@ const char* family_name(TransformerFamily f) {
     case TransformerFamily::Phi3: return "phi3";
     case TransformerFamily::Gpt2: return "gpt2";
     case TransformerFamily::Bert: return "bert";
+    case TransformerFamily::Qwen3: return "qwen3";
+    case TransformerFamily::Qwen3Moe: return "qwen3_moe";
+    case TransformerFamily::Olmo2: return "olmo2";
+    case TransformerFamily::Olmo3: return "olmo3";
+    case TransformerFamily::Phi: return "phi";
   }
   return "?";
 }
@@ -219,27 +224,89 @@ void read_rope_scaling(JsonObject& o, TransformerSpec& s, const ReadContext& ctx
   finish_lenient(r, ctx);
 }
 
-/// quantization_config: the storage format of the checkpoint's weights. None of them is
-/// modelled yet (lpusim stores weights as int8 or fp16, --weights); each is refused by name.
-void read_quantization(JsonObject& o) {
+/// quantization_config: the storage format of the checkpoint's weights. fp8 (block or
+/// tensor scales, e4m3 or e5m2), fbgemm_fp8 (per-channel e4m3) and mxfp4 are modelled
+/// (docs/models.md, numerics); every other method is refused by name.
+void read_quantization(JsonObject& o, TransformerSpec& s, const ReadContext& ctx) {
   if (!o.has("quantization_config")) return;
   JsonObject q = o.object("quantization_config");
   if (!q.has("quant_method")) q.fail("quant_method", "missing (required)");
   const std::string method = q.string("quant_method");
-  static const std::map<std::string, std::string> kDescriptions = {
-      {"fp8", "8-bit floating-point weights with block or tensor scales"},
-      {"fbgemm_fp8", "8-bit floating-point weights with per-channel scales"},
-      {"mxfp4", "4-bit E2M1 weights with a shared power-of-two scale per 32"},
-      {"gptq", "integer weights with per-group scales and zero points"},
-      {"awq", "4-bit integer weights with per-group scales and zero points"},
-      {"bitsandbytes", "LLM.int8 outlier decomposition or 4-bit NF4/FP4 weights"},
-      {"compressed-tensors", "llm-compressor integer or float weights per config group"},
-      {"modelopt", "NVIDIA ModelOpt FP8 or NVFP4 weights"},
+  CheckpointQuantization& c = s.quantization;
+  c.method = method;
+  auto read_modules = [&](const std::string& key) {
+    if (!q.has(key)) return;
+    const nlohmann::json& v = q.raw(key);
+    if (v.is_null()) return;
+    if (!v.is_array()) q.fail(key, fmt::format("expected an array of module names or null, got {}", describe_json(v)));
+    for (const auto& m : v) {
+      if (!m.is_string()) q.fail(key, fmt::format("expected module names (strings), got {}", describe_json(m)));
+      c.not_converted.push_back(m.get<std::string>());
+    }
   };
-  const auto it = kDescriptions.find(method);
-  q.fail("quant_method", fmt::format("unsupported: quantization method '{}'{} is not modelled; lpusim stores weights "
-                                     "as int8 or fp16 (--weights)",
-                                     method, it == kDescriptions.end() ? "" : " (" + it->second + ")"));
+  auto require_not_dequantized = [&]() {
+    // dequantize true: transformers turns the weights back into 16-bit floats on load.
+    if (q.has("dequantize") && q.boolean("dequantize"))
+      q.fail("dequantize", "unsupported: a checkpoint dequantized on load (dequantize true) runs 16-bit weights; "
+                           "drop quantization_config and choose --weights instead");
+  };
+  if (method == "fp8") {
+    c.format = CheckpointFormat::Fp8E4M3;
+    if (q.has("fmt")) {
+      const std::string fmt_name = q.string("fmt");
+      if (fmt_name == "e5m2") c.format = CheckpointFormat::Fp8E5M2;
+      else if (fmt_name != "e4m3") q.fail("fmt", fmt::format("expected e4m3 or e5m2, got '{}'", fmt_name));
+    }
+    if (q.has("activation_scheme")) {
+      const std::string scheme = q.string("activation_scheme");
+      if (scheme != "dynamic" && scheme != "static")
+        q.fail("activation_scheme", fmt::format("expected dynamic or static, got '{}'", scheme));
+    }
+    if (q.has("weight_block_size") && !q.raw("weight_block_size").is_null()) {
+      const nlohmann::json& b = q.raw("weight_block_size");
+      if (!b.is_array() || b.size() != 2 || !b[0].is_number_integer() || !b[1].is_number_integer() ||
+          b[0].get<std::int64_t>() < 1 || b[1].get<std::int64_t>() < 1)
+        q.fail("weight_block_size", fmt::format("expected two positive integers or null, got {}", describe_json(b)));
+    }
+    if (q.has("scale_fmt")) {
+      const std::string scale_fmt = q.string("scale_fmt");
+      if (scale_fmt != "ue8m0" && scale_fmt != "fp32")
+        q.fail("scale_fmt", fmt::format("expected ue8m0 or fp32, got '{}'", scale_fmt));
+    }
+    read_modules("modules_to_not_convert");
+    require_not_dequantized();
+  } else if (method == "fbgemm_fp8") {
+    c.format = CheckpointFormat::Fp8E4M3;
+    if (q.has("activation_scale_ub")) (void)q.number("activation_scale_ub", 0.0, 1e30);
+    read_modules("modules_to_not_convert");
+  } else if (method == "mxfp4") {
+    c.format = CheckpointFormat::Mxfp4;
+    read_modules("modules_to_not_convert");
+    require_not_dequantized();
+  } else {
+    static const std::map<std::string, std::string> kDescriptions = {
+        {"gptq", "integer weights with per-group scales and zero points"},
+        {"awq", "4-bit integer weights with per-group scales and zero points"},
+        {"bitsandbytes", "LLM.int8 outlier decomposition or 4-bit NF4/FP4 weights"},
+        {"compressed-tensors", "llm-compressor integer or float weights per config group"},
+        {"modelopt", "NVIDIA ModelOpt FP8 or NVFP4 weights"},
+        {"quanto", "optimum-quanto weights"},
+        {"hqq", "half-quadratic quantized weights"},
+        {"aqlm", "additive vector-quantized weights"},
+        {"eetq", "per-channel int8 weights"},
+        {"torchao", "torchao weights"},
+    };
+    const auto it = kDescriptions.find(method);
+    q.fail("quant_method", fmt::format("unsupported: quantization method '{}'{} is not modelled; lpusim models fp8, "
+                                       "fbgemm_fp8 and mxfp4 checkpoints, or stores weights as --weights says",
+                                       method, it == kDescriptions.end() ? "" : " (" + it->second + ")"));
+  }
+  // Tooling keys that do not change how the weights are stored.
+  for (const auto& key : q.unread_keys()) {
+    static const std::set<std::string> harmless = {"quant_method", "activation_scheme", "fmt", "weight_block_size",
+                                                   "scale_fmt", "modules_to_not_convert", "dequantize"};
+    if (!harmless.count(key)) unknown_key(ctx, q.file(), q.key_path(key));
+  }
 }
 
 // Keys the rope decoders (llama and its relatives) read.
@@ -272,7 +339,7 @@ void read_rope_decoder(JsonObject& o, TransformerSpec& s, const ReadContext& ctx
   s.causal = true;
   require_bool(o, "attention_bias", false, "biases on the q/k/v/o projections (attention_bias true) are not modelled");
   require_bool(o, "mlp_bias", false, "biases on the MLP projections (mlp_bias true) are not modelled");
-  read_quantization(o);
+  read_quantization(o, s, ctx);
 }
 
 void read_sliding_window(JsonObject& o, TransformerSpec& s) {
@@ -364,6 +431,170 @@ TransformerSpec parse_phi3(const nlohmann::json& j, TransformerSpec s, const Rea
   return s;
 }
 
+/// Qwen3 and Qwen3-MoE attention: a llama block with per-head q/k RMSNorms; no window unless
+/// use_sliding_window (false in every released config), which is refused.
+void read_qwen3_attention(JsonObject& o, TransformerSpec& s, const ReadContext& ctx) {
+  read_rope_decoder(o, s, ctx, /*default_tie=*/false, /*default_eps=*/1e-6);
+  // Qwen3Config's head_dim defaults to 128, not hidden / heads.
+  if (!o.has("head_dim")) s.head_dim = 128;
+  s.qk_norm = QkNorm::PerHead;
+  if (o.has("use_sliding_window") && o.boolean("use_sliding_window"))
+    unsupported(o, "use_sliding_window",
+                "Qwen3 sliding-window attention (a window on layers from max_window_layers on) is not modelled");
+  if (o.has("sliding_window")) (void)o.integer("sliding_window", 1, kMaxPositions);  // not applied without use_sliding_window
+  if (o.has("layer_types")) {
+    const nlohmann::json& types = o.raw("layer_types");
+    if (!types.is_array() || static_cast<std::int64_t>(types.size()) != s.layers)
+      o.fail("layer_types", fmt::format("expected an array of {} layer types, got {}", s.layers, describe_json(types)));
+    for (const auto& t : types)
+      if (!t.is_string() || t.get<std::string>() != "full_attention")
+        o.fail("layer_types", fmt::format("unsupported: layer type {} (Qwen3 without use_sliding_window has only "
+                                          "full_attention layers)", describe_json(t)));
+  }
+}
+
+const std::vector<std::string> kQwen3Keys = {"use_sliding_window", "sliding_window", "layer_types"};
+
+TransformerSpec parse_qwen3(const nlohmann::json& j, TransformerSpec s, const ReadContext& ctx) {
+  // max_window_layers only matters with use_sliding_window true, which is refused.
+  ConfigReader reader(j, s.file, concat(kRopeDecoderKeys, kQwen3Keys), concat(kRopeDecoderIgnorable, {"max_window_layers"}),
+                      ctx);
+  JsonObject& o = reader.obj();
+  read_qwen3_attention(o, s, ctx);
+  o.finish();
+  return s;
+}
+
+TransformerSpec parse_qwen3_moe(const nlohmann::json& j, TransformerSpec s, const ReadContext& ctx) {
+  ConfigReader reader(
+      j, s.file,
+      concat(concat(kRopeDecoderKeys, kQwen3Keys),
+             {"num_experts", "num_experts_per_tok", "moe_intermediate_size", "norm_topk_prob", "decoder_sparse_step",
+              "mlp_only_layers", "qkv_bias", "use_qk_norm", "shared_experts_intermediate_size"}),
+      concat(kRopeDecoderIgnorable, {"max_window_layers"}), ctx);
+  JsonObject& o = reader.obj();
+  read_qwen3_attention(o, s, ctx);
+  s.experts = o.integer("num_experts", 1, kMaxExperts);
+  s.experts_per_token = o.integer("num_experts_per_tok", 1, kMaxExperts);
+  if (s.experts_per_token > s.experts)
+    o.fail("num_experts_per_tok", fmt::format("expected at most num_experts {}, got {}", s.experts, s.experts_per_token));
+  s.expert_intermediate = o.integer("moe_intermediate_size", 1, kMaxWidth);
+  // Qwen3MoeConfig's default is false; the released configs say true.
+  s.moe_renormalize = o.has("norm_topk_prob") && o.boolean("norm_topk_prob");
+  const std::int64_t step = o.has("decoder_sparse_step") ? o.integer("decoder_sparse_step", 1, kMaxLayers) : 1;
+  std::vector<bool> dense(static_cast<std::size_t>(s.layers), false);
+  if (o.has("mlp_only_layers")) {
+    const nlohmann::json& list = o.raw("mlp_only_layers");
+    if (!list.is_array()) o.fail("mlp_only_layers", fmt::format("expected an array of layer indices, got {}", describe_json(list)));
+    for (const auto& v : list) {
+      if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() >= s.layers)
+        o.fail("mlp_only_layers", fmt::format("expected layer indices in [0, {}), got {}", s.layers, describe_json(v)));
+      dense[static_cast<std::size_t>(v.get<std::int64_t>())] = true;
+    }
+  }
+  s.moe_layers.assign(static_cast<std::size_t>(s.layers), false);
+  for (std::int64_t i = 0; i < s.layers; ++i)
+    s.moe_layers[static_cast<std::size_t>(i)] = !dense[static_cast<std::size_t>(i)] && (i + 1) % step == 0;
+  // Keys some Qwen3-MoE files carry that transformers does not read: accepted when they state
+  // what the model does anyway, refused when they claim something it does not do.
+  require_bool(o, "qkv_bias", false, "q/k/v biases (qkv_bias true): transformers' Qwen3-MoE has none and ignores the key");
+  require_bool(o, "use_qk_norm", true, "use_qk_norm false: transformers' Qwen3-MoE always normalises q and k");
+  if (o.has("shared_experts_intermediate_size") && o.integer("shared_experts_intermediate_size", 0, kMaxWidth) != 0)
+    unsupported(o, "shared_experts_intermediate_size",
+                "a shared expert: transformers' Qwen3-MoE has none and ignores the key");
+  o.finish();
+  return s;
+}
+
+/// OLMo 2 and 3: no norm before the sub-layers, an RMSNorm after each (before its residual
+/// add), and q/k RMSNorms over all heads together.
+void read_olmo(JsonObject& o, TransformerSpec& s, const ReadContext& ctx) {
+  read_rope_decoder(o, s, ctx, /*default_tie=*/false, /*default_eps=*/1e-5);
+  s.norm_placement = NormPlacement::PostSublayer;
+  s.qk_norm = QkNorm::Whole;
+}
+
+TransformerSpec parse_olmo2(const nlohmann::json& j, TransformerSpec s, const ReadContext& ctx) {
+  ConfigReader reader(j, s.file, kRopeDecoderKeys, kRopeDecoderIgnorable, ctx);
+  JsonObject& o = reader.obj();
+  read_olmo(o, s, ctx);
+  o.finish();
+  return s;
+}
+
+TransformerSpec parse_olmo3(const nlohmann::json& j, TransformerSpec s, const ReadContext& ctx) {
+  ConfigReader reader(j, s.file, concat(kRopeDecoderKeys, {"sliding_window", "layer_types"}), kRopeDecoderIgnorable, ctx);
+  JsonObject& o = reader.obj();
+  read_olmo(o, s, ctx);
+  // Olmo3Config: window 4096 and layer_types "sliding_attention" unless (i + 1) % 4 == 0.
+  s.sliding_window = o.has("sliding_window") ? o.integer("sliding_window", 1, kMaxPositions) : 4096;
+  s.sliding_layers.assign(static_cast<std::size_t>(s.layers), false);
+  for (std::int64_t i = 0; i < s.layers; ++i) s.sliding_layers[static_cast<std::size_t>(i)] = (i + 1) % 4 != 0;
+  if (o.has("layer_types")) {
+    const nlohmann::json& types = o.raw("layer_types");
+    if (!types.is_array() || static_cast<std::int64_t>(types.size()) != s.layers)
+      o.fail("layer_types", fmt::format("expected an array of {} layer types, got {}", s.layers, describe_json(types)));
+    for (std::size_t i = 0; i < types.size(); ++i) {
+      const std::string t = types[i].is_string() ? types[i].get<std::string>() : std::string();
+      if (t != "sliding_attention" && t != "full_attention")
+        o.fail("layer_types", fmt::format("expected sliding_attention or full_attention, got {}", describe_json(types[i])));
+      s.sliding_layers[i] = t == "sliding_attention";
+    }
+  }
+  o.finish();
+  return s;
+}
+
+/// phi (phi-1, phi-1.5, phi-2): a parallel block (one LayerNorm feeding attention and MLP,
+/// both added to x), biases on every projection and on the LM head, partial rotary.
+TransformerSpec parse_phi(const nlohmann::json& j, TransformerSpec s, const ReadContext& ctx) {
+  ConfigReader reader(j, s.file,
+                      {"vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+                       "num_key_value_heads", "hidden_act", "max_position_embeddings", "layer_norm_eps", "rope_theta",
+                       "rope_scaling", "partial_rotary_factor", "qk_layernorm", "tie_word_embeddings", "rotary_dim",
+                       "quantization_config"},
+                      // attention_bias: phi-1's file says false, but PhiConfig does not read
+                      // it and PhiAttention always has q/k/v/dense biases, as modelled.
+                      {"attention_bias"}, ctx);
+  JsonObject& o = reader.obj();
+  s.vocab_size = o.integer("vocab_size", 1, kMaxVocab);
+  s.hidden = o.integer("hidden_size", 1, kMaxWidth);
+  s.intermediate = o.integer("intermediate_size", 1, kMaxWidth);
+  s.layers = o.integer("num_hidden_layers", 1, kMaxLayers);
+  s.heads = o.integer("num_attention_heads", 1, kMaxHeads);
+  s.kv_heads = o.optional_integer("num_key_value_heads", 1, kMaxHeads).value_or(s.heads);
+  s.max_positions = o.integer("max_position_embeddings", 1, kMaxPositions);
+  s.activation = read_activation(o, "hidden_act", "gelu_new");
+  s.norm = NormKind::LayerNorm;
+  s.norm_eps = o.has("layer_norm_eps") ? o.number("layer_norm_eps", 0.0, 1.0) : 1e-5;
+  s.positions = PositionKind::Rope;
+  s.rope_theta = o.has("rope_theta") ? o.number("rope_theta", 1.0, 1e15) : 10000.0;
+  read_rope_scaling(o, s, ctx);
+  s.tie_embeddings = o.has("tie_word_embeddings") && o.boolean("tie_word_embeddings");
+  s.gated_mlp = false;
+  s.qkv_bias = s.attention_out_bias = s.mlp_bias = s.lm_head_bias = true;
+  s.parallel_block = true;
+  s.causal = true;
+  if (s.hidden % s.heads != 0)
+    o.fail("num_attention_heads", fmt::format("hidden_size {} is not a multiple of num_attention_heads {}", s.hidden, s.heads));
+  const std::int64_t head_dim = s.hidden / s.heads;
+  const double factor = o.has("partial_rotary_factor") ? o.number("partial_rotary_factor", 0.0, 1.0) : 0.5;
+  // PhiAttention: rotary_ndims = int(head_dim * partial_rotary_factor).
+  s.rotary_dim = static_cast<std::int64_t>(static_cast<double>(head_dim) * factor);
+  if (s.rotary_dim < 2 || s.rotary_dim % 2 != 0)
+    o.fail("partial_rotary_factor", fmt::format("gives {} rotary lanes of a {}-lane head; rope needs an even number, at least 2",
+                                                s.rotary_dim, head_dim));
+  // rotary_dim: the legacy key of phi-1's file; PhiConfig does not read it. Accepted when it
+  // agrees with partial_rotary_factor.
+  if (o.has("rotary_dim") && o.integer("rotary_dim", 0, kMaxWidth) != s.rotary_dim)
+    o.fail("rotary_dim", fmt::format("{} disagrees with partial_rotary_factor x head_dim = {} (transformers uses the latter)",
+                                     o.integer("rotary_dim", 0, kMaxWidth), s.rotary_dim));
+  require_bool(o, "qk_layernorm", false, "LayerNorms on q and k (qk_layernorm true) are not modelled for phi");
+  read_quantization(o, s, ctx);
+  o.finish();
+  return s;
+}
+
 /// GPT2Config's attribute_map: a config may name n_embd, n_positions, n_head and n_layer by
 /// their generic names (transformers sets the same attribute either way).
 std::int64_t read_gpt2_size(JsonObject& o, const std::string& key, const std::string& alias, std::int64_t max) {
@@ -409,7 +640,7 @@ TransformerSpec parse_gpt2(const nlohmann::json& j, TransformerSpec s, const Rea
   require_bool(o, "scale_attn_weights", true, "attention without the 1/sqrt(head_dim) scale is not modelled");
   require_bool(o, "scale_attn_by_inverse_layer_idx", false,
                "attention scaled by 1/(layer index + 1) is not modelled");
-  read_quantization(o);
+  read_quantization(o, s, ctx);
   o.finish();
   return s;
 }
@@ -441,7 +672,7 @@ TransformerSpec parse_bert(const nlohmann::json& j, TransformerSpec s, const Rea
                   fmt::format("'{}' position embeddings are not modelled (only absolute)", kind));
   }
   require_bool(o, "is_decoder", false, "bert as a causal decoder is not modelled");
-  read_quantization(o);
+  read_quantization(o, s, ctx);
   s.post_norm = true;
   s.gated_mlp = false;
   s.qkv_bias = s.mlp_bias = s.attention_out_bias = true;
@@ -486,32 +717,42 @@ std::int64_t TransformerSpec::parameters() const {
   const std::int64_t q_width = mul(heads, head_dim);
   const std::int64_t kv_width = mul(kv_heads, head_dim);
 
-  std::int64_t layer = 0;
-  // Attention: q, k, v, o projections and their biases.
-  layer = add(layer, mul(hidden, add(q_width, mul(2, kv_width))));
-  if (qkv_bias) layer = add(layer, add(q_width, mul(2, kv_width)));
-  layer = add(layer, mul(q_width, hidden));
-  if (attention_out_bias) layer = add(layer, hidden);
-  layer = add(layer, mul(2, norm_params));
-  // MLP.
+  std::int64_t attention = 0;
+  // Attention: q, k, v, o projections and their biases, q/k norms.
+  attention = add(attention, mul(hidden, add(q_width, mul(2, kv_width))));
+  if (qkv_bias) attention = add(attention, add(q_width, mul(2, kv_width)));
+  attention = add(attention, mul(q_width, hidden));
+  if (attention_out_bias) attention = add(attention, hidden);
+  if (qk_norm == QkNorm::PerHead) attention = add(attention, mul(2, head_dim));
+  if (qk_norm == QkNorm::Whole) attention = add(attention, add(q_width, kv_width));
+  attention = add(attention, mul(parallel_block ? 1 : 2, norm_params));  // the block's norms
+  // MLP: dense, or router plus experts.
   const std::int64_t projections = gated_mlp ? 3 : 2;
-  const std::int64_t mlp = mul(projections, mul(hidden, intermediate));
-  if (experts > 0) {
-    layer = add(layer, mul(hidden, experts));  // router
-    layer = add(layer, mul(experts, mlp));
-  } else {
-    layer = add(layer, mlp);
-    if (mlp_bias) layer = add(layer, add(intermediate, hidden));
-  }
+  std::int64_t dense = mul(projections, mul(hidden, intermediate));
+  if (mlp_bias) dense = add(dense, add(intermediate, hidden));
+  const std::int64_t moe = experts > 0 ? add(mul(hidden, experts), mul(experts, mul(projections, mul(hidden, expert_width())))) : 0;
 
-  std::int64_t total = mul(layers, layer);
+  std::int64_t total = 0;
+  for (std::int64_t i = 0; i < layers; ++i) total = add(total, add(attention, is_moe_layer(i) ? moe : dense));
   total = add(total, mul(vocab_size, hidden));  // token embeddings (also the LM head when tied)
   if (positions == PositionKind::Learned) total = add(total, mul(max_positions, hidden));
   total = add(total, mul(type_vocab_size, hidden));
   if (embedding_norm) total = add(total, norm_params);
   if (!post_norm) total = add(total, norm_params);  // final norm of pre-norm models
   if (has_lm_head && !tie_embeddings) total = add(total, mul(hidden, vocab_size));
+  if (lm_head_bias) total = add(total, vocab_size);
   return total;
+}
+
+std::int64_t TransformerSpec::window_of(std::int64_t layer) const {
+  if (!sliding_window) return 0;
+  if (sliding_layers.empty()) return *sliding_window;
+  return sliding_layers[static_cast<std::size_t>(layer)] ? *sliding_window : 0;
+}
+
+bool TransformerSpec::is_moe_layer(std::int64_t layer) const {
+  if (experts == 0) return false;
+  return moe_layers.empty() || moe_layers[static_cast<std::size_t>(layer)];
 }
 
 namespace {
@@ -530,6 +771,9 @@ const std::vector<FamilyEntry>& families() {
       {"mixtral", TransformerFamily::Mixtral, parse_mixtral}, {"qwen2", TransformerFamily::Qwen2, parse_qwen2},
       {"gemma", TransformerFamily::Gemma, parse_gemma},     {"phi3", TransformerFamily::Phi3, parse_phi3},
       {"gpt2", TransformerFamily::Gpt2, parse_gpt2},        {"bert", TransformerFamily::Bert, parse_bert},
+      {"qwen3", TransformerFamily::Qwen3, parse_qwen3},     {"qwen3_moe", TransformerFamily::Qwen3Moe, parse_qwen3_moe},
+      {"olmo2", TransformerFamily::Olmo2, parse_olmo2},     {"olmo3", TransformerFamily::Olmo3, parse_olmo3},
+      {"phi", TransformerFamily::Phi, parse_phi},
   };
   return table;
 }
@@ -588,6 +832,52 @@ std::string read_model_type(const nlohmann::json& j, const std::string& file, st
 }
 
 }  // namespace
+
+const char* checkpoint_format_name(CheckpointFormat f) {
+  switch (f) {
+    case CheckpointFormat::None: return "none";
+    case CheckpointFormat::Fp8E4M3: return "fp8e4m3";
+    case CheckpointFormat::Fp8E5M2: return "fp8e5m2";
+    case CheckpointFormat::Mxfp4: return "mxfp4";
+  }
+  return "none";
+}
+
+namespace {
+/// Whether `pattern` ('*': any characters) matches all of `text`: the greedy wildcard match,
+/// at most pattern x text steps whatever the pattern (a file could hold any pattern).
+bool glob_match(const std::string& pattern, const std::string& text) {
+  std::size_t p = 0, t = 0, star = std::string::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (p < pattern.size() && pattern[p] == text[t]) {
+      ++p;
+      ++t;
+    } else if (star != std::string::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+/// Whether `text` contains a match of `pattern`.
+bool glob_contains(const std::string& pattern, const std::string& text) { return glob_match("*" + pattern + "*", text); }
+}  // namespace
+
+CheckpointFormat CheckpointQuantization::format_of(const std::string& hf_module) const {
+  // transformers' quantizers always keep the output embedding (lm_head) in 16 bits
+  // (get_keys_to_not_convert), whether or not modules_to_not_convert names it.
+  if (format == CheckpointFormat::None || hf_module == "lm_head") return CheckpointFormat::None;
+  for (const auto& pattern : not_converted)
+    if (glob_contains(pattern, hf_module)) return CheckpointFormat::None;
+  return format;
+}
 
 const std::vector<std::string>& supported_model_types() {
   static const std::vector<std::string> types = [] {

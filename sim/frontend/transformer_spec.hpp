@@ -9,12 +9,19 @@
 
 namespace lpusim {
 
-enum class TransformerFamily { Llama, Mistral, Mixtral, Qwen2, Gemma, Phi3, Gpt2, Bert };
+enum class TransformerFamily { Llama, Mistral, Mixtral, Qwen2, Gemma, Phi3, Gpt2, Bert, Qwen3, Qwen3Moe, Olmo2, Olmo3, Phi };
 const char* family_name(TransformerFamily f);
 
 enum class NormKind { LayerNorm, RmsNorm };
 enum class ActivationKind { Gelu, GeluTanh, Silu, Relu };  ///< gelu (erf), gelu_new/gelu_pytorch_tanh, silu, relu
 enum class PositionKind { Rope, Learned, None };
+/// Norms on q and k after their projections (before rope): none; RMSNorm over each head's
+/// head_dim lanes with one [head_dim] weight shared by the heads (qwen3, gemma3); RMSNorm over
+/// all heads together with a [heads * head_dim] weight (olmo2, olmo3).
+enum class QkNorm { None, PerHead, Whole };
+/// Where a block's norms sit: before each sub-layer (llama); after each residual add (bert);
+/// after each sub-layer's output, before its residual add, and no norm before (olmo2).
+enum class NormPlacement { Pre, PostResidual, PostSublayer };
 
 struct RopeScaling {
   enum class Kind { None, Linear, Llama3 } kind = Kind::None;
@@ -22,6 +29,21 @@ struct RopeScaling {
   double low_freq_factor = 1.0;            ///< llama3
   double high_freq_factor = 4.0;           ///< llama3
   std::int64_t original_max_position = 8192;  ///< llama3
+};
+
+/// The weight format of a quantized checkpoint (its quantization_config), as lpusim models it.
+enum class CheckpointFormat { None, Fp8E4M3, Fp8E5M2, Mxfp4 };
+const char* checkpoint_format_name(CheckpointFormat f);  ///< "none", "fp8e4m3", "fp8e5m2", "mxfp4"
+
+struct CheckpointQuantization {
+  CheckpointFormat format = CheckpointFormat::None;
+  std::string method;                       ///< quant_method as written ("fp8", "fbgemm_fp8", "mxfp4")
+  std::vector<std::string> not_converted;   ///< modules_to_not_convert: kept in 16 bits
+  /// The format of the linear layer with this Hugging Face module name
+  /// ("model.layers.3.self_attn.q_proj", "lm_head"): None when the checkpoint keeps it in
+  /// 16 bits. A pattern matches as a prefix or substring, '*' standing for any characters
+  /// (transformers matches both ways across its quantizers).
+  CheckpointFormat format_of(const std::string& hf_module) const;
 };
 
 struct TransformerSpec {
@@ -40,6 +62,12 @@ struct TransformerSpec {
   double norm_eps = 1e-5;
   bool norm_adds_one = false;       ///< gemma: x * (1 + w)
   bool post_norm = false;           ///< bert: LayerNorm after the residual add
+  NormPlacement norm_placement = NormPlacement::Pre;  ///< bert: PostResidual (post_norm), olmo2/3: PostSublayer
+  QkNorm qk_norm = QkNorm::None;
+  /// phi: attention and MLP read the same norm of x and both add to it (x + attn(n) + mlp(n)).
+  bool parallel_block = false;
+  std::int64_t rotary_dim = 0;      ///< lanes of each head that rope rotates (0: all; phi: partial)
+  bool lm_head_bias = false;        ///< phi
   ActivationKind activation = ActivationKind::Silu;
   bool gated_mlp = true;            ///< gate/up/down (llama family) vs fc1/fc2 (gpt2, bert)
   bool qkv_bias = false;            ///< qwen2, gpt2, bert
@@ -50,13 +78,22 @@ struct TransformerSpec {
   double rope_theta = 10000.0;
   RopeScaling rope_scaling;
   std::optional<std::int64_t> sliding_window;  ///< mistral (and others when set)
+  /// Per layer: whether it uses sliding_window (olmo3's layer_types); empty: every layer does
+  /// when sliding_window is set.
+  std::vector<bool> sliding_layers;
   std::int64_t experts = 0;         ///< mixtral: num_local_experts (0: dense)
   std::int64_t experts_per_token = 0;
+  std::int64_t expert_intermediate = 0;  ///< qwen3_moe: moe_intermediate_size (0: intermediate)
+  bool moe_renormalize = true;      ///< the top-k weights renormalised to sum to one (qwen3_moe: norm_topk_prob)
+  /// Per layer: whether its MLP is the MoE (qwen3_moe: decoder_sparse_step, mlp_only_layers);
+  /// empty: every layer's when experts > 0. Dense layers use `intermediate`.
+  std::vector<bool> moe_layers;
   bool tie_embeddings = false;
   bool scale_embeddings = false;    ///< gemma: x * sqrt(hidden)
   std::int64_t type_vocab_size = 0; ///< bert token types
   bool embedding_norm = false;      ///< bert: LayerNorm over word + position + type embeddings
   bool has_lm_head = true;          ///< false for bert: the output is the last layer's hidden state
+  CheckpointQuantization quantization;  ///< the checkpoint's quantization_config (none: 16-bit weights)
 
   /// One line each: keys lpusim does not know (assumed not to change the forward pass) and
   /// other assumptions the reader made (a model_type inferred from `architectures`). The CLI
@@ -64,6 +101,13 @@ struct TransformerSpec {
   std::vector<std::string> warnings;
 
   std::int64_t parameters() const;  ///< weight count, embeddings and LM head included
+
+  /// Layer i's attention window (0: full attention).
+  std::int64_t window_of(std::int64_t layer) const;
+  /// Whether layer i's MLP is the MoE.
+  bool is_moe_layer(std::int64_t layer) const;
+  /// The width of each expert's MLP.
+  std::int64_t expert_width() const { return expert_intermediate > 0 ? expert_intermediate : intermediate; }
 };
 
 struct ConfigReadOptions {

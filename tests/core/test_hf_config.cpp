@@ -14,6 +14,7 @@
 
 #include "arch/core/error.hpp"
 #include "frontend/hub_cache.hpp"
+#include "frontend/transformer_graph.hpp"
 #include "frontend/transformer_spec.hpp"
 
 using namespace lpusim;
@@ -136,6 +137,11 @@ TEST_CASE("known keys whose effect is not modelled are refused by name", "[hf_co
       {"quantization_config", {{"quant_method", "awq"}}, "quantization method 'awq'"},
       {"quantization_config", {{"quant_method", "bitsandbytes"}, {"load_in_4bit", true}}, "quantization method 'bitsandbytes'"},
       {"quantization_config", {{"bits", 4}}, "key 'quantization_config.quant_method': missing (required)"},
+      {"quantization_config", {{"quant_method", "fp8"}, {"fmt", "e3m4"}}, "key 'quantization_config.fmt': expected e4m3 or e5m2"},
+      {"quantization_config", {{"quant_method", "fp8"}, {"dequantize", true}},
+       "key 'quantization_config.dequantize': unsupported: a checkpoint dequantized on load"},
+      {"quantization_config", {{"quant_method", "mxfp4"}, {"modules_to_not_convert", "lm_head"}},
+       "key 'quantization_config.modules_to_not_convert': expected an array of module names or null"},
       {"attention_bias", true, "key 'attention_bias': unsupported: biases on the q/k/v/o projections"},
   };
   for (const auto& c : cases) {
@@ -255,4 +261,38 @@ TEST_CASE("hub model ids resolve offline in the local Hugging Face cache", "[hf_
     CHECK(resolve_hub_model_config("Org/Tiny-Model") == (repo / "snapshots" / commit / "config.json").string());
   }
   fs::remove_all(root);
+}
+
+TEST_CASE("fp8 and mxfp4 quantization_config map to checkpoint formats per module", "[hf_config]") {
+  nlohmann::json j = llama();
+  j["quantization_config"] = {{"activation_scheme", "dynamic"}, {"fmt", "e4m3"}, {"quant_method", "fp8"},
+                              {"weight_block_size", {128, 128}}, {"scale_fmt", "ue8m0"}};
+  const TransformerSpec fp8 = parse(j);
+  CHECK(fp8.warnings.empty());
+  CHECK(fp8.quantization.format == CheckpointFormat::Fp8E4M3);
+  CHECK(fp8.quantization.format_of("model.layers.0.self_attn.q_proj") == CheckpointFormat::Fp8E4M3);
+  CHECK(fp8.quantization.format_of("lm_head") == CheckpointFormat::None);  // transformers keeps it 16-bit
+  j["quantization_config"]["fmt"] = "e5m2";
+  CHECK(parse(j).quantization.format == CheckpointFormat::Fp8E5M2);
+  // gpt-oss's list: attention, router, embeddings and head stay 16-bit; the experts are MXFP4.
+  j["quantization_config"] = {{"modules_to_not_convert", {"model.layers.*.self_attn", "model.layers.*.mlp.router",
+                                                          "model.embed_tokens", "lm_head"}},
+                              {"quant_method", "mxfp4"}};
+  const TransformerSpec mx = parse(j);
+  CHECK(mx.quantization.format == CheckpointFormat::Mxfp4);
+  CHECK(mx.quantization.format_of("model.layers.11.self_attn.o_proj") == CheckpointFormat::None);
+  CHECK(mx.quantization.format_of("model.layers.11.mlp.router") == CheckpointFormat::None);
+  CHECK(mx.quantization.format_of("model.layers.11.mlp.experts.3.down_proj") == CheckpointFormat::Mxfp4);
+  // A pattern with many stars stays cheap (greedy matching, not backtracking).
+  j["quantization_config"]["modules_to_not_convert"] = {std::string(60, '*') + "x" + std::string(60, '*') + "y"};
+  CHECK(parse(j).quantization.format_of(std::string(200, 'a')) == CheckpointFormat::Mxfp4);
+  // The graph marks each linear weight with its checkpoint format.
+  j["quantization_config"] = {{"quant_method", "fp8"}, {"modules_to_not_convert", {"model.layers.1.mlp"}}};
+  const TransformerSpec partial = parse(j);
+  const Graph g = build_transformer_graph(partial, 1, 0);
+  CHECK(g.tensors[static_cast<std::size_t>(g.find("l0.attn.q.weight"))].checkpoint_format == "fp8e4m3");
+  CHECK(g.tensors[static_cast<std::size_t>(g.find("l0.mlp.down.weight"))].checkpoint_format == "fp8e4m3");
+  CHECK(g.tensors[static_cast<std::size_t>(g.find("l1.mlp.down.weight"))].checkpoint_format.empty());
+  CHECK(g.tensors[static_cast<std::size_t>(g.find("l1.attn.k.weight"))].checkpoint_format == "fp8e4m3");
+  CHECK(g.tensors[static_cast<std::size_t>(g.find("lm_head.weight"))].checkpoint_format.empty());
 }

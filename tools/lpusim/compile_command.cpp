@@ -1,6 +1,7 @@
 // `lpusim compile MODEL -o prog.s`: compile a graph (JSON format) or a model to assembly.
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -19,7 +20,8 @@ struct CompileArgs {
   bool strict = false;
   std::string chip = "tsp-v1";
   std::string output;
-  std::string weights = "fp16";
+  std::string weights = "auto";
+  std::string compute = "native";
   std::string phase = "decode";
   std::int64_t prompt_len = 16;
   std::int64_t batch = 1;
@@ -42,7 +44,15 @@ int run(const CompileArgs& args) {
     check_kv_caches_fit(load_model_spec(path, args.strict), chip, args.batch, positions, path);
   }
   CompileOptions options;
-  options.lowering.weights = args.weights == "int8" ? WeightType::Int8 : WeightType::Fp16;
+  {
+    const std::string path = resolve_model_path(args.model);
+    const std::optional<TransformerSpec> spec =
+        is_graph_file(path) ? std::nullopt : std::optional<TransformerSpec>(load_model_spec(path, args.strict));
+    const WeightChoice weights = resolve_weights(args.weights, spec ? &*spec : nullptr, "fp16");
+    options.lowering.weights = weights.type;
+    options.lowering.checkpoint_weights = weights.checkpoint;
+  }
+  options.lowering.compute = parse_matmul_compute(args.compute);
   options.dump_after = args.dump_after;
   options.fuse_pointwise = !args.no_fuse;
   // The assembly declares tensors but carries no SRAM contents, so weight values need not be
@@ -78,7 +88,10 @@ Command add_compile_command(CLI::App& app) {
   cmd->add_flag("--strict", args->strict, "Refuse config.json keys lpusim does not know (default: a warning each)");
   cmd->add_option("--chip", args->chip, "Chip: a bundled name (tsp-v1) or a chip JSON file")->capture_default_str();
   cmd->add_option("-o,--output", args->output, "Write the assembly here");
-  cmd->add_option("--weights", args->weights, "Weight type")->check(CLI::IsMember({"int8", "fp16"}))->capture_default_str();
+  cmd->add_option("--weights", args->weights, fmt::format("Weight type: auto (the checkpoint's fp8/mxfp4 if quantized, else {}), checkpoint, int8, fp16, fp8 (e4m3), fp8-e5m2", "fp16"))
+      ->check(CLI::IsMember(weight_type_choices()))->capture_default_str();
+  cmd->add_option("--compute", args->compute, "Where int8/fp8 weights are multiplied: native (int8 x int8, fp8 x fp8) or fp16 (dequantised into an fp16 MXM)")
+      ->check(CLI::IsMember(matmul_compute_choices()))->capture_default_str();
   cmd->add_option("--phase", args->phase, "For models: prefill (the prompt) or decode (one token after it)")
       ->check(CLI::IsMember({"prefill", "decode"}))->capture_default_str();
   cmd->add_option("--prompt-len", args->prompt_len, "For models: prompt tokens")->check(CLI::Range(1, 1 << 20))->capture_default_str();

@@ -24,7 +24,8 @@ struct EstimateArgs {
   std::string model;
   bool strict = false;
   std::string chip = "tsp-v1";
-  std::string weights = "int8";
+  std::string weights = "auto";
+  std::string compute = "native";
   std::int64_t batch = 1;
   std::int64_t prompt_len = 64;
   std::int64_t gen_len = 64;
@@ -94,7 +95,10 @@ int run(const EstimateArgs& args) {
   // positions the measured decode step reaches.
   check_kv_caches_fit(spec, chip, args.batch, args.prompt_len + args.gen_len, path);
   CompileOptions options;
-  options.lowering.weights = args.weights == "int8" ? WeightType::Int8 : WeightType::Fp16;
+  const WeightChoice weights = resolve_weights(args.weights, &spec, "int8");
+  options.lowering.weights = weights.type;
+  options.lowering.checkpoint_weights = weights.checkpoint;
+  options.lowering.compute = parse_matmul_compute(args.compute);
   options.lowering.functional_data = false;  // simulated in timing mode: no SRAM contents needed
   options.sequences = args.batch;
 
@@ -139,7 +143,7 @@ int run(const EstimateArgs& args) {
   j["parameters"] = spec.parameters();
   j["chip"] = chip.name;
   j["chips_needed"] = 1;
-  j["weights"] = args.weights;
+  j["weights"] = weights.label;
   j["batch"] = args.batch;
   j["prompt_len"] = args.prompt_len;
   j["gen_len"] = args.gen_len;
@@ -172,7 +176,7 @@ int run(const EstimateArgs& args) {
   }
   std::cout << fmt::format("lpusim estimate {} ({}, {:.1f} M parameters) on {} x1, {} weights, batch {}\n", args.model,
                            family_name(spec.family), static_cast<double>(spec.parameters()) / 1e6, chip.name,
-                           args.weights, args.batch);
+                           weights.label, args.batch);
   if (spec.causal) {
     // A decode step gives every sequence of the batch its next token: the step's latency is
     // each user's per-token latency.
@@ -217,7 +221,10 @@ Command add_estimate_command(CLI::App& app) {
   cmd->add_option("model", args->model, "A config.json, a model folder, or a bundled model name (gpt2, bert-base-uncased, ...)")->required();
   cmd->add_flag("--strict", args->strict, "Refuse config.json keys lpusim does not know (default: a warning each)");
   cmd->add_option("--chip", args->chip, "Chip: a bundled name (tsp-v1) or a chip JSON file")->capture_default_str();
-  cmd->add_option("--weights", args->weights, "Weight type")->check(CLI::IsMember({"int8", "fp16"}))->capture_default_str();
+  cmd->add_option("--weights", args->weights, fmt::format("Weight type: auto (the checkpoint's fp8/mxfp4 if quantized, else {}), checkpoint, int8, fp16, fp8 (e4m3), fp8-e5m2", "int8"))
+      ->check(CLI::IsMember(weight_type_choices()))->capture_default_str();
+  cmd->add_option("--compute", args->compute, "Where int8/fp8 weights are multiplied: native (int8 x int8, fp8 x fp8) or fp16 (dequantised into an fp16 MXM)")
+      ->check(CLI::IsMember(matmul_compute_choices()))->capture_default_str();
   cmd->add_option("--batch", args->batch, "Sequences per step")->check(CLI::Range(1, 4096))->capture_default_str();
   cmd->add_option("--prompt-len", args->prompt_len, "Prompt tokens")->check(CLI::Range(1, 1 << 20))->capture_default_str();
   cmd->add_option("--gen-len", args->gen_len, "Generated tokens")->check(CLI::Range(1, 1 << 20))->capture_default_str();

@@ -21,6 +21,21 @@ Graph load_model_graph(const ModelRequest& request);
 /// A path as given, a bundled model folder (workloads/transformers/<name>), or the
 /// config.json of a Hugging Face model id ("Qwen/Qwen3-32B") in the local hub cache.
 std::string resolve_model_path(const std::string& source);
+/// --weights: int8, fp16, fp8 (e4m3) or fp8-e5m2; --compute: native or fp16.
+WeightType parse_weight_type(const std::string& name);
+/// --weights resolved for a model: "checkpoint" stores each weight as the checkpoint's
+/// quantization_config says (LoweringOptions::checkpoint_weights); "auto" means checkpoint
+/// for a quantized checkpoint and `fallback` otherwise (also for graphs: spec null).
+struct WeightChoice {
+  WeightType type = WeightType::Fp16;
+  bool checkpoint = false;
+  std::string label;  ///< what reports print: "int8", "checkpoint (fp8e4m3)", ...
+};
+WeightChoice resolve_weights(const std::string& option, const TransformerSpec* spec, const std::string& fallback);
+MatmulCompute parse_matmul_compute(const std::string& name);
+/// The values --weights and --compute accept.
+const std::vector<std::string>& weight_type_choices();
+const std::vector<std::string>& matmul_compute_choices();
 /// load_transformer_spec, printing its warnings to stderr (each once per process).
 TransformerSpec load_model_spec(const std::string& path, bool strict);
 bool is_graph_file(const std::string& path);

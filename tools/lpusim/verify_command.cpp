@@ -25,17 +25,24 @@ struct VerifyArgs {
   std::string model;
   bool strict = false;
   std::string chip = "tsp-v1";
-  std::string weights = "fp16";
+  std::string weights = "auto";
+  std::string compute = "native";
   std::int64_t prompt_len = 6;
   std::int64_t decode_steps = 2;
   std::int64_t batch = 1;
-  /// Unset (negative): 0.02 for fp16 weights; 0.05 for int8, where the chip and the
-  /// reference share the calibrated scales but an upstream fp16 difference can still move a
-  /// value across an int8 rounding boundary (measured up to 3.4e-2 on the tiny models).
+  /// Unset (negative): by number format (docs/models.md, numerics), about twice the largest
+  /// error measured on the tiny models: 0.02 for fp16 weights and for int8 or fp8 weights
+  /// computed in fp16 (measured 1.4e-3); 0.05 for int8 and fp8 e4m3 computed natively, where
+  /// the chip and the reference share the calibrated scales but an upstream fp16 difference
+  /// can move a value across a rounding boundary of the coarse type (measured 3.4e-2 and
+  /// 2.9e-2); 0.15 for fp8 e5m2 natively (2 mantissa bits; measured 8.2e-2).
   double tolerance = -1.0;
-  double tolerance_for_weights() const {
+  double tolerance_for(const WeightChoice& w, MatmulCompute matmul_compute, const TransformerSpec* spec) const {
     if (tolerance >= 0) return tolerance;
-    return weights == "int8" ? 0.05 : 0.02;
+    WeightType type = w.type;
+    if (w.checkpoint && spec) type = spec->quantization.format == CheckpointFormat::Fp8E5M2 ? WeightType::Fp8E5M2 : WeightType::Fp8E4M3;
+    if (type == WeightType::Fp16 || matmul_compute == MatmulCompute::Fp16) return 0.02;
+    return type == WeightType::Fp8E5M2 ? 0.15 : 0.05;
   }
   bool quiet = false;
 };
@@ -150,7 +157,9 @@ double relative_error(const std::vector<float>& got, const Eigen::MatrixXf& want
 /// decomposed graph.
 int verify_graph_file(const VerifyArgs& args, const ChipConfig& chip, const std::string& path) {
   CompileOptions options;
-  options.lowering.weights = args.weights == "int8" ? WeightType::Int8 : WeightType::Fp16;
+  const WeightChoice weights = resolve_weights(args.weights, nullptr, "fp16");
+  options.lowering.weights = weights.type;
+  options.lowering.compute = parse_matmul_compute(args.compute);
   const CompileResult compiled = compile_graph(load_graph_json(path), chip, options);
   const auto& g = compiled.primitive;
   std::map<std::string, std::vector<float>> inputs;
@@ -180,7 +189,7 @@ int verify_graph_file(const VerifyArgs& args, const ChipConfig& chip, const std:
                                        result.hazards[0].message));
   const auto reference = interpret_primitive_graph(g, inputs);
   bool ok = true;
-  std::cout << fmt::format("lpusim verify {} ({} weights, reference: fp32 interpreter of the decomposed graph)\n", path, args.weights);
+  std::cout << fmt::format("lpusim verify {} ({} weights, reference: fp32 interpreter of the decomposed graph)\n", path, weights.label);
   for (const auto& name : outputs) {
     const auto& p = compiled.lowered.placements.at(name);
     const auto got = get_rows(p, result.dumps, chip.lanes());
@@ -192,7 +201,7 @@ int verify_graph_file(const VerifyArgs& args, const ChipConfig& chip, const std:
     if (std::getenv("LPUSIM_VERIFY_DEBUG"))
       for (std::int64_t c = 0; c < p.cols; c += 37)
         std::cout << fmt::format("    [0,{}] sim {} ref {}\n", c, got[static_cast<std::size_t>(c)], want(0, c));
-    const double tolerance = args.tolerance_for_weights();
+    const double tolerance = args.tolerance_for(weights, options.lowering.compute, nullptr);
     ok = ok && error <= tolerance;
     std::cout << fmt::format("  {:<24} {} cycles, max |error| / max |reference| = {:.2e} {}\n", name,
                              result.total_cycles.value(), error,
@@ -214,8 +223,11 @@ int run(const VerifyArgs& args) {
     throw InputError(fmt::format("{}: {:.0f} M parameters is too large to verify functionally; verify is for small "
                                  "configs (estimate runs large ones in timing mode)", path, static_cast<double>(spec.parameters()) / 1e6));
   CompileOptions options;
-  options.lowering.weights = args.weights == "int8" ? WeightType::Int8 : WeightType::Fp16;
-  const Precision precision = args.weights == "int8" ? Precision::Int8 : Precision::Fp16Matmul;
+  const WeightChoice weights = resolve_weights(args.weights, &spec, "fp16");
+  options.lowering.weights = weights.type;
+  options.lowering.checkpoint_weights = weights.checkpoint;
+  options.lowering.compute = parse_matmul_compute(args.compute);
+  const Precision precision = precision_for(options.lowering.weights, options.lowering.compute);
   const std::int64_t steps = spec.causal ? args.decode_steps : 0;
   const std::int64_t batch = args.batch;
   check_kv_caches_fit(spec, chip, batch, args.prompt_len + steps, path);
@@ -228,7 +240,8 @@ int run(const VerifyArgs& args) {
 
   const Graph prefill_graph = build_transformer_graph(spec, args.prompt_len, 0, batch);
   // The reference runs each sequence independently, with its own KV cache.
-  std::vector<ReferenceTransformer> references(static_cast<std::size_t>(batch), ReferenceTransformer(spec, prefill_graph, precision));
+  std::vector<ReferenceTransformer> references(static_cast<std::size_t>(batch), weights.checkpoint ? ReferenceTransformer(spec, prefill_graph, options.lowering.compute, true)
+                                                                                    : ReferenceTransformer(spec, prefill_graph, precision));
   // int8: the prefill calibrates the activation scales on its own deterministic prompt (not
   // the one verified); the decode steps reuse them, like a deployed model's fixed scales.
   std::vector<int> calibration_ids;
@@ -277,7 +290,7 @@ int run(const VerifyArgs& args) {
         worst = b;
       }
     }
-    const double tolerance = args.tolerance_for_weights();
+    const double tolerance = args.tolerance_for(weights, options.lowering.compute, &spec);
     const bool pass = error <= tolerance;
     ok = ok && pass;
     std::cout << fmt::format("  {:<24} {} cycles, max |error| / max |reference| = {:.2e}{} {}\n", what, o.cycles, error,
@@ -285,7 +298,8 @@ int run(const VerifyArgs& args) {
                              pass ? "ok" : fmt::format("FAIL (tolerance {:.1e})", tolerance));
   };
   std::cout << fmt::format("lpusim verify {} ({}, {} weights, reference precision {}{})\n", args.model,
-                           family_name(spec.family), args.weights, precision_name(precision),
+                           family_name(spec.family), weights.label,
+                           weights.checkpoint ? std::string("as the checkpoint") : std::string(precision_name(precision)),
                            batch > 1 ? fmt::format(", batch {}", batch) : "");
   StepOutcome previous = run_step(spec, prefill_graph, chip, options, step_ids(0, args.prompt_len), {}, output);
   options.calibration = Calibration{{}, previous.act_scales};
@@ -311,13 +325,16 @@ Command add_verify_command(CLI::App& app) {
   cmd->add_option("model", args->model, "A config.json, a model folder, or a bundled model name (tiny-llama, ...)")->required();
   cmd->add_flag("--strict", args->strict, "Refuse config.json keys lpusim does not know (default: a warning each)");
   cmd->add_option("--chip", args->chip, "Chip: a bundled name (tsp-v1) or a chip JSON file")->capture_default_str();
-  cmd->add_option("--weights", args->weights, "Weight type")->check(CLI::IsMember({"int8", "fp16"}))->capture_default_str();
+  cmd->add_option("--weights", args->weights, fmt::format("Weight type: auto (the checkpoint's fp8/mxfp4 if quantized, else {}), checkpoint, int8, fp16, fp8 (e4m3), fp8-e5m2", "fp16"))
+      ->check(CLI::IsMember(weight_type_choices()))->capture_default_str();
+  cmd->add_option("--compute", args->compute, "Where int8/fp8 weights are multiplied: native (int8 x int8, fp8 x fp8) or fp16 (dequantised into an fp16 MXM)")
+      ->check(CLI::IsMember(matmul_compute_choices()))->capture_default_str();
   cmd->add_option("--prompt-len", args->prompt_len, "Prompt tokens")->check(CLI::Range(1, 256))->capture_default_str();
   cmd->add_option("--batch", args->batch, "Sequences per step, each with its own token ids and KV cache")
       ->check(CLI::Range(1, 64))->capture_default_str();
   cmd->add_option("--decode-steps", args->decode_steps, "Decode steps after the prompt")->check(CLI::Range(0, 64))->capture_default_str();
   cmd->add_option("--tolerance", args->tolerance,
-                  "Largest accepted max |error| / max |reference| (default 0.02 with fp16 weights, 0.05 with int8)")
+                  "Largest accepted max |error| / max |reference| (default by format: 0.02 fp16 and --compute fp16, 0.05 int8 and fp8, 0.15 fp8-e5m2)")
       ->check(CLI::Range(0.0, 1.0));  // no captured default: the unset value -1 means "by weight type"
   return [args] { return run(*args); };
 }

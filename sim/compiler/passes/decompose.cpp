@@ -270,24 +270,31 @@ class Rewriter {
   /// by a sin vector that is zero on the lanes another offset provides and carries the sign.
   int rope(const Node& node, int x, const std::string& name) {
     const std::int64_t d = node.int_attr("head_dim", 0), f = cols(x), t_rows = rows(x);
+    // Partial rotary (phi): only the first r lanes of each head rotate (halves of r), the
+    // rest pass through (cos 1, sin 0).
+    const std::int64_t r = node.int_attr("rotary_dim", d);
+    if (r < 2 || r > d || r % 2 != 0) fail(node, fmt::format("rotary_dim {} must be even and in [2, head_dim {}]", r, d));
     const std::int64_t position = node.int_attr("position", 0);
     const std::int64_t tiles = (f + kLanes - 1) / kLanes;
     // A batch stacks sequences at the same positions: row t is at position + t mod period.
     const std::int64_t period = std::max<std::int64_t>(1, node.int_attr("rows_per_sequence", t_rows));
-    const auto inv = rope_inverse_frequencies(node, d);
+    const auto inv = rope_inverse_frequencies(node, r);
     // Source column and sign of every output column.
     std::vector<std::int64_t> source(static_cast<std::size_t>(f));
     std::vector<float> sign(static_cast<std::size_t>(f));
     for (std::int64_t c = 0; c < f; ++c) {
-      const bool first_half = c % d < d / 2;
-      source[static_cast<std::size_t>(c)] = first_half ? c + d / 2 : c - d / 2;
-      sign[static_cast<std::size_t>(c)] = first_half ? -1.0f : 1.0f;
+      const std::int64_t i = c % d;
+      const bool first_half = i < r / 2;
+      source[static_cast<std::size_t>(c)] = i >= r ? c : first_half ? c + r / 2 : c - r / 2;
+      sign[static_cast<std::size_t>(c)] = i >= r ? 0.0f : first_half ? -1.0f : 1.0f;
     }
     std::vector<float> cos_v(static_cast<std::size_t>(t_rows * f));
     std::vector<float> sin_v(cos_v.size());
     for (std::int64_t t = 0; t < t_rows; ++t)
       for (std::int64_t j = 0; j < f; ++j) {
-        const double angle = static_cast<double>(position + t % period) * inv[static_cast<std::size_t>((j % d) % (d / 2))];
+        const std::int64_t i = j % d;
+        const double angle =
+            i >= r ? 0.0 : static_cast<double>(position + t % period) * inv[static_cast<std::size_t>(i % (r / 2))];
         cos_v[static_cast<std::size_t>(t * f + j)] = static_cast<float>(std::cos(angle));
         sin_v[static_cast<std::size_t>(t * f + j)] = static_cast<float>(std::sin(angle));
       }
