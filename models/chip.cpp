@@ -1,20 +1,15 @@
 #include "models/chip.hpp"
 
-#include <chrono>
-#include <fstream>
-
 #include <fmt/format.h>
 
 #include "arch/core/error.hpp"
-#include "arch/core/limits.hpp"
-#include "engine/exec/tensor_io.hpp"
 #include "numerics/vector_math.hpp"
-#include "models/units/sim_time.hpp"
+#include "models/system.hpp"
 
 namespace lpusim {
 
-Chip::Chip(const sc_core::sc_module_name& name, ChipState& context, Scheduler scheduler)
-    : sc_module(name), icu("icu", scheduler), vxm("vxm", context), mxm_west("mxm_w", context, Hemisphere::West),
+Chip::Chip(const sc_core::sc_module_name& name, ChipState& context)
+    : sc_module(name), vxm("vxm", context), mxm_west("mxm_w", context, Hemisphere::West),
       mxm_east("mxm_e", context, Hemisphere::East), sxm_west("sxm_w", context, Hemisphere::West),
       sxm_east("sxm_e", context, Hemisphere::East), context_(context) {
   const int n = context.chip.mem_slices_per_hemisphere;
@@ -28,7 +23,7 @@ Chip::Chip(const sc_core::sc_module_name& name, ChipState& context, Scheduler sc
   for (std::size_t i = 0; i < queues.size(); ++i) {
     const BoundQueue& q = queues[i];
     QueueStats& stats = context.queue_stats[i];
-    stats.name = q.name;
+    stats.name = context.queue_name(q);
     stats.unit = q.id.unit;
     switch (q.id.unit) {
       case UnitKind::Mem: slice(SliceRef{q.id.hemisphere, SliceIndex(q.id.index)}).attach_queue(q, icu, stats); break;
@@ -40,9 +35,11 @@ Chip::Chip(const sc_core::sc_module_name& name, ChipState& context, Scheduler sc
                                      unit_name(q.id.unit)));
     }
   }
-  const auto& c = context.chip;
-  icu.finish_elaboration(2 * c.mem_slices_per_hemisphere + c.vxm_alus + 2 * c.mxm_queues_per_hemisphere +
-                         2 * c.sxm_queues_per_hemisphere);
+}
+
+int Chip::queues_on_chip() const {
+  const auto& c = context_.chip;
+  return 2 * c.mem_slices_per_hemisphere + c.vxm_alus + 2 * c.mxm_queues_per_hemisphere + 2 * c.sxm_queues_per_hemisphere;
 }
 
 MemSlice& Chip::slice(const SliceRef& ref) {
@@ -90,77 +87,9 @@ std::int64_t Chip::sram_host_bytes() const {
   return total;
 }
 
-namespace {
-std::int64_t peak_rss_bytes() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
-  return 0;
-}
-}  // namespace
-
 SimResult simulate(const ChipConfig& config, const BoundProgram& program, const SimOptions& options) {
-  // Inputs and dump names are checked before anything is built, and the whole run's host
-  // memory before any of it is allocated.
-  limits::require_host_memory(run_host_bytes(config, program, options),
-                              fmt::format("{}: this run (tensor values, SRAM pages{})", program.file,
-                                          options.trace ? ", trace" : ""));
-  const int lanes = config.lanes();
-  std::map<std::string, std::vector<double>> initial;
-  for (const auto& t : program.tensors)
-    if (t.fill.kind != TensorFill::Kind::None) initial[t.name] = fill_values(t, lanes);
-  for (const auto& [name, values] : options.values) {
-    const BoundTensor* t = program.find_tensor(name);
-    if (!t) throw InputError(fmt::format("initial values for tensor '{}', which the program does not declare", name));
-    if (values.size() != static_cast<std::size_t>(t->vectors * lanes))
-      throw InputError(fmt::format("initial values for tensor '{}': {} values, expected {}", name, values.size(), t->vectors * lanes));
-    initial[name] = values;
-  }
-  for (const auto& [name, path] : options.inputs) {
-    const BoundTensor* t = program.find_tensor(name);
-    if (!t) throw InputError(fmt::format("--input {}={}: the program declares no tensor '{}'", name, path, name));
-    initial[name] = read_tensor_file(path, *t, lanes);
-  }
-  if (!options.dumps.empty() && options.mode != SimMode::Functional)
-    throw InputError("--dump needs functional mode: timing-only runs compute no values");
-  for (const auto& name : options.dumps)
-    if (!program.find_tensor(name)) throw InputError(fmt::format("--dump {}: the program declares no tensor '{}'", name, name));
-
-  ChipState context(config, program, options.mode, options.check);
-  std::vector<TraceEvent> trace;
-  if (options.trace) context.trace = &trace;
-  Chip chip("chip", context, options.scheduler);
-  if (context.functional())
-    for (const auto& [name, values] : initial) chip.store_tensor(*program.find_tensor(name), values);
-
-  const auto start = std::chrono::steady_clock::now();
-  sc_core::sc_start();
-  const auto stop = std::chrono::steady_clock::now();
-
-  SimResult result;
-  result.mode = options.mode;
-  result.host_seconds = std::chrono::duration<double>(stop - start).count();
-  // A queue still parked at sync when nothing is left to happen would wait forever.
-  for (const auto& q : context.queue_stats)
-    if (!q.parked.empty())
-      context.add_hazard(Hazard::Kind::Deadlock, q.end, q.name,
-                         fmt::format("{} waits at {} for a notify that never comes", q.name, q.parked));
-  result.total_cycles = context.total_cycles();
-  for (const auto& q : context.queue_stats) result.total_cycles = std::max(result.total_cycles, q.end);
-  result.instructions = context.instructions;
-  result.queues = context.queue_stats;
-  result.hazards = context.hazards();
-  result.hazards_not_kept = context.hazards_not_kept();
-  result.trace = std::move(trace);
-  result.stream_writes = context.fabric.writes();
-  result.stream_reads = context.fabric.reads();
-  result.scheduler_wakes = chip.icu.wakes();
-  if (context.functional())
-    for (const auto& name : options.dumps) result.dumps[name] = chip.load_tensor(*program.find_tensor(name));
-  result.sram_host_bytes = chip.sram_host_bytes();
-  result.peak_rss_bytes = peak_rss_bytes();
-  return result;
+  SystemResult system = simulate_system({ChipRun{config, program, options}});
+  return std::move(system.chips.front());
 }
 
 }  // namespace lpusim

@@ -4,19 +4,20 @@
     tools/plot_sweep.py results.csv [--out DIR]
 
 Writes PNG and SVG files into DIR (default: the CSV's folder) and prints each path written:
-  tps_vs_<param>.png/.svg   for each swept parameter: tokens/s per user against it, one line per
+  tps_vs_<param>.png/.svg   for each swept parameter (with two values or more): tokens/s per user against it, one line per
                             model; when other parameters vary too, one panel per model with one
                             line per combination of the others
   pareto_chips.png/.svg     Pareto front of tokens/s per user (higher is better) against chips
                             (fewer is better), one front per model; dominated points drawn faintly
-  pareto_sram.png/.svg      the same against SRAM provisioned, chips x SRAM per chip (computed as
-                            sram_used_bytes / sram_fraction; sram_used_bytes where the fraction
-                            is missing)
+  pareto_sram.png/.svg      the same against SRAM provisioned, chips x sram_capacity_bytes (or,
+                            without that column, sram_used_bytes / sram_fraction; sram_used_bytes
+                            where the fraction is missing too)
 
-CSV: columns point, model, status (ok|failed), reason, tokens_per_s_per_user, chips,
-sram_used_bytes, sram_fraction (plus aggregate_tokens_per_s, ttft_us, decode_cycles,
-mxm_utilization, not drawn here), and one `param:KEY.PATH` column per swept parameter.
-Failed rows are skipped and counted (a note on each figure and a line on stderr).
+CSV: columns point, model, status (ok|failed), tokens_per_s_per_user, chips, sram_used_bytes,
+sram_fraction, and one `param:KEY.PATH` column per swept parameter; an optional tokens_from
+column (decode, or prefill for an encoder, whose model name then gets " (prompt tokens)"); the
+other columns of docs/sweeps.md are not drawn here. A parameter with a single value gets no
+plot. Failed rows are skipped and counted (a note on each figure and a line on stderr).
 
 Exit 0 when the plots are written, 2 with one line on stderr for a bad CSV, 1 when there is
 nothing to plot (every point failed). Needs matplotlib: Debian's python3-matplotlib
@@ -146,6 +147,7 @@ def read_csv(path):
 
     idx = {h: i for i, h in enumerate(header)}
     ok, failed = [], []
+    encoders = set()
     for lineno, cells in enumerate(rows, start=2):
         if not cells or all(not c.strip() for c in cells):
             continue
@@ -157,6 +159,8 @@ def read_csv(path):
             raise BadCsv(f"{path}:{lineno}: status {status!r}, expected ok or failed")
         row = {"point": get("point"), "model": get("model"),
                "params": {p: get(p) for p in params}}
+        if "tokens_from" in idx and get("tokens_from") == "prefill":
+            encoders.add(row["model"])
         if status == "failed":
             failed.append(row)
             continue
@@ -166,7 +170,14 @@ def read_csv(path):
                 raise BadCsv(f"{path}:{lineno}: {col} {get(col)!r} is not a number")
             row[col] = v
         row["sram_fraction"] = to_number(get("sram_fraction"))
+        row["sram_capacity_bytes"] = to_number(get("sram_capacity_bytes")) if "sram_capacity_bytes" in idx else None
         ok.append(row)
+
+    # An encoder's tokens/s are its prompt tokens per pass (`tokens_from` prefill): say so wherever
+    # the model is named, on its failed rows too.
+    for r in ok + failed:
+        if r["model"] in encoders:
+            r["model"] += " (prompt tokens)"
 
     # A parameter whose values (in the ok rows) are all numbers is numeric; otherwise categorical.
     # A failed row's value that does not fit (empty, say) becomes None and is not marked.
@@ -266,11 +277,16 @@ def plot_param(key, params, kinds, ok, failed, total, out_dir, written):
     xticks = [xpos(kind, cats, v) for v in xs_all]
     name = param_name(key)
 
-    def draw_line(ax, rows, label, color, marker):
+    def series(rows):
         rows = sorted(rows, key=lambda r: sort_key(r["params"][key]))
-        xs = [xpos(kind, cats, r["params"][key]) for r in rows]
-        ys = [r["tokens_per_s_per_user"] for r in rows]
-        ax.plot(xs, ys, marker=marker, markersize=5, linewidth=1.8, color=color, label=label)
+        return [xpos(kind, cats, r["params"][key]) for r in rows], [r["tokens_per_s_per_user"] for r in rows]
+
+    def draw_line(ax, rows, label, color, marker, under=0):
+        # `under` lines are drawn on top of this one: widen it (and its markers) by as many
+        # steps, so that lines that coincide stay visible as nested stripes.
+        xs, ys = series(rows)
+        ax.plot(xs, ys, marker=marker, markersize=5 + 2.5 * under, linewidth=1.8 + 1.6 * under, color=color,
+                label=label)
 
     def failed_xs(model=None):
         return sorted({xpos(kind, cats, r["params"][key]) for r in failed if model in (None, r["model"])})
@@ -289,7 +305,7 @@ def plot_param(key, params, kinds, ok, failed, total, out_dir, written):
             ax.legend(title="model", loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=9)
         else:
             ax.legend(title="model", fontsize=9)
-        fig.suptitle(f"Decode tokens/s per user against {name}", fontsize=13)
+        fig.suptitle(f"Tokens/s per user against {name}", fontsize=13)
     else:
         combos = sorted({tuple(r["params"][p] for p in others) for r in ok},
                         key=lambda c: tuple(sort_key(v) for v in c))
@@ -306,13 +322,19 @@ def plot_param(key, params, kinds, ok, failed, total, out_dir, written):
         for i, m in enumerate(models):
             ax = axes[i // ncols][i % ncols]
             rows_m = [r for r in ok if r["model"] == m]
-            for j, c in enumerate(combos):
-                rows = [r for r in rows_m if tuple(r["params"][p] for p in others) == c]
-                if not rows:
-                    continue
+            drawn = [(j, c, [r for r in rows_m if tuple(r["params"][p] for p in others) == c])
+                     for j, c in enumerate(combos)]
+            drawn = [(j, c, rows) for j, c, rows in drawn if rows]
+            shapes = {tuple(map(tuple, series(rows))) for _, _, rows in drawn}
+            for k, (j, c, rows) in enumerate(drawn):
                 color = cmap(j % 10) if len(combos) <= 10 else cmap(j / max(1, len(combos) - 1))
                 label = ", ".join(f"{short_name(p)} {fmt_value(p, v)}" for p, v in zip(others, c))
-                draw_line(ax, rows, label, color, markers[j % len(markers)])
+                # Nest coinciding lines (up to 4 deep) so that each stays visible.
+                under = min(len(drawn) - 1 - k, 3) if len(shapes) < len(drawn) else 0
+                draw_line(ax, rows, label, color, markers[j % len(markers)], under)
+            if len(drawn) > 1 and len(shapes) == 1:
+                ax.text(0.02, 0.97, f"all {len(drawn)} lines coincide", transform=ax.transAxes, ha="left", va="top",
+                        fontsize=9, color="#444444")
             mark_failed(ax, failed_xs(m))
             ax.set_title(m, fontsize=12)
             setup_x(ax, name, kind, xticks)
@@ -333,7 +355,7 @@ def plot_param(key, params, kinds, ok, failed, total, out_dir, written):
         legend_ax.legend([handles[l] for l in order], order, loc="upper left", fontsize=9, borderaxespad=0,
                          title="other parameters", title_fontsize=9, ncols=1 if len(order) <= 16 else 2)
         per = "one panel per model" if len(models) > 1 else models[0]
-        fig.suptitle(f"Decode tokens/s per user against {name} ({per})", fontsize=13)
+        fig.suptitle(f"Tokens/s per user against {name} ({per})", fontsize=13)
     figure_note(fig, n_failed, total)
     save(fig, out_dir, f"tps_vs_{file_stem(name)}", written)
 
@@ -355,8 +377,12 @@ def plot_pareto(ok, params, n_failed, total, out_dir, written, what):
         cost = lambda r: r["chips"]  # noqa: E731
         xlabel, title, stem = "chips (fewer is better)", "chips", "pareto_chips"
     else:
+        have_capacity = all(r.get("sram_capacity_bytes") for r in ok)
         have_fraction = all(r["sram_fraction"] and r["sram_fraction"] > 0 for r in ok)
-        if have_fraction:
+        if have_capacity:
+            cost = lambda r: r["chips"] * r["sram_capacity_bytes"]  # noqa: E731
+            xlabel = "SRAM provisioned, chips × SRAM per chip (bytes; less is better)"
+        elif have_fraction:
             cost = lambda r: r["sram_used_bytes"] / r["sram_fraction"]  # noqa: E731
             xlabel = "SRAM provisioned, chips × SRAM per chip (bytes; less is better)"
         else:
@@ -392,11 +418,21 @@ def plot_pareto(ok, params, n_failed, total, out_dir, written, what):
     if what == "sram":
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda x, _: human_bytes(x)))
     else:
+        ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda x, _: f"{x:g}"))
+        if len(set(costs)) == 1:
+            # One chip count for every point (single-chip sweeps): a unit-wide axis around it.
+            ax.set_xlim(costs[0] - 1, costs[0] + 1)
+            xlabel += f"; every point needs {costs[0]:g}"
     ax.set_xlabel(xlabel)
     ax.set_ylabel("tokens/s per user (higher is better)")
-    ax.legend(title="model: Pareto front (faint: dominated points)", loc="upper left", bbox_to_anchor=(1.02, 1),
-              borderaxespad=0, fontsize=9, title_fontsize=9)
+    if len(models) <= 4:
+        # Few models: the legend fits inside, where the data leave room, and the axes keep the width.
+        ax.legend(title="model: Pareto front (faint: dominated points)", loc="best", fontsize=9, title_fontsize=9,
+                  framealpha=0.9)
+    else:
+        ax.legend(title="model: Pareto front (faint: dominated points)", loc="upper left", bbox_to_anchor=(1.02, 1),
+                  borderaxespad=0, fontsize=9, title_fontsize=9)
     swept = ", ".join(param_name(p) for p in varying) or "nothing"
     fig.suptitle(f"Pareto front: tokens/s per user against {title}", fontsize=13)
     ax.set_title(f"swept: {swept}; labels: point id", fontsize=9, color="#444444")
@@ -452,6 +488,8 @@ def main(argv=None):
                          "svg.hashsalt": "lpusim-plot-sweep"})
     written = []
     for p in params:
+        if len({r["params"][p] for r in ok + failed}) < 2:
+            continue  # a parameter the sweep holds fixed: nothing to draw against
         plot_param(p, params, kinds, ok, failed, total, out_dir, written)
     plot_pareto(ok, params, len(failed), total, out_dir, written, "chips")
     plot_pareto(ok, params, len(failed), total, out_dir, written, "sram")

@@ -14,8 +14,9 @@ Cycle max_lookahead(const ChipConfig& chip) {
 }
 }  // namespace
 
-ChipState::ChipState(const ChipConfig& c, const BoundProgram& p, SimMode m, bool chk)
-    : chip(c), program(p), mode(m), check(chk),
+ChipState::ChipState(const ChipConfig& c, const BoundProgram& p, SimMode m, bool chk, ChipId i, bool qualify)
+    : chip(c), program(p), mode(m), check(chk), index(i),
+      queue_prefix(qualify ? fmt::format("chip{}/", i.value()) : std::string()),
       fabric(c.positions(), c.streams_per_direction, c.stream_hop, max_lookahead(c)),
       zeros_(static_cast<std::size_t>(c.vector_bytes()), 0),
       by_id_(static_cast<std::size_t>(p.instruction_count)) {}

@@ -1,6 +1,10 @@
 #pragma once
 // State shared by every unit of one simulated chip: configuration, program, the stream
 // fabric, the mode, and the record of hazards and statistics. Plain C++.
+//
+// Names. In a system of several chips every name a report shows (queues in stats, hazards
+// and traces) is qualified by its chip, "chip1/mem.w12"; a single chip's names are the
+// program's own ("mem.w12"), as they always were.
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -15,13 +19,20 @@ namespace lpusim {
 
 class ChipState {
  public:
-  ChipState(const ChipConfig& chip, const BoundProgram& program, SimMode mode, bool check);
+  /// `qualify`: names carry the chip (a system of several chips).
+  ChipState(const ChipConfig& chip, const BoundProgram& program, SimMode mode, bool check,
+            ChipId index = ChipId(0), bool qualify = false);
 
   const ChipConfig& chip;
   const BoundProgram& program;
   const SimMode mode;
   const bool check;
+  const ChipId index;          ///< the chip's place in its system
+  const std::string queue_prefix;  ///< "chip1/" in a system of several chips, else ""
   StreamFabric fabric;
+
+  /// A queue's name in reports (see Names above).
+  std::string queue_name(const BoundQueue& queue) const { return queue_prefix + queue.name; }
 
   bool functional() const { return mode == SimMode::Functional; }
   /// A zero vector for reads that found nothing (when the checker is off).

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/exec/calendar.hpp"
 #include "models/units/icu.hpp"
 
 namespace lpusim {
@@ -11,7 +12,7 @@ namespace lpusim {
 QueueRunner::QueueRunner(const BoundQueue& queue, ChipState& context, Executor& executor, Icu& icu,
                          QueueStats& stats, int queue_index)
     : sequencer_(queue, context.chip.lanes()), context_(context), executor_(executor), icu_(icu), stats_(stats),
-      queue_name_(queue.name), queue_index_(queue_index) {
+      queue_name_(context.queue_name(queue)), queue_index_(queue_index) {
   for (const auto& ins : queue.instructions) context_.register_instruction(ins, queue_name_);
 }
 
@@ -71,9 +72,11 @@ inline void QueueRunner::run_due(Cycle now) {
 
 void QueueRunner::step(Cycle now) { run_due(now); }
 
-std::optional<Cycle> QueueRunner::step_then_next_wake(Cycle now) {
+std::int64_t QueueRunner::step_then_next_wake(Cycle now) {
   run_due(now);
-  return next_wake();
+  if (pending_.empty() && sequencer_.state() == QueueSequencer::State::Ready) return sequencer_.next_cycle().value();
+  const auto next = next_wake_general();
+  return next ? next->value() : Calendar::kNever;
 }
 
 std::optional<Cycle> QueueRunner::next_wake_general() const {

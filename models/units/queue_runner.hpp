@@ -1,9 +1,9 @@
 #pragma once
-// One instruction queue's issue logic, run by the ICU's dispatcher (units/icu.hpp). A queue
-// has something to do only in the cycles where it issues an instruction or where an issued
-// instruction samples its operands (issue + d_skew); `step(now)` does all of it for one
-// cycle and `next_wake()` says when the queue must run next. Plain C++: the queue is not a
-// SystemC process; the dispatcher is (or, for the clocked reference, one process per queue).
+// One instruction queue's issue logic, run by the system's dispatcher (models/dispatcher.hpp).
+// A queue has something to do only in the cycles where it issues an instruction or where an
+// issued instruction samples its operands (issue + d_skew); `step(now)` does all of it for
+// one cycle and `next_wake()` says when the queue must run next. Plain C++: the queue is not
+// a SystemC process; the dispatcher is (or, for the clocked reference, one process per queue).
 #include <optional>
 #include <queue>
 #include <string>
@@ -31,10 +31,11 @@ class QueueRunner {
   /// Does everything due in cycle `now`: operand samples of issued instructions, then every
   /// issue (and sync release) due now. Calling it in a cycle with nothing due does nothing.
   void step(Cycle now);
-  /// step(now), then next_wake(): what the event-driven dispatcher calls.
-  std::optional<Cycle> step_then_next_wake(Cycle now);
+  /// step(now), then next_wake(): what the event-driven dispatcher calls. The cycle as a
+  /// plain integer (Calendar::kNever: none), which the hot loop keeps in a register.
+  std::int64_t step_then_next_wake(Cycle now);
   /// The next cycle the queue has something to do, if known. A queue parked at `sync`
-  /// with no release known yet returns nullopt and is woken by the ICU's next notify.
+  /// with no release known yet returns nullopt and is woken by its chip's next notify.
   std::optional<Cycle> next_wake() const {
     // A streaming queue (nothing pending, next issue known) is the common case.
     if (pending_.empty() && sequencer_.state() == QueueSequencer::State::Ready) return sequencer_.next_cycle();
@@ -44,9 +45,9 @@ class QueueRunner {
 
   const QueueSequencer& sequencer() const { return sequencer_; }
   int index() const { return queue_index_; }
-
-  /// The cycle the dispatcher has this queue on its calendar for (-1: not on it).
-  std::int64_t scheduled_at = -1;
+  /// The queue's name in reports: its program name, chip-qualified in a system of several
+  /// chips ("chip1/mem.w12").
+  const std::string& name() const { return queue_name_; }
 
  private:
   void dispatch(const Issue& issue, Cycle now);

@@ -70,6 +70,7 @@ class GraphBuilder {
     n.inputs = std::move(inputs);
     n.outputs = {out};
     n.attrs = std::move(attrs);
+    n.layer = layer_;
     g_.nodes.push_back(std::move(n));
     return out;
   }
@@ -116,11 +117,15 @@ class GraphBuilder {
       g_.tensors[static_cast<std::size_t>(w)].checkpoint_format = checkpoint_format_name(f);
   }
 
-  /// x w (+ b) for a [in, out] weight named prefix.weight (and prefix.bias).
-  int linear(const std::string& prefix, int x, std::int64_t in, std::int64_t out, bool bias) {
+  /// x w (+ b) for a [in, out] weight named prefix.weight (and prefix.bias); `split` says how a
+  /// multi-chip partition cuts it (Columns in whole groups of `unit` columns).
+  int linear(const std::string& prefix, int x, std::int64_t in, std::int64_t out, bool bias,
+             WeightSplit split = WeightSplit::Replicated, std::int64_t unit = 1) {
     const int w = weight(prefix + ".weight", {in, out}, "random", 1.0 / std::sqrt(static_cast<double>(in)));
     mark_checkpoint_format(w, prefix);
     int y = node(OpKind::MatMul, prefix, {x, w}, rows(out));
+    g_.nodes.back().split = split;
+    g_.nodes.back().split_unit = unit;
     if (bias) {
       const int b = weight(prefix + ".bias", {out}, "random", kBiasScale);
       y = node(OpKind::Add, prefix + ".add_bias", {y, b}, rows(out));
@@ -177,9 +182,10 @@ class GraphBuilder {
   int attention(const std::string& l, std::int64_t layer, int h) {
     const std::int64_t q_width = s_.heads * s_.head_dim;
     const std::int64_t kv_width = s_.kv_heads * s_.head_dim;
-    int q = linear(l + ".attn.q", h, s_.hidden, q_width, s_.qkv_bias);
-    int k = linear(l + ".attn.k", h, s_.hidden, kv_width, s_.qkv_bias);
-    const int v = linear(l + ".attn.v", h, s_.hidden, kv_width, s_.qkv_bias);
+    // Split by heads across a tensor-parallel group (q, k, v by columns, o by rows).
+    int q = linear(l + ".attn.q", h, s_.hidden, q_width, s_.qkv_bias, WeightSplit::Columns, s_.head_dim);
+    int k = linear(l + ".attn.k", h, s_.hidden, kv_width, s_.qkv_bias, WeightSplit::Columns, s_.head_dim);
+    const int v = linear(l + ".attn.v", h, s_.hidden, kv_width, s_.qkv_bias, WeightSplit::Columns, s_.head_dim);
     if (s_.qk_norm != QkNorm::None) {
       const bool per_head = s_.qk_norm == QkNorm::PerHead;
       q = rms_norm(l + ".attn.q_norm", q, q_width, per_head ? s_.head_dim : q_width);
@@ -210,7 +216,7 @@ class GraphBuilder {
     }
     const int o = batch_ == 1 ? outputs[0]
                               : node(OpKind::Concat, l + ".attn.attention", outputs, rows(q_width), {{"axis", std::int64_t{0}}});
-    return linear(l + ".attn.o", o, q_width, s_.hidden, s_.attention_out_bias);
+    return linear(l + ".attn.o", o, q_width, s_.hidden, s_.attention_out_bias, WeightSplit::Rows);
   }
 
   int mlp(const std::string& l, std::int64_t layer, int h) {
@@ -237,15 +243,15 @@ class GraphBuilder {
     }
     const std::int64_t f = s_.intermediate;
     if (s_.gated_mlp) {
-      const int gate = linear(l + ".mlp.gate", h, s_.hidden, f, s_.mlp_bias);
+      const int gate = linear(l + ".mlp.gate", h, s_.hidden, f, s_.mlp_bias, WeightSplit::Columns);
       const int act = node(activation_op(), l + ".mlp.act", {gate}, rows(f));
-      const int up = linear(l + ".mlp.up", h, s_.hidden, f, s_.mlp_bias);
+      const int up = linear(l + ".mlp.up", h, s_.hidden, f, s_.mlp_bias, WeightSplit::Columns);
       const int prod = node(OpKind::Mul, l + ".mlp.mul", {act, up}, rows(f));
-      return linear(l + ".mlp.down", prod, f, s_.hidden, s_.mlp_bias);
+      return linear(l + ".mlp.down", prod, f, s_.hidden, s_.mlp_bias, WeightSplit::Rows);
     }
-    const int fc1 = linear(l + ".mlp.fc1", h, s_.hidden, f, s_.mlp_bias);
+    const int fc1 = linear(l + ".mlp.fc1", h, s_.hidden, f, s_.mlp_bias, WeightSplit::Columns);
     const int act = node(activation_op(), l + ".mlp.act", {fc1}, rows(f));
-    return linear(l + ".mlp.fc2", act, f, s_.hidden, s_.mlp_bias);
+    return linear(l + ".mlp.fc2", act, f, s_.hidden, s_.mlp_bias, WeightSplit::Rows);
   }
 
   int embeddings() {
@@ -280,6 +286,7 @@ class GraphBuilder {
   void build() {
     int x = embeddings();
     for (std::int64_t i = 0; i < s_.layers; ++i) {
+      layer_ = static_cast<int>(i);
       const std::string l = fmt::format("l{}", i);
       const bool last = i + 1 == s_.layers;
       if (s_.post_norm) {
@@ -310,6 +317,7 @@ class GraphBuilder {
         x = node(OpKind::Add, l + ".mlp_residual", {x, m}, rows(s_.hidden));
       }
     }
+    layer_ = -1;
     if (!s_.has_lm_head) return;
     if (!s_.post_norm) x = norm("final_norm", x);
     if (s_.tie_embeddings) {
@@ -321,13 +329,16 @@ class GraphBuilder {
       mark_checkpoint_format(w, "lm_head");
       if (!s_.lm_head_bias) {
         node(OpKind::MatMul, "lm_head", {x, w}, rows(s_.vocab_size), {}, "logits", TensorRole::Output);
+      } else {
+        // phi: the head has a bias (cut with the head's columns by a partition).
+        const int y = node(OpKind::MatMul, "lm_head", {x, w}, rows(s_.vocab_size), {}, "lm_head.out");
+        g_.nodes.back().split = WeightSplit::Columns;
+        const int b = weight("lm_head.bias", {s_.vocab_size}, "random", kBiasScale);
+        node(OpKind::Add, "lm_head.add_bias", {y, b}, rows(s_.vocab_size), {}, "logits", TensorRole::Output);
         return;
       }
-      // phi: the head has a bias.
-      const int y = node(OpKind::MatMul, "lm_head", {x, w}, rows(s_.vocab_size), {}, "lm_head.out");
-      const int b = weight("lm_head.bias", {s_.vocab_size}, "random", kBiasScale);
-      node(OpKind::Add, "lm_head.add_bias", {y, b}, rows(s_.vocab_size), {}, "logits", TensorRole::Output);
     }
+    g_.nodes.back().split = WeightSplit::Columns;  // by vocabulary: each chip returns its share of the logits
   }
 
  private:
@@ -335,6 +346,7 @@ class GraphBuilder {
   std::int64_t tokens_;
   std::int64_t past_;
   std::int64_t batch_;
+  int layer_ = -1;  ///< the layer the nodes made now belong to (Node::layer)
   Graph g_;
 };
 

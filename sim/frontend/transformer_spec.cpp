@@ -890,7 +890,11 @@ const std::vector<std::string>& supported_model_types() {
 
 TransformerSpec parse_transformer_spec(const std::string& json_text, const std::string& file,
                                        const ConfigReadOptions& options) {
-  const nlohmann::json j = parse_user_json(json_text, file);
+  return transformer_spec_from_json(parse_user_json(json_text, file), file, options);
+}
+
+TransformerSpec transformer_spec_from_json(const nlohmann::json& j, const std::string& file,
+                                           const ConfigReadOptions& options) {
   TransformerSpec s;
   s.file = file;
   (void)JsonObject(j, file, "");  // a JSON object at the top, or one line saying what it is
@@ -922,7 +926,7 @@ TransformerSpec load_transformer_spec(const std::string& path, const ConfigReadO
   std::string file = path;
   std::error_code ec;
   if (fs::is_directory(path, ec)) file = (fs::path(path) / "config.json").string();
-  return parse_transformer_spec(read_user_text_file(file), file, options);
+  return transformer_spec_from_json(load_user_json(file), file, options);
 }
 
 }  // namespace lpusim

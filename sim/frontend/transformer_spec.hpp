@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace lpusim {
 
 enum class TransformerFamily { Llama, Mistral, Mixtral, Qwen2, Gemma, Phi3, Gpt2, Bert, Qwen3, Qwen3Moe, Olmo2, Olmo3, Phi };
@@ -125,6 +127,10 @@ struct ConfigReadOptions {
 ///     and the key (exit code 2); nothing is approximated silently;
 ///   - a missing model_type is inferred from architectures[0] (with a warning).
 TransformerSpec load_transformer_spec(const std::string& path, const ConfigReadOptions& options = {});
+
+/// The same from a config.json already parsed (`file` names it in messages).
+TransformerSpec transformer_spec_from_json(const nlohmann::json& json, const std::string& file,
+                                           const ConfigReadOptions& options = {});
 
 /// The same from the text of a config.json; `file` names it in messages.
 TransformerSpec parse_transformer_spec(const std::string& json_text, const std::string& file,

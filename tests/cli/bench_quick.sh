@@ -38,6 +38,9 @@ assert r["cases"][0]["instructions"] == 64 * 1024
 assert "event_driven_vs_clocked" in r["ratios"]
 assert "micro-1stream" in r["ratios"]["event_driven_vs_clocked_by_program"]
 assert next(c for c in r["cases"] if c["name"] == "micro-1stream")["instructions"] == 4 * 1024
+eight = next(c for c in r["cases"] if c["name"] == "micro-8chips")
+assert eight["chips"] == 8 and eight["instructions"] == 8 * 64 * 1024, eight
+assert eight["total_cycles"] == r["cases"][0]["total_cycles"]  # eight independent copies of micro
 assert "functional_over_timing_host_time" in r["ratios"]
 assert len(r["targets"]) == 4 and all({"name", "value", "goal", "met"} <= set(t) for t in r["targets"])
 PY

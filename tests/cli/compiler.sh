@@ -76,5 +76,21 @@ then
   echo "FAIL: estimate tiny-gpt2 batch 4 against batch 1"; printf '%s\n%s\n' "$b1" "$b4" | head -40 | sed 's/^/  /'
   failures=$((failures + 1))
 fi
+# An encoder has no decode step: its estimate is per sequence (latency with host I/O, sequences/s).
+cases=$((cases + 1))
+bert=$(timeout 300 "$lpusim" estimate tiny-bert --prompt-len 8 --batch 2 --json 2>&1)
+if ! python3 - "$bert" <<'PY'
+import json, sys
+e = json.loads(sys.argv[1])
+assert e["kind"] == "encoder" and "decode" not in e and e["simulated_equals_scheduled"], e
+enc = e["encode"]
+assert enc["sequences"] == 2 and enc["latency_with_host_us"] > enc["latency_us"] > 0, enc
+assert abs(enc["sequences_per_s"] - 2e6 / enc["latency_with_host_us"]) < 1e-6 * enc["sequences_per_s"], enc
+assert len(e["encode_cycles_per_layer"]) == 2, e["encode_cycles_per_layer"]
+PY
+then
+  echo "FAIL: estimate tiny-bert --json"; printf '%s\n' "$bert" | head -40 | sed 's/^/  /'
+  failures=$((failures + 1))
+fi
 echo "$((cases - failures)) passed, $failures failed"
 [[ $failures -eq 0 ]]

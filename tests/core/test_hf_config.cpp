@@ -100,7 +100,7 @@ TEST_CASE("generic PretrainedConfig keys and known harmless keys are accepted si
   CHECK(parse(j, /*strict=*/true).warnings.empty());
 }
 
-TEST_CASE("an unknown key is a warning naming it and the assumption; --strict refuses it", "[hf_config]") {
+TEST_CASE("an unknown key is a warning naming it and the assumption, and --strict refuses it", "[hf_config]") {
   nlohmann::json j = llama();
   j["alibi"] = true;
   const TransformerSpec s = parse(j);

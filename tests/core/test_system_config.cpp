@@ -59,7 +59,7 @@ TEST_CASE("a GroqNode is 8 chips fully connected by local links, every route one
   REQUIRE(s.min_link_latency() == Cycle(216));
 }
 
-TEST_CASE("a GroqRack is 9 nodes; node pairs joined by 4 links from different chips; routes at most 3 hops") {
+TEST_CASE("a GroqRack is 9 nodes, node pairs joined by 4 links from different chips, routes at most 3 hops") {
   const SystemConfig s = bundled("groq-rack");
   REQUIRE(s.chips == 72);
   // 9 nodes x 28 local links + 36 node pairs x 4 global links.
@@ -76,7 +76,7 @@ TEST_CASE("a GroqRack is 9 nodes; node pairs joined by 4 links from different ch
   REQUIRE(longest == 3);  // local hop to the exit chip, the node-to-node link, local hop to the target
 }
 
-TEST_CASE("Dragonfly: racks joined by 144 global links each; 145 racks make 10440 chips") {
+TEST_CASE("Dragonfly: racks joined by 144 global links each, 145 racks make 10440 chips") {
   const SystemConfig two = bundled("dragonfly-2");
   REQUIRE(two.chips == 144);
   // per rack: 9 x 28 local + 36 pairs x 2 intra-rack global; between the 2 racks all 144 slots.

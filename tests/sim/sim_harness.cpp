@@ -1,16 +1,16 @@
 #include "sim_harness.hpp"
 
-#include <cmath>
+#include <memory>
 
 #include <catch2/catch.hpp>
 
-#include "models/chip.hpp"
-#include "engine/exec/bind.hpp"
 #include "arch/config/json_input.hpp"
 #include "arch/core/child_process.hpp"
 #include "arch/core/error.hpp"
-#include "engine/report/stats.hpp"
+#include "engine/exec/bind.hpp"
+#include "engine/exec/sim_result_codec.hpp"
 #include "engine/report/trace.hpp"
+#include "models/system.hpp"
 
 namespace lpusim::test {
 
@@ -32,68 +32,110 @@ const ChipConfig& tsp_v1() {
 }
 
 namespace {
-nlohmann::json run_in_child(const RunRequest& r) {
+/// What one request builds in the child: its chip, its bound program and its options.
+struct Built {
+  ChipConfig chip;
+  BoundProgram program;
+  SimOptions options;
+};
+
+std::unique_ptr<Built> build(const RunRequest& r) {
+  nlohmann::json chip_json = load_user_json(LPUSIM_TSP_V1);
+  if (r.edit_chip) r.edit_chip(chip_json);
+  auto b = std::make_unique<Built>();
+  b->chip = parse_chip_config(chip_json, "tsp-v1.json");
+  const Program program = r.program.empty() ? load_program(r.program_file) : parse_program(r.program, r.program_file);
+  b->program = bind_program(program, b->chip);
+  b->options.mode = r.mode;
+  b->options.check = r.check;
+  b->options.dumps = r.dumps;
+  b->options.inputs = r.inputs;
+  b->options.trace = r.trace;
+  b->options.scheduler = r.scheduler;
+  return b;
+}
+
+/// Simulates the requests as one system in the child: {"result": SystemResult, "trace": ...}
+/// or {"error": InputError text}.
+nlohmann::json run_in_child(const std::vector<RunRequest>& requests) {
   nlohmann::json out;
   try {
-    nlohmann::json chip_json = load_user_json(LPUSIM_TSP_V1);
-    if (r.edit_chip) r.edit_chip(chip_json);
-    const ChipConfig chip = parse_chip_config(chip_json, "tsp-v1.json");
-    const Program program = r.program.empty() ? load_program(r.program_file) : parse_program(r.program, r.program_file);
-    const BoundProgram bound = bind_program(program, chip);
-    SimOptions options;
-    options.mode = r.mode;
-    options.check = r.check;
-    options.dumps = r.dumps;
-    options.inputs = r.inputs;
-    options.trace = r.trace;
-    const SimResult result = simulate(chip, bound, options);
-    out["total_cycles"] = result.total_cycles.value();
-    out["instructions"] = result.instructions;
-    // JSON has no NaN or infinity: send those as strings.
-    for (const auto& [name, values] : result.dumps) {
-      nlohmann::json list = nlohmann::json::array();
-      for (double v : values) list.push_back(std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(std::to_string(v)));
-      out["dumps"][name] = list;
+    std::vector<std::unique_ptr<Built>> built;
+    std::vector<ChipRun> runs;
+    bool trace = false;
+    for (const auto& r : requests) {
+      built.push_back(build(r));
+      runs.push_back(ChipRun{built.back()->chip, built.back()->program, built.back()->options});
+      trace = trace || r.trace;
     }
-    out["hazards"] = nlohmann::json::array();
-    for (const auto& h : result.hazards)
-      out["hazards"].push_back({{"kind", hazard_kind_name(h.kind)}, {"message", h.message}});
-    if (r.trace) out["trace"] = trace_json(chip, bound, result);
-    for (const auto& q : result.queues)
-      out["queues"][q.name] = {{"instructions", q.instructions}, {"busy_cycles", q.busy_cycles}, {"end", q.end.value()}};
+    const SystemResult result = simulate_system(runs);
+    out["result"] = result;
+    if (trace) {
+      std::vector<ReportedChip> chips;
+      for (const auto& b : built) chips.push_back(ReportedChip{b->chip, b->program});
+      out["trace"] = trace_json(chips, result);
+    }
   } catch (const InputError& e) {
     out["error"] = e.what();
   }
   return out;
 }
-}  // namespace
 
-RunOutcome run_forked(const RunRequest& request) {
+nlohmann::json run_forked_json(const std::vector<RunRequest>& requests) {
   const ChildOutput child = run_in_forked_child([&]() -> std::string {
     try {
-      return run_in_child(request).dump();
+      return run_in_child(requests).dump();
     } catch (const std::exception& e) {
       return nlohmann::json{{"crash", e.what()}}.dump();
     }
   });
   REQUIRE(exited_cleanly(child.status));
-  const auto j = nlohmann::json::parse(child.text);
+  auto j = nlohmann::json::parse(child.text);
   REQUIRE_FALSE(j.contains("crash"));
+  return j;
+}
+
+RunOutcome outcome_of(const SimResult& result) {
+  RunOutcome o;
+  o.total_cycles = result.total_cycles.value();
+  o.instructions = result.instructions;
+  for (const auto& h : result.hazards) {
+    o.hazard_kinds.push_back(hazard_kind_name(h.kind));
+    o.hazard_messages.push_back(h.message);
+  }
+  o.dumps = result.dumps;
+  o.queues = nlohmann::json::object();
+  for (const auto& q : result.queues)
+    o.queues[q.name] = {{"instructions", q.instructions}, {"busy_cycles", q.busy_cycles}, {"end", q.end.value()}};
+  o.result = result;
+  return o;
+}
+}  // namespace
+
+RunOutcome run_forked(const RunRequest& request) {
+  const nlohmann::json j = run_forked_json({request});
   RunOutcome o;
   if (j.contains("error")) {
     o.error = j["error"];
     return o;
   }
-  o.total_cycles = j["total_cycles"];
-  o.instructions = j["instructions"];
-  if (j.contains("dumps"))
-    for (const auto& [name, list] : j["dumps"].items())
-      for (const auto& v : list) o.dumps[name].push_back(v.is_string() ? std::stod(v.get<std::string>()) : v.get<double>());
-  for (const auto& h : j["hazards"]) {
-    o.hazard_kinds.push_back(h["kind"]);
-    o.hazard_messages.push_back(h["message"]);
+  const auto result = j["result"].get<SystemResult>();
+  REQUIRE(result.chips.size() == 1);
+  o = outcome_of(result.chips[0]);
+  o.trace = j.value("trace", nlohmann::json());
+  return o;
+}
+
+SystemOutcome run_system_forked(const std::vector<RunRequest>& chips) {
+  const nlohmann::json j = run_forked_json(chips);
+  SystemOutcome o;
+  if (j.contains("error")) {
+    o.error = j["error"];
+    return o;
   }
-  o.queues = j.value("queues", nlohmann::json::object());
+  o.result = j["result"].get<SystemResult>();
+  REQUIRE(o.result.chips.size() == chips.size());
+  for (const auto& chip : o.result.chips) o.chips.push_back(outcome_of(chip));
   o.trace = j.value("trace", nlohmann::json());
   return o;
 }

@@ -1,7 +1,9 @@
 #pragma once
 // Runs simulations for tests. SystemC elaborates once per process, so each run happens in
-// a forked child that simulates and sends its result back as JSON; one test case may then
-// compare several runs (functional against timing-only, on time against one cycle early).
+// a forked child that simulates and sends its result back through the result codec
+// (engine/exec/sim_result_codec.hpp); one test case may then compare several runs
+// (functional against timing-only, on time against one cycle early, one chip against a
+// system of several).
 #include <functional>
 #include <map>
 #include <string>
@@ -23,6 +25,7 @@ struct RunOutcome {
   std::map<std::string, std::vector<double>> dumps;
   nlohmann::json queues;      ///< per queue: instructions, busy_cycles, end
   nlohmann::json trace;       ///< Chrome trace, when requested
+  SimResult result;           ///< everything the run reported
   bool has_hazard(const std::string& kind) const;
   std::size_t count_hazards(const std::string& kind) const;
 };
@@ -36,9 +39,19 @@ struct RunRequest {
   std::vector<std::pair<std::string, std::string>> inputs;
   std::function<void(nlohmann::json&)> edit_chip;  ///< changes to tsp-v1 for this run
   bool trace = false;
+  Scheduler scheduler = Scheduler::EventDriven;
 };
 
 RunOutcome run_forked(const RunRequest& request);
+
+/// A system of chips in one kernel, one request per chip (the first one's scheduler for all).
+struct SystemOutcome {
+  std::string error;             ///< InputError text, if the run was refused
+  SystemResult result;           ///< totals and every chip's result
+  std::vector<RunOutcome> chips;  ///< each chip's result as a RunOutcome
+  nlohmann::json trace;          ///< the system's Chrome trace, when any request asks for one
+};
+SystemOutcome run_system_forked(const std::vector<RunRequest>& chips);
 
 /// The tsp-v1 configuration as loaded (plain C++, safe in the parent process).
 const ChipConfig& tsp_v1();

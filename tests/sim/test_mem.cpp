@@ -35,7 +35,7 @@ RunOutcome copy_with_write_at(int write_cycle) {
 }
 }  // namespace
 
-TEST_CASE("read puts the word on its stream d_func cycles after issue; write takes it exactly then", "[mem][timing]") {
+TEST_CASE("read puts the word on its stream d_func cycles after issue, write takes it exactly then", "[mem][timing]") {
   // mem.w1 (position 44) reads in cycle 0; the word is on s0e at 44 in cycle 0 + 2 = 2 and
   // at mem.w0 (position 45) one hop later: cycle 3.
   const RunOutcome on_time = copy_with_write_at(3);
@@ -77,7 +77,7 @@ TEST_CASE("a read sees a write to the same word only after the write commits", "
   CHECK(after_commit.dumps.at("out") == std::vector<double>(320, 9));
 }
 
-TEST_CASE("gather reads each lane from the address in its map; scatter writes by map", "[mem]") {
+TEST_CASE("gather reads each lane from the address in its map, scatter writes by map", "[mem]") {
   // `map` is int16 with plane 0 in w3 (position 42) and plane 1 in w2 (position 43). Read
   // w3 in cycle 0 and w2 in cycle 1: both planes are at mem.w0 (45) in cycle 5
   // (0 + 2 + 3 and 1 + 2 + 2). The gather in w0 issues in cycle 5; its result is on s2e at 45

@@ -28,7 +28,7 @@ RunOutcome run_text(const std::string& text, std::vector<std::string> dumps = {}
 std::string nop(int n) { return n > 0 ? fmt::format("    nop {}\n", n) : ""; }
 }  // namespace
 
-TEST_CASE("abc before its weights are installed is caught; on the install cycle it is not", "[mxm][hazards]") {
+TEST_CASE("abc before its weights are installed is caught, on the install cycle it is not", "[mxm][hazards]") {
   // iw issued in cycle 10 installs in 10 + 20 = 30.
   auto run_abc_at = [](int cycle) {
     return run_text(".queue mxm.w0\n    nop 10\n    iw\n.queue mxm.w1\n" + nop(cycle) + "    abc.int8 s16w\n");
@@ -126,7 +126,7 @@ RunOutcome sxm_round_trip(const std::string& op, int write_cycle, const std::str
 double wrap8(int v) { v = ((v % 256) + 256) % 256; return v > 127 ? v - 256 : v; }
 }  // namespace
 
-TEST_CASE("rotate waits for data from later superlanes; shift up does not", "[sxm][timing]") {
+TEST_CASE("rotate waits for data from later superlanes, shift up does not", "[sxm][timing]") {
   // rotate by 1: lane 0 takes lane 319, on superlane 19, which arrives 19 cycles after
   // superlane 0: the result is at 91 in 46 + 3 + 19 = 68 and at e1 in 68 + 43 = 111.
   const RunOutcome rot = sxm_round_trip("rotate.int8 s1w, s0e, 1", 111);
@@ -223,7 +223,7 @@ TEST_CASE("stored low, computed in fp16: int8 and fp8 weights against fp16 activ
   check_gemv16("fp8e4m3", "fp8e4m3", chip);
 }
 
-TEST_CASE("fp8 abc runs at the chip's fp8 rate; a chip without one refuses fp8", "[mxm][fp8][hazards][timing]") {
+TEST_CASE("fp8 abc runs at the chip's fp8 rate, and a chip without one refuses fp8", "[mxm][fp8][hazards][timing]") {
   const std::string install = ".queue mxm.w0\n    iw\n.queue mxm.w1\n    nop 20\n";
   auto run_with_divisor = [&](const std::string& body, int divisor) {
     RunRequest r;

@@ -24,7 +24,7 @@
 
 #include "microbench.hpp"
 #include "arch/core/child_process.hpp"
-#include "models/chip.hpp"
+#include "models/system.hpp"
 #include "commands.hpp"
 #include "arch/config/chip_config.hpp"
 #include "arch/core/error.hpp"
@@ -119,6 +119,7 @@ struct CaseSpec {
   std::string scheduler;    ///< event | clocked
   std::int64_t micro_cycles = 0;
   int micro_streams = 0;    ///< microbenchmark streams (0: all)
+  int chips = 1;            ///< copies of the program, one per chip of a system in one kernel
 };
 
 json measure(const std::string& chip, const CaseSpec& c, int repetitions) {
@@ -131,6 +132,10 @@ json measure(const std::string& chip, const CaseSpec& c, int repetitions) {
   if (c.micro_streams > 0) {
     args.push_back("--micro-streams");
     args.push_back(std::to_string(c.micro_streams));
+  }
+  if (c.chips > 1) {
+    args.push_back("--chips");
+    args.push_back(std::to_string(c.chips));
   }
   std::optional<json> best;
   std::int64_t peak = 0;
@@ -148,6 +153,7 @@ json measure(const std::string& chip, const CaseSpec& c, int repetitions) {
   j["mode"] = c.mode;
   j["scheduler"] = c.scheduler == "clocked" ? "clocked" : "event-driven";
   j["repetitions"] = repetitions;
+  j["chips"] = c.chips;
   j["host_seconds_all"] = times;
   j["peak_rss_bytes"] = peak;
   const double s = std::max(j["host_seconds"].get<double>(), 1e-9);
@@ -227,6 +233,10 @@ int bench(const BenchArgs& args) {
       // over the clocked reference depends on occupancy (docs/performance.md).
       {"micro-1stream", "(a) one MEM -> VXM -> MEM stream, 4 instructions a cycle", "micro", "timing", "event", micro, 1},
       {"micro-1stream-clocked", "(a) one stream on the clocked reference", "micro", "timing", "clocked", micro, 1},
+      // Eight chips in one kernel, each streaming the dense microbenchmark (no links, so one
+      // lookahead window): what the multi-chip dispatcher costs per instruction against micro.
+      {"micro-8chips", "(a) eight chips in one kernel, each running the dense microbenchmark", "micro", "timing",
+       "event", micro, 0, 8},
       {"gemv320", "(b) int8 GEMV 320 x 320, one plane", examples + "/gemv320.s", "timing", "event", 0, 0},
       {"gemv320", "(b) int8 GEMV 320 x 320, one plane", examples + "/gemv320.s", "functional", "event", 0, 0},
       {"gemv1024x512", "(b) int8 GEMV 1024 x 512, four planes", examples + "/gemv1024x512.s", "timing", "event", 0, 0},
@@ -338,6 +348,7 @@ struct CaseArgs {
   std::string scheduler = "event";
   std::int64_t micro_cycles = 16384;
   int micro_streams = 0;
+  int chips = 1;
   std::string write_program;
 };
 
@@ -373,7 +384,15 @@ int bench_case(const CaseArgs& args) {
     SimOptions options;
     options.mode = args.mode == "functional" ? SimMode::Functional : SimMode::TimingOnly;
     options.scheduler = args.scheduler == "clocked" ? Scheduler::Clocked : Scheduler::EventDriven;
-    const SimResult result = simulate(chip, bound, options);
+    // One chip per copy of the program, all in one kernel (one chip: simulate()'s system).
+    const std::vector<ChipRun> runs(static_cast<std::size_t>(args.chips), ChipRun{chip, bound, options});
+    const SystemResult result = simulate_system(runs);
+    std::uint64_t stream_reads = 0, stream_writes = 0, hazards = 0;
+    for (const auto& c : result.chips) {
+      stream_reads += c.stream_reads;
+      stream_writes += c.stream_writes;
+      hazards += c.hazards.size();
+    }
     out = {{"status", "ok"},
            {"program", args.source},
            {"instructions", result.instructions},
@@ -382,17 +401,17 @@ int bench_case(const CaseArgs& args) {
            {"compile_seconds", compile_seconds},
            {"peak_rss_bytes", result.peak_rss_bytes},
            {"scheduler_wakes", result.scheduler_wakes},
-           {"stream_reads", result.stream_reads},
-           {"stream_writes", result.stream_writes},
-           {"hazards", result.hazards.size()}};
-    if (!result.hazards.empty()) {
+           {"stream_reads", stream_reads},
+           {"stream_writes", stream_writes},
+           {"hazards", hazards}};
+    if (hazards > 0) {
       out["status"] = "failed";
-      out["error"] = fmt::format("{} schedule hazards", result.hazards.size());
+      out["error"] = fmt::format("{} schedule hazards", hazards);
     }
-    if (expected_instructions && static_cast<std::int64_t>(result.instructions) != *expected_instructions) {
+    if (expected_instructions && static_cast<std::int64_t>(result.instructions) != *expected_instructions * args.chips) {
       out["status"] = "failed";
       out["error"] = fmt::format("the microbenchmark issued {} instructions, expected {}", result.instructions,
-                                 *expected_instructions);
+                                 *expected_instructions * args.chips);
     }
   } catch (const std::exception& e) {
     out = {{"status", "failed"}, {"error", e.what()}};
@@ -428,6 +447,7 @@ Command add_bench_case_command(CLI::App& app) {
   cmd->add_option("--scheduler", args->scheduler)->check(CLI::IsMember({"event", "clocked"}));
   cmd->add_option("--micro-cycles", args->micro_cycles)->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 30));
   cmd->add_option("--micro-streams", args->micro_streams)->check(CLI::Range(0, 1 << 10));
+  cmd->add_option("--chips", args->chips)->check(CLI::Range(1, 64));
   cmd->add_option("--write-program", args->write_program);
   return [args] { return bench_case(*args); };
 }

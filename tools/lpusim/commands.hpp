@@ -19,6 +19,13 @@ Command add_verify_command(CLI::App& app);
 /// `lpusim bench` and its hidden per-case child `bench-case`.
 Command add_bench_command(CLI::App& app);
 Command add_bench_case_command(CLI::App& app);
+/// `lpusim explore` (sweeps, shards, Slurm scripts) and `lpusim merge` (shards into one result).
+Command add_explore_command(CLI::App& app);
+Command add_merge_command(CLI::App& app);
+/// `lpusim regress DIR`: a regression suite against its goldens.
+Command add_regress_command(CLI::App& app);
+/// `lpusim report TRACE.json`: a trace's busiest queues, idle gaps, critical path and timeline.
+Command add_report_command(CLI::App& app);
 
 Command add_system_command(CLI::App& app);
 

@@ -1,27 +1,27 @@
 // `lpusim compile MODEL -o prog.s`: compile a graph (JSON format) or a model to assembly.
 #include <fstream>
 #include <iostream>
-#include <optional>
 
 #include <fmt/format.h>
 
-#include "commands.hpp"
-#include "compiler/pipeline.hpp"
 #include "arch/config/chip_config.hpp"
 #include "arch/core/error.hpp"
-#include "frontend/transformer_spec.hpp"
+#include "commands.hpp"
+#include "compiler/pipeline.hpp"
 #include "model_source.hpp"
+#include "runtime/model_costs.hpp"
+#include "runtime/workload.hpp"
 
 namespace lpusim::cli {
 
 namespace {
 struct CompileArgs {
   std::string model;
-  bool strict = false;
   std::string chip = "tsp-v1";
   std::string output;
   std::string weights = "auto";
   std::string compute = "native";
+  bool strict = false;
   std::string phase = "decode";
   std::int64_t prompt_len = 16;
   std::int64_t batch = 1;
@@ -31,27 +31,18 @@ struct CompileArgs {
 
 int run(const CompileArgs& args) {
   const ChipConfig chip = load_chip_config(resolve_chip_path(args.chip));
-  ModelRequest request;
-  request.source = args.model;
-  request.phase = args.phase;
-  request.prompt_length = args.prompt_len;
-  request.batch = args.batch;
-  request.strict = args.strict;
-  Graph graph = load_model_graph(request);
-  if (const std::string path = resolve_model_path(args.model); !is_graph_file(path)) {
-    // The step's caches hold the prompt (prefill) or the cached positions plus the new token.
+  const Workload workload = load_command_workload(args.model, args.strict);
+  const WeightChoice weights = resolve_weights(args.weights, workload.is_graph() ? nullptr : &workload.spec(), "fp16");
+  Graph graph = model_step_graph(workload, ModelRequest{args.model, args.phase, args.prompt_len, args.batch});
+  if (!workload.is_graph()) {
+    // Weights first (a model too large for one chip is told how many it needs), then the
+    // step's caches: the prompt (prefill) or the cached positions plus the new token.
     const std::int64_t positions = args.phase == "prefill" ? args.prompt_len : args.prompt_len + 1;
-    check_kv_caches_fit(load_model_spec(path, args.strict), chip, args.batch, positions, path);
+    check_model_fits(workload.spec(), chip, weights.type, args.batch, positions, weights.checkpoint);
   }
   CompileOptions options;
-  {
-    const std::string path = resolve_model_path(args.model);
-    const std::optional<TransformerSpec> spec =
-        is_graph_file(path) ? std::nullopt : std::optional<TransformerSpec>(load_model_spec(path, args.strict));
-    const WeightChoice weights = resolve_weights(args.weights, spec ? &*spec : nullptr, "fp16");
-    options.lowering.weights = weights.type;
-    options.lowering.checkpoint_weights = weights.checkpoint;
-  }
+  options.lowering.weights = weights.type;
+  options.lowering.checkpoint_weights = weights.checkpoint;
   options.lowering.compute = parse_matmul_compute(args.compute);
   options.dump_after = args.dump_after;
   options.fuse_pointwise = !args.no_fuse;
@@ -85,10 +76,10 @@ Command add_compile_command(CLI::App& app) {
   auto args = std::make_shared<CompileArgs>();
   auto* cmd = app.add_subcommand("compile", "Compile a graph (JSON) or a model config to assembly");
   cmd->add_option("model", args->model, "A graph JSON file, a config.json, a model folder, or a bundled model name")->required();
-  cmd->add_flag("--strict", args->strict, "Refuse config.json keys lpusim does not know (default: a warning each)");
   cmd->add_option("--chip", args->chip, "Chip: a bundled name (tsp-v1) or a chip JSON file")->capture_default_str();
   cmd->add_option("-o,--output", args->output, "Write the assembly here");
-  cmd->add_option("--weights", args->weights, fmt::format("Weight type: auto (the checkpoint's fp8/mxfp4 if quantized, else {}), checkpoint, int8, fp16, fp8 (e4m3), fp8-e5m2", "fp16"))
+  cmd->add_flag("--strict", args->strict, "Refuse config.json keys lpusim does not know (default: a warning each)");
+  cmd->add_option("--weights", args->weights, "Weight type: auto (the checkpoint's fp8/mxfp4 if quantized, else fp16), checkpoint, int8, fp16, fp8 (e4m3), fp8-e5m2")
       ->check(CLI::IsMember(weight_type_choices()))->capture_default_str();
   cmd->add_option("--compute", args->compute, "Where int8/fp8 weights are multiplied: native (int8 x int8, fp8 x fp8) or fp16 (dequantised into an fp16 MXM)")
       ->check(CLI::IsMember(matmul_compute_choices()))->capture_default_str();

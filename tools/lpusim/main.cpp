@@ -19,6 +19,10 @@ int sc_main(int argc, char* argv[]) {
   const auto bench = lpusim::cli::add_bench_command(app);
   const auto bench_case = lpusim::cli::add_bench_case_command(app);
   const auto system = lpusim::cli::add_system_command(app);
+  const auto explore = lpusim::cli::add_explore_command(app);
+  const auto merge = lpusim::cli::add_merge_command(app);
+  const auto regress = lpusim::cli::add_regress_command(app);
+  const auto report = lpusim::cli::add_report_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -37,6 +41,10 @@ int sc_main(int argc, char* argv[]) {
     if (app.got_subcommand("bench")) return bench();
     if (app.got_subcommand("bench-case")) return bench_case();
     if (app.got_subcommand("system")) return system();
+    if (app.got_subcommand("explore")) return explore();
+    if (app.got_subcommand("merge")) return merge();
+    if (app.got_subcommand("regress")) return regress();
+    if (app.got_subcommand("report")) return report();
     return 2;
   } catch (const lpusim::InputError& e) {
     // One line even when the message quotes user text holding control characters.

@@ -1,11 +1,12 @@
 #pragma once
-// What the compile, estimate and verify commands accept as a model: a JSON graph file, a
-// Hugging Face config.json or a folder holding one, or a bundled model name.
+// What the compile and bench commands turn a model into: the graph of one step (a JSON graph
+// file as it is, or one forward step of a model config), from a workload loaded once
+// (sim/runtime/workload.hpp).
+#include <cstdint>
 #include <string>
 
 #include "compiler/ir/graph.hpp"
-#include "arch/config/chip_config.hpp"
-#include "frontend/transformer_spec.hpp"
+#include "runtime/workload.hpp"
 
 namespace lpusim::cli {
 
@@ -17,10 +18,16 @@ struct ModelRequest {
   bool strict = false;              ///< unknown config.json keys are errors (--strict)
 };
 
+/// The step's graph. A graph file with --batch other than 1 is an InputError (its batch is in
+/// its input shapes).
+Graph model_step_graph(const Workload& workload, const ModelRequest& request);
+/// load_workload + model_step_graph.
 Graph load_model_graph(const ModelRequest& request);
-/// A path as given, a bundled model folder (workloads/transformers/<name>), or the
-/// config.json of a Hugging Face model id ("Qwen/Qwen3-32B") in the local hub cache.
-std::string resolve_model_path(const std::string& source);
+
+/// load_workload for a command: config.json keys lpusim does not know are warnings on stderr
+/// (each once per process), or errors with `strict` (--strict).
+Workload load_command_workload(const std::string& source, bool strict, const std::string& graph_refusal = "");
+
 /// --weights: int8, fp16, fp8 (e4m3) or fp8-e5m2; --compute: native or fp16.
 WeightType parse_weight_type(const std::string& name);
 /// --weights resolved for a model: "checkpoint" stores each weight as the checkpoint's
@@ -29,23 +36,12 @@ WeightType parse_weight_type(const std::string& name);
 struct WeightChoice {
   WeightType type = WeightType::Fp16;
   bool checkpoint = false;
-  std::string label;  ///< what reports print: "int8", "checkpoint (fp8e4m3)", ...
+  std::string label;  ///< what reports print: "int8", "checkpoint (fp8 fp8e4m3)", ...
 };
 WeightChoice resolve_weights(const std::string& option, const TransformerSpec* spec, const std::string& fallback);
 MatmulCompute parse_matmul_compute(const std::string& name);
 /// The values --weights and --compute accept.
 const std::vector<std::string>& weight_type_choices();
 const std::vector<std::string>& matmul_compute_choices();
-/// load_transformer_spec, printing its warnings to stderr (each once per process).
-TransformerSpec load_model_spec(const std::string& path, bool strict);
-bool is_graph_file(const std::string& path);
-
-/// The KV caches of `batch` sequences of `positions` positions each must fit in the
-/// activation SRAM the lowering places them in (the 24 MEM slices next to the VXM, one
-/// vector per row tile); otherwise an InputError naming what they need, what one chip holds
-/// and how many sequences would fit. A necessary condition: the activations need room too,
-/// and the lowering reports when those do not fit.
-void check_kv_caches_fit(const TransformerSpec& spec, const ChipConfig& chip, std::int64_t batch, std::int64_t positions,
-                         const std::string& file);
 
 }  // namespace lpusim::cli

@@ -102,6 +102,12 @@ ChipConfig parse_chip_config(const nlohmann::json& json, const std::string& file
     c.c2c_latency = Cycle(c2c.integer("latency_cycles", 1, 1 << 20));
     c2c.finish();
   }
+  if (root.has("host_link")) {
+    auto host = root.object("host_link");
+    c.host_link_latency_us = host.number("latency_us", 0.0, 1e6);
+    c.host_link_gbytes_per_s = host.number("gbytes_per_s", 1e-6, 1e6);
+    host.finish();
+  }
   {
     auto timing = root.object("timing");
     for (const auto& info : all_opcodes()) {
@@ -122,6 +128,19 @@ ChipConfig parse_chip_config(const nlohmann::json& json, const std::string& file
     }
     timing.finish();
   }
+  if (root.has("run")) {
+    // What a run that used this configuration was (lpusim run --stats writes it); checked,
+    // then left alone: it is not a chip parameter.
+    auto run = root.object("run");
+    (void)run.string("program");
+    const std::string mode = run.string("mode");
+    if (mode != "functional" && mode != "timing") run.fail("mode", "expected \"functional\" or \"timing\"");
+    const std::string scheduler = run.string("scheduler");
+    if (scheduler != "event-driven" && scheduler != "clocked")
+      run.fail("scheduler", "expected \"event-driven\" or \"clocked\"");
+    (void)run.boolean("check");
+    run.finish();
+  }
   root.finish();
 
   if (c.lanes() > 65536) root.fail("lanes", fmt::format("expected at most 65536 lanes in all, got {}", c.lanes()));
@@ -139,5 +158,42 @@ ChipConfig parse_chip_config(const nlohmann::json& json, const std::string& file
 }
 
 ChipConfig load_chip_config(const std::string& path) { return parse_chip_config(load_user_json(path), path); }
+
+nlohmann::json chip_config_json(const ChipConfig& c) {
+  using nlohmann::json;
+  json timing = json::object();
+  for (const auto& info : all_opcodes()) {
+    if (info.opcode == Opcode::Nop || info.opcode == Opcode::Repeat) continue;  // as the loader
+    const OpTiming& t = c.timing_of(info.opcode);
+    timing[timing_key(info.opcode)] = {{"skew_cycles", t.skew.value()}, {"func_cycles", t.func.value()}};
+  }
+  json j{
+      {"name", c.name},
+      {"clock_mhz", c.clock_mhz},
+      {"lanes", {{"superlanes", c.superlanes},
+                 {"lanes_per_superlane", c.lanes_per_superlane},
+                 {"superlane_skew_cycles", c.superlane_skew.value()}}},
+      {"streams", {{"per_direction", c.streams_per_direction}, {"hop_cycles", c.stream_hop.value()}}},
+      {"mem", {{"slices_per_hemisphere", c.mem_slices_per_hemisphere},
+               {"words_per_slice", c.mem_slice_words},
+               {"reads_per_slice_per_cycle", c.mem_reads_per_slice_per_cycle},
+               {"writes_per_slice_per_cycle", c.mem_writes_per_slice_per_cycle}}},
+      {"mxm", {{"planes", c.mxm_planes},
+               {"rows", c.mxm_rows},
+               {"cols", c.mxm_cols},
+               {"queues_per_hemisphere", c.mxm_queues_per_hemisphere},
+               {"fp16_rate_divisor", c.mxm_fp16_rate_divisor},
+               {"max_weight_streams", c.mxm_max_weight_streams},
+               {"accumulator_slots", c.mxm_accumulator_slots}}},
+      {"vxm", {{"alus", c.vxm_alus}}},
+      {"sxm", {{"queues_per_hemisphere", c.sxm_queues_per_hemisphere}}},
+      {"c2c", {{"links", c.c2c_links}, {"link_gbps", c.c2c_link_gbps}, {"latency_cycles", c.c2c_latency.value()}}},
+      {"host_link", {{"latency_us", c.host_link_latency_us}, {"gbytes_per_s", c.host_link_gbytes_per_s}}},
+      {"timing", std::move(timing)},
+  };
+  // fp8: absent on a chip without an fp8 mode (0), as in its file.
+  if (c.mxm_fp8_rate_divisor > 0) j["mxm"]["fp8_rate_divisor"] = c.mxm_fp8_rate_divisor;
+  return j;
+}
 
 }  // namespace lpusim

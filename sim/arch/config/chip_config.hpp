@@ -56,6 +56,12 @@ struct ChipConfig {
   double c2c_link_gbps = 112.0;
   Cycle c2c_latency{216};
 
+  /// The host link (PCIe) a transfer to or from the host crosses: a fixed latency per
+  /// transfer plus bytes at a rate, each way. Optional in a chip file; these defaults are
+  /// Groq's own estimator's charge (docs/chip-config.md, host_link).
+  double host_link_latency_us = 10.0;
+  double host_link_gbytes_per_s = 24.0;
+
   std::array<OpTiming, static_cast<std::size_t>(Opcode::Count_)> timing{};
 
   // Derived quantities ---------------------------------------------------------------
@@ -71,6 +77,10 @@ struct ChipConfig {
   const OpTiming& timing_of(Opcode op) const { return timing[static_cast<std::size_t>(op)]; }
   /// Whether a queue name exists on this chip.
   bool has_queue(const QueueId& q) const;
+  /// Microseconds to move `bytes` one way over the host link.
+  double host_transfer_us(double bytes) const {
+    return host_link_latency_us + bytes / (host_link_gbytes_per_s * 1e3);
+  }
   std::int64_t sram_bytes() const {
     return 2LL * mem_slices_per_hemisphere * mem_slice_words * vector_bytes();
   }
@@ -78,7 +88,16 @@ struct ChipConfig {
 
 /// Loads and validates a chip configuration file. Throws InputError (exit code 2) with
 /// one line naming the file, the key and what was expected.
+///
+/// Besides the chip's parameters, a file may hold a `run` object: the resolved-configuration
+/// dump that `lpusim run --stats` writes beside its stats records the run there (program,
+/// mode, scheduler, check). It is checked like every other key and does not change the chip.
 ChipConfig load_chip_config(const std::string& path);
 ChipConfig parse_chip_config(const nlohmann::json& json, const std::string& file);
+
+/// The configuration as a chip file, every parameter in the loader's key layout, so that
+/// parse_chip_config(chip_config_json(c)) equals c (but for `file`, which names where a
+/// configuration was read from).
+nlohmann::json chip_config_json(const ChipConfig& chip);
 
 }  // namespace lpusim

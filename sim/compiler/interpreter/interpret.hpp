@@ -15,4 +15,10 @@ namespace lpusim {
 std::map<std::string, std::vector<float>> interpret_primitive_graph(
     const Graph& graph, const std::map<std::string, std::vector<float>>& inputs);
 
+/// Runs one primitive graph per chip (the partition pass's output), passing rows from each
+/// Send to its Recv and summing each AllReduce group in rank order; inputs and results per
+/// chip as above. Throws std::logic_error if a chip waits for a transfer that never comes.
+std::vector<std::map<std::string, std::vector<float>>> interpret_system(
+    const std::vector<Graph>& chips, const std::vector<std::map<std::string, std::vector<float>>>& inputs);
+
 }  // namespace lpusim

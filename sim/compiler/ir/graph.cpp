@@ -39,6 +39,9 @@ const char* op_name(OpKind k) {
     case OpKind::GreaterEqual: return "greater_equal";
     case OpKind::Assign: return "assign";
     case OpKind::PermuteLanes: return "permute_lanes";
+    case OpKind::AllReduce: return "all_reduce";
+    case OpKind::Send: return "send";
+    case OpKind::Recv: return "recv";
   }
   return "?";
 }

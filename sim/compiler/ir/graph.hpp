@@ -5,9 +5,12 @@
 // row-major; the last axis is the one laid across the chip's lanes. Plain C++.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 namespace lpusim {
 
@@ -49,6 +52,11 @@ enum class OpKind {
   PermuteLanes,  ///< y[T,F] = x[T,F] with lanes moved within 320-lane tiles (an SXM permute):
                  ///< y[:, 320 j + i] = x[:, 320 s + map[j][i]], s = clamp(j + attr "tile_offset", 0, tiles - 1),
                  ///< map = the constant named by attr "lane_map" in Graph::values, [tiles, 320] source lanes
+  // Multi-chip: made by the partition pass (passes/partition.cpp); primitives the lowering
+  // turns into C2C transfers.
+  AllReduce,  ///< y = the sum of x over the chips of Node::group (each holds a partial sum); every member gets y
+  Send,       ///< sends x's rows to chip Node::peer; no output
+  Recv,       ///< y = the rows chip Node::peer sends (the output tensor's shape says how many)
 };
 const char* op_name(OpKind k);
 
@@ -63,6 +71,23 @@ enum class MatmulCompute { Native, Fp16 };
 
 enum class TensorRole { Input, Weight, State, Intermediate, Output };
 
+/// How the partition pass splits a weight matmul between the chips of a tensor-parallel group
+/// (set by the graph builder; Megatron-LM's column and row parallelism).
+enum class WeightSplit : std::uint8_t {
+  Replicated,  ///< every chip holds all of it
+  Columns,     ///< each chip computes a share of the output columns, in whole Node::split_unit groups
+  Rows,        ///< each chip multiplies its share of the input columns; the partial sums are all-reduced
+};
+
+/// A weight that is a slice of a larger one (a multi-chip shard): its values are rows
+/// [row_begin, row_begin + rows) and columns [col_begin, col_begin + cols) of the tensor of the
+/// same name, init and seed with shape `full_shape`.
+struct WeightSlice {
+  std::vector<std::int64_t> full_shape;
+  std::int64_t row_begin = 0;
+  std::int64_t col_begin = 0;
+};
+
 struct TensorInfo {
   std::string name;
   std::vector<std::int64_t> shape;
@@ -75,6 +100,7 @@ struct TensorInfo {
   /// "fp8e4m3", "fp8e5m2", "mxfp4"). Used when the lowering stores weights as the
   /// checkpoint does (LoweringOptions::checkpoint_weights).
   std::string checkpoint_format;
+  std::optional<WeightSlice> slice_of;  ///< set on multi-chip weight shards
 };
 
 using AttrValue = std::variant<std::int64_t, double, std::string>;
@@ -85,6 +111,17 @@ struct Node {
   std::vector<int> inputs;   ///< tensor ids
   std::vector<int> outputs;  ///< tensor ids
   std::map<std::string, AttrValue> attrs;
+  /// The transformer layer the node computes (set by the front end's graph builder, kept by
+  /// every pass for the nodes it makes from this one); -1 outside the layers (embeddings,
+  /// final norm, LM head) and in JSON graphs.
+  int layer = -1;
+  /// MatMul with a model weight: how a multi-chip partition splits it, and the column groups
+  /// (a head's width for attention projections) a Columns split keeps whole.
+  WeightSplit split = WeightSplit::Replicated;
+  std::int64_t split_unit = 1;
+  /// AllReduce: the chips that sum, in rank order. Send / Recv: the other chip.
+  std::vector<int> group;
+  int peer = -1;
 
   std::int64_t int_attr(const std::string& key, std::int64_t fallback) const;
   double float_attr(const std::string& key, double fallback) const;
@@ -107,5 +144,7 @@ struct Graph {
 /// Loads the documented JSON graph format (docs/compiler.md). Errors are InputError naming
 /// file, key and expectation.
 Graph load_graph_json(const std::string& path);
+/// The same from JSON already parsed (`file` names it in messages).
+Graph graph_from_json(const nlohmann::json& json, const std::string& file);
 
 }  // namespace lpusim

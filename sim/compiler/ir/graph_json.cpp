@@ -68,8 +68,9 @@ std::vector<std::int64_t> read_shape(const nlohmann::json& v, const JsonObject& 
 
 }  // namespace
 
-Graph load_graph_json(const std::string& path) {
-  const nlohmann::json root_json = load_user_json(path);
+Graph load_graph_json(const std::string& path) { return graph_from_json(load_user_json(path), path); }
+
+Graph graph_from_json(const nlohmann::json& root_json, const std::string& path) {
   JsonObject root(root_json, path, "");
   Graph g;
   g.file = path;

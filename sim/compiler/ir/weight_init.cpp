@@ -29,6 +29,22 @@ std::uint64_t seed_from_name(const std::string& name) {
 }
 
 std::vector<float> make_weight_values(const TensorInfo& tensor) {
+  if (tensor.slice_of) {
+    // A shard: the values of the whole tensor (same name, init and seed), cut out.
+    TensorInfo whole = tensor;
+    whole.shape = tensor.slice_of->full_shape;
+    whole.slice_of.reset();
+    const std::vector<float> all = make_weight_values(whole);
+    const bool matrix = whole.shape.size() == 2;
+    const std::int64_t full_cols = whole.shape.back();
+    const std::int64_t rows = matrix ? tensor.shape[0] : 1, cols = tensor.shape.back();
+    std::vector<float> part(static_cast<std::size_t>(rows * cols));
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t c = 0; c < cols; ++c)
+        part[static_cast<std::size_t>(r * cols + c)] = all[static_cast<std::size_t>(
+            (r + (matrix ? tensor.slice_of->row_begin : 0)) * full_cols + c + tensor.slice_of->col_begin)];
+    return part;
+  }
   std::int64_t count = 1;
   for (const auto d : tensor.shape) count *= d;
   std::vector<float> values(static_cast<std::size_t>(count));

@@ -9,6 +9,7 @@
 
 #include "compiler/lower/lowering_types.hpp"
 #include "compiler/lower/matmul_schedule.hpp"
+#include "compiler/lower/chip_capacity.hpp"
 #include "compiler/lower/memory_plan.hpp"
 #include "compiler/lower/sxm_moves.hpp"
 #include "compiler/lower/vxm_chains.hpp"
@@ -103,14 +104,7 @@ class Lowerer {
   /// output tile.
   void place_constants_first() {
     // A model whose weights alone exceed the weight slices fails here, before any work.
-    std::int64_t weight_bytes = 0;
-    for (const auto& t : g_.tensors)
-      if (t.role == TensorRole::Weight && t.init != "data")
-        weight_bytes += g_.elements(static_cast<int>(&t - g_.tensors.data())) *
-                        weight_type_bytes(options_.weights);
-    const std::int64_t weight_capacity = std::int64_t{4} * MemoryPlan::kWeightSlicesPerPlane * chip_.mem_slice_words *
-                                         chip_.vector_bytes();
-    if (weight_bytes > weight_capacity) memory_.fail_capacity("the model");
+    check_weights_fit(g_, chip_, options_.weights, options_.checkpoint_weights);
     std::int64_t dequant_words = 0;
     for (const Node& n : g_.nodes) {
       for (std::size_t i = 0; i < n.inputs.size(); ++i) {
@@ -142,6 +136,10 @@ class Lowerer {
       case OpKind::Slice: case OpKind::Concat: lower_row_view(node); return;
       case OpKind::Assign: lower_assign(node); return;
       case OpKind::PermuteLanes: finish_node(node, lower_permute_lanes(node, node.outputs[0], {})); return;
+      case OpKind::AllReduce: case OpKind::Send: case OpKind::Recv:
+        throw InputError(fmt::format("{}: node '{}': lowering {} to C2C transfers is not implemented yet (a "
+                                     "multi-chip graph can be interpreted, not yet compiled)", g_.file, node.name,
+                                     op_name(node.kind)));
       default:
         throw InputError(fmt::format("{}: node '{}': op {} reached lowering undecomposed (a compiler bug)", g_.file,
                                      node.name, op_name(node.kind)));
@@ -168,7 +166,7 @@ class Lowerer {
   void finish_node(const Node& node, const Act& out) {
     Cycle end{0};
     for (auto r : out.ready) end = std::max(end, r);
-    stats_.node_end_cycle[node.name] = end.value();
+    stats_.note_node_end(node, end.value());
   }
 
   /// The VXM step of a pointwise node for row m, tile j of its result; its first operand is
@@ -345,7 +343,7 @@ class Lowerer {
         dst.ready_at(row + m, j) = ready;
         end = std::max(end, ready);
       }
-    stats_.node_end_cycle[node.name] = end.value();
+    stats_.note_node_end(node, end.value());
   }
 
   /// Sum or max over rows: a pairwise tree on the VXM, each op combining two vectors.

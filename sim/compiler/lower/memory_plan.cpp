@@ -7,6 +7,7 @@
 
 #include "arch/core/error.hpp"
 #include "compiler/ir/weight_init.hpp"
+#include "compiler/lower/chip_capacity.hpp"
 
 namespace lpusim {
 
@@ -20,8 +21,11 @@ MemoryPlan::MemoryPlan(const Graph& graph, const ChipConfig& chip, const Lowerin
     throw InputError(fmt::format("{}: the compiler's weight layout needs mxm.max_weight_streams = {} and at least {} "
                                  "streams per direction (this chip has {} and {})", chip.file, kWeightSlicesPerPlane,
                                  2 * kWeightSlicesPerPlane, chip.mxm_max_weight_streams, chip.streams_per_direction));
+  // The shape chip_capacity() reports: quads first, the weight groups above them.
+  using Shape = MemoryPlanShape;
+  static_assert(Shape::kSlicesPerQuad == 4 && Shape::kWeightSlicesPerGroup == kWeightSlicesPerPlane);
   for (Hemisphere h : {Hemisphere::West, Hemisphere::East})
-    for (int q = 0; q < 3; ++q) {
+    for (int q = 0; q < Shape::kActivationQuadsPerHemisphere; ++q) {
       std::array<SliceRef, 4> quad;
       for (int b = 0; b < 4; ++b) quad[static_cast<std::size_t>(b)] = SliceRef{h, SliceIndex(4 * q + b)};
       quads_.push_back(quad);
@@ -29,10 +33,11 @@ MemoryPlan::MemoryPlan(const Graph& graph, const ChipConfig& chip, const Lowerin
     }
   free_.resize(quads_.size());
   for (Hemisphere h : {Hemisphere::West, Hemisphere::East})
-    for (int p = 0; p < 2; ++p) {
+    for (int p = 0; p < Shape::kWeightGroupsPerHemisphere; ++p) {
       std::array<SliceRef, kWeightSlicesPerPlane> group;
       for (int q = 0; q < kWeightSlicesPerPlane; ++q)
-        group[static_cast<std::size_t>(q)] = SliceRef{h, SliceIndex(12 + kWeightSlicesPerPlane * p + q)};
+        group[static_cast<std::size_t>(q)] =
+            SliceRef{h, SliceIndex(Shape::kFirstWeightSlice + kWeightSlicesPerPlane * p + q)};
       groups_.push_back(group);
       group_next_.push_back(0);
     }
@@ -195,22 +200,7 @@ std::int64_t MemoryPlan::alloc_weight_words(int plane, std::int64_t words) {
 }
 
 void MemoryPlan::fail_capacity(const std::string& what) const {
-  // The model's weights only: constants the compiler makes are small and shared.
-  std::int64_t weights = 0;
-  for (const auto& t : g_.tensors)
-    if (t.role == TensorRole::Weight && t.init != "data") {
-      std::int64_t n = 1;
-      for (auto d : t.shape) n *= d;
-      weights += n;
-    }
-  const int bytes = weight_type_bytes(options_.weights);
-  const double sram = static_cast<double>(chip_.sram_bytes());
-  const auto chips = static_cast<std::int64_t>(std::ceil(static_cast<double>(weights) * bytes / (sram * 0.75)));
-  throw InputError(fmt::format("{}: {} does not fit in one {} chip: the weights alone are {:.1f} MB of {:.1f} MB SRAM "
-                               "({} byte{} each); about {} chips are needed, and multi-chip partitioning is not "
-                               "implemented yet", g_.file.empty() ? g_.name : g_.file, what, chip_.name,
-                               static_cast<double>(weights) * bytes / 1e6, sram / 1e6, bytes, bytes == 1 ? "" : "s",
-                               std::max<std::int64_t>(chips, 2)));
+  fail_weight_capacity(g_, chip_, options_.weights, what, options_.checkpoint_weights);
 }
 
 Act& MemoryPlan::make_act(int tensor, std::int64_t rows, std::int64_t cols, std::optional<Hemisphere> side,

@@ -100,6 +100,7 @@ class Rewriter {
     n.name = name;
     n.inputs = std::move(inputs);
     n.attrs = std::move(attrs);
+    n.layer = layer_;
     if (kind != OpKind::Assign) n.outputs.push_back(tensor(name, std::move(shape)));
     out_.nodes.push_back(n);
     return n.outputs.empty() ? -1 : n.outputs[0];
@@ -476,6 +477,7 @@ class Rewriter {
     multi.name = name;
     multi.inputs = {x0, w0, x1, w1};
     multi.outputs.push_back(tensor(name, {rows(x0), cols(w0)}));
+    multi.layer = layer_;
     out_.nodes.push_back(multi);
     return multi.outputs[0];
   }
@@ -494,10 +496,14 @@ class Rewriter {
     const int x = mapped(node.inputs[0]);
     const int router = mapped(node.inputs[1]);
     const std::int64_t experts = node.int_attr("experts", 0), top_k = node.int_attr("top_k", 0);
-    if (experts < 1 || top_k < 1 || top_k > experts || static_cast<std::int64_t>(node.inputs.size()) != 2 + 3 * experts ||
-        cols(router) != experts)
+    // A multi-chip partition gives a chip the experts first .. first + local - 1 (routing still
+    // looks at all of them); the one-chip graph has them all.
+    const std::int64_t first = node.int_attr("first_expert", 0);
+    const auto local = static_cast<std::int64_t>(node.inputs.size() - 2) / 3;
+    if (experts < 1 || top_k < 1 || top_k > experts || static_cast<std::int64_t>(node.inputs.size()) != 2 + 3 * local ||
+        local < 1 || first < 0 || first + local > experts || cols(router) != experts)
       fail(node, fmt::format("{} experts, top {}: expected 1 <= top_k <= experts, a router of {} columns (got {}) and "
-                             "{} inputs (got {})", experts, top_k, experts, cols(router), 2 + 3 * experts,
+                             "2 + 3 x {} inputs (got {})", experts, top_k, experts, cols(router), local,
                              node.inputs.size()));
     const std::int64_t pairs = experts * experts, hidden = cols(x);
     // The router is a model weight, but it stays fp16 (a data constant) with int8 weights:
@@ -529,8 +535,8 @@ class Rewriter {
     // before the experts 7140, experts before the logits 6994.
     const int r = matmul(x, router, name + ".logits");
     std::vector<int> expert_out;
-    for (std::int64_t i = 0; i < experts; ++i) {
-      const std::string p = fmt::format("{}.e{}", name, i);
+    for (std::int64_t i = 0; i < local; ++i) {
+      const std::string p = fmt::format("{}.e{}", name, first + i);
       const int w1 = mapped(node.inputs[static_cast<std::size_t>(2 + 3 * i)]);
       const int w3 = mapped(node.inputs[static_cast<std::size_t>(3 + 3 * i)]);
       const int w2 = mapped(node.inputs[static_cast<std::size_t>(4 + 3 * i)]);
@@ -566,18 +572,20 @@ class Rewriter {
     // Each expert's gate goes onto the hidden lanes exactly (exact_spread).
     const int gate_lo = fp16_remainder(gate, name + ".gate");
     int sum = -1;
-    for (std::int64_t i = 0; i < experts; ++i) {
-      const std::string p = fmt::format("{}.e{}", name, i);
+    for (std::int64_t i = 0; i < local; ++i) {
+      const std::int64_t expert = first + i;
+      const std::string p = fmt::format("{}.e{}", name, expert);
       const int y = expert_out[static_cast<std::size_t>(i)];
-      const int expand = routing_constant(fmt::format("moe_expand_{}_{}_{}", experts, i, hidden), experts, hidden,
-                                          [&](std::int64_t row, std::int64_t) { return row == i ? 1.0f : 0.0f; });
+      const int expand = routing_constant(fmt::format("moe_expand_{}_{}_{}", experts, expert, hidden), experts, hidden,
+                                          [&](std::int64_t row, std::int64_t) { return row == expert ? 1.0f : 0.0f; });
       const int weighted = binary(OpKind::Mul, y, exact_spread(gate, gate_lo, expand, p + ".gate_lanes"), p + ".weighted");
-      sum = sum < 0 ? weighted : binary(OpKind::Add, sum, weighted, i + 1 == experts ? name : p + ".sum");
+      sum = sum < 0 ? weighted : binary(OpKind::Add, sum, weighted, i + 1 == local ? name : p + ".sum");
     }
     return sum;
   }
 
   void rewrite(const Node& node) {
+    layer_ = node.layer;  // every node made for this one belongs to its layer
     const std::string& name = in_.tensors[static_cast<std::size_t>(node.outputs.empty() ? node.inputs[0] : node.outputs[0])].name;
     auto in = [&](std::size_t i) { return mapped(node.inputs[i]); };
     int result = -1;
@@ -597,6 +605,7 @@ class Rewriter {
             row += width;
           }
           multi.outputs.push_back(tensor(name, {rows(concat_parts_[src][0]), cols(in(1))}));
+          multi.layer = layer_;
           out_.nodes.push_back(multi);
           result = multi.outputs[0];
         } else {
@@ -635,6 +644,18 @@ class Rewriter {
       case OpKind::Rope: result = rope(node, in(0), name); break;
       case OpKind::Attention: result = attention(node, name); break;
       case OpKind::MoeMlp: result = moe_mlp(node, name); break;
+      case OpKind::AllReduce: case OpKind::Recv: case OpKind::Send: {
+        // Multi-chip transfers are primitives: kept as they are, with their chips.
+        Node copy = node;
+        copy.inputs.clear();
+        for (std::size_t i = 0; i < node.inputs.size(); ++i) copy.inputs.push_back(in(i));
+        copy.outputs.clear();
+        if (!node.outputs.empty())
+          copy.outputs.push_back(tensor(name, in_.tensors[static_cast<std::size_t>(node.outputs[0])].shape));
+        out_.nodes.push_back(copy);
+        result = copy.outputs.empty() ? -1 : copy.outputs[0];
+        break;
+      }
       case OpKind::Gather: {
         // The embedding lookup runs on the host; its rows arrive as an input.
         TensorInfo t;
@@ -701,6 +722,7 @@ class Rewriter {
   static constexpr std::int64_t kMaxShiftedSoftmaxLanes = 1024;
   const Graph& in_;
   Graph out_;
+  int layer_ = -1;  ///< Node::layer of the node being rewritten, given to every node made for it
   std::vector<int> map_;
   std::map<int, int> uses_;
   std::map<std::int64_t, int> ones_;

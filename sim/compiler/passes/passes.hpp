@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "compiler/ir/graph.hpp"
+#include "compiler/ir/partition_plan.hpp"
 #include "arch/config/chip_config.hpp"
 
 namespace lpusim {
@@ -13,6 +14,13 @@ namespace lpusim {
 /// shape_inference.cpp: fills every node output's shape; an impossible shape is an
 /// InputError naming the file, the node and the dimensions.
 void infer_shapes(Graph& graph);
+
+/// partition.cpp: one graph per chip of `plan` (chip c = rank c % tp of stage c / tp): the
+/// chip's stage's nodes, weight matmuls cut by their Node::split, attention by heads, MoE
+/// experts by groups, partial sums joined by AllReduce, tensors crossing stages by Send and
+/// Recv. Runs on a shape-inferred graph; an annotation the plan cannot honour (heads that do
+/// not divide) is an InputError.
+std::vector<Graph> partition_graph(const Graph& graph, const PartitionPlan& plan);
 
 /// verify.cpp: structural checks after a pass (tensor ids valid, every input defined before
 /// use, shapes present; after "decompose", only primitive ops). Throws std::logic_error

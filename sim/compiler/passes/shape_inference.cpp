@@ -98,7 +98,8 @@ void infer_shapes(Graph& g) {
         break;
       }
       case OpKind::SumRows: case OpKind::MaxRows: out = {1, as_matrix(shape(0)).second}; break;
-      case OpKind::Assign: break;
+      case OpKind::Assign: case OpKind::Send: break;
+      case OpKind::Recv: continue;  // its output keeps the shape the partition gave it
       case OpKind::Rope: {
         const auto hd = node.int_attr("head_dim", 0);
         if (hd <= 0 || hd % 2 || as_matrix(shape(0)).second % hd)

@@ -14,6 +14,7 @@ bool is_primitive(OpKind k) {
     case OpKind::Neg: case OpKind::Exp: case OpKind::Exp2: case OpKind::Rsqrt: case OpKind::Tanh: case OpKind::Relu:
     case OpKind::Scale: case OpKind::SumRows: case OpKind::MaxRows: case OpKind::Assign: case OpKind::Slice:
     case OpKind::Concat: case OpKind::PermuteLanes: case OpKind::Greater: case OpKind::GreaterEqual:
+    case OpKind::AllReduce: case OpKind::Send: case OpKind::Recv:
       return true;
     default:
       return false;

@@ -1,8 +1,15 @@
 #pragma once
 // What a simulation run is asked to do and what it reports. Plain data, shared by the
 // SystemC models (which fill it) and the reports and tests (which read it).
+//
+// The rule for the result structs (QueueStats, Hazard, TraceEvent, SimResult, SystemResult):
+// every field travels through the one codec, engine/exec/sim_result_codec.cpp, which is how a
+// result crosses a process and becomes stats. A field added here must be added there and to
+// the round trip in tests/core/test_sim_result_codec.cpp (which sets every field); the
+// codec's static_asserts on these structs' sizes fail the build until it is.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -76,6 +83,20 @@ struct SimResult {
   std::uint64_t scheduler_wakes = 0;  ///< SystemC process activations (dispatcher or clocked ticks)
   double host_seconds = 0.0;
   std::int64_t sram_host_bytes = 0;
+  std::int64_t peak_rss_bytes = 0;
+};
+
+/// What a run of a system of chips reports: each chip's result (in chip order) and totals.
+/// A one-chip system's only result is what simulate() returns.
+struct SystemResult {
+  std::vector<SimResult> chips;
+  Cycle total_cycles{0};              ///< the last chip's end
+  std::uint64_t instructions = 0;     ///< over all chips
+  std::optional<Cycle> lookahead;     ///< the dispatcher's window (none: unbounded, no links)
+  std::uint64_t windows = 0;          ///< lookahead windows the dispatcher ran (event-driven)
+  std::uint64_t scheduler_wakes = 0;  ///< SystemC process activations of the whole run
+  double host_seconds = 0.0;          ///< the whole run (every chip's host_seconds is this too)
+  std::int64_t sram_host_bytes = 0;   ///< over all chips
   std::int64_t peak_rss_bytes = 0;
 };
 

@@ -1,6 +1,10 @@
 #include "engine/report/stats.hpp"
 
+#include <stdexcept>
+
 #include <fmt/format.h>
+
+#include "engine/exec/sim_result_codec.hpp"
 
 namespace lpusim {
 
@@ -37,56 +41,58 @@ std::string si(double v) {
 constexpr UnitKind kUnits[] = {UnitKind::Mem, UnitKind::Vxm, UnitKind::Mxm, UnitKind::Sxm, UnitKind::C2c};
 }  // namespace
 
-nlohmann::json stats_json(const ChipConfig& chip, const BoundProgram& program, const SimResult& r) {
+namespace {
+nlohmann::json chip_stats(const ReportedChip& chip, const SimResult& r) {
   using nlohmann::json;
   const double cycles = static_cast<double>(r.total_cycles.value());
-  json root;
-  json c;
-  c["config"] = chip.name;
-  c["program"] = program.file;
-  c["mode"] = r.mode == SimMode::Functional ? "functional" : "timing";
-  c["clock_mhz"] = chip.clock_mhz;
-  c["total_cycles"] = r.total_cycles.value();
-  c["time_us"] = cycles / chip.clock_mhz;
-  c["instructions"] = r.instructions;
-  c["fabric"] = {{"stream_writes", r.stream_writes}, {"stream_reads", r.stream_reads}};
+  json c = r;  // every field of the result (see stats.hpp) ...
+  c.erase("queues");  // ... but the queues, which become the unit tree below,
+  c.erase("trace");   // and the trace and dumps, which have files of their own
+  c.erase("dumps");
+  c["config"] = chip.config.name;
+  c["program"] = chip.program.file;
+  c["clock_mhz"] = chip.config.clock_mhz;
+  c["time_us"] = cycles / chip.config.clock_mhz;
+  c["simulated_cycles_per_second"] = per_second(cycles, r.host_seconds);
+  json units = json::object();
   for (UnitKind unit : kUnits) {
     json u;
-    u["queues_on_chip"] = unit_queue_count(chip, unit);
-    u["busy_percent"] = unit_busy_percent(chip, r, unit);
+    u["queues_on_chip"] = unit_queue_count(chip.config, unit);
+    u["busy_percent"] = unit_busy_percent(chip.config, r, unit);
     json queues = json::object();
     std::uint64_t instructions = 0;
     for (const auto& q : r.queues) {
       if (q.unit != unit) continue;
-      json jq{{"instructions", q.instructions},
-              {"busy_cycles", q.busy_cycles},
-              {"busy_percent", cycles > 0 ? 100.0 * static_cast<double>(q.busy_cycles) / cycles : 0.0},
-              {"end_cycle", q.end.value()}};
-      if (unit == UnitKind::Mem) {
-        jq["sram_reads"] = q.sram_reads;
-        jq["sram_writes"] = q.sram_writes;
-      }
+      json jq = q;
+      jq.erase("name");  // the queue's place in the tree says both
+      jq.erase("unit");
+      jq["busy_percent"] = cycles > 0 ? 100.0 * static_cast<double>(q.busy_cycles) / cycles : 0.0;
       instructions += q.instructions;
-      // Key by the part after the unit prefix, so the tree reads chip.mem.w12, chip.vxm.alu3.
-      const auto dot = q.name.find('.');
-      queues[q.name.substr(dot + 1)] = jq;
+      // Key by the part after the unit prefix ("mem.w12", "chip1/mem.w12": "w12").
+      queues[q.name.substr(q.name.find('.') + 1)] = std::move(jq);
     }
     u["instructions"] = instructions;
-    u["queues"] = queues;
-    c[unit_name(unit)] = u;
+    u["queues"] = std::move(queues);
+    units[unit_name(unit)] = std::move(u);
   }
-  root["chip"] = c;
-  json hazards = json::array();
-  for (const auto& h : r.hazards)
-    hazards.push_back({{"kind", hazard_kind_name(h.kind)}, {"cycle", h.cycle.value()}, {"queue", h.queue}, {"message", h.message}});
-  root["hazards"] = hazards;
-  root["hazards_not_kept"] = r.hazards_not_kept;
-  root["host"] = {{"seconds", r.host_seconds},
-                  {"simulated_cycles_per_second", per_second(cycles, r.host_seconds)},
-                  {"instructions_per_second", per_second(static_cast<double>(r.instructions), r.host_seconds)},
-                  {"sram_host_bytes", r.sram_host_bytes},
-                  {"peak_rss_bytes", r.peak_rss_bytes}};
-  return root;
+  c["units"] = std::move(units);
+  return c;
+}
+}  // namespace
+
+nlohmann::json stats_json(const std::vector<ReportedChip>& chips, const SystemResult& r) {
+  using nlohmann::json;
+  if (chips.size() != r.chips.size()) throw std::logic_error("stats_json: one result per chip");
+  json system = r;  // every field of the system's result but its chips, which become the tree
+  system.erase("chips");
+  const double cycles = static_cast<double>(r.total_cycles.value());
+  system["chip_count"] = chips.size();
+  system["simulated_cycles_per_second"] = per_second(cycles, r.host_seconds);
+  system["instructions_per_second"] = per_second(static_cast<double>(r.instructions), r.host_seconds);
+  json tree = json::object();
+  for (std::size_t i = 0; i < chips.size(); ++i) tree[fmt::format("chip{}", i)] = chip_stats(chips[i], r.chips[i]);
+  system["chips"] = std::move(tree);
+  return json{{"stats_format", 2}, {"system", std::move(system)}};
 }
 
 std::string summary_text(const ChipConfig& chip, const BoundProgram& program, const SimResult& r) {

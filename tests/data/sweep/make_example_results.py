@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes example_results.csv beside this file: a SYNTHETIC sweep result (not simulator output)
-in the format of `lpusim explore` / `lpusim merge`, for testing tools/plot_sweep.py. The numbers
+in the format of `lpusim explore` / `lpusim merge` (the columns plot_sweep.py draws; docs/sweeps.md lists them all), for testing tools/plot_sweep.py. The numbers
 come from a crude bandwidth-plus-hop-latency formula, only so that the plots have a plausible shape
 (more SRAM per chip: fewer chips, fewer tokens/s per user)."""
 import csv

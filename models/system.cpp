@@ -1,0 +1,148 @@
+#include "models/system.hpp"
+
+#include <chrono>
+#include <fstream>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "arch/core/error.hpp"
+#include "arch/core/limits.hpp"
+#include "engine/exec/tensor_io.hpp"
+
+namespace lpusim {
+
+System::System(const sc_core::sc_module_name& name, const std::vector<ChipState*>& chips, Scheduler scheduler,
+               std::int64_t lookahead)
+    : sc_module(name), dispatcher("dispatcher", scheduler, lookahead) {
+  for (std::size_t i = 0; i < chips.size(); ++i) {
+    chips_.push_back(std::make_unique<Chip>(fmt::format("chip{}", i).c_str(), *chips[i]));
+    dispatcher.add_chip(chips_.back()->icu, chips_.back()->queues_on_chip());
+  }
+}
+
+namespace {
+std::int64_t peak_rss_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
+  return 0;
+}
+
+/// A chip's initial tensor contents: the program's fills, then the options' values and
+/// input files. Throws InputError for names the program does not declare or wrong sizes.
+std::map<std::string, std::vector<double>> initial_values(const ChipConfig& config, const BoundProgram& program,
+                                                          const SimOptions& options) {
+  const int lanes = config.lanes();
+  std::map<std::string, std::vector<double>> initial;
+  for (const auto& t : program.tensors)
+    if (t.fill.kind != TensorFill::Kind::None) initial[t.name] = fill_values(t, lanes);
+  for (const auto& [name, values] : options.values) {
+    const BoundTensor* t = program.find_tensor(name);
+    if (!t) throw InputError(fmt::format("initial values for tensor '{}', which the program does not declare", name));
+    if (values.size() != static_cast<std::size_t>(t->vectors * lanes))
+      throw InputError(fmt::format("initial values for tensor '{}': {} values, expected {}", name, values.size(), t->vectors * lanes));
+    initial[name] = values;
+  }
+  for (const auto& [name, path] : options.inputs) {
+    const BoundTensor* t = program.find_tensor(name);
+    if (!t) throw InputError(fmt::format("--input {}={}: the program declares no tensor '{}'", name, path, name));
+    initial[name] = read_tensor_file(path, *t, lanes);
+  }
+  if (!options.dumps.empty() && options.mode != SimMode::Functional)
+    throw InputError("--dump needs functional mode: timing-only runs compute no values");
+  for (const auto& name : options.dumps)
+    if (!program.find_tensor(name)) throw InputError(fmt::format("--dump {}: the program declares no tensor '{}'", name, name));
+  return initial;
+}
+
+/// One chip's result once the kernel has stopped (the run-wide figures are filled later).
+SimResult chip_result(ChipState& state, Chip& chip, const SimOptions& options, std::vector<TraceEvent>& trace) {
+  SimResult result;
+  result.mode = options.mode;
+  // A queue still parked at sync when nothing is left to happen would wait forever.
+  for (const auto& q : state.queue_stats)
+    if (!q.parked.empty())
+      state.add_hazard(Hazard::Kind::Deadlock, q.end, q.name,
+                       fmt::format("{} waits at {} for a notify that never comes", q.name, q.parked));
+  result.total_cycles = state.total_cycles();
+  for (const auto& q : state.queue_stats) result.total_cycles = std::max(result.total_cycles, q.end);
+  result.instructions = state.instructions;
+  result.queues = state.queue_stats;
+  result.hazards = state.hazards();
+  result.hazards_not_kept = state.hazards_not_kept();
+  result.trace = std::move(trace);
+  result.stream_writes = state.fabric.writes();
+  result.stream_reads = state.fabric.reads();
+  if (state.functional())
+    for (const auto& name : options.dumps) result.dumps[name] = chip.load_tensor(*state.program.find_tensor(name));
+  result.sram_host_bytes = chip.sram_host_bytes();
+  return result;
+}
+}  // namespace
+
+SystemResult simulate_system(const std::vector<ChipRun>& runs) {
+  if (runs.empty()) throw InputError("a system needs at least one chip");
+  const Scheduler scheduler = runs.front().options.scheduler;
+  for (const auto& run : runs)
+    if (run.options.scheduler != scheduler)
+      throw InputError("every chip of a system runs on the same scheduler (event-driven or clocked)");
+  const bool several = runs.size() > 1;
+
+  // Inputs and dump names are checked before anything is built, and the whole run's host
+  // memory before any of it is allocated.
+  std::uint64_t host_bytes = 0;
+  bool traced = false;
+  for (const auto& run : runs) {
+    host_bytes += run_host_bytes(run.chip, run.program, run.options);
+    traced = traced || run.options.trace;
+  }
+  limits::require_host_memory(host_bytes, fmt::format("{}: this run (tensor values, SRAM pages{})",
+                                                      several ? fmt::format("a system of {} chips", runs.size())
+                                                              : runs.front().program.file,
+                                                      traced ? ", trace" : ""));
+  std::vector<std::map<std::string, std::vector<double>>> initial;
+  for (const auto& run : runs) initial.push_back(initial_values(run.chip, run.program, run.options));
+
+  std::vector<std::unique_ptr<ChipState>> states;
+  std::vector<ChipState*> state_ptrs;
+  std::vector<std::vector<TraceEvent>> traces(runs.size());
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const ChipRun& run = runs[i];
+    states.push_back(std::make_unique<ChipState>(run.chip, run.program, run.options.mode, run.options.check,
+                                                 ChipId(static_cast<int>(i)), several));
+    if (run.options.trace) states.back()->trace = &traces[i];
+    state_ptrs.push_back(states.back().get());
+  }
+  // No links yet: nothing passes between chips, so the lookahead is unbounded.
+  System system("system", state_ptrs, scheduler, Calendar::kNever);
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    if (states[i]->functional())
+      for (const auto& [name, values] : initial[i])
+        system.chip(ChipId(static_cast<int>(i))).store_tensor(*runs[i].program.find_tensor(name), values);
+
+  const auto start = std::chrono::steady_clock::now();
+  sc_core::sc_start();
+  const auto stop = std::chrono::steady_clock::now();
+
+  SystemResult result;
+  result.host_seconds = std::chrono::duration<double>(stop - start).count();
+  result.scheduler_wakes = system.dispatcher.wakes();
+  result.windows = system.dispatcher.windows();
+  if (system.dispatcher.lookahead() != Calendar::kNever) result.lookahead = Cycle(system.dispatcher.lookahead());
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    SimResult chip = chip_result(*states[i], system.chip(ChipId(static_cast<int>(i))), runs[i].options, traces[i]);
+    chip.host_seconds = result.host_seconds;
+    chip.scheduler_wakes = result.scheduler_wakes;
+    result.total_cycles = std::max(result.total_cycles, chip.total_cycles);
+    result.instructions += chip.instructions;
+    result.sram_host_bytes += chip.sram_host_bytes;
+    result.chips.push_back(std::move(chip));
+  }
+  result.peak_rss_bytes = peak_rss_bytes();  // after the dumps are read back
+  for (auto& chip : result.chips) chip.peak_rss_bytes = result.peak_rss_bytes;
+  return result;
+}
+
+}  // namespace lpusim

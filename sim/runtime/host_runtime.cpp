@@ -1,0 +1,165 @@
+#include "runtime/host_runtime.hpp"
+
+#include <chrono>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "arch/core/error.hpp"
+#include "compiler/ir/weight_init.hpp"
+#include "frontend/transformer_graph.hpp"
+#include "models/child_run.hpp"
+#include "runtime/model_costs.hpp"
+
+namespace lpusim {
+
+StepResult run_compiled(const ChipConfig& chip, CompileResult compiled, RunMode mode,
+                        const std::map<std::string, std::vector<float>>& inputs, const std::vector<std::string>& outputs,
+                        const std::string& name) {
+  LoweredProgram& lowered = compiled.lowered;
+  StepResult r;
+  r.name = name;
+  r.scheduled_length = lowered.scheduled_length;
+  r.program_instructions = lowered.instructions;
+  r.lowering = std::move(lowered.stats);
+  SimOptions sim;
+  const bool functional = mode == RunMode::Functional;
+  sim.mode = functional ? SimMode::Functional : SimMode::TimingOnly;
+  if (functional) {
+    sim.values = std::move(lowered.data);
+    for (const auto& [tensor, values] : inputs) {
+      const auto it = lowered.placements.find(tensor);
+      if (it != lowered.placements.end()) pack_rows(it->second, values, chip.lanes(), sim.values);
+    }
+    for (const auto& tensor : outputs) {
+      const auto it = lowered.placements.find(tensor);
+      if (it == lowered.placements.end())
+        throw std::logic_error(fmt::format("{}: the compiled program has no tensor '{}' to return", name, tensor));
+      sim.dumps.insert(sim.dumps.end(), it->second.tiles.begin(), it->second.tiles.end());
+    }
+  }
+  lowered.program.file = name + ".s";
+  const BoundProgram bound = bind_program(lowered.program, chip);
+  lowered.program = Program{};  // the bound copy is what runs; the compile's copy can go
+  r.simulated = simulate_in_child(chip, bound, sim);
+  if (!r.simulated.hazards.empty())
+    throw std::logic_error(fmt::format("the compiled {} program has {} schedule hazards (first: {}): a compiler bug", name,
+                                       r.simulated.hazards.size(), r.simulated.hazards[0].message));
+  if (functional)
+    for (const auto& tensor : outputs)
+      r.outputs[tensor] = unpack_rows(lowered.placements.at(tensor), r.simulated.dumps, chip.lanes());
+  r.simulated.dumps.clear();
+  return r;
+}
+
+TransformerSession::TransformerSession(const TransformerSpec& spec, const ChipConfig& chip, SessionOptions options)
+    : spec_(spec), chip_(chip), options_(std::move(options)) {
+  if (options_.batch < 1) throw InputError(fmt::format("{}: batch must be at least 1, got {}", spec_.file, options_.batch));
+  // Weights first: a model too large for one chip is told how many chips it needs, whatever
+  // its KV caches would take.
+  check_model_fits(spec_, chip_, options_.weights, options_.batch, std::max<std::int64_t>(options_.context, 1),
+                   options_.checkpoint_weights);
+}
+
+void TransformerSession::seek(std::int64_t position) {
+  if (options_.mode != RunMode::Timing)
+    throw std::logic_error("TransformerSession::seek: only in timing mode (functional steps need the real caches)");
+  position_ = position;
+}
+
+StepResult TransformerSession::prefill(std::int64_t prompt_length, const std::vector<std::vector<int>>& prompts) {
+  if (position_ != 0) throw std::logic_error("TransformerSession::prefill: the session already holds positions");
+  std::vector<int> ids;
+  if (options_.mode == RunMode::Functional) {
+    if (static_cast<std::int64_t>(prompts.size()) != options_.batch)
+      throw std::logic_error(fmt::format("prefill: {} prompts for a batch of {}", prompts.size(), options_.batch));
+    for (const auto& p : prompts) {
+      if (static_cast<std::int64_t>(p.size()) != prompt_length)
+        throw std::logic_error(fmt::format("prefill: a prompt of {} tokens, expected {}", p.size(), prompt_length));
+      ids.insert(ids.end(), p.begin(), p.end());
+    }
+  }
+  return run_step("prefill", prompt_length, ids, options_.prefill_last_rows_only);
+}
+
+StepResult TransformerSession::decode(const std::vector<int>& tokens) {
+  if (options_.mode == RunMode::Functional && static_cast<std::int64_t>(tokens.size()) != options_.batch)
+    throw std::logic_error(fmt::format("decode: {} tokens for a batch of {}", tokens.size(), options_.batch));
+  return run_step("decode", 1, tokens, false);
+}
+
+std::map<std::string, std::vector<float>> TransformerSession::embedding_rows(const Graph& graph, const std::vector<int>& ids) {
+  std::map<std::string, std::vector<float>> out;
+  for (const Node& n : graph.nodes) {
+    if (n.kind != OpKind::Gather || n.inputs.size() != 2 || n.outputs.size() != 1) continue;
+    const TensorInfo& table = graph.tensors[static_cast<std::size_t>(n.inputs[0])];
+    const std::string& ids_name = graph.tensors[static_cast<std::size_t>(n.inputs[1])].name;
+    auto it = tables_.find(table.name);
+    if (it == tables_.end()) it = tables_.emplace(table.name, make_weight_values(table)).first;
+    const std::int64_t width = table.shape.at(1);
+    std::vector<float> rows;
+    rows.reserve(ids.size() * static_cast<std::size_t>(width));
+    for (int id : ids) {
+      // Token types are all 0 (one segment); token ids are the ones given.
+      const std::int64_t row = ids_name == "token_ids" ? id : 0;
+      if (row < 0 || row >= table.shape.at(0))
+        throw InputError(fmt::format("{}: token id {} is outside the table '{}' of {} rows", spec_.file, row, table.name,
+                                     table.shape.at(0)));
+      rows.insert(rows.end(), it->second.begin() + row * width, it->second.begin() + (row + 1) * width);
+    }
+    out[graph.tensors[static_cast<std::size_t>(n.outputs[0])].name] = std::move(rows);
+  }
+  return out;
+}
+
+StepResult TransformerSession::run_step(const std::string& name, std::int64_t tokens, const std::vector<int>& ids,
+                                        bool last_rows_only) {
+  const bool functional = options_.mode == RunMode::Functional;
+  const std::int64_t past = position_;
+  Graph graph = build_transformer_graph(spec_, tokens, past, options_.batch);
+  CompileOptions compile;
+  compile.lowering.weights = options_.weights;
+  compile.lowering.compute = options_.compute;
+  compile.lowering.checkpoint_weights = options_.checkpoint_weights;
+  compile.lowering.functional_data = functional;  // timing: no SRAM contents, the same schedule
+  compile.sequences = options_.batch;
+  compile.last_row_outputs = last_rows_only;
+  std::map<std::string, std::vector<float>> inputs;
+  if (functional) {
+    inputs = embedding_rows(graph, ids);
+    if (options_.calibrated()) {
+      if (act_scales_.empty())
+        compile.calibration.values =
+            options_.calibration_ids.empty() ? inputs : embedding_rows(graph, options_.calibration_ids);
+      else
+        compile.calibration.act_scales = act_scales_;
+    }
+    for (const auto& [cache, rows] : caches_) inputs[cache] = rows;
+  }
+  const std::int64_t macs = weight_macs(graph);
+  const auto start = std::chrono::steady_clock::now();
+  CompileResult compiled = compile_graph(std::move(graph), chip_, compile);
+  const double compile_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (functional && act_scales_.empty())
+    for (const auto& node : compiled.primitive.nodes)
+      if (node.kind == OpKind::MatMul && node.attrs.count("act_scale")) act_scales_[node.name] = node.float_attr("act_scale", 0.0);
+  std::vector<std::string> outputs{output_name()};
+  std::vector<std::string> cache_names;
+  if (functional)
+    for (const auto& t : compiled.primitive.tensors)
+      if (t.role == TensorRole::State && compiled.lowered.placements.count(t.name)) cache_names.push_back(t.name);
+  outputs.insert(outputs.end(), cache_names.begin(), cache_names.end());
+  StepResult r = run_compiled(chip_, std::move(compiled), options_.mode, inputs, outputs, name);
+  r.tokens = tokens;
+  r.past = past;
+  r.compile_seconds = compile_seconds;
+  r.weight_macs = macs;
+  for (const auto& cache : cache_names) {
+    caches_[cache] = std::move(r.outputs.at(cache).values);
+    r.outputs.erase(cache);
+  }
+  position_ = past + tokens;
+  return r;
+}
+
+}  // namespace lpusim
