@@ -191,8 +191,6 @@ ReferenceTransformer::ReferenceTransformer(const TransformerSpec& spec, const Gr
   const TransformerSpec& s = spec_;
   const std::int64_t q_width = s.heads * s.head_dim;
   const std::int64_t kv_width = s.kv_heads * s.head_dim;
-  if (s.positions == PositionKind::Rope)
-    inv_freq_ = rope_inverse_frequencies(s.rotary_dim > 0 ? s.rotary_dim : s.head_dim, s.rope_theta, s.rope_scaling);
   embed_ = weight_values(g, "embed.weight", {s.vocab_size, s.hidden});
   if (s.positions == PositionKind::Learned) pos_embed_ = weight_values(g, "pos_embed.weight", {s.max_positions, s.hidden});
   if (s.type_vocab_size > 0) type_embed_ = weight_values(g, "type_embed.weight", {s.type_vocab_size, s.hidden});
@@ -203,6 +201,13 @@ ReferenceTransformer::ReferenceTransformer(const TransformerSpec& spec, const Gr
     Layer layer;
     layer.attn_norm = load_norm(g, l + ".attn_norm");
     if (!s.parallel_block) layer.mlp_norm = load_norm(g, l + ".mlp_norm");
+    if (s.norm_placement == NormPlacement::Sandwich) {
+      layer.attn_post_norm = load_norm(g, l + ".attn_post_norm");
+      layer.mlp_post_norm = load_norm(g, l + ".mlp_post_norm");
+    }
+    if (s.positions == PositionKind::Rope)
+      layer.inv_freq = rope_inverse_frequencies(s.rotary_dim > 0 ? s.rotary_dim : s.head_dim, s.rope_theta_of(i),
+                                                s.rope_scaling_of(i));
     layer.window = s.window_of(i);
     layer.moe = s.is_moe_layer(i);
     if (s.qk_norm != QkNorm::None) {
@@ -240,14 +245,15 @@ ReferenceTransformer::ReferenceTransformer(const TransformerSpec& spec, const Gr
     if (!s.post_norm) final_norm_ = load_norm(g, "final_norm");
     if (s.tie_embeddings) {
       lm_head_.w = embed_.transpose();
-      lm_head_.node = "logits";
+      lm_head_.node = s.final_softcap > 0 ? "lm_head.out" : "logits";
       // A tied head is the embedding table, which checkpoints keep in 16 bits.
       lm_head_.precision = checkpoint_weights_ ? Precision::Fp16Matmul : precision_;
       quantize(lm_head_);
     } else {
       lm_head_ = load_linear(g, "lm_head", s.hidden, s.vocab_size, s.lm_head_bias);
-      // The graph's lm_head matmul writes the "logits" tensor (or "lm_head.out" before phi's bias).
-      lm_head_.node = s.lm_head_bias ? "lm_head.out" : "logits";
+      // The graph's lm_head matmul writes the "logits" tensor (or "lm_head.out" before phi's
+      // bias or gemma2's soft-capping).
+      lm_head_.node = s.lm_head_bias || s.final_softcap > 0 ? "lm_head.out" : "logits";
     }
   }
 }
@@ -336,15 +342,16 @@ Eigen::MatrixXf ReferenceTransformer::attention(Layer& layer, const Eigen::Matri
     k = rms_norm_groups(layer.k_norm, k);
   }
   if (s.positions == PositionKind::Rope) {
-    q = apply_rope(q, s.head_dim, past, inv_freq_, s.rotary_dim);
-    k = apply_rope(k, s.head_dim, past, inv_freq_, s.rotary_dim);
+    q = apply_rope(q, s.head_dim, past, layer.inv_freq, s.rotary_dim);
+    k = apply_rope(k, s.head_dim, past, layer.inv_freq, s.rotary_dim);
   }
   layer.k_cache.middleRows(past, t_new) = k;
   layer.v_cache.middleRows(past, t_new) = v;
 
   const Eigen::Index keys = past + t_new;
   const Eigen::Index group = static_cast<Eigen::Index>(s.heads / s.kv_heads);
-  const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(s.head_dim)));
+  const float scale = static_cast<float>(s.attention_scale_value());
+  const float softcap = static_cast<float>(s.attention_softcap);
   const float neg_inf = -std::numeric_limits<float>::infinity();
   Eigen::MatrixXf out(t_new, static_cast<Eigen::Index>(s.heads) * d);
   for (Eigen::Index h = 0; h < static_cast<Eigen::Index>(s.heads); ++h) {
@@ -353,6 +360,7 @@ Eigen::MatrixXf ReferenceTransformer::attention(Layer& layer, const Eigen::Matri
     const Eigen::MatrixXf kh = layer.k_cache.block(0, kv * d, keys, d);
     const Eigen::MatrixXf vh = layer.v_cache.block(0, kv * d, keys, d);
     Eigen::MatrixXf scores = matmul(qh, kh.transpose()) * scale;
+    if (softcap > 0) scores = ((scores.array() / softcap).tanh() * softcap).matrix();
     for (Eigen::Index t = 0; t < t_new; ++t) {
       const Eigen::Index position = past + t;
       for (Eigen::Index j = 0; j < keys; ++j) {
@@ -437,6 +445,9 @@ Eigen::MatrixXf ReferenceTransformer::forward(const std::vector<int>& token_ids,
       const Eigen::MatrixXf a = attention(layer, n, past);
       x += a;
       x += mlp(layer, n);
+    } else if (s.norm_placement == NormPlacement::Sandwich) {
+      x += norm(layer.attn_post_norm, attention(layer, norm(layer.attn_norm, x), past));
+      x += norm(layer.mlp_post_norm, mlp(layer, norm(layer.mlp_norm, x)));
     } else if (s.norm_placement == NormPlacement::PostSublayer) {
       x += norm(layer.attn_norm, attention(layer, x, past));
       x += norm(layer.mlp_norm, mlp(layer, x));
@@ -448,6 +459,10 @@ Eigen::MatrixXf ReferenceTransformer::forward(const std::vector<int>& token_ids,
   cached_ = past + static_cast<int>(t_new);
   if (!s.has_lm_head) return x;
   if (!s.post_norm) x = norm(final_norm_, x);
+  if (s.final_softcap > 0) {
+    const auto c = static_cast<float>(s.final_softcap);
+    return ((apply(lm_head_, x).array() / c).tanh() * c).matrix();
+  }
   return apply(lm_head_, x);
 }
 

@@ -99,6 +99,8 @@ class ReferenceTransformer {
   };
   struct Layer {
     Norm attn_norm, mlp_norm;
+    Norm attn_post_norm, mlp_post_norm;  ///< gemma2/3: after each sub-layer
+    std::vector<double> inv_freq;        ///< this layer's rope frequencies
     Eigen::VectorXf q_norm, k_norm;  ///< q/k RMSNorm weights ([head_dim] per head, or the whole width)
     std::int64_t window = 0;         ///< this layer's attention window (0: full)
     bool moe = false;
@@ -128,7 +130,6 @@ class ReferenceTransformer {
   Precision precision_;
   bool checkpoint_weights_ = false;
   MatmulCompute compute_ = MatmulCompute::Native;
-  std::vector<double> inv_freq_;
   Eigen::MatrixXf embed_, pos_embed_, type_embed_;
   Norm embed_norm_, final_norm_;
   Linear lm_head_;

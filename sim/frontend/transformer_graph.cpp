@@ -164,12 +164,12 @@ class GraphBuilder {
     return OpKind::Silu;
   }
 
-  int rope(const std::string& name, int x, std::int64_t width) {
-    const RopeScaling& r = s_.rope_scaling;
+  int rope(const std::string& name, std::int64_t layer, int x, std::int64_t width) {
+    const RopeScaling r = s_.rope_scaling_of(layer);
     return node(OpKind::Rope, name, {x}, rows(width),
                 {{"head_dim", s_.head_dim},
                  {"rotary_dim", s_.rotary_dim > 0 ? s_.rotary_dim : s_.head_dim},
-                 {"theta", s_.rope_theta},
+                 {"theta", s_.rope_theta_of(layer)},
                  {"position", past_},
                  {"rows_per_sequence", tokens_},
                  {"scaling_kind", std::string(rope_scaling_name(r.kind))},
@@ -192,8 +192,8 @@ class GraphBuilder {
       k = rms_norm(l + ".attn.k_norm", k, kv_width, per_head ? s_.head_dim : kv_width);
     }
     if (s_.positions == PositionKind::Rope) {
-      q = rope(l + ".attn.q_rope", q, q_width);
-      k = rope(l + ".attn.k_rope", k, kv_width);
+      q = rope(l + ".attn.q_rope", layer, q, q_width);
+      k = rope(l + ".attn.k_rope", layer, k, kv_width);
     }
     // Attention is per sequence: each has its own KV cache and attends over its own rows.
     std::vector<int> outputs;
@@ -212,7 +212,8 @@ class GraphBuilder {
                               {"past", past_},
                               {"causal", std::int64_t{s_.causal ? 1 : 0}},
                               {"window", s_.window_of(layer)},
-                              {"scale", 1.0 / std::sqrt(static_cast<double>(s_.head_dim))}}));
+                              {"scale", s_.attention_scale_value()},
+                              {"softcap", s_.attention_softcap}}));
     }
     const int o = batch_ == 1 ? outputs[0]
                               : node(OpKind::Concat, l + ".attn.attention", outputs, rows(q_width), {{"axis", std::int64_t{0}}});
@@ -304,6 +305,12 @@ class GraphBuilder {
         const int m = mlp(l, i, n);
         x = node(OpKind::Add, l + ".attn_residual", {x, a}, rows(s_.hidden));
         x = node(OpKind::Add, l + ".mlp_residual", {x, m}, rows(s_.hidden));
+      } else if (s_.norm_placement == NormPlacement::Sandwich) {
+        // gemma2/3: x = x + post(attn(pre(x))); x = x + post(mlp(pre(x))).
+        const int a = norm(l + ".attn_post_norm", attention(l, i, norm(l + ".attn_norm", x)));
+        x = node(OpKind::Add, l + ".attn_residual", {x, a}, rows(s_.hidden));
+        const int m = norm(l + ".mlp_post_norm", mlp(l, i, norm(l + ".mlp_norm", x)));
+        x = node(OpKind::Add, l + ".mlp_residual", {x, m}, rows(s_.hidden));
       } else if (s_.norm_placement == NormPlacement::PostSublayer) {
         // olmo2: x = x + norm(attn(x)); x = x + norm(mlp(x)).
         const int a = norm(l + ".attn_norm", attention(l, i, x));
@@ -320,6 +327,23 @@ class GraphBuilder {
     layer_ = -1;
     if (!s_.has_lm_head) return;
     if (!s_.post_norm) x = norm("final_norm", x);
+    if (s_.final_softcap > 0) {
+      // gemma2: logits = c tanh(head(x) / c). The head is split by vocabulary; the capping
+      // follows its columns.
+      const int w = s_.tie_embeddings ? g_.find("embed.weight")
+                                      : weight("lm_head.weight", {s_.hidden, s_.vocab_size}, "random",
+                                               1.0 / std::sqrt(static_cast<double>(s_.hidden)));
+      if (!s_.tie_embeddings) mark_checkpoint_format(w, "lm_head");
+      Attrs head_attrs;
+      if (s_.tie_embeddings) head_attrs["transpose_w"] = std::int64_t{1};
+      const int y = node(OpKind::MatMul, "lm_head", {x, w}, rows(s_.vocab_size), head_attrs, "lm_head.out");
+      g_.nodes.back().split = WeightSplit::Columns;
+      const double c = s_.final_softcap;
+      const int scaled = node(OpKind::Scale, "lm_head.softcap_in", {y}, rows(s_.vocab_size), {{"value", 1.0 / c}});
+      const int capped = node(OpKind::Tanh, "lm_head.softcap_tanh", {scaled}, rows(s_.vocab_size));
+      node(OpKind::Scale, "lm_head.softcap_out", {capped}, rows(s_.vocab_size), {{"value", c}}, "logits", TensorRole::Output);
+      return;
+    }
     if (s_.tie_embeddings) {
       node(OpKind::MatMul, "lm_head", {x, g_.find("embed.weight")}, rows(s_.vocab_size),
            {{"transpose_w", std::int64_t{1}}}, "logits", TensorRole::Output);

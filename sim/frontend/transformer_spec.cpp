@@ -32,6 +32,8 @@ const char* family_name(TransformerFamily f) {
     case TransformerFamily::Olmo2: return "olmo2";
     case TransformerFamily::Olmo3: return "olmo3";
     case TransformerFamily::Phi: return "phi";
+    case TransformerFamily::Gemma2: return "gemma2";
+    case TransformerFamily::Gemma3Text: return "gemma3_text";
   }
   return "?";
 }
@@ -418,6 +420,84 @@ TransformerSpec parse_gemma(const nlohmann::json& j, TransformerSpec s, const Re
   return s;
 }
 
+/// Gemma 2 and 3 layer types: `layer_types` as written, else sliding unless (i + 1) is a
+/// multiple of `period` (gemma2: 2, even layers sliding; gemma3: sliding_window_pattern 6).
+void read_layer_types(JsonObject& o, TransformerSpec& s, std::int64_t period) {
+  s.sliding_layers.assign(static_cast<std::size_t>(s.layers), false);
+  for (std::int64_t i = 0; i < s.layers; ++i) s.sliding_layers[static_cast<std::size_t>(i)] = (i + 1) % period != 0;
+  if (!o.has("layer_types")) return;
+  const nlohmann::json& types = o.raw("layer_types");
+  if (!types.is_array() || static_cast<std::int64_t>(types.size()) != s.layers)
+    o.fail("layer_types", fmt::format("expected an array of {} layer types, got {}", s.layers, describe_json(types)));
+  for (std::size_t i = 0; i < types.size(); ++i) {
+    const std::string t = types[i].is_string() ? types[i].get<std::string>() : std::string();
+    if (t != "sliding_attention" && t != "full_attention")
+      o.fail("layer_types", fmt::format("expected sliding_attention or full_attention, got {}", describe_json(types[i])));
+    s.sliding_layers[i] = t == "sliding_attention";
+  }
+}
+
+/// A soft-capping value: a positive number, or null (none).
+double read_softcap(JsonObject& o, const std::string& key, double default_value) {
+  if (!o.has(key)) return default_value;
+  if (o.raw(key).is_null()) return 0.0;
+  return o.number(key, 1e-6, 1e9);
+}
+
+/// What gemma2 and gemma3_text share: gemma's RMSNorm (x * (1 + w)), scaled embeddings, tied
+/// head, gelu-tanh gated MLP; norms before and after each sub-layer; scores scaled by
+/// query_pre_attn_scalar^-1/2; sliding-window and global layers.
+void read_gemma_sandwich(JsonObject& o, TransformerSpec& s, const ReadContext& ctx, double default_attn_softcap,
+                         double default_final_softcap, std::int64_t layer_period) {
+  read_rope_decoder(o, s, ctx, /*default_tie=*/true, 1e-6);
+  if (!o.has("head_dim")) s.head_dim = 256;  // Gemma2Config and Gemma3TextConfig default
+  s.activation = read_activation(o, "hidden_activation", "gelu_pytorch_tanh");
+  s.norm_adds_one = true;
+  s.scale_embeddings = true;
+  s.norm_placement = NormPlacement::Sandwich;
+  const double scalar = o.has("query_pre_attn_scalar") ? o.number("query_pre_attn_scalar", 1e-6, 1e9) : 256.0;
+  s.attention_scale = 1.0 / std::sqrt(scalar);
+  s.attention_softcap = read_softcap(o, "attn_logit_softcapping", default_attn_softcap);
+  s.final_softcap = read_softcap(o, "final_logit_softcapping", default_final_softcap);
+  s.sliding_window = o.has("sliding_window") ? o.integer("sliding_window", 1, kMaxPositions) : 4096;
+  read_layer_types(o, s, layer_period);
+  if (!s.tie_embeddings)
+    unsupported(o, "tie_word_embeddings", "gemma with an untied LM head (tie_word_embeddings false) is not modelled");
+}
+
+TransformerSpec parse_gemma2(const nlohmann::json& j, TransformerSpec s, const ReadContext& ctx) {
+  ConfigReader reader(j, s.file,
+                      concat(kRopeDecoderKeys, {"hidden_activation", "query_pre_attn_scalar", "sliding_window",
+                                                "attn_logit_softcapping", "final_logit_softcapping", "layer_types"}),
+                      // cache_implementation: how generate() allocates the cache ("hybrid");
+                      // sliding_window_size: an old name of sliding_window that Gemma2Config
+                      // does not read.
+                      concat(kRopeDecoderIgnorable, {"cache_implementation", "sliding_window_size"}), ctx);
+  JsonObject& o = reader.obj();
+  read_gemma_sandwich(o, s, ctx, 50.0, 30.0, 2);
+  o.finish();
+  return s;
+}
+
+TransformerSpec parse_gemma3_text(const nlohmann::json& j, TransformerSpec s, const ReadContext& ctx) {
+  ConfigReader reader(j, s.file,
+                      concat(kRopeDecoderKeys, {"hidden_activation", "query_pre_attn_scalar", "sliding_window",
+                                                "attn_logit_softcapping", "final_logit_softcapping", "layer_types",
+                                                "sliding_window_pattern", "rope_local_base_freq",
+                                                "use_bidirectional_attention"}),
+                      concat(kRopeDecoderIgnorable, {"cache_implementation"}), ctx);
+  JsonObject& o = reader.obj();
+  const std::int64_t period = o.has("sliding_window_pattern") ? o.integer("sliding_window_pattern", 1, kMaxLayers) : 6;
+  read_gemma_sandwich(o, s, ctx, 0.0, 0.0, period);
+  if (!o.has("rope_theta")) s.rope_theta = 1e6;
+  s.rope_local_theta = o.has("rope_local_base_freq") ? o.number("rope_local_base_freq", 1.0, 1e15) : 10000.0;
+  s.qk_norm = QkNorm::PerHead;
+  require_bool(o, "use_bidirectional_attention", false,
+               "bidirectional attention (use_bidirectional_attention true, EmbeddingGemma) is not modelled");
+  o.finish();
+  return s;
+}
+
 TransformerSpec parse_phi3(const nlohmann::json& j, TransformerSpec s, const ReadContext& ctx) {
   ConfigReader reader(j, s.file, concat(kRopeDecoderKeys, {"sliding_window", "partial_rotary_factor"}),
                       // Used only by LongRoPE scaling, which is refused.
@@ -725,7 +805,10 @@ std::int64_t TransformerSpec::parameters() const {
   if (attention_out_bias) attention = add(attention, hidden);
   if (qk_norm == QkNorm::PerHead) attention = add(attention, mul(2, head_dim));
   if (qk_norm == QkNorm::Whole) attention = add(attention, add(q_width, kv_width));
-  attention = add(attention, mul(parallel_block ? 1 : 2, norm_params));  // the block's norms
+  // The block's norms: one (phi's parallel block), four (gemma2/3: before and after each
+  // sub-layer), else two.
+  const std::int64_t block_norms = parallel_block ? 1 : norm_placement == NormPlacement::Sandwich ? 4 : 2;
+  attention = add(attention, mul(block_norms, norm_params));
   // MLP: dense, or router plus experts.
   const std::int64_t projections = gated_mlp ? 3 : 2;
   std::int64_t dense = mul(projections, mul(hidden, intermediate));
@@ -748,6 +831,18 @@ std::int64_t TransformerSpec::window_of(std::int64_t layer) const {
   if (!sliding_window) return 0;
   if (sliding_layers.empty()) return *sliding_window;
   return sliding_layers[static_cast<std::size_t>(layer)] ? *sliding_window : 0;
+}
+
+double TransformerSpec::rope_theta_of(std::int64_t layer) const {
+  return rope_local_theta && window_of(layer) > 0 ? *rope_local_theta : rope_theta;
+}
+
+RopeScaling TransformerSpec::rope_scaling_of(std::int64_t layer) const {
+  return rope_local_theta && window_of(layer) > 0 ? RopeScaling{} : rope_scaling;
+}
+
+double TransformerSpec::attention_scale_value() const {
+  return attention_scale > 0 ? attention_scale : 1.0 / std::sqrt(static_cast<double>(head_dim));
 }
 
 bool TransformerSpec::is_moe_layer(std::int64_t layer) const {
@@ -774,6 +869,7 @@ const std::vector<FamilyEntry>& families() {
       {"qwen3", TransformerFamily::Qwen3, parse_qwen3},     {"qwen3_moe", TransformerFamily::Qwen3Moe, parse_qwen3_moe},
       {"olmo2", TransformerFamily::Olmo2, parse_olmo2},     {"olmo3", TransformerFamily::Olmo3, parse_olmo3},
       {"phi", TransformerFamily::Phi, parse_phi},
+      {"gemma2", TransformerFamily::Gemma2, parse_gemma2},  {"gemma3_text", TransformerFamily::Gemma3Text, parse_gemma3_text},
   };
   return table;
 }
@@ -783,6 +879,7 @@ const std::vector<FamilyEntry>& families() {
 const std::map<std::string, std::string>& unmodelled_model_types() {
   static const std::map<std::string, std::string> table = {
       {"qwen2_moe", "not modelled: a sigmoid-gated shared expert beside the routed experts"},
+      {"gemma3", "not modelled: Gemma 3's vision-language wrapper (its text_config, model_type gemma3_text, is)"},
       {"distilbert", "not modelled: DistilBERT's encoder without token types"},
       {"t5", "not modelled: an encoder-decoder with relative position buckets"},
       {"phi-msft", "Microsoft's 2023 remote-code phi, not a transformers model; current hub files say model_type phi"},

@@ -11,7 +11,7 @@
 
 namespace lpusim {
 
-enum class TransformerFamily { Llama, Mistral, Mixtral, Qwen2, Gemma, Phi3, Gpt2, Bert, Qwen3, Qwen3Moe, Olmo2, Olmo3, Phi };
+enum class TransformerFamily { Llama, Mistral, Mixtral, Qwen2, Gemma, Phi3, Gpt2, Bert, Qwen3, Qwen3Moe, Olmo2, Olmo3, Phi, Gemma2, Gemma3Text };
 const char* family_name(TransformerFamily f);
 
 enum class NormKind { LayerNorm, RmsNorm };
@@ -22,8 +22,9 @@ enum class PositionKind { Rope, Learned, None };
 /// all heads together with a [heads * head_dim] weight (olmo2, olmo3).
 enum class QkNorm { None, PerHead, Whole };
 /// Where a block's norms sit: before each sub-layer (llama); after each residual add (bert);
-/// after each sub-layer's output, before its residual add, and no norm before (olmo2).
-enum class NormPlacement { Pre, PostResidual, PostSublayer };
+/// after each sub-layer's output, before its residual add, and no norm before (olmo2); before
+/// and after each sub-layer, the residual add last (gemma2, gemma3: x + post(f(pre(x)))).
+enum class NormPlacement { Pre, PostResidual, PostSublayer, Sandwich };
 
 struct RopeScaling {
   enum class Kind { None, Linear, Llama3 } kind = Kind::None;
@@ -69,6 +70,15 @@ struct TransformerSpec {
   /// phi: attention and MLP read the same norm of x and both add to it (x + attn(n) + mlp(n)).
   bool parallel_block = false;
   std::int64_t rotary_dim = 0;      ///< lanes of each head that rope rotates (0: all; phi: partial)
+  /// Attention scores' scale (0: 1 / sqrt(head_dim); gemma2/3: query_pre_attn_scalar^-1/2).
+  double attention_scale = 0.0;
+  /// Logit soft-capping, c * tanh(x / c) (0: none; gemma2): of the attention scores before
+  /// masking, and of the final logits.
+  double attention_softcap = 0.0;
+  double final_softcap = 0.0;
+  /// Sliding-window layers' own rope base, without rope_scaling (gemma3's rope_local_base_freq;
+  /// unset: every layer uses rope_theta and rope_scaling).
+  std::optional<double> rope_local_theta;
   bool lm_head_bias = false;        ///< phi
   ActivationKind activation = ActivationKind::Silu;
   bool gated_mlp = true;            ///< gate/up/down (llama family) vs fc1/fc2 (gpt2, bert)
@@ -106,6 +116,11 @@ struct TransformerSpec {
 
   /// Layer i's attention window (0: full attention).
   std::int64_t window_of(std::int64_t layer) const;
+  /// Layer i's rope base and scaling (gemma3's sliding layers: rope_local_theta, no scaling).
+  double rope_theta_of(std::int64_t layer) const;
+  RopeScaling rope_scaling_of(std::int64_t layer) const;
+  /// The attention scores' scale.
+  double attention_scale_value() const;
   /// Whether layer i's MLP is the MoE.
   bool is_moe_layer(std::int64_t layer) const;
   /// The width of each expert's MLP.

@@ -471,6 +471,46 @@ TEST_CASE("reference: causal masking and the sliding window matter", "[model]") 
   CHECK(relative_error(changed.middleRows(20, 1), base.middleRows(20, 1)) > 0.0);
 }
 
+TEST_CASE("reference: gemma2 and gemma3 soft-capping, score scale, windows and local rope each matter", "[model]") {
+  // Each feature changed alone moves the logits, so a compiled graph that skipped it would
+  // fail verify against this reference.
+  auto logits = [](const TransformerSpec& s, int tokens) {
+    const Graph g = build_transformer_graph(s, 1, 0);
+    ReferenceTransformer r(s, g);
+    return r.forward(tokens_for(s, tokens), 0);
+  };
+  const TransformerSpec g2 = bundled("tiny-gemma2");
+  CHECK(g2.norm_placement == NormPlacement::Sandwich);
+  CHECK(g2.window_of(0) == 4);  // even layers slide
+  CHECK(g2.window_of(1) == 0);
+  const Eigen::MatrixXf base = logits(g2, 8);
+  // Soft-capped logits stay inside +-3.
+  CHECK(base.cwiseAbs().maxCoeff() < 3.0f);
+  TransformerSpec no_cap = g2;
+  no_cap.attention_softcap = 0;
+  CHECK(relative_error(logits(no_cap, 8), base) > 1e-3);
+  TransformerSpec no_final_cap = g2;
+  no_final_cap.final_softcap = 0;
+  CHECK(relative_error(logits(no_final_cap, 8), base) > 1e-3);
+  TransformerSpec head_dim_scale = g2;
+  head_dim_scale.attention_scale = 0;  // 1/sqrt(64) instead of 1/sqrt(48)
+  CHECK(relative_error(logits(head_dim_scale, 8), base) > 1e-3);
+  TransformerSpec no_window = g2;
+  no_window.sliding_window.reset();
+  CHECK(relative_error(logits(no_window, 8).topRows(4), base.topRows(4)) == 0.0);  // within the window
+  CHECK(relative_error(logits(no_window, 8).bottomRows(1), base.bottomRows(1)) > 1e-4);
+
+  const TransformerSpec g3 = bundled("tiny-gemma3-text");
+  CHECK(g3.qk_norm == QkNorm::PerHead);
+  CHECK(g3.rope_theta_of(0) == 10000.0);  // sliding: rope_local_base_freq, no scaling
+  CHECK(g3.rope_scaling_of(0).kind == RopeScaling::Kind::None);
+  CHECK(g3.rope_theta_of(1) == 1e6);
+  CHECK(g3.rope_scaling_of(1).kind == RopeScaling::Kind::Linear);
+  TransformerSpec global_rope = g3;
+  global_rope.rope_local_theta.reset();
+  CHECK(relative_error(logits(global_rope, 6), logits(g3, 6)) > 1e-4);
+}
+
 TEST_CASE("reference: bert is bidirectional and uses token types", "[model]") {
   const TransformerSpec s = bundled("tiny-bert");
   const Graph g = build_transformer_graph(s, 1, 0);

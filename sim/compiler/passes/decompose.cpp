@@ -361,6 +361,9 @@ class Rewriter {
     const bool causal = node.int_attr("causal", 1) != 0;
     const std::int64_t window = node.int_attr("window", 0);
     const double scale_v = node.float_attr("scale", 1.0 / std::sqrt(static_cast<double>(d)));
+    // Soft-capping (gemma2): scores = c tanh(scale dots / c).
+    const double softcap = node.float_attr("softcap", 0.0);
+    if (softcap < 0) fail(node, fmt::format("softcap {} must be positive (0: none)", softcap));
     const std::int64_t t_rows = rows(q);
     if (heads <= 0 || kv <= 0 || d <= 0 || heads % kv || cols(q) != heads * d || cols(k) != kv * d)
       fail(node, fmt::format("inconsistent heads {} / kv_heads {} / head_dim {} for q {} and k {}", heads, kv, d, cols(q), cols(k)));
@@ -400,7 +403,10 @@ class Rewriter {
       };
       const int keys = rows_of(kc, "keys");
       const int z = binary(OpKind::Mul, keys, qi, qn + ".kq");
-      const int scores = scale(matmul(z, reduce_[geometry], qn + ".dots"), scale_v, qn + ".scores");
+      const int dots = matmul(z, reduce_[geometry], qn + ".dots");
+      const int scores = softcap > 0 ? scale(unary(OpKind::Tanh, scale(dots, scale_v / softcap, qn + ".capped_in"), qn + ".capped_tanh"),
+                                             softcap, qn + ".scores")
+                                     : scale(dots, scale_v, qn + ".scores");
       const int m = emit(OpKind::MaxRows, {scores}, {1, heads}, qn + ".max");
       const int e = unary(OpKind::Exp, binary(OpKind::Sub, scores, m, qn + ".shifted"), qn + ".exp");
       const int inv = reciprocal(emit(OpKind::SumRows, {e}, {1, heads}, qn + ".den"), qn + ".inv");
