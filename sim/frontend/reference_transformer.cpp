@@ -58,9 +58,28 @@ void ReferenceTransformer::quantize(Linear& l) const {
 std::vector<double> rope_inverse_frequencies(std::int64_t head_dim, double theta, const RopeScaling& scaling) {
   const double pi = 3.14159265358979323846;
   std::vector<double> inv(static_cast<std::size_t>(head_dim / 2));
+  // YaRN's correction range [low, high] in dimension pairs (transformers' find_correction_range).
+  double low = 0, high = 0;
+  if (scaling.kind == RopeScaling::Kind::Yarn) {
+    const double dim = static_cast<double>(head_dim), context = static_cast<double>(scaling.original_max_position);
+    auto correction_dim = [&](double rotations) { return dim * std::log(context / (rotations * 2.0 * pi)) / (2.0 * std::log(theta)); };
+    low = correction_dim(scaling.beta_fast);
+    high = correction_dim(scaling.beta_slow);
+    if (scaling.truncate) {
+      low = std::floor(low);
+      high = std::ceil(high);
+    }
+    low = std::max(low, 0.0);
+    high = std::min(high, dim - 1.0);
+    if (low == high) high += 0.001;
+  }
   for (std::size_t i = 0; i < inv.size(); ++i) {
     double f = std::pow(theta, -2.0 * static_cast<double>(i) / static_cast<double>(head_dim));
-    if (scaling.kind == RopeScaling::Kind::Linear) {
+    if (scaling.kind == RopeScaling::Kind::Yarn) {
+      // Interpolated (f / factor) above the range, extrapolated (f) below, a ramp between.
+      const double ramp = std::min(1.0, std::max(0.0, (static_cast<double>(i) - low) / (high - low)));
+      f = (f / scaling.factor) * ramp + f * (1.0 - ramp);
+    } else if (scaling.kind == RopeScaling::Kind::Linear) {
       f /= scaling.factor;
     } else if (scaling.kind == RopeScaling::Kind::Llama3) {
       // Long wavelengths are slowed by `factor`, short ones kept, and the band between
@@ -83,7 +102,8 @@ std::vector<double> rope_inverse_frequencies(std::int64_t head_dim, double theta
 }
 
 Eigen::MatrixXf apply_rope(const Eigen::MatrixXf& x, std::int64_t head_dim, std::int64_t first_position,
-                           const std::vector<double>& inverse_frequencies, std::int64_t rotary_dim) {
+                           const std::vector<double>& inverse_frequencies, std::int64_t rotary_dim,
+                           double attention_factor) {
   Eigen::MatrixXf out = x;
   const Eigen::Index half = static_cast<Eigen::Index>((rotary_dim > 0 ? rotary_dim : head_dim) / 2);
   const Eigen::Index heads = x.cols() / static_cast<Eigen::Index>(head_dim);
@@ -91,8 +111,8 @@ Eigen::MatrixXf apply_rope(const Eigen::MatrixXf& x, std::int64_t head_dim, std:
     const double position = static_cast<double>(first_position + t);
     for (Eigen::Index i = 0; i < half; ++i) {
       const double angle = position * inverse_frequencies[static_cast<std::size_t>(i)];
-      const float c = static_cast<float>(std::cos(angle));
-      const float s = static_cast<float>(std::sin(angle));
+      const float c = static_cast<float>(attention_factor * std::cos(angle));
+      const float s = static_cast<float>(attention_factor * std::sin(angle));
       for (Eigen::Index h = 0; h < heads; ++h) {
         const Eigen::Index base = h * static_cast<Eigen::Index>(head_dim);
         const float x1 = x(t, base + i);
@@ -208,6 +228,7 @@ ReferenceTransformer::ReferenceTransformer(const TransformerSpec& spec, const Gr
     if (s.positions == PositionKind::Rope)
       layer.inv_freq = rope_inverse_frequencies(s.rotary_dim > 0 ? s.rotary_dim : s.head_dim, s.rope_theta_of(i),
                                                 s.rope_scaling_of(i));
+    layer.rope_attention_factor = s.rope_scaling_of(i).kind == RopeScaling::Kind::Yarn ? s.rope_scaling_of(i).attention_factor : 1.0;
     layer.window = s.window_of(i);
     layer.moe = s.is_moe_layer(i);
     if (s.qk_norm != QkNorm::None) {
@@ -342,8 +363,8 @@ Eigen::MatrixXf ReferenceTransformer::attention(Layer& layer, const Eigen::Matri
     k = rms_norm_groups(layer.k_norm, k);
   }
   if (s.positions == PositionKind::Rope) {
-    q = apply_rope(q, s.head_dim, past, layer.inv_freq, s.rotary_dim);
-    k = apply_rope(k, s.head_dim, past, layer.inv_freq, s.rotary_dim);
+    q = apply_rope(q, s.head_dim, past, layer.inv_freq, s.rotary_dim, layer.rope_attention_factor);
+    k = apply_rope(k, s.head_dim, past, layer.inv_freq, s.rotary_dim, layer.rope_attention_factor);
   }
   layer.k_cache.middleRows(past, t_new) = k;
   layer.v_cache.middleRows(past, t_new) = v;

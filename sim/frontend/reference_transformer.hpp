@@ -45,9 +45,11 @@ std::vector<double> rope_inverse_frequencies(std::int64_t head_dim, double theta
 /// Rotate-half rope on x [T, heads*head_dim], row t at position first_position + t: within
 /// each head, (x1, x2) = halves, out = (x1 cos - x2 sin, x2 cos + x1 sin).
 /// With rotary_dim r < head_dim (partial rotary, phi) only the first r lanes of each head
-/// rotate (halves of r); inverse_frequencies then has r/2 entries.
+/// rotate (halves of r); inverse_frequencies then has r/2 entries. YaRN multiplies cos and
+/// sin by its attention factor.
 Eigen::MatrixXf apply_rope(const Eigen::MatrixXf& x, std::int64_t head_dim, std::int64_t first_position,
-                           const std::vector<double>& inverse_frequencies, std::int64_t rotary_dim = 0);
+                           const std::vector<double>& inverse_frequencies, std::int64_t rotary_dim = 0,
+                           double attention_factor = 1.0);
 
 float gelu_erf(float x);   ///< 0.5 x (1 + erf(x / sqrt 2))
 float gelu_tanh(float x);  ///< 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
@@ -101,6 +103,7 @@ class ReferenceTransformer {
     Norm attn_norm, mlp_norm;
     Norm attn_post_norm, mlp_post_norm;  ///< gemma2/3: after each sub-layer
     std::vector<double> inv_freq;        ///< this layer's rope frequencies
+    double rope_attention_factor = 1.0;  ///< yarn: cos and sin multiplied by it
     Eigen::VectorXf q_norm, k_norm;  ///< q/k RMSNorm weights ([head_dim] per head, or the whole width)
     std::int64_t window = 0;         ///< this layer's attention window (0: full)
     bool moe = false;

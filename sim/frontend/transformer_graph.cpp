@@ -15,6 +15,7 @@ const char* rope_scaling_name(RopeScaling::Kind kind) {
     case RopeScaling::Kind::None: return "none";
     case RopeScaling::Kind::Linear: return "linear";
     case RopeScaling::Kind::Llama3: return "llama3";
+    case RopeScaling::Kind::Yarn: return "yarn";
   }
   return "none";
 }
@@ -176,7 +177,11 @@ class GraphBuilder {
                  {"scaling_factor", r.factor},
                  {"scaling_low_freq_factor", r.low_freq_factor},
                  {"scaling_high_freq_factor", r.high_freq_factor},
-                 {"scaling_original_max_position", r.original_max_position}});
+                 {"scaling_original_max_position", r.original_max_position},
+                 {"scaling_beta_fast", r.beta_fast},
+                 {"scaling_beta_slow", r.beta_slow},
+                 {"scaling_truncate", std::int64_t{r.truncate ? 1 : 0}},
+                 {"scaling_attention_factor", r.attention_factor}});
   }
 
   int attention(const std::string& l, std::int64_t layer, int h) {

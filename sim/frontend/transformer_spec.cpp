@@ -214,13 +214,35 @@ void read_rope_scaling(JsonObject& o, TransformerSpec& s, const ReadContext& ctx
                                              s.rope_scaling.low_freq_factor, s.rope_scaling.high_freq_factor));
   } else if (type == "longrope" || type == "su") {
     r.fail(type_key, fmt::format("unsupported: rope scaling '{}' (Phi-3 LongRoPE, per-dimension short/long factors) "
-                                 "is not modelled; supported: linear, llama3",
+                                 "is not modelled; supported: linear, llama3, yarn",
                                  type));
-  } else if (type == "yarn" || type == "dynamic") {
-    r.fail(type_key, fmt::format("unsupported: rope scaling '{}' ({}) is not modelled; supported: linear, llama3", type,
-                                 type == "yarn" ? "YaRN frequency ramp and attention factor" : "dynamic NTK scaling"));
+  } else if (type == "yarn") {
+    // transformers' _compute_yarn_parameters.
+    RopeScaling& y = s.rope_scaling;
+    y.kind = RopeScaling::Kind::Yarn;
+    y.factor = r.number("factor", 1.0, 1e6);
+    y.original_max_position = r.has("original_max_position_embeddings") && !r.raw("original_max_position_embeddings").is_null()
+                                  ? r.integer("original_max_position_embeddings", 1, kMaxPositions)
+                                  : s.max_positions;
+    auto optional_number = [&](const std::string& key, double min, double max) -> std::optional<double> {
+      if (!r.has(key) || r.raw(key).is_null()) return std::nullopt;
+      return r.number(key, min, max);
+    };
+    y.beta_fast = optional_number("beta_fast", 1e-6, 1e6).value_or(32.0);
+    y.beta_slow = optional_number("beta_slow", 1e-6, 1e6).value_or(1.0);
+    if (r.has("truncate")) y.truncate = r.boolean("truncate");
+    auto mscale_of = [](double scale, double m) { return scale <= 1.0 ? 1.0 : 0.1 * m * std::log(scale) + 1.0; };
+    const auto attention_factor = optional_number("attention_factor", 1e-6, 1e6);
+    const auto mscale = optional_number("mscale", 0.0, 1e6), mscale_all_dim = optional_number("mscale_all_dim", 0.0, 1e6);
+    if (attention_factor) y.attention_factor = *attention_factor;
+    else if (mscale && mscale_all_dim && *mscale != 0 && *mscale_all_dim != 0)
+      y.attention_factor = mscale_of(y.factor, *mscale) / mscale_of(y.factor, *mscale_all_dim);
+    else y.attention_factor = mscale_of(y.factor, 1.0);
+  } else if (type == "dynamic") {
+    r.fail(type_key, fmt::format("unsupported: rope scaling 'dynamic' (dynamic NTK scaling, which depends on the "
+                                 "sequence length) is not modelled; supported: linear, llama3, yarn"));
   } else {
-    r.fail(type_key, fmt::format("unsupported: rope scaling '{}' is not modelled; supported: linear, llama3", type));
+    r.fail(type_key, fmt::format("unsupported: rope scaling '{}' is not modelled; supported: linear, llama3, yarn", type));
   }
   // transformers only warns about rope_scaling keys a type does not use; so does lpusim.
   finish_lenient(r, ctx);
@@ -880,6 +902,16 @@ const std::map<std::string, std::string>& unmodelled_model_types() {
   static const std::map<std::string, std::string> table = {
       {"qwen2_moe", "not modelled: a sigmoid-gated shared expert beside the routed experts"},
       {"gemma3", "not modelled: Gemma 3's vision-language wrapper (its text_config, model_type gemma3_text, is)"},
+      {"gpt_oss", "not modelled yet: attention sinks (a learned logit per head in each softmax), biased experts with "
+                  "gpt-oss's clamped SwiGLU and a biased top-k router"},
+      {"deepseek_v3", "not modelled yet: multi-head latent attention (low-rank compressed q and KV, a decoupled rope "
+                      "key) and a shared expert beside sigmoid-scored, group-limited routed experts"},
+      {"kimi_k2", "the deepseek_v3 forward pass (DeepseekV3ForCausalLM), not modelled yet: multi-head latent attention "
+                  "and shared plus routed experts"},
+      {"llama4_text", "not modelled yet: a shared expert beside sigmoid-scored routed experts, chunked attention, "
+                      "NoPE layers with attention temperature tuning, L2 q/k norms"},
+      {"llama4", "not modelled: Llama 4's vision-language wrapper (its text_config is llama4_text, not modelled yet)"},
+      {"mistral3", "not modelled: Mistral 3's vision-language wrapper (a pixtral vision tower beside its text_config)"},
       {"distilbert", "not modelled: DistilBERT's encoder without token types"},
       {"t5", "not modelled: an encoder-decoder with relative position buckets"},
       {"phi-msft", "Microsoft's 2023 remote-code phi, not a transformers model; current hub files say model_type phi"},

@@ -27,11 +27,17 @@ enum class QkNorm { None, PerHead, Whole };
 enum class NormPlacement { Pre, PostResidual, PostSublayer, Sandwich };
 
 struct RopeScaling {
-  enum class Kind { None, Linear, Llama3 } kind = Kind::None;
+  enum class Kind { None, Linear, Llama3, Yarn } kind = Kind::None;
   double factor = 1.0;
   double low_freq_factor = 1.0;            ///< llama3
   double high_freq_factor = 4.0;           ///< llama3
-  std::int64_t original_max_position = 8192;  ///< llama3
+  std::int64_t original_max_position = 8192;  ///< llama3, yarn
+  double beta_fast = 32.0;                 ///< yarn: the correction range's rotation counts
+  double beta_slow = 1.0;
+  bool truncate = true;                    ///< yarn: the correction range rounded outwards to whole dimensions
+  /// yarn: cos and sin are multiplied by it (so the scores by its square); resolved from
+  /// attention_factor, or mscale / mscale_all_dim, or 0.1 ln(factor) + 1, as transformers does.
+  double attention_factor = 1.0;
 };
 
 /// The weight format of a quantized checkpoint (its quantization_config), as lpusim models it.

@@ -130,7 +130,7 @@ TEST_CASE("known keys whose effect is not modelled are refused by name", "[hf_co
       {"add_cross_attention", true, "key 'add_cross_attention': unsupported: cross-attention"},
       {"is_encoder_decoder", true, "key 'is_encoder_decoder': unsupported: encoder-decoder models"},
       {"pruned_heads", {{"0", {1, 2}}}, "key 'pruned_heads': unsupported: pruned attention heads"},
-      {"rope_scaling", {{"rope_type", "yarn"}, {"factor", 4.0}}, "key 'rope_scaling.rope_type': unsupported: rope scaling 'yarn'"},
+      {"rope_scaling", {{"rope_type", "yarn"}, {"factor", 0.5}}, "key 'rope_scaling.factor': expected a number in [1"},
       {"rope_scaling", {{"type", "dynamic"}, {"factor", 2.0}}, "key 'rope_scaling.type': unsupported: rope scaling 'dynamic'"},
       {"quantization_config", {{"quant_method", "gptq"}, {"bits", 4}},
        "key 'quantization_config.quant_method': unsupported: quantization method 'gptq' (integer weights with per-group"},

@@ -174,8 +174,8 @@ TEST_CASE("malformed model configs give one-line errors naming the key", "[model
       {"missing_model_type", "key 'model_type': missing (required), and there is no 'architectures'"},
       {"llama_attention_bias", "key 'attention_bias': unsupported: biases on the q/k/v/o projections"},
       {"llama_mlp_bias", "key 'mlp_bias': unsupported: biases on the MLP projections"},
-      {"llama_rope_yarn", "key 'rope_scaling.rope_type': unsupported: rope scaling 'yarn'"},
-      {"llama_rope_dynamic", "key 'rope_scaling.type': unsupported: rope scaling 'dynamic' (dynamic NTK scaling) is not modelled"},
+      {"llama_rope_yarn", "key 'rope_scaling.factor': expected a number in [1, 1000000], got 0.5"},
+      {"llama_rope_dynamic", "key 'rope_scaling.type': unsupported: rope scaling 'dynamic' (dynamic NTK scaling, which depends on the sequence length) is not modelled"},
       {"llama3_rope_missing_factor", "key 'rope_scaling.factor': missing (required)"},
       {"llama3_rope_bad_band", "key 'rope_scaling.high_freq_factor': expected greater than low_freq_factor 4"},
       {"llama_heads_not_dividing", "key 'num_attention_heads': hidden_size 500 is not a multiple of "
@@ -509,6 +509,42 @@ TEST_CASE("reference: gemma2 and gemma3 soft-capping, score scale, windows and l
   TransformerSpec global_rope = g3;
   global_rope.rope_local_theta.reset();
   CHECK(relative_error(logits(global_rope, 6), logits(g3, 6)) > 1e-4);
+}
+
+TEST_CASE("yarn rope frequencies and attention factor follow transformers", "[model]") {
+  // head_dim 64, theta 500000, factor 4, original context 16, beta_fast 32, beta_slow 1:
+  // correction dims 64 ln(16 / (2 pi b)) / (2 ln 500000) = -2.74 (b 32) and 2.279 (b 1),
+  // truncated to [0, 3]: pair 0 keeps its frequency, pairs >= 3 are divided by 4, pairs 1
+  // and 2 ramp (1/3, 2/3 of the way).
+  RopeScaling y;
+  y.kind = RopeScaling::Kind::Yarn;
+  y.factor = 4.0;
+  y.original_max_position = 16;
+  const auto inv = rope_inverse_frequencies(64, 500000.0, y);
+  auto base = [](int i) { return std::pow(500000.0, -2.0 * i / 64.0); };
+  CHECK(inv[0] == Approx(base(0)));
+  CHECK(inv[1] == Approx(base(1) * (1.0 / 3.0 / 4.0 + 2.0 / 3.0)));
+  CHECK(inv[2] == Approx(base(2) * (2.0 / 3.0 / 4.0 + 1.0 / 3.0)));
+  CHECK(inv[3] == Approx(base(3) / 4.0));
+  CHECK(inv[31] == Approx(base(31) / 4.0));
+  // attention_factor from the config, else mscale / mscale_all_dim, else 0.1 ln(factor) + 1.
+  auto factor_of = [](const std::string& extra) {
+    const std::string text = R"({"model_type": "llama", "vocab_size": 64, "hidden_size": 64, "intermediate_size": 64,
+      "num_hidden_layers": 1, "num_attention_heads": 1, "max_position_embeddings": 64,
+      "rope_scaling": {"rope_type": "yarn", "factor": 4.0)" + extra + "}}";
+    return parse_transformer_spec(text, "config.json").rope_scaling.attention_factor;
+  };
+  CHECK(factor_of("") == Approx(0.1 * std::log(4.0) + 1.0));
+  CHECK(factor_of(R"(, "attention_factor": 1.5)") == 1.5);
+  CHECK(factor_of(R"(, "mscale": 1.0, "mscale_all_dim": 1.0)") == Approx(1.0));  // DeepSeek-V3's
+  // The yarn tiny model's logits depend on the factor.
+  const TransformerSpec s = bundled("tiny-olmo3-yarn");
+  CHECK(s.rope_scaling.kind == RopeScaling::Kind::Yarn);
+  TransformerSpec no_factor = s;
+  no_factor.rope_scaling.attention_factor = 1.0;
+  const Graph g = build_transformer_graph(s, 1, 0);
+  ReferenceTransformer a(s, g), b(no_factor, g);
+  CHECK(relative_error(a.forward(tokens_for(s, 6), 0), b.forward(tokens_for(s, 6), 0)) > 1e-3);
 }
 
 TEST_CASE("reference: bert is bidirectional and uses token types", "[model]") {

@@ -12,6 +12,7 @@
 // Division is rsqrt(x)^2 (the VXM has no divide); sigmoid, gelu and silu are VXM chains.
 // Attention runs per query over the cached rows with heads on lanes, so the softmax
 // reductions are across rows: elementwise max/add on the VXM.
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <set>
@@ -244,9 +245,32 @@ class Rewriter {
     const std::string kind = node.string_attr("scaling_kind", "none");
     const double factor = node.float_attr("scaling_factor", 1.0);
     std::vector<double> inv(static_cast<std::size_t>(head_dim / 2));
+    // YaRN: dimensions below `low` keep their frequency, those above `high` are slowed by
+    // `factor`, a linear ramp between (transformers' _compute_yarn_parameters).
+    double ramp_low = 0, ramp_high = 0;
+    if (kind == "yarn") {
+      const double original = node.float_attr("scaling_original_max_position", 8192.0);
+      const auto correction_dim = [&](double rotations) {
+        return static_cast<double>(head_dim) * std::log(original / (rotations * 2.0 * M_PI)) / (2.0 * std::log(theta));
+      };
+      ramp_low = correction_dim(node.float_attr("scaling_beta_fast", 32.0));
+      ramp_high = correction_dim(node.float_attr("scaling_beta_slow", 1.0));
+      if (node.int_attr("scaling_truncate", 1) != 0) {
+        ramp_low = std::floor(ramp_low);
+        ramp_high = std::ceil(ramp_high);
+      }
+      ramp_low = std::max(ramp_low, 0.0);
+      ramp_high = std::min(ramp_high, static_cast<double>(head_dim - 1));
+      if (ramp_low == ramp_high) ramp_high += 0.001;
+    }
     for (std::int64_t i = 0; i < head_dim / 2; ++i) {
       double f = std::pow(theta, -2.0 * static_cast<double>(i) / static_cast<double>(head_dim));
       if (kind == "linear") f /= factor;
+      if (kind == "yarn") {
+        const double ramp = std::clamp((static_cast<double>(i) - ramp_low) / (ramp_high - ramp_low), 0.0, 1.0);
+        const double extrapolation = 1.0 - ramp;  // the share of the unscaled frequency
+        f = f / factor * (1.0 - extrapolation) + f * extrapolation;
+      }
       if (kind == "llama3") {
         const double low = node.float_attr("scaling_low_freq_factor", 1.0);
         const double high = node.float_attr("scaling_high_freq_factor", 4.0);
@@ -291,13 +315,16 @@ class Rewriter {
     }
     std::vector<float> cos_v(static_cast<std::size_t>(t_rows * f));
     std::vector<float> sin_v(cos_v.size());
+    // YaRN scales cos and sin of the rotated lanes (1 otherwise).
+    const double attention_factor = node.float_attr("scaling_attention_factor", 1.0);
     for (std::int64_t t = 0; t < t_rows; ++t)
       for (std::int64_t j = 0; j < f; ++j) {
         const std::int64_t i = j % d;
         const double angle =
             i >= r ? 0.0 : static_cast<double>(position + t % period) * inv[static_cast<std::size_t>(i % (r / 2))];
-        cos_v[static_cast<std::size_t>(t * f + j)] = static_cast<float>(std::cos(angle));
-        sin_v[static_cast<std::size_t>(t * f + j)] = static_cast<float>(std::sin(angle));
+        const double m = i >= r ? 1.0 : attention_factor;
+        cos_v[static_cast<std::size_t>(t * f + j)] = static_cast<float>(m * std::cos(angle));
+        sin_v[static_cast<std::size_t>(t * f + j)] = static_cast<float>(m * std::sin(angle));
       }
     struct Part {
       std::int64_t offset;
