@@ -36,8 +36,8 @@ SimResult simulate_in_child(const ChipConfig& chip, const BoundProgram& program,
   return in_child<SimResult>([&] { return simulate(chip, program, options); });
 }
 
-SystemResult simulate_system_in_child(const std::vector<ChipRun>& runs) {
-  return in_child<SystemResult>([&] { return simulate_system(runs); });
+SystemResult simulate_system_in_child(const std::vector<ChipRun>& runs, const SystemConfig* system) {
+  return in_child<SystemResult>([&] { return simulate_system(runs, system); });
 }
 
 }  // namespace lpusim

@@ -10,6 +10,6 @@
 namespace lpusim {
 
 SimResult simulate_in_child(const ChipConfig& chip, const BoundProgram& program, const SimOptions& options);
-SystemResult simulate_system_in_child(const std::vector<ChipRun>& runs);
+SystemResult simulate_system_in_child(const std::vector<ChipRun>& runs, const SystemConfig* system = nullptr);
 
 }  // namespace lpusim

@@ -8,10 +8,11 @@
 
 namespace lpusim {
 
-Chip::Chip(const sc_core::sc_module_name& name, ChipState& context)
+Chip::Chip(const sc_core::sc_module_name& name, ChipState& context, C2cNetwork* network)
     : sc_module(name), vxm("vxm", context), mxm_west("mxm_w", context, Hemisphere::West),
       mxm_east("mxm_e", context, Hemisphere::East), sxm_west("sxm_w", context, Hemisphere::West),
-      sxm_east("sxm_e", context, Hemisphere::East), context_(context) {
+      sxm_east("sxm_e", context, Hemisphere::East), c2c("c2c", context, network), context_(context),
+      has_links_(network != nullptr) {
   const int n = context.chip.mem_slices_per_hemisphere;
   for (int i = 0; i < n; ++i) {
     west_.push_back(std::make_unique<MemSlice>(fmt::format("mem_w{}", i).c_str(), context, Hemisphere::West, SliceIndex(i)));
@@ -30,6 +31,7 @@ Chip::Chip(const sc_core::sc_module_name& name, ChipState& context)
       case UnitKind::Vxm: vxm.attach_queue(q, icu, stats); break;
       case UnitKind::Mxm: (q.id.hemisphere == Hemisphere::West ? mxm_west : mxm_east).attach_queue(q, icu, stats); break;
       case UnitKind::Sxm: (q.id.hemisphere == Hemisphere::West ? sxm_west : sxm_east).attach_queue(q, icu, stats); break;
+      case UnitKind::C2c: c2c.attach_queue(q, icu, stats); break;
       default:
         throw InputError(fmt::format("{}: queue {}: the {} is not simulated yet", context.program.file, q.name,
                                      unit_name(q.id.unit)));
@@ -39,7 +41,9 @@ Chip::Chip(const sc_core::sc_module_name& name, ChipState& context)
 
 int Chip::queues_on_chip() const {
   const auto& c = context_.chip;
-  return 2 * c.mem_slices_per_hemisphere + c.vxm_alus + 2 * c.mxm_queues_per_hemisphere + 2 * c.sxm_queues_per_hemisphere;
+  // The C2C queues count only in a system with links: without them they cannot do anything.
+  return 2 * c.mem_slices_per_hemisphere + c.vxm_alus + 2 * c.mxm_queues_per_hemisphere + 2 * c.sxm_queues_per_hemisphere +
+         (has_links_ ? c.c2c_links : 0);
 }
 
 MemSlice& Chip::slice(const SliceRef& ref) {

@@ -10,6 +10,7 @@
 
 #include <systemc>
 
+#include "models/units/c2c.hpp"
 #include "models/units/chip_state.hpp"
 #include "models/units/icu.hpp"
 #include "models/units/mem_slice.hpp"
@@ -21,7 +22,8 @@ namespace lpusim {
 
 class Chip : public sc_core::sc_module {
  public:
-  Chip(const sc_core::sc_module_name& name, ChipState& context);
+  /// `network`: the system's C2C links (null: no links).
+  Chip(const sc_core::sc_module_name& name, ChipState& context, C2cNetwork* network = nullptr);
 
   MemSlice& slice(const SliceRef& ref);
   /// Loads a tensor's values into SRAM (before the run).
@@ -37,9 +39,11 @@ class Chip : public sc_core::sc_module {
   Vxm vxm;
   Mxm mxm_west, mxm_east;
   Sxm sxm_west, sxm_east;
+  C2c c2c;
 
  private:
   ChipState& context_;
+  bool has_links_;
   std::vector<std::unique_ptr<MemSlice>> west_, east_;
 };
 

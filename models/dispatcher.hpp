@@ -42,8 +42,8 @@ class Dispatcher : public sc_core::sc_module {
   /// Lookahead windows run (event-driven).
   std::uint64_t windows() const { return calendar_.windows(); }
   std::int64_t lookahead() const { return lookahead_; }
-  /// The calendar, for issue #12's links: a C2C executor posts a message's arrival on the
-  /// receiving chip with calendar().post(slot, cycle) (see Calendar).
+  /// The calendar: the C2C network checks each arrival against its window_end(); a unit that
+  /// must be woken by an arrival posts it with calendar().post(slot, cycle) (see Calendar).
   Calendar& calendar() { return calendar_; }
 
  private:

@@ -13,10 +13,11 @@
 namespace lpusim {
 
 System::System(const sc_core::sc_module_name& name, const std::vector<ChipState*>& chips, Scheduler scheduler,
-               std::int64_t lookahead)
-    : sc_module(name), dispatcher("dispatcher", scheduler, lookahead) {
+               C2cNetwork* network)
+    : sc_module(name), dispatcher("dispatcher", scheduler, network ? network->lookahead() : Calendar::kNever) {
+  if (network && scheduler == Scheduler::EventDriven) network->attach_calendar(&dispatcher.calendar());
   for (std::size_t i = 0; i < chips.size(); ++i) {
-    chips_.push_back(std::make_unique<Chip>(fmt::format("chip{}", i).c_str(), *chips[i]));
+    chips_.push_back(std::make_unique<Chip>(fmt::format("chip{}", i).c_str(), *chips[i], network));
     dispatcher.add_chip(chips_.back()->icu, chips_.back()->queues_on_chip());
   }
 }
@@ -57,6 +58,65 @@ std::map<std::string, std::vector<double>> initial_values(const ChipConfig& conf
   return initial;
 }
 
+/// Refuses, before anything runs, C2C instructions the system cannot carry: any without a
+/// system, a link on an unconnected port, a destination that is not another chip.
+void check_links(const std::vector<ChipRun>& runs, const SystemConfig* system) {
+  if (system && static_cast<int>(runs.size()) != system->chips)
+    throw InputError(fmt::format("{}: the system has {} chips, but the run gives {} programs", system->file,
+                                 system->chips, runs.size()));
+  for (std::size_t c = 0; c < runs.size(); ++c) {
+    const BoundProgram& program = runs[c].program;
+    if (system && runs[c].chip.c2c_links != system->chip.c2c_links)
+      throw InputError(fmt::format("{}: chip {} has {} C2C ports, the system's chip {}", program.file, c,
+                                   runs[c].chip.c2c_links, system->chip.c2c_links));
+    for (const auto& q : program.queues)
+      for (const auto& ins : q.instructions) {
+        if (opcode_info(ins.opcode).unit != UnitKind::C2c) continue;
+        const auto where = fmt::format("{}:{}: '{}'", program.file, ins.loc.line, ins.text);
+        if (!system)
+          throw InputError(fmt::format("{} uses C2C link {}, but the run has no system of chips (lpusim run --system)",
+                                       where, ins.integer));
+        if (!system->link_at(ChipId(static_cast<int>(c)), PortIndex(static_cast<int>(ins.integer))))
+          throw InputError(fmt::format("{}: chip {} port {} is not connected in system '{}'", where, c, ins.integer,
+                                       system->name));
+        if (ins.opcode == Opcode::Send && ins.address >= 0 &&
+            (ins.address >= system->chips || ins.address == static_cast<std::int64_t>(c)))
+          throw InputError(fmt::format("{}: destination chip {} is not another chip of the system (0..{}, this is {})",
+                                       where, ins.address, system->chips - 1, c));
+      }
+  }
+}
+
+/// Every vector left in an inbound buffer after the run is a hazard of the chip it waits at:
+/// lost data if it was for that chip, not forwarded if it was passing through.
+void report_leftovers(const C2cNetwork& network, std::vector<std::unique_ptr<ChipState>>& states) {
+  auto sender = [&](const C2cMessage& m) { return states[static_cast<std::size_t>(m.source.value())]->describe(m.sender); };
+  for (const auto& o : network.overflows()) {
+    ChipState& state = *states[static_cast<std::size_t>(o.chip.value())];
+    state.add_hazard(Hazard::Kind::DataLost, o.first.arrival, fmt::format("{}c2c.{}", state.queue_prefix, o.port),
+                     fmt::format("{} vectors for chip {} link {} were pushed out of its buffer of {} unreceived (the "
+                                 "first, from {} on chip {}, arrived in cycle {})",
+                                 o.count, o.chip.value(), o.port, C2cNetwork::kMaxBuffered, sender(o.first),
+                                 o.first.source.value(), o.first.arrival.value()));
+  }
+  for (const auto& left : network.leftovers()) {
+    ChipState& state = *states[static_cast<std::size_t>(left.chip.value())];
+    const C2cMessage& m = *left.message;
+    const std::string port = fmt::format("{}c2c.{}", state.queue_prefix, left.port);
+    if (m.destination >= 0 && m.destination != left.chip.value())
+      state.add_hazard(Hazard::Kind::NotForwarded, m.arrival, port,
+                       fmt::format("{} on chip {} sent a vector for chip {} that arrived on chip {} link {} in cycle {}; "
+                                   "chip {} never received it to forward it",
+                                   sender(m), m.source.value(), m.destination, left.chip.value(), left.port,
+                                   m.arrival.value(), left.chip.value()));
+    else
+      state.add_hazard(Hazard::Kind::DataLost, m.arrival, port,
+                       fmt::format("{} on chip {} sent a vector that arrived on chip {} link {} in cycle {}, and no "
+                                   "receive took it",
+                                   sender(m), m.source.value(), left.chip.value(), left.port, m.arrival.value()));
+  }
+}
+
 /// One chip's result once the kernel has stopped (the run-wide figures are filled later).
 SimResult chip_result(ChipState& state, Chip& chip, const SimOptions& options, std::vector<TraceEvent>& trace) {
   SimResult result;
@@ -82,8 +142,9 @@ SimResult chip_result(ChipState& state, Chip& chip, const SimOptions& options, s
 }
 }  // namespace
 
-SystemResult simulate_system(const std::vector<ChipRun>& runs) {
+SystemResult simulate_system(const std::vector<ChipRun>& runs, const SystemConfig* system_config) {
   if (runs.empty()) throw InputError("a system needs at least one chip");
+  check_links(runs, system_config);
   const Scheduler scheduler = runs.front().options.scheduler;
   for (const auto& run : runs)
     if (run.options.scheduler != scheduler)
@@ -115,8 +176,15 @@ SystemResult simulate_system(const std::vector<ChipRun>& runs) {
     if (run.options.trace) states.back()->trace = &traces[i];
     state_ptrs.push_back(states.back().get());
   }
-  // No links yet: nothing passes between chips, so the lookahead is unbounded.
-  System system("system", state_ptrs, scheduler, Calendar::kNever);
+  // Without links nothing passes between chips, and the lookahead is unbounded.
+  std::unique_ptr<C2cNetwork> network;
+  if (system_config && !system_config->links.empty()) {
+    for (const auto& run : runs)
+      if (run.options.mode != runs.front().options.mode)
+        throw InputError("every chip of a system with links runs in the same mode (functional or timing)");
+    network = std::make_unique<C2cNetwork>(*system_config);
+  }
+  System system("system", state_ptrs, scheduler, network.get());
   for (std::size_t i = 0; i < runs.size(); ++i)
     if (states[i]->functional())
       for (const auto& [name, values] : initial[i])
@@ -131,10 +199,17 @@ SystemResult simulate_system(const std::vector<ChipRun>& runs) {
   result.scheduler_wakes = system.dispatcher.wakes();
   result.windows = system.dispatcher.windows();
   if (system.dispatcher.lookahead() != Calendar::kNever) result.lookahead = Cycle(system.dispatcher.lookahead());
+  if (network) report_leftovers(*network, states);
   for (std::size_t i = 0; i < runs.size(); ++i) {
     SimResult chip = chip_result(*states[i], system.chip(ChipId(static_cast<int>(i))), runs[i].options, traces[i]);
     chip.host_seconds = result.host_seconds;
     chip.scheduler_wakes = result.scheduler_wakes;
+    if (network) {
+      const ChipId id(static_cast<int>(i));
+      chip.c2c_vectors_sent = network->vectors_sent(id);
+      chip.c2c_vectors_received = network->vectors_received(id);
+      chip.c2c_link_busy_cycles = network->busy_cycles(id);
+    }
     result.total_cycles = std::max(result.total_cycles, chip.total_cycles);
     result.instructions += chip.instructions;
     result.sram_host_bytes += chip.sram_host_bytes;

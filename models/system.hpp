@@ -2,14 +2,17 @@
 // A system of chips in one SystemC kernel: N Chips and the one dispatcher that runs every
 // queue of every chip (models/dispatcher.hpp), and simulate_system(), which builds it for one
 // bound program per chip, runs it to completion and returns each chip's result and the
-// totals. There are no chip-to-chip links yet (issue #12), so the chips run independently
-// and the dispatcher's lookahead is unbounded. SystemC elaborates once per process: call
-// simulate_system() once per process.
+// totals. Given a system configuration, the chips' C2C units send and receive over its links
+// (models/c2c_network.hpp) and the dispatcher's lookahead is the shortest link latency;
+// without one, the chips run independently and the lookahead is unbounded. SystemC
+// elaborates once per process: call simulate_system() once per process.
 #include <memory>
 #include <vector>
 
 #include <systemc>
 
+#include "arch/config/system_config.hpp"
+#include "models/c2c_network.hpp"
 #include "models/chip.hpp"
 #include "models/dispatcher.hpp"
 
@@ -18,8 +21,9 @@ namespace lpusim {
 class System : public sc_core::sc_module {
  public:
   /// One chip per state, in order (chip i is named "chip<i>").
+  /// `network`: the links between the chips (null: none; the lookahead is then unbounded).
   System(const sc_core::sc_module_name& name, const std::vector<ChipState*>& chips, Scheduler scheduler,
-         std::int64_t lookahead);
+         C2cNetwork* network);
 
   Chip& chip(ChipId i) { return *chips_[static_cast<std::size_t>(i.value())]; }
   int chips() const { return static_cast<int>(chips_.size()); }
@@ -41,6 +45,10 @@ struct ChipRun {
 /// scheduler (one kernel, one clock); modes, checks, inputs, dumps and traces are per chip.
 /// With more than one chip, reported names carry their chip ("chip1/mem.w12"). Throws
 /// InputError for bad inputs or dumps.
-SystemResult simulate_system(const std::vector<ChipRun>& runs);
+///
+/// `system`: the chips' links (one run per chip of the system, in chip order). A program's
+/// C2C instruction on a port the system leaves unconnected, or any C2C instruction without
+/// a system, is an InputError before anything runs.
+SystemResult simulate_system(const std::vector<ChipRun>& runs, const SystemConfig* system = nullptr);
 
 }  // namespace lpusim

@@ -161,7 +161,7 @@ void Mxm::multiply(Plane& plane, const Issue& issue, Cycle now, const std::strin
                                       divisor, plane.busy_until.value()));
     plane.busy_until = now + Cycle(divisor);
   }
-  Slot& slot = plane.slots[static_cast<std::size_t>(ins.slot)];
+  Slot& slot = plane.slots[static_cast<std::size_t>(issue.address)];  // a repeat's stride steps the slot
   Contribution c{now - ins.timing.skew + ins.timing.func, Eigen::VectorXd()};
   if (context_.functional() && plane.installed && plane.array.size() > 0) {
     Eigen::VectorXf xv(chip.mxm_cols);
@@ -186,14 +186,14 @@ void Mxm::multiply(Plane& plane, const Issue& issue, Cycle now, const std::strin
 void Mxm::accumulate(Plane& plane, const Issue& issue, Cycle now, const std::string& queue) {
   const BoundInstruction& ins = *issue.instruction;
   const auto& chip = context_.chip;
-  Slot& slot = plane.slots[static_cast<std::size_t>(ins.slot)];
+  Slot& slot = plane.slots[static_cast<std::size_t>(issue.address)];  // a repeat's stride steps the slot
   if (slot.value.size() == 0) slot.value = Eigen::VectorXd::Zero(chip.mxm_rows);
   std::vector<Contribution> late;
   for (auto& c : slot.pending) {
     if (c.ready > now) {
       context_.add_hazard(Hazard::Kind::UnitBusy, now, queue,
                           fmt::format("'{}' (line {}) reads accumulator slot {} in cycle {}, before an abc result "
-                                      "lands in cycle {}", ins.text, ins.loc.line, ins.slot, now.value(), c.ready.value()));
+                                      "lands in cycle {}", ins.text, ins.loc.line, issue.address, now.value(), c.ready.value()));
       late.push_back(std::move(c));
       continue;
     }

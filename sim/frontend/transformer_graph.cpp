@@ -292,7 +292,7 @@ class GraphBuilder {
   void build() {
     int x = embeddings();
     for (std::int64_t i = 0; i < s_.layers; ++i) {
-      layer_ = static_cast<int>(i);
+      layer_ = static_cast<int>(i);  // the nodes built now compute layer i (per-layer attribution)
       const std::string l = fmt::format("l{}", i);
       const bool last = i + 1 == s_.layers;
       if (s_.post_norm) {
@@ -375,8 +375,8 @@ class GraphBuilder {
   std::int64_t tokens_;
   std::int64_t past_;
   std::int64_t batch_;
-  int layer_ = -1;  ///< the layer the nodes made now belong to (Node::layer)
   Graph g_;
+  int layer_ = -1;  ///< the layer whose nodes are being built; -1 outside the layers
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "frontend/transformer_graph.hpp"
 #include "models/child_run.hpp"
 #include "runtime/model_costs.hpp"
+#include "runtime/system_run.hpp"
 
 namespace lpusim {
 
@@ -55,6 +56,17 @@ StepResult run_compiled(const ChipConfig& chip, CompileResult compiled, RunMode 
 TransformerSession::TransformerSession(const TransformerSpec& spec, const ChipConfig& chip, SessionOptions options)
     : spec_(spec), chip_(chip), options_(std::move(options)) {
   if (options_.batch < 1) throw InputError(fmt::format("{}: batch must be at least 1, got {}", spec_.file, options_.batch));
+  if (options_.plan.chips() > 1) {
+    // Each chip's share is checked when its program is compiled (compile_system's cost check).
+    if (!options_.system)
+      throw std::logic_error("TransformerSession: a plan of several chips needs SessionOptions::system");
+    if (options_.plan.chips() > options_.system->chips)
+      throw InputError(fmt::format("{}: the plan {} needs {} chips; system {} has {}", spec_.file,
+                                   options_.plan.describe(), options_.plan.chips(), options_.system->name,
+                                   options_.system->chips));
+    chip_caches_.resize(static_cast<std::size_t>(options_.plan.chips()));
+    return;
+  }
   // Weights first: a model too large for one chip is told how many chips it needs, whatever
   // its KV caches would take.
   check_model_fits(spec_, chip_, options_.weights, options_.batch, std::max<std::int64_t>(options_.context, 1),
@@ -117,6 +129,7 @@ StepResult TransformerSession::run_step(const std::string& name, std::int64_t to
   const bool functional = options_.mode == RunMode::Functional;
   const std::int64_t past = position_;
   Graph graph = build_transformer_graph(spec_, tokens, past, options_.batch);
+  if (options_.plan.chips() > 1) return run_system_step(name, std::move(graph), tokens, ids, last_rows_only);
   CompileOptions compile;
   compile.lowering.weights = options_.weights;
   compile.lowering.compute = options_.compute;
@@ -142,7 +155,7 @@ StepResult TransformerSession::run_step(const std::string& name, std::int64_t to
   const double compile_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (functional && act_scales_.empty())
     for (const auto& node : compiled.primitive.nodes)
-      if (node.kind == OpKind::MatMul && node.attrs.count("act_scale")) act_scales_[node.name] = node.float_attr("act_scale", 0.0);
+      if (node.kind == OpKind::MatMul && node.act_scale) act_scales_[node.name] = *node.act_scale;
   std::vector<std::string> outputs{output_name()};
   std::vector<std::string> cache_names;
   if (functional)
@@ -157,6 +170,100 @@ StepResult TransformerSession::run_step(const std::string& name, std::int64_t to
   for (const auto& cache : cache_names) {
     caches_[cache] = std::move(r.outputs.at(cache).values);
     r.outputs.erase(cache);
+  }
+  position_ = past + tokens;
+  return r;
+}
+
+StepResult TransformerSession::run_system_step(const std::string& name, Graph graph, std::int64_t tokens,
+                                               const std::vector<int>& ids, bool last_rows_only) {
+  const bool functional = options_.mode == RunMode::Functional;
+  const PartitionPlan& plan = options_.plan;
+  const int chips = plan.chips();
+  const std::int64_t past = position_;
+  infer_shapes(graph);
+  const std::int64_t macs = weight_macs(graph);
+  const TensorInfo& whole_output = graph.tensors[static_cast<std::size_t>(graph.find(output_name()))];
+  const std::int64_t output_cols = whole_output.shape.back();
+  std::vector<Graph> chip_graphs = partition_graph(graph, plan);
+  CompileOptions compile;
+  compile.lowering.weights = options_.weights;
+  compile.lowering.compute = options_.compute;
+  compile.lowering.checkpoint_weights = options_.checkpoint_weights;
+  compile.lowering.functional_data = functional;
+  compile.sequences = options_.batch;
+  compile.last_row_outputs = last_rows_only;
+  std::vector<std::map<std::string, std::vector<float>>> inputs(static_cast<std::size_t>(chips));
+  if (functional)
+    for (int c = 0; c < chips; ++c) {
+      inputs[static_cast<std::size_t>(c)] = embedding_rows(chip_graphs[static_cast<std::size_t>(c)], ids);
+      for (const auto& [cache, rows] : chip_caches_[static_cast<std::size_t>(c)]) inputs[static_cast<std::size_t>(c)][cache] = rows;
+    }
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<CompileResult> compiled = compile_system(std::move(chip_graphs), *options_.system, compile);
+  const double compile_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // The last stage's chips hold the output, cut by columns in rank order (or whole on each).
+  std::vector<std::vector<std::string>> outputs(static_cast<std::size_t>(chips));
+  std::vector<std::vector<std::string>> cache_names(static_cast<std::size_t>(chips));
+  const int last_stage = (plan.pp - 1) * plan.tp;
+  for (int c = 0; c < chips; ++c) {
+    const CompileResult& r = compiled[static_cast<std::size_t>(c)];
+    if (!functional) continue;
+    if (c >= last_stage) outputs[static_cast<std::size_t>(c)].push_back(output_name());
+    for (const auto& t : r.primitive.tensors)
+      if (t.role == TensorRole::State && r.lowered.placements.count(t.name))
+        cache_names[static_cast<std::size_t>(c)].push_back(t.name);
+    outputs[static_cast<std::size_t>(c)].insert(outputs[static_cast<std::size_t>(c)].end(),
+                                                cache_names[static_cast<std::size_t>(c)].begin(),
+                                                cache_names[static_cast<std::size_t>(c)].end());
+  }
+  SystemStepResult s = run_compiled_system(*options_.system, std::move(compiled), functional, inputs, outputs, name);
+  StepResult r;
+  r.name = name;
+  r.tokens = tokens;
+  r.past = past;
+  r.chips = chips;
+  r.scheduled_length = s.scheduled_length();
+  r.program_instructions = s.program_instructions;
+  r.compile_seconds = compile_seconds;
+  r.weight_macs = macs;
+  r.lowering = s.lowering[0];
+  r.simulated = s.simulated.chips[static_cast<std::size_t>(last_stage)];
+  r.simulated.total_cycles = s.simulated.total_cycles;
+  for (int c = 0; c < chips; ++c) {
+    const SimResult& chip = s.simulated.chips[static_cast<std::size_t>(c)];
+    r.chip_cycles.push_back(chip.total_cycles);
+    r.c2c_vectors_sent += static_cast<std::int64_t>(chip.c2c_vectors_sent);
+    if (chip.total_cycles != s.scheduled[static_cast<std::size_t>(c)])
+      throw std::logic_error(fmt::format("{} on chip {}: simulated {} cycles, scheduled {} (a compiler bug)", name, c,
+                                         chip.total_cycles.value(), s.scheduled[static_cast<std::size_t>(c)].value()));
+  }
+  if (functional) {
+    HostTensor joined;
+    for (int rank = 0; rank < plan.tp; ++rank) {
+      const HostTensor& part = s.outputs[static_cast<std::size_t>(last_stage + rank)].at(output_name());
+      if (rank == 0) {
+        joined = part;
+        if (part.cols == output_cols) break;  // whole on every chip of the stage
+        continue;
+      }
+      HostTensor wider{joined.rows, joined.cols + part.cols, {}};
+      wider.values.reserve(static_cast<std::size_t>(wider.rows * wider.cols));
+      for (std::int64_t row = 0; row < joined.rows; ++row) {
+        wider.values.insert(wider.values.end(), joined.values.begin() + row * joined.cols,
+                            joined.values.begin() + (row + 1) * joined.cols);
+        wider.values.insert(wider.values.end(), part.values.begin() + row * part.cols,
+                            part.values.begin() + (row + 1) * part.cols);
+      }
+      joined = std::move(wider);
+    }
+    if (joined.cols != output_cols)
+      throw std::logic_error(fmt::format("{}: the chips returned {} of the output's {} columns", name, joined.cols,
+                                         output_cols));
+    r.outputs[output_name()] = std::move(joined);
+    for (int c = 0; c < chips; ++c)
+      for (const auto& cache : cache_names[static_cast<std::size_t>(c)])
+        chip_caches_[static_cast<std::size_t>(c)][cache] = std::move(s.outputs[static_cast<std::size_t>(c)].at(cache).values);
   }
   position_ = past + tokens;
   return r;

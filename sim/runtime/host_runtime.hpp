@@ -11,10 +11,13 @@
 // be measured at any cached length without running the steps before it).
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "arch/config/chip_config.hpp"
+#include "arch/config/system_config.hpp"
+#include "compiler/ir/partition_plan.hpp"
 #include "compiler/pipeline.hpp"
 #include "engine/exec/sim_result.hpp"
 #include "frontend/transformer_spec.hpp"
@@ -38,6 +41,12 @@ struct StepResult {
   SimResult simulated;           ///< cycles, per-queue busy, host seconds (dumps moved to outputs)
   /// Functional mode: the graph outputs asked for (and a session's KV caches), by tensor name.
   std::map<std::string, HostTensor> outputs;
+
+  /// On a system: the chips the step ran on, and each one's cycles (simulated.total_cycles is
+  /// then the last chip's end, and scheduled_length the longest chip schedule).
+  int chips = 1;
+  std::vector<Cycle> chip_cycles;
+  std::int64_t c2c_vectors_sent = 0;  ///< over all chips
 
   std::int64_t cycles() const { return simulated.total_cycles.value(); }
   bool simulated_equals_scheduled() const { return simulated.total_cycles == scheduled_length; }
@@ -74,6 +83,10 @@ struct SessionOptions {
   /// calibrate the prefill's activation scales; later steps reuse the prefill's scales, as a
   /// deployed model keeps fixed ones. Empty: the prompt itself.
   std::vector<int> calibration_ids;
+  /// More than one chip: every step's graph is cut by this plan (partition_graph), compiled
+  /// for `system` (compile_system) and simulated on its first plan.chips() chips.
+  PartitionPlan plan;
+  std::optional<SystemConfig> system;
 };
 
 /// A batch of sequences of one transformer on one chip.
@@ -101,6 +114,8 @@ class TransformerSession {
 
  private:
   StepResult run_step(const std::string& name, std::int64_t tokens, const std::vector<int>& ids, bool last_rows_only);
+  StepResult run_system_step(const std::string& name, Graph graph, std::int64_t tokens, const std::vector<int>& ids,
+                             bool last_rows_only);
   /// The host's embedding lookup: every Gather of the graph (token and token-type tables) as
   /// the rows of its table, by the name of the host input it becomes.
   std::map<std::string, std::vector<float>> embedding_rows(const Graph& graph, const std::vector<int>& ids);
@@ -110,6 +125,7 @@ class TransformerSession {
   SessionOptions options_;
   std::int64_t position_ = 0;
   std::map<std::string, std::vector<float>> caches_;  ///< functional: each KV cache's rows so far
+  std::vector<std::map<std::string, std::vector<float>>> chip_caches_;  ///< the same per chip, on a system
   std::map<std::string, double> act_scales_;
   std::map<std::string, std::vector<float>> tables_;  ///< embedding tables, made once
 };

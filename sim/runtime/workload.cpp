@@ -8,6 +8,7 @@
 
 #include "arch/config/json_input.hpp"
 #include "arch/core/error.hpp"
+#include "arch/core/limits.hpp"
 #include "frontend/hub_cache.hpp"
 
 namespace lpusim {
@@ -30,9 +31,12 @@ std::string bundled_transformers_dir() {
 }
 
 std::string resolve_workload_file(const std::string& source) {
-  std::error_code ec;  // the non-throwing forms: a symlink loop or unreadable folder is "no such" here
+  std::error_code ec;  // the non-throwing forms
   if (fs::is_directory(source, ec)) return (fs::path(source) / "config.json").string();
   if (fs::exists(source, ec)) return source;
+  // A symlink loop or an unreadable folder is bad input with its reason, not "no such file".
+  if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
+    throw InputError(fmt::format("{}: cannot open ({})", one_line(source), ec.message()));
   const std::string dir = bundled_transformers_dir();
   if (!source.empty() && source.find('/') == std::string::npos && source != "." && source != "..") {
     const std::string bundled = (fs::path(dir) / source / "config.json").string();

@@ -32,7 +32,16 @@ check "verify tiny-llama batch 2" verify tiny-llama --batch 2 --prompt-len 4 --d
 check "verify tiny-gpt2 batch 3" verify tiny-gpt2 --batch 3 --prompt-len 3 --decode-steps 1 --tolerance 0.005
 # Lanes past a tensor's width: rsqrt(0) there must not reach the next matmul as inf x 0 = NaN.
 check "verify rsqrt past a tensor's width" verify "$root/tests/data/graphs/rsqrt_padding.json" --tolerance 0.002
+# 8 rows through one chain as a burst: a later row's second operand (the bias, read from MEM)
+# reaches the VXM in the cycle an earlier row's sum leaves it; when both took one stream the
+# sum replaced the bias and exp saw the wrong values (no hazard: a replacement is legal).
+check "verify a burst's operand and result streams" verify "$root/tests/data/graphs/burst_operand_streams.json" --tolerance 0.002
 check "verify softmax of large logits" verify "$root/tests/data/graphs/softmax_large_logits.json" --tolerance 0.002
+# Concats of graph inputs that are the graph's outputs (issue 15): along lanes it failed the
+# verifier after decompose, along rows it compiled to an empty program. Lanes pass through
+# the MXM's fp16 placement matrices (relative error 2.4e-4), rows are copied exactly.
+check "verify a lane concat of inputs" verify "$root/tests/data/graphs/concat_lanes_of_inputs.json" --tolerance 0.001
+check "verify a row concat and slice of inputs" verify "$root/tests/data/graphs/concat_rows_of_inputs.json" --tolerance 0
 # One token only: the second prompt token's layer-0 router logits are a near-tie at the top-k
 # boundary (-0.036 vs -0.056), which the int8 activation error of the compiler (fixed scale)
 # and of the reference (per-tensor scale) resolve differently: a discrete 0.19 change. The
@@ -55,6 +64,44 @@ cases=$((cases + 1))
 json=$(timeout 300 "$lpusim" estimate tiny-gpt2 --prompt-len 8 --gen-len 8 --json 2>&1)
 if [[ $? -ne 0 || "$json" != *'"simulated_equals_scheduled": true'* || "$json" != *'"tokens_per_s_per_user"'* ]]; then
   echo "FAIL: estimate tiny-gpt2 --json"; printf '%s\n' "$json" | head -20 | sed 's/^/  /'
+  failures=$((failures + 1))
+fi
+# The same estimate as a table (aligned columns, units) and as CSV (a header of keys, one line
+# of values) carries the JSON's numbers.
+cases=$((cases + 1))
+table=$(timeout 300 "$lpusim" estimate tiny-gpt2 --prompt-len 8 --gen-len 8 2>&1)
+csv=$(timeout 300 "$lpusim" estimate tiny-gpt2 --prompt-len 8 --gen-len 8 --csv 2>&1)
+if ! python3 - "$json" "$table" "$csv" <<'PY'
+import csv, io, json, re, sys
+j = json.loads(sys.argv[1])
+table = sys.argv[2].splitlines()
+rows = list(csv.reader(io.StringIO(sys.argv[3])))
+assert len(rows) == 2 and len(rows[0]) == len(rows[1]), rows
+c = dict(zip(*rows))
+assert c["prompt_len"] == "8" and c["gen_len"] == "8" and c["chips"] == "1", c
+assert c["decode_cycles"] == str(j["decode"]["cycles"]) and c["prefill_cycles"] == str(j["prefill"]["cycles"]), c
+assert abs(float(c["tokens_per_s_per_user"]) - j["decode"]["tokens_per_s_per_user"]) < 1e-6 * j["decode"]["tokens_per_s_per_user"]
+assert abs(float(c["time_to_first_token_us"]) - j["prefill"]["time_to_first_token_us"]) < 1e-9 * j["prefill"]["time_to_first_token_us"]
+header = next(i for i, l in enumerate(table) if l.split() == ["metric", "value", "unit"])
+body = [l for l in table[header + 1:] if l.strip()][:-1]  # the per-layer line follows the table
+units = {l[table[header].index("unit"):].strip() for l in body}
+assert {"us", "tokens/s", "cycles", "%", "MB"} <= units, units
+ttft = next(l for l in body if l.strip().startswith("time to first token"))
+assert f'{j["prefill"]["time_to_first_token_us"]:.2f}' in ttft, ttft
+cycles = next(l for l in body if l.strip().startswith("decode step at"))
+assert f'{j["decode"]["cycles"]:,}' in cycles, cycles
+# Values align on the decimal point: every "." in the value column is at the same place.
+unit_col = table[header].index("unit")
+dots = set()
+for l in body:
+    value_part = l[:unit_col].rstrip()
+    token = value_part.split()[-1]
+    if re.fullmatch(r"[\d,]+\.\d+", token):
+        dots.add(len(value_part) - len(token) + token.index("."))
+assert len(dots) == 1, dots
+PY
+then
+  echo "FAIL: estimate tiny-gpt2 table and --csv"; printf '%s\n%s\n' "$table" "$csv" | head -40 | sed 's/^/  /'
   failures=$((failures + 1))
 fi
 # Batching: a decode step of 4 sequences takes at least as long as one of 1 (same weights,

@@ -41,7 +41,7 @@ struct GraphBuilder {
 
 bool fused(const Graph& g, const std::string& node) {
   for (const auto& n : g.nodes)
-    if (n.name == node) return n.int_attr("fuse_into_next", 0) != 0;
+    if (n.name == node) return n.fuse_into_next;
   FAIL("no node " << node);
   return false;
 }
@@ -73,10 +73,16 @@ Graph mlp_with_residual() {
   return b.g;
 }
 
+/// The graph as fuse_pointwise sees it in the pipeline: after the quantization pass.
+Graph quantized(Graph g) {
+  plan_quantization(g, WeightType::Fp16);
+  return g;
+}
+
 }  // namespace
 
 TEST_CASE("fuse_pointwise joins a matmul and the pointwise ops that read only its result", "[compiler]") {
-  const Graph g = fuse_pointwise(mlp_with_residual());
+  const Graph g = fuse_pointwise(quantized(mlp_with_residual()));
   verify_graph(g, "fuse_pointwise");
   CHECK(order(g) == std::vector<std::string>{"mm", "residual", "relu", "half", "square"});
   CHECK(fused(g, "mm"));
@@ -129,7 +135,7 @@ TEST_CASE("fuse_pointwise refuses what would change values or needs the result t
 
 TEST_CASE("the verifier rejects a fusion mark on a node whose result is read elsewhere", "[compiler]") {
   Graph g = mlp_with_residual();
-  g.nodes[0].attrs["fuse_into_next"] = std::int64_t{1};  // mm's next node is 'square', not its reader
+  g.nodes[0].fuse_into_next = true;  // mm's next node is 'square', not its reader
   CHECK_THROWS_AS(verify_graph(g, "fuse_pointwise"), std::logic_error);
 }
 

@@ -223,11 +223,11 @@ TEST_CASE("calibrate: int8 matmuls get max |input| / 127, compiler constants non
   for (const auto& n : primitive.nodes) {
     if (n.kind != OpKind::MatMul) continue;
     if (n.name == "y") {
-      CHECK(n.float_attr("act_scale", 0.0) == Approx(2.75 / 127.0));
+      CHECK(n.act_scale.value_or(0.0) == Approx(2.75 / 127.0));
     } else {
       ++constants;  // the softmax's lane rotations and row sum: fp16 constants, not int8
-      CHECK_FALSE(n.attrs.count("act_scale"));
-      CHECK(n.string_attr("weight_type", "") == "fp16");
+      CHECK_FALSE(n.act_scale);
+      CHECK(n.weight_type == WeightType::Fp16);
     }
   }
   CHECK(constants > 0);
@@ -236,7 +236,7 @@ TEST_CASE("calibrate: int8 matmuls get max |input| / 127, compiler constants non
   calibration.act_scales["y"] = 0.5;
   calibrate_int8_scales(primitive, calibration);
   for (const auto& n : primitive.nodes)
-    if (n.name == "y") CHECK(n.float_attr("act_scale", 0.0) == 0.5);
+    if (n.name == "y") CHECK(n.act_scale.value_or(0.0) == 0.5);
 
   // Without given values the input is deterministic: the same scale twice.
   Graph again = decompose(g), twice = decompose(g);
@@ -246,9 +246,9 @@ TEST_CASE("calibrate: int8 matmuls get max |input| / 127, compiler constants non
   calibrate_int8_scales(twice, {});
   for (std::size_t i = 0; i < again.nodes.size(); ++i)
     if (again.nodes[i].name == "y") {
-      CHECK(again.nodes[i].float_attr("act_scale", 0.0) == twice.nodes[i].float_attr("act_scale", 0.0));
-      CHECK(again.nodes[i].float_attr("act_scale", 0.0) <= 1.0 / 127.0);
-      CHECK(again.nodes[i].float_attr("act_scale", 0.0) > 0.5 / 127.0);
+      CHECK(again.nodes[i].act_scale.value_or(0.0) == twice.nodes[i].act_scale.value_or(0.0));
+      CHECK(again.nodes[i].act_scale.value_or(0.0) <= 1.0 / 127.0);
+      CHECK(again.nodes[i].act_scale.value_or(0.0) > 0.5 / 127.0);
     }
 }
 
@@ -279,9 +279,9 @@ TEST_CASE("calibration changes int8 scales, never the schedule", "[compiler]") {
   for (const auto& n : calibrated.primitive.nodes)
     if (n.name == "l0.attn.q") {
       ++int8_matmuls;
-      CHECK(n.float_attr("act_scale", kDefaultActScale) != kDefaultActScale);
+      CHECK(n.act_scale.value_or(kDefaultActScale) != kDefaultActScale);
     }
   for (const auto& n : uncalibrated.primitive.nodes)  // timing-only: the quantization pass's default
-    if (is_int8_matmul(n)) CHECK(n.float_attr("act_scale", 0.0) == kDefaultActScale);
+    if (is_int8_matmul(n)) CHECK(n.act_scale.value_or(0.0) == kDefaultActScale);
   CHECK(int8_matmuls == 1);
 }

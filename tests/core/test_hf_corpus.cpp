@@ -1,8 +1,9 @@
 // The corpus of real Hugging Face config.json files (tests/data/hf_configs, provenance in
 // its README): every file's outcome is checked. A config is either read (its family and,
 // where the vendor published it, its exact parameter count) and then compiled for one TSP v1
-// with int8 weights (one decode step, timing only: fits, or "about N chips are needed"), or
-// refused with the stated reason. Nothing is simulated, so the test stays fast.
+// with int8 weights (one decode step, timing only: fits, or "about N chips are needed", N
+// derived here from the weights' MXM block layout), or refused with the stated reason.
+// Nothing is simulated, so the test stays fast.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -13,6 +14,7 @@
 
 #include "arch/config/chip_config.hpp"
 #include "arch/core/error.hpp"
+#include "compiler/cost/compile_cost.hpp"
 #include "compiler/pipeline.hpp"
 #include "frontend/transformer_graph.hpp"
 #include "frontend/transformer_spec.hpp"
@@ -110,7 +112,7 @@ const std::vector<Case> kCases = {
 };
 
 /// What compiling one decode step for one chip says: 1 when it fits, else the chips the
-/// lowering's capacity check asks for ("about N chips are needed").
+/// compile's capacity check asks for ("about N chips are needed").
 std::int64_t chips_needed(const TransformerSpec& spec, const ChipConfig& chip) {
   CompileOptions options;
   options.lowering.weights = WeightType::Int8;
@@ -160,13 +162,31 @@ TEST_CASE("every real config in the corpus has its expected outcome", "[hf_corpu
     // Real configs hold no key lpusim does not know: nothing to warn about.
     CHECK(s.warnings.empty());
     if (c.published_parameters > 0) CHECK(s.parameters() == c.published_parameters);
-    // int8 weights take a byte each; the lowering's capacity check asks for
-    // ceil(bytes / (0.75 x SRAM)) chips (at least 2) when they do not fit one. (Its weight
-    // slices hold 167.8 MB of tsp-v1's 230.7 MB; no model here lies between that and 0.75 x
-    // SRAM = 173 MB, where this rule and the lowering would disagree.)
-    const double bytes = static_cast<double>(s.parameters());
-    const auto sram = static_cast<double>(chip.sram_bytes());
-    const std::int64_t expected = bytes <= 0.75 * sram ? 1 : std::max<std::int64_t>(2, static_cast<std::int64_t>(std::ceil(bytes / (0.75 * sram))));
+    // The compile refuses, before any pass, a model whose matmul weights do not fit the
+    // weight slices (4 MXM planes x 16 slices x 8192 words of 320 bytes = 167.8 MB) as the
+    // lowering stores them: per 320-lane input and output tile, int8 rows 16 to an lw word
+    // (weight_block_words), a MoE router in fp16 (8 rows a word). The embedding table is
+    // read on the host and takes none. It asks for ceil(words / capacity) chips, at least 2.
+    const Graph g = build_transformer_graph(s, 1, 1);
+    std::set<std::pair<int, bool>> stored;
+    double words = 0, int8_bytes = 0;
+    auto store = [&](int w, bool transpose, bool one_byte) {
+      if (!stored.insert({w, transpose}).second) return;
+      const auto& shape = g.tensors[static_cast<std::size_t>(w)].shape;
+      const std::int64_t k = transpose ? shape[1] : shape[0], n = transpose ? shape[0] : shape[1];
+      words += static_cast<double>(weight_block_words(k, n, chip.lanes(), one_byte));
+      int8_bytes += static_cast<double>(k) * static_cast<double>(n) * (one_byte ? 1.0 : 2.0);
+    };
+    for (const Node& n : g.nodes) {
+      if (n.kind == OpKind::MatMul && g.tensors[static_cast<std::size_t>(n.inputs[1])].role == TensorRole::Weight)
+        store(n.inputs[1], n.int_attr("transpose_w", 0) != 0, true);
+      if (n.kind == OpKind::MoeMlp)
+        for (std::size_t i = 1; i < n.inputs.size(); ++i) store(n.inputs[i], false, i > 1);
+    }
+    const double capacity = 4.0 * static_cast<double>(chip.mem_slice_words);
+    const std::int64_t expected = words <= capacity ? 1 : std::max<std::int64_t>(2, static_cast<std::int64_t>(std::ceil(words / capacity)));
+    // Padding to whole tiles only adds: never fewer chips than the bytes alone need.
+    CHECK(static_cast<double>(expected) >= std::ceil(int8_bytes / (capacity * 16.0 * static_cast<double>(chip.lanes()))));
     CHECK(chips_needed(s, chip) == expected);
   }
 }

@@ -6,6 +6,7 @@
 #include <functional>
 #include <limits>
 
+#include "input_error_text.hpp"
 #include "arch/config/chip_config.hpp"
 #include "arch/config/json_input.hpp"
 #include "arch/core/error.hpp"
@@ -21,14 +22,7 @@ const ChipConfig& chip() {
   return c;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using testing::input_error_text;
 
 /// Sets an environment variable for one scope.
 struct ScopedEnv {
@@ -56,18 +50,18 @@ TEST_CASE("one_line escapes control characters in messages", "[hostile]") {
 
 TEST_CASE("a negative stream, slice or queue index is not a name", "[hostile]") {
   // std::from_chars into int takes a sign; these once bound to index -1.
-  CHECK_THAT(error_of([] { (void)parse_program(".queue mem.w0\n    read 0, s-1e\n", "t.s"); }),
+  CHECK_THAT(input_error_text([] { (void)parse_program(".queue mem.w0\n    read 0, s-1e\n", "t.s"); }),
              Catch::Contains("t.s:2:13: expected a stream"));
-  CHECK_THAT(error_of([] { (void)parse_program(".tensor a int8 1 w-1:0\n", "t.s"); }),
+  CHECK_THAT(input_error_text([] { (void)parse_program(".tensor a int8 1 w-1:0\n", "t.s"); }),
              Catch::Contains("t.s:1:18: expected a MEM slice"));
-  CHECK_THAT(error_of([] { (void)parse_program(".queue vxm.alu-1\n", "t.s"); }),
+  CHECK_THAT(input_error_text([] { (void)parse_program(".queue vxm.alu-1\n", "t.s"); }),
              Catch::Contains("t.s:1:8: expected a queue name"));
-  CHECK_THAT(error_of([] { (void)parse_program(".queue c2c.+1\n", "t.s"); }),
+  CHECK_THAT(input_error_text([] { (void)parse_program(".queue c2c.+1\n", "t.s"); }),
              Catch::Contains("t.s:1:8: expected a queue name"));
 }
 
 TEST_CASE("the binder's derived sizes cannot overflow", "[hostile]") {
-  auto bind = [](const std::string& text) { return error_of([&] { (void)bind_program(parse_program(text, "t.s"), chip()); }); };
+  auto bind = [](const std::string& text) { return input_error_text([&] { (void)bind_program(parse_program(text, "t.s"), chip()); }); };
   CHECK(bind(".queue mem.w0\n    read 0, s0e\n    repeat 4294967296, 1, 4294967296\n") ==
         "t.s:3:27: the last repeat reaches address 0 + 4294967296 x 4294967296, outside the slice's words [0, 8192)");
   CHECK(bind(".queue mem.w0\n    read 8191, s0e\n    repeat 4294967296, 1, -4294967296\n") ==
@@ -100,8 +94,8 @@ TEST_CASE("instructions share one copy of a lane map", "[hostile]") {
 
 TEST_CASE("the parser refuses programs beyond the instruction limit", "[hostile]") {
   const std::string text = ".queue mem.w0\n    nop 1\n    nop 1\n    nop 1\n";
-  CHECK(error_of([&] { (void)parse_program(text, "t.s", 3); }) == "(no error)");
-  CHECK(error_of([&] { (void)parse_program(text, "t.s", 2); }) ==
+  CHECK(input_error_text([&] { (void)parse_program(text, "t.s", 3); }) == "(no error)");
+  CHECK(input_error_text([&] { (void)parse_program(text, "t.s", 2); }) ==
         "t.s:4:5: more than 2 instructions in one program (docs/limits.md)");
 }
 
@@ -122,14 +116,14 @@ TEST_CASE("host memory is checked before a tensor is allocated", "[hostile]") {
   {
     ScopedEnv env("LPUSIM_MAX_HOST_BYTES", "10000");
     CHECK(limits::host_memory_budget() == 10000);
-    CHECK_THAT(error_of([&] { (void)fill_values(p.tensors[0], 320); }),
+    CHECK_THAT(input_error_text([&] { (void)fill_values(p.tensors[0], 320); }),
                Catch::Contains("the fill of tensor 'a' needs 0.0 MiB of host memory, more than the 0.0 MiB available"));
-    CHECK_THAT(error_of([&] { (void)read_tensor_file("/nonexistent", p.tensors[0], 320); }),
+    CHECK_THAT(input_error_text([&] { (void)read_tensor_file("/nonexistent", p.tensors[0], 320); }),
                Catch::Contains("/nonexistent: tensor 'a' needs"));
   }
   {
     ScopedEnv env("LPUSIM_MAX_HOST_BYTES", "lots");
-    CHECK_THAT(error_of([] { (void)limits::host_memory_budget(); }), Catch::Contains("expected a number of bytes"));
+    CHECK_THAT(input_error_text([] { (void)limits::host_memory_budget(); }), Catch::Contains("expected a number of bytes"));
   }
   CHECK(limits::host_memory_budget() > 10000);  // MemAvailable
   BoundTensor huge;
@@ -145,26 +139,26 @@ TEST_CASE("binary input files: non-finite floats and wrong sizes are refused", "
   std::string nan(16, '\0');
   const float q = std::numeric_limits<float>::quiet_NaN();
   std::memcpy(&nan[8], &q, 4);
-  CHECK_THAT(error_of([&] { (void)parse_tensor_data(nan, true, "x.bin", t, 4); }),
+  CHECK_THAT(input_error_text([&] { (void)parse_tensor_data(nan, true, "x.bin", t, 4); }),
              Catch::Contains("x.bin: element 2 of tensor 'f' is nan (bytes 00 00 c0 7f)"));
-  CHECK_THAT(error_of([&] { (void)parse_tensor_data(std::string(17, '\0'), true, "x.bin", t, 4); }),
+  CHECK_THAT(input_error_text([&] { (void)parse_tensor_data(std::string(17, '\0'), true, "x.bin", t, 4); }),
              Catch::Contains("the file has more"));
   t.dtype = DType::Fp16;
   const std::string inf("\x00\x7c\x00\x00\x00\x00\x00\x00", 8);
-  CHECK_THAT(error_of([&] { (void)parse_tensor_data(inf, true, "x.bin", t, 4); }), Catch::Contains("is inf"));
+  CHECK_THAT(input_error_text([&] { (void)parse_tensor_data(inf, true, "x.bin", t, 4); }), Catch::Contains("is inf"));
 }
 
 TEST_CASE("user files: directories, devices and paths through a file are refused", "[hostile]") {
-  CHECK_THAT(error_of([] { (void)read_user_text_file("/dev/null"); }), Catch::Contains("/dev/null: not a regular file"));
-  CHECK_THAT(error_of([] { (void)check_user_file("/tmp", 10); }), Catch::Contains("/tmp: is a directory"));
-  CHECK_THAT(error_of([] { (void)read_user_text_file(std::string(LPUSIM_TSP_V1) + "/x"); }),
+  CHECK_THAT(input_error_text([] { (void)read_user_text_file("/dev/null"); }), Catch::Contains("/dev/null: not a regular file"));
+  CHECK_THAT(input_error_text([] { (void)check_user_file("/tmp", 10); }), Catch::Contains("/tmp: is a directory"));
+  CHECK_THAT(input_error_text([] { (void)read_user_text_file(std::string(LPUSIM_TSP_V1) + "/x"); }),
              Catch::Contains("file not found"));
-  CHECK_THAT(error_of([] { (void)read_user_text_file(LPUSIM_TSP_V1, 10); }), Catch::Contains("larger than the 10 bytes"));
+  CHECK_THAT(input_error_text([] { (void)read_user_text_file(LPUSIM_TSP_V1, 10); }), Catch::Contains("larger than the 10 bytes"));
 }
 
 TEST_CASE("chip config: a key with a newline is reported, and rejected", "[hostile]") {
   const std::string text = "{\"name\": \"x\", \"a\\nb\": 1}";
-  CHECK_THAT(error_of([&] { (void)parse_chip_config(parse_user_json(text, "c.json"), "c.json"); }),
+  CHECK_THAT(input_error_text([&] { (void)parse_chip_config(parse_user_json(text, "c.json"), "c.json"); }),
              Catch::Contains("c.json: key 'clock_mhz': missing"));
-  CHECK_THAT(error_of([] { (void)parse_user_json("[[[[1]]]]", "c.json", 3); }), Catch::Contains("nested deeper than 3"));
+  CHECK_THAT(input_error_text([] { (void)parse_user_json("[[[[1]]]]", "c.json", 3); }), Catch::Contains("nested deeper than 3"));
 }

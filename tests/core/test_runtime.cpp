@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 
+#include "input_error_text.hpp"
 #include "arch/config/chip_config.hpp"
 #include "arch/core/error.hpp"
 #include "compiler/lower/chip_capacity.hpp"
@@ -22,14 +23,7 @@ using namespace lpusim;
 namespace {
 const std::string kTransformers = std::string(LPUSIM_SOURCE_DIR) + "/workloads/transformers/";
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using testing::input_error_text;
 
 /// A file under the test's temporary folder holding `text`.
 std::string temp_file(const std::string& name, const std::string& text) {
@@ -58,24 +52,24 @@ TEST_CASE("a workload is a bundled name, a folder, a config.json or a graph file
   CHECK_THROWS_AS(graph.spec(), std::logic_error);
   // A command that takes model configs only refuses a graph by its kind, before reading it.
   const std::string bad_graph = std::string(LPUSIM_SOURCE_DIR) + "/tests/data/bad_graphs/unknown_op.json";
-  CHECK(error_of([&] { load_workload(bad_graph, "model configs only"); }) == bad_graph + ": model configs only");
-  CHECK_THAT(error_of([] { load_workload("no-such-model"); }),
+  CHECK(input_error_text([&] { load_workload(bad_graph, "model configs only"); }) == bad_graph + ": model configs only");
+  CHECK_THAT(input_error_text([] { load_workload("no-such-model"); }),
              Catch::Contains("no-such-model: no such file, folder or bundled model"));
 }
 
 TEST_CASE("malformed JSON is reported as JSON with line and column, never guessed to be a graph", "[runtime][workload]") {
   // A model config that is not valid JSON (issue: it was called "a graph, use compile and run").
   const std::string nan_config = temp_file("nan_model.json", "{\n  \"model_type\": \"llama\",\n  \"hidden_size\": NaN\n}\n");
-  const std::string message = error_of([&] { load_workload(nan_config); });
+  const std::string message = input_error_text([&] { load_workload(nan_config); });
   CHECK_THAT(message, Catch::Contains(nan_config + ":3:"));
   CHECK_THAT(message, Catch::Contains("invalid JSON"));
   CHECK_THAT(message, !Catch::Contains("graph"));
   // Trailing garbage after a graph: still a JSON error.
   const std::string garbage = temp_file("garbage_graph.json", "{\"name\": \"g\", \"nodes\": []} }");
-  CHECK_THAT(error_of([&] { load_workload(garbage); }), Catch::Contains(garbage + ":1:"));
+  CHECK_THAT(input_error_text([&] { load_workload(garbage); }), Catch::Contains(garbage + ":1:"));
   // Valid JSON that is neither: the model config parser names what is missing.
   const std::string neither = temp_file("neither.json", "{\"hidden_size\": 64}");
-  CHECK_THAT(error_of([&] { load_workload(neither); }), Catch::Contains("key 'model_type': missing"));
+  CHECK_THAT(input_error_text([&] { load_workload(neither); }), Catch::Contains("key 'model_type': missing"));
   std::remove(nan_config.c_str());
   std::remove(garbage.c_str());
   std::remove(neither.c_str());
@@ -94,7 +88,7 @@ TEST_CASE("chip capacity is the memory plan's: activation quads and weight group
 TEST_CASE("a model too large for one chip is told the chips it needs before any KV-cache message", "[runtime][capacity]") {
   // Llama-2-7B: 6.7 G int8 weights, and its KV caches at 4096 positions would not fit either.
   const TransformerSpec big = load_workload("llama-2-7b").spec();
-  const std::string message = error_of([&] { check_model_fits(big, chip(), WeightType::Int8, 1, 4096); });
+  const std::string message = input_error_text([&] { check_model_fits(big, chip(), WeightType::Int8, 1, 4096); });
   CHECK_THAT(message, Catch::Contains("does not fit in one tsp-v1 chip: the weights alone are"));
   CHECK_THAT(message, Catch::Contains("chips are needed"));
   CHECK_THAT(message, !Catch::Contains("KV caches"));
@@ -103,12 +97,12 @@ TEST_CASE("a model too large for one chip is told the chips it needs before any 
   // 12 layers x 2 x 256 positions x ceil(768 / 320) = 3 tiles = 18,432 vectors a sequence,
   // so 49,152 / 18,432 = 2 sequences fit.
   const TransformerSpec gpt2 = load_workload("gpt2").spec();
-  const std::string kv = error_of([&] { check_model_fits(gpt2, chip(), WeightType::Int8, 64, 256); });
+  const std::string kv = input_error_text([&] { check_model_fits(gpt2, chip(), WeightType::Int8, 64, 256); });
   CHECK_THAT(kv, Catch::Contains("batch 64: the KV caches of 64 sequences x 256 positions"));
   CHECK_THAT(kv, Catch::Contains("at most 2 sequences fit"));
   CHECK_NOTHROW(check_model_fits(gpt2, chip(), WeightType::Int8, 2, 256));
   // At fp16 GPT-2's 124 M weights (249 MB) exceed the 168 MB of weight slices.
-  CHECK_THAT(error_of([&] { check_model_fits(gpt2, chip(), WeightType::Fp16, 2, 256); }),
+  CHECK_THAT(input_error_text([&] { check_model_fits(gpt2, chip(), WeightType::Fp16, 2, 256); }),
              Catch::Contains("about 2 chips are needed"));
 }
 
@@ -134,7 +128,7 @@ TEST_CASE("the compiler attributes every node to its layer, through decompose an
     }
     CHECK(attributed > 10 * spec.layers);
     const LoweringStats& stats = r.lowered.stats;
-    REQUIRE(static_cast<std::int64_t>(stats.layer_end_cycle.size()) == spec.layers);
+    REQUIRE(static_cast<std::int64_t>(stats.layers.size()) == spec.layers);
     const auto cycles = stats.cycles_per_layer();
     std::int64_t sum = 0;
     for (auto c : cycles) {
@@ -143,7 +137,7 @@ TEST_CASE("the compiler attributes every node to its layer, through decompose an
     }
     // The layers end in order, so their cycles add up to the last layer's end, which is
     // before the head's and so within the schedule.
-    CHECK(sum == stats.layer_end_cycle.back());
+    CHECK(sum == stats.layers.back().end_cycle);
     CHECK(sum < r.lowered.scheduled_length.value());
   }
 }

@@ -14,7 +14,7 @@ using namespace lpusim;
 namespace {
 // Same structs as the codec checks (sim_result_codec.cpp): a new field must be set below.
 #if defined(__x86_64__) && defined(__GLIBCXX__)
-static_assert(sizeof(SimResult) == 200 && sizeof(SystemResult) == 96 && sizeof(QueueStats) == 112 &&
+static_assert(sizeof(SimResult) == 224 && sizeof(SystemResult) == 96 && sizeof(QueueStats) == 112 &&
                   sizeof(Hazard) == 80 && sizeof(TraceEvent) == 32,
               "a result struct changed: set the new field in full_result() and compare it in same()");
 #endif
@@ -44,6 +44,9 @@ SimResult full_result(int seed) {
   r.trace = {TraceEvent{1, Cycle(2), Cycle(3), 4}, TraceEvent{5, Cycle(6), Cycle(7), 8}};
   r.stream_writes = 21;
   r.stream_reads = 22;
+  r.c2c_vectors_sent = 221;
+  r.c2c_vectors_received = 222;
+  r.c2c_link_busy_cycles = 223;
   r.scheduler_wakes = 23;
   r.host_seconds = 0.1 + seed;  // not exactly representable: must come back bit for bit
   r.sram_host_bytes = 24;
@@ -94,6 +97,9 @@ void same(const SimResult& a, const SimResult& b) {
   }
   CHECK(a.stream_writes == b.stream_writes);
   CHECK(a.stream_reads == b.stream_reads);
+  CHECK(a.c2c_vectors_sent == b.c2c_vectors_sent);
+  CHECK(a.c2c_vectors_received == b.c2c_vectors_received);
+  CHECK(a.c2c_link_busy_cycles == b.c2c_link_busy_cycles);
   CHECK(a.scheduler_wakes == b.scheduler_wakes);
   CHECK(same_double(a.host_seconds, b.host_seconds));
   CHECK(a.sram_host_bytes == b.sram_host_bytes);

@@ -56,3 +56,10 @@ write("chip_huge_lanes.json", lambda j: (j["lanes"].__setitem__("superlanes", 25
                                          j["mem"].__setitem__("words_per_slice", 1 << 23),
                                          j["mxm"].__setitem__("planes", 0),
                                          j["mxm"].__setitem__("queues_per_hemisphere", 0)))
+# Issue 15: chips that pass the unit checks but not what the compiler's layout needs, a chip
+# whose SRAM is one word per slice, a huge but valid SRAM, and a name holding a terminal
+# escape sequence.
+write("chip_mxm_1x1.json", lambda j: (j["mxm"].__setitem__("rows", 1), j["mxm"].__setitem__("cols", 1)))
+write("chip_one_word.json", lambda j: j["mem"].__setitem__("words_per_slice", 1))
+write("chip_max_words.json", lambda j: j["mem"].__setitem__("words_per_slice", 16777216))
+write("chip_escape_name.json", lambda j: j.__setitem__("name", "tsp\x1b[2J\x1b[31mred"))

@@ -39,7 +39,7 @@ while IFS= read -r raw; do
     echo "FAIL $name: lpusim compile $args: $line"; failed=1
     printf '%s\t%s\t%s\t%s\n' "$name" "$args" "$cycles" "$instructions" >> "$new_table"; continue
   fi
-  got_instructions=$(sed -n 's/.*: \([0-9]*\) instructions, scheduled length.*/\1/p' <<< "$line")
+  got_instructions=$(sed -n 's/.*: \([0-9]*\) instructions\( (estimated [0-9]*)\)\{0,1\}, scheduled length.*/\1/p' <<< "$line")
   got_cycles=$(sed -n 's/.*scheduled length \([0-9]*\) cycles.*/\1/p' <<< "$line")
   if [[ -z $got_cycles || -z $got_instructions ]]; then echo "FAIL $name: unexpected compile output: $line"; failed=1; continue; fi
   checked=$((checked + 1))

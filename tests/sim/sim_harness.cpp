@@ -1,6 +1,7 @@
 #include "sim_harness.hpp"
 
 #include <memory>
+#include <optional>
 
 #include <catch2/catch.hpp>
 
@@ -57,9 +58,15 @@ std::unique_ptr<Built> build(const RunRequest& r) {
 
 /// Simulates the requests as one system in the child: {"result": SystemResult, "trace": ...}
 /// or {"error": InputError text}.
-nlohmann::json run_in_child(const std::vector<RunRequest>& requests) {
+nlohmann::json run_in_child(const std::vector<RunRequest>& requests, const std::string& system_file) {
   nlohmann::json out;
   try {
+    std::optional<SystemConfig> system;
+    if (!system_file.empty())
+      system = load_system_config(system_file, [](const std::string& chip, const std::string&) {
+        if (chip != "tsp-v1") throw InputError("test systems use the bundled tsp-v1, not " + chip);
+        return std::string(LPUSIM_TSP_V1);
+      });
     std::vector<std::unique_ptr<Built>> built;
     std::vector<ChipRun> runs;
     bool trace = false;
@@ -68,7 +75,7 @@ nlohmann::json run_in_child(const std::vector<RunRequest>& requests) {
       runs.push_back(ChipRun{built.back()->chip, built.back()->program, built.back()->options});
       trace = trace || r.trace;
     }
-    const SystemResult result = simulate_system(runs);
+    const SystemResult result = simulate_system(runs, system ? &*system : nullptr);
     out["result"] = result;
     if (trace) {
       std::vector<ReportedChip> chips;
@@ -81,10 +88,10 @@ nlohmann::json run_in_child(const std::vector<RunRequest>& requests) {
   return out;
 }
 
-nlohmann::json run_forked_json(const std::vector<RunRequest>& requests) {
+nlohmann::json run_forked_json(const std::vector<RunRequest>& requests, const std::string& system_file = "") {
   const ChildOutput child = run_in_forked_child([&]() -> std::string {
     try {
-      return run_in_child(requests).dump();
+      return run_in_child(requests, system_file).dump();
     } catch (const std::exception& e) {
       return nlohmann::json{{"crash", e.what()}}.dump();
     }
@@ -126,8 +133,8 @@ RunOutcome run_forked(const RunRequest& request) {
   return o;
 }
 
-SystemOutcome run_system_forked(const std::vector<RunRequest>& chips) {
-  const nlohmann::json j = run_forked_json(chips);
+SystemOutcome run_system_forked(const std::vector<RunRequest>& chips, const std::string& system_file) {
+  const nlohmann::json j = run_forked_json(chips, system_file);
   SystemOutcome o;
   if (j.contains("error")) {
     o.error = j["error"];

@@ -51,7 +51,9 @@ struct SystemOutcome {
   std::vector<RunOutcome> chips;  ///< each chip's result as a RunOutcome
   nlohmann::json trace;          ///< the system's Chrome trace, when any request asks for one
 };
-SystemOutcome run_system_forked(const std::vector<RunRequest>& chips);
+/// `system_file`: a system JSON file whose links join the chips (one request per chip of it;
+/// its chip "tsp-v1" is the bundled one); empty: no links.
+SystemOutcome run_system_forked(const std::vector<RunRequest>& chips, const std::string& system_file = "");
 
 /// The tsp-v1 configuration as loaded (plain C++, safe in the parent process).
 const ChipConfig& tsp_v1();

@@ -111,6 +111,44 @@ TEST_CASE("fp16 GEMV on one plane accumulates in fp32", "[mxm]") {
   CHECK(o.total_cycles == 154 + 1 + 1 + 19);  // write in 154 commits in 155
 }
 
+TEST_CASE("repeat with a stride steps abc and acc through consecutive accumulator slots", "[mxm][timing]") {
+  // 16 int8 weight rows: row q from mem.w<q> (position 45 - q), read in 13 + q, at position 0
+  // in 13 + q + 2 + 45 - q = 60 for lw in 60; iw in 61 installs in 81. Three int8 rows x_k in
+  // w16 (position 29), read in 69..71, reach 0 in 100..102: abc in 100 + k into slot 5 + k
+  // lands in 120 + k; acc in 120 + k from slot 5 + k (the earliest) is at 0 in 122 + k on
+  // s0e..s3e (int32), at w<20+b> (position 25 - b) in 147 + k - b.
+  std::string text = ".tensor x int8 3 w16:0 fill=random:7\n.tensor y int32 3 w20,w21,w22,w23:0\n";
+  for (int q = 0; q < 16; ++q) text += fmt::format(".tensor r{} int8 1 w{}:0 fill=random:{}\n", q, q, 30 + q);
+  for (int q = 0; q < 16; ++q) text += fmt::format(".queue mem.w{}\n    nop {}\n    read 0, s{}w\n", q, 13 + q, q);
+  text += ".queue mem.w16\n    nop 69\n    read 0, s16w\n    repeat 2, 1, 1\n";
+  text += ".queue mxm.w0\n    nop 60\n    lw.int8 s0w, 16\n    iw\n";
+  text += ".queue mxm.w1\n    nop 100\n    abc.int8 s16w, 5\n    repeat 2, 1, 1\n";
+  const std::string accs = ".queue mxm.w2\n    nop 120\n    acc.int32 s0e, 5\n    repeat 2, 1, 1\n";
+  std::string writes;
+  for (int b = 0; b < 4; ++b)
+    writes += fmt::format(".queue mem.w{}\n    nop {}\n    write 0, s{}e\n    repeat 2, 1, 1\n", 20 + b, 147 - b, b);
+  const BoundProgram p = bind_program(parse_program(text + accs + writes, "slots.s"), tsp_v1());
+  const auto x = fill_values(*p.find_tensor("x"), 320);
+  const RunOutcome o = run_text(text + accs + writes, {"y"});
+  REQUIRE(o.error.empty());
+  REQUIRE(o.hazard_kinds.empty());
+  for (int k = 0; k < 3; ++k)
+    for (int j = 0; j < 320; ++j) {
+      double want = 0;  // rows past the 16 loaded are zero
+      if (j < 16) {
+        const auto w = fill_values(*p.find_tensor(fmt::format("r{}", j)), 320);
+        for (int i = 0; i < 320; ++i) want += w[static_cast<std::size_t>(i)] * x[static_cast<std::size_t>(k * 320 + i)];
+      }
+      CHECK(o.dumps.at("y")[static_cast<std::size_t>(k * 320 + j)] == want);
+    }
+  // One cycle earlier, each acc reads its slot a cycle before its abc lands.
+  const std::string early = ".queue mxm.w2\n    nop 119\n    acc.int32 s0e, 5\n    repeat 2, 1, 1\n";
+  CHECK(run_text(text + early).has_hazard("unit-busy"));
+  // A stride that walks past the 64 slots is refused when the program is loaded.
+  const RunOutcome past = run_text(".queue mxm.w1\n    abc.int8 s16w, 62\n    repeat 2, 1, 1\n");
+  CHECK(past.error.find("accumulator slot 64, outside [0, 64)") != std::string::npos);
+}
+
 namespace {
 /// Sends int8 vector `in` (slice e0, position 47) east to the SXM (91), applies `op` there
 /// in cycle 46 (read 2 + 44 hops), and writes the result, coming back west, into e1

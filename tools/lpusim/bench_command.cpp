@@ -28,6 +28,7 @@
 #include "commands.hpp"
 #include "arch/config/chip_config.hpp"
 #include "arch/core/error.hpp"
+#include "arch/core/output_file.hpp"
 
 namespace lpusim::cli {
 
@@ -109,6 +110,13 @@ json run_child(const std::vector<std::string>& args) {
   }
   out["child_max_rss_bytes"] = static_cast<std::int64_t>(usage.ru_maxrss) * 1024;
   return out;
+}
+
+/// A case its child refused (bad input, the host-memory guard) stops the bench with exit 2.
+json refuse_if_refused(const std::string& name, json result) {
+  if (result.value("status", "") == "refused")
+    throw InputError(fmt::format("bench case {}: {}", name, result.value("error", std::string("refused"))));
+  return result;
 }
 
 struct CaseSpec {
@@ -217,9 +225,7 @@ int bench(const BenchArgs& args) {
     if (!std::ifstream(text.substr(eq + 1))) throw InputError(fmt::format("--program {}: cannot read this file", text));
     given[name] = text.substr(eq + 1);
   }
-  std::ofstream probe(args.out, std::ios::app);
-  if (!probe) throw InputError(fmt::format("--out {}: cannot write this file", args.out));
-  probe.close();
+  require_writable_path(args.out, "--out");
 
   const std::int64_t micro = args.quick ? 1024 : 16384;
   const int reps = args.repetitions > 0 ? args.repetitions : (args.quick ? 1 : 3);
@@ -257,7 +263,7 @@ int bench(const BenchArgs& args) {
   report["cases"] = json::array();
   for (const auto& spec : specs) {
     std::cerr << fmt::format("lpusim bench: {} ({}, {})\n", spec.name, spec.mode, spec.scheduler);
-    report["cases"].push_back(measure(chip_path, spec, reps));
+    report["cases"].push_back(refuse_if_refused(spec.name, measure(chip_path, spec, reps)));
   }
   for (const auto& c : kCompiledCases) {
     for (const char* mode : {"timing", "functional"}) {
@@ -267,12 +273,12 @@ int bench(const BenchArgs& args) {
           j = {{"status", "not available yet"}, {"needs", "multi-chip (C2C) simulation"}};
         } else {
           std::cerr << fmt::format("lpusim bench: {} ({}, event)\n", c.name, mode);
-          j = measure(chip_path, CaseSpec{c.name, c.description, given[c.name], mode, "event", 0, 0}, reps);
+          j = refuse_if_refused(c.name, measure(chip_path, CaseSpec{c.name, c.description, given[c.name], mode, "event", 0, 0}, reps));
         }
       } else if (c.compile) {
         // The compiler's hook: the child calls it through --source compiled:NAME.
         std::cerr << fmt::format("lpusim bench: {} ({}, event)\n", c.name, mode);
-        j = measure(chip_path, CaseSpec{c.name, c.description, std::string("compiled:") + c.name, mode, "event", 0, 0}, reps);
+        j = refuse_if_refused(c.name, measure(chip_path, CaseSpec{c.name, c.description, std::string("compiled:") + c.name, mode, "event", 0, 0}, reps));
       } else {
         j = {{"status", "not available yet"}, {"needs", c.needs}};
       }
@@ -328,9 +334,7 @@ int bench(const BenchArgs& args) {
              worst_functional ? std::optional<bool>(*worst_functional <= 5.0) : std::nullopt),
   });
 
-  std::ofstream out(args.out);
-  out << report.dump(2) << "\n";
-  if (!out) throw InputError(fmt::format("--out {}: write failed", args.out));
+  write_file_atomically(args.out, report.dump(2) + "\n", "--out");
   std::cout << markdown(report);
   std::cout << fmt::format("\nwrote {}\n", args.out);
   for (const auto& c : report["cases"])
@@ -365,7 +369,7 @@ int bench_case(const CaseArgs& args) {
       shape.block = static_cast<int>(std::min<std::int64_t>(256, args.micro_cycles));
       shape.streams = args.micro_streams;
       const std::string text = stream_microbenchmark(chip, shape);
-      if (!args.write_program.empty()) std::ofstream(args.write_program) << text;
+      if (!args.write_program.empty()) write_file_atomically(args.write_program, text, "--write-program");
       program = parse_program(text, "microbenchmark.s");
       expected_instructions = microbenchmark_instructions(chip, shape);
     } else if (args.source.rfind("compiled:", 0) == 0) {
@@ -413,6 +417,9 @@ int bench_case(const CaseArgs& args) {
       out["error"] = fmt::format("the microbenchmark issued {} instructions, expected {}", result.instructions,
                                  *expected_instructions * args.chips);
     }
+  } catch (const InputError& e) {
+    // Bad input or a limit (the host-memory guard): the bench as a whole is refused.
+    out = {{"status", "refused"}, {"error", e.what()}};
   } catch (const std::exception& e) {
     out = {{"status", "failed"}, {"error", e.what()}};
   }

@@ -10,7 +10,10 @@
 
 #include "arch/config/chip_config.hpp"
 #include "arch/core/error.hpp"
+#include "arch/core/limits.hpp"
 #include "commands.hpp"
+#include "estimate/estimate_table.hpp"
+#include "frontend/transformer_cost.hpp"
 #include "model_source.hpp"
 #include "engine/report/stats.hpp"
 #include "runtime/host_runtime.hpp"
@@ -31,6 +34,7 @@ struct EstimateArgs {
   std::int64_t prompt_len = 64;
   std::int64_t gen_len = 64;
   bool json = false;
+  bool csv = false;
 };
 
 std::string first_layers(const std::vector<std::int64_t>& cycles) {
@@ -57,6 +61,20 @@ int run(const EstimateArgs& args) {
   if (generates && scenario.context(true) > spec.max_positions)
     throw InputError(fmt::format("--prompt-len {} + --gen-len {} exceed the model's {} positions", args.prompt_len,
                                  args.gen_len, spec.max_positions));
+
+  // Cost before work, from the config: weights, caches, instructions and host memory, refused
+  // at once with the numbers. The decode step is costed at the end of generation, where every
+  // sequence's cache holds the whole context (what serving the batch needs), then the prefill.
+  const WeightScenario weight_scenario(scenario.weights, scenario.compute, scenario.checkpoint_weights);
+  const CompileCost decode_cost = generates ? require_transformer_fits(spec, chip, weight_scenario, false,
+                                                                       {1, scenario.context(true) - 1, scenario.batch})
+                                            : CompileCost{};
+  const CompileCost prefill_cost = require_transformer_fits(spec, chip, weight_scenario, false,
+                                                            {scenario.prompt_length, 0, scenario.batch, generates});
+  const std::uint64_t host_bytes = decode_cost.host_bytes + prefill_cost.host_bytes +
+                                   simulation_host_bytes(std::max(decode_cost.instructions, prefill_cost.instructions));
+  limits::require_host_memory(host_bytes, fmt::format("{}: estimating it (compiling {} + {} instructions and simulating them)",
+                                                      workload.path, prefill_cost.instructions, decode_cost.instructions));
 
   SessionOptions options;
   options.mode = RunMode::Timing;
@@ -128,49 +146,88 @@ int run(const EstimateArgs& args) {
   j[shown_name + "_unit_busy_percent"] = {{"mem", busy(UnitKind::Mem)}, {"vxm", busy(UnitKind::Vxm)},
                                           {"mxm", busy(UnitKind::Mxm)}, {"sxm", busy(UnitKind::Sxm)}};
   j[shown_name + "_mxm_mac_utilisation_percent"] = e.mac_utilisation_percent;
-  j["host"] = {{"compile_seconds", compile_seconds},
+  j["host"] = {{"estimated_host_bytes", host_bytes},
+               {"compile_seconds", compile_seconds},
                {"simulate_seconds", simulate_seconds},
                {"simulated_cycles_per_second", static_cast<double>(simulated_cycles) / std::max(1e-9, simulate_seconds)}};
   if (args.json) {
     std::cout << j.dump(2) << "\n";
     return 0;  // callers read "simulated_equals_scheduled"
   }
-  std::cout << fmt::format("lpusim estimate {} ({}, {:.1f} M parameters) on {} x1, {} weights, batch {}\n", args.model,
-                           family_name(spec.family), static_cast<double>(spec.parameters()) / 1e6, chip.name,
-                           weights.label, args.batch);
+  using L = long long;
+  const double mb = 1e6;
+  std::vector<EstimateRow> rows = {
+      {"model", "model", workload.path, ""},
+      {"family", "family", std::string(family_name(spec.family)), ""},
+      {"parameters", "parameters", static_cast<L>(spec.parameters()), ""},
+      {"chip", "chip", chip.name, ""},
+      {"chips", "chips", L{1}, ""},
+      {"weights", "weight type", weights.label, ""},
+      {"batch", "batch", static_cast<L>(args.batch), "sequences"},
+      {"prompt_len", generates ? "prompt" : "tokens per sequence", static_cast<L>(args.prompt_len), "tokens"},
+  };
+  if (generates) rows.push_back({"gen_len", "generated", static_cast<L>(args.gen_len), "tokens"});
+  const std::size_t identity_rows = rows.size();  // named in the table's heading instead
   if (generates) {
     // A decode step gives every sequence of the batch its next token: the step's latency is
     // each user's per-token latency.
-    std::cout << fmt::format("  decode      {} cycles per token at {} cached positions = {:.2f} us on chip, {:.2f} us with host I/O{}\n",
-                             decode->cycles(), decode->past, e.decode_latency_us, e.token_latency_us,
-                             args.batch > 1 ? fmt::format(" (one step, a token for each of {} sequences)", args.batch) : "");
-    std::cout << fmt::format("              {:.0f} tokens/s per user, {:.0f} tokens/s for the batch of {}\n",
-                             e.tokens_per_s_per_user, e.tokens_per_s, args.batch);
-    std::cout << fmt::format("  prefill     {} x {} tokens in {} cycles = {:.2f} us; time to first token {:.2f} us\n",
-                             args.batch, args.prompt_len, prefill.cycles(), e.prefill_latency_us, e.time_to_first_token_us);
+    const std::vector<EstimateRow> decoder = {
+        {"tokens_per_s_per_user", "tokens/s per user", e.tokens_per_s_per_user, "tokens/s", 0},
+        {"tokens_per_s", fmt::format("tokens/s, batch of {}", args.batch), e.tokens_per_s, "tokens/s", 0},
+        {"time_to_first_token_us", "time to first token", e.time_to_first_token_us, "us"},
+        {"token_latency_us", "per-token latency, with host I/O", e.token_latency_us, "us"},
+        {"decode_latency_us", "decode step on chip", e.decode_latency_us, "us"},
+        {"decode_cycles", fmt::format("decode step at {} cached positions", decode->past), static_cast<L>(decode->cycles()),
+         "cycles"},
+        {"prefill_latency_us", "prefill on chip", e.prefill_latency_us, "us"},
+        {"prefill_cycles", fmt::format("prefill, {} x {} tokens", args.batch, args.prompt_len), static_cast<L>(prefill.cycles()),
+         "cycles"},
+    };
+    rows.insert(rows.end(), decoder.begin(), decoder.end());
   } else {
     // An encoder has no decode step: one program takes the batch's sequences to their hidden states.
-    std::cout << fmt::format("  encode      {} x {} tokens in {} cycles = {:.2f} us on chip, {:.2f} us with host I/O\n",
-                             args.batch, args.prompt_len, prefill.cycles(), e.prefill_latency_us, e.sequence_latency_us);
-    std::cout << fmt::format("              {:.0f} sequences/s for the batch of {}\n", e.sequences_per_s, args.batch);
+    const std::vector<EstimateRow> encoder = {
+        {"sequences_per_s", fmt::format("sequences/s, batch of {}", args.batch), e.sequences_per_s, "sequences/s", 0},
+        {"sequence_latency_us", "latency, with host I/O", e.sequence_latency_us, "us"},
+        {"encode_latency_us", "encode on chip", e.prefill_latency_us, "us"},
+        {"encode_cycles", fmt::format("encode, {} x {} tokens", args.batch, args.prompt_len), static_cast<L>(prefill.cycles()),
+         "cycles"},
+    };
+    rows.insert(rows.end(), encoder.begin(), encoder.end());
   }
-  std::cout << fmt::format("  chips       1 (SRAM: weights {:.1f} MB + activations {:.1f} MB = {:.1f}% of {:.1f} MB)\n",
-                           static_cast<double>(e.sram.weight_bytes) / 1e6,
-                           static_cast<double>(e.sram.activation_bytes) / 1e6, e.sram_used_percent,
-                           static_cast<double>(e.sram_capacity_bytes) / 1e6);
-  std::cout << fmt::format("  per layer   {} cycles: {}\n", shown_name, first_layers(layers));
-  std::cout << fmt::format("  units       {} busy: mxm {:.1f}%, mem {:.1f}%, vxm {:.1f}%; MXM MAC utilisation {:.2f}%\n",
-                           shown_name, busy(UnitKind::Mxm), busy(UnitKind::Mem), busy(UnitKind::Vxm),
-                           e.mac_utilisation_percent);
-  std::cout << fmt::format("  check       simulated cycles {} the compiler's scheduled length ({})\n",
-                           exact ? "equal" : "DIFFER FROM",
-                           generates ? fmt::format("{} decode, {} prefill", decode->scheduled_length.value(),
-                                                   prefill.scheduled_length.value())
-                                     : fmt::format("{} encode", prefill.scheduled_length.value()));
-  std::cout << fmt::format("  host        compile {:.2f} s, simulate {:.2f} s ({} instructions, {:.2f} M simulated "
-                           "cycles per host second)\n",
-                           compile_seconds, simulate_seconds, instructions,
-                           static_cast<double>(simulated_cycles) / std::max(1e-9, simulate_seconds) / 1e6);
+  const std::vector<EstimateRow> common = {
+      {"sram_weights_mb", "SRAM: weights", static_cast<double>(e.sram.weight_bytes) / mb, "MB", 1},
+      {"sram_activations_mb", "SRAM: activations and KV caches", static_cast<double>(e.sram.activation_bytes) / mb, "MB", 1},
+      {"sram_used_percent", fmt::format("SRAM used, of {:.1f} MB", static_cast<double>(e.sram_capacity_bytes) / mb),
+       e.sram_used_percent, "%", 1},
+      {shown_name + "_layer0_cycles", fmt::format("{} cycles, first layer", shown_name),
+       static_cast<L>(layers.empty() ? 0 : layers.front()), "cycles"},
+      {shown_name + "_mxm_busy_percent", fmt::format("{}: MXM busy", shown_name), busy(UnitKind::Mxm), "%", 1},
+      {shown_name + "_mem_busy_percent", fmt::format("{}: MEM busy", shown_name), busy(UnitKind::Mem), "%", 1},
+      {shown_name + "_vxm_busy_percent", fmt::format("{}: VXM busy", shown_name), busy(UnitKind::Vxm), "%", 1},
+      {shown_name + "_sxm_busy_percent", fmt::format("{}: SXM busy", shown_name), busy(UnitKind::Sxm), "%", 1},
+      {shown_name + "_mac_utilisation_percent", fmt::format("{}: MXM MAC utilisation", shown_name),
+       e.mac_utilisation_percent, "%", 2},
+      {"simulated_equals_scheduled", "simulated cycles = scheduled length", std::string(exact ? "yes" : "NO"), ""},
+      {"host_compile_s", "host: compile", compile_seconds, "s"},
+      {"host_simulate_s", "host: simulate", simulate_seconds, "s"},
+      {"host_instructions", "host: instructions simulated", static_cast<L>(instructions), ""},
+      {"host_simulated_mcycles_per_s", "host: simulated cycles per second",
+       static_cast<double>(simulated_cycles) / std::max(1e-9, simulate_seconds) / 1e6, "M cycles/s"},
+  };
+  rows.insert(rows.end(), common.begin(), common.end());
+  if (args.csv) {
+    std::cout << estimate_csv(rows);
+    return exact ? 0 : 1;
+  }
+  std::cout << fmt::format("lpusim estimate {} ({}, {:.1f} M parameters) on {} x1, {} weights, batch {}, {}\n\n",
+                           one_line(args.model), family_name(spec.family), static_cast<double>(spec.parameters()) / 1e6,
+                           one_line(chip.name), weights.label, args.batch,
+                           generates ? fmt::format("prompt {} tokens, generating {}", args.prompt_len, args.gen_len)
+                                     : fmt::format("{} tokens per sequence", args.prompt_len));
+  // The model, chip and scenario are in the heading; the table starts with what they give.
+  std::cout << estimate_table(std::vector<EstimateRow>(rows.begin() + static_cast<std::ptrdiff_t>(identity_rows), rows.end()));
+  std::cout << fmt::format("\n  per layer ({} cycles): {}\n", shown_name, first_layers(layers));
   return exact ? 0 : 1;
 }
 
@@ -189,7 +246,8 @@ Command add_estimate_command(CLI::App& app) {
   cmd->add_option("--batch", args->batch, "Sequences per step")->check(CLI::Range(1, 4096))->capture_default_str();
   cmd->add_option("--prompt-len", args->prompt_len, "Prompt tokens (an encoder: tokens per sequence)")->check(CLI::Range(1, 1 << 20))->capture_default_str();
   cmd->add_option("--gen-len", args->gen_len, "Generated tokens (decoders)")->check(CLI::Range(1, 1 << 20))->capture_default_str();
-  cmd->add_flag("--json", args->json, "Print JSON");
+  auto* json = cmd->add_flag("--json", args->json, "Print JSON (every figure, nested)");
+  cmd->add_flag("--csv", args->csv, "Print CSV: a header of metric keys and one line of values")->excludes(json);
   return [args] { return run(*args); };
 }
 

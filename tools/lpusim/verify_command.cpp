@@ -3,16 +3,20 @@
 // cache forward) and compare its logits with the plain C++/Eigen reference of the same model
 // and weights. A JSON graph is compared with the fp32 interpreter of its decomposed form.
 #include <cmath>
+#include <cstdlib>
 #include <iostream>
 
 #include <fmt/format.h>
 
 #include "arch/config/chip_config.hpp"
 #include "arch/core/error.hpp"
+#include "arch/core/limits.hpp"
 #include "commands.hpp"
+#include "frontend/transformer_cost.hpp"
 #include "model_source.hpp"
 #include "compiler/interpreter/interpret.hpp"
 #include "compiler/pipeline.hpp"
+#include "frontend/plan_fit.hpp"
 #include "frontend/reference_transformer.hpp"
 #include "frontend/transformer_graph.hpp"
 #include "runtime/host_runtime.hpp"
@@ -46,6 +50,8 @@ struct VerifyArgs {
     return type == WeightType::Fp8E5M2 ? 0.15 : 0.05;
   }
   bool quiet = false;
+  int tp = 1, pp = 1;      ///< a partition plan: chips per stage, pipeline stages
+  std::string system;      ///< the system the plan runs on (default: groq-node)
 };
 
 double relative_error(const std::vector<float>& got, const Eigen::MatrixXf& want) {
@@ -120,6 +126,14 @@ int run(const VerifyArgs& args) {
   const Precision precision = precision_for(weights.type, compute);
   const std::int64_t steps = spec.causal ? args.decode_steps : 0;
   const std::int64_t batch = args.batch;
+  // Cost before work: the prefill's compile (with weight values), its functional simulation
+  // and the reference's fp32 weights, one copy per sequence.
+  const CompileCost cost =
+      require_transformer_fits(spec, chip, WeightScenario(weights.type, compute, weights.checkpoint), true, {args.prompt_len, 0, batch});
+  limits::require_host_memory(cost.host_bytes + simulation_host_bytes(cost.instructions) +
+                                  static_cast<std::uint64_t>(spec.parameters()) * 4 * static_cast<std::uint64_t>(batch + 1),
+                              fmt::format("{}: verifying it ({} instructions, {} parameters)", workload.path,
+                                          cost.instructions, spec.parameters()));
   SessionOptions options;
   options.mode = RunMode::Functional;
   options.weights = weights.type;
@@ -132,7 +146,22 @@ int run(const VerifyArgs& args) {
   for (std::int64_t b = 0; b < batch; ++b)
     for (std::int64_t i = 0; i < args.prompt_len; ++i)
       options.calibration_ids.push_back(static_cast<int>((11 * i + 5 + 17 * b) % spec.vocab_size));
-  TransformerSession session(spec, chip, options);  // refuses a model that does not fit, weights first
+  if (args.tp * args.pp > 1) {
+    options.system = load_system(args.system.empty() ? "groq-node" : args.system);
+    options.plan.tp = args.tp;
+    options.plan.pp = args.pp;
+    std::string why;
+    if (!plan_shape_valid(spec, args.tp, 1, &why))
+      throw InputError(fmt::format("{}: --tp {}: {}", workload.path, args.tp, why));
+    if (args.pp > spec.layers)
+      throw InputError(fmt::format("{}: --pp {}: the model has {} layers", workload.path, args.pp, spec.layers));
+    options.plan.stages = balanced_stages(spec.layers, args.pp);
+    if (args.chip != "tsp-v1")
+      throw InputError("--chip and --tp/--pp: the system file (--system) names its chip");
+  } else if (!args.system.empty()) {
+    throw InputError(fmt::format("--system {}: a system needs a plan of several chips (--tp N and/or --pp M)", args.system));
+  }
+  TransformerSession session(spec, options.system ? options.system->chip : chip, options);  // refuses a model that does not fit
   if (spec.parameters() > 200'000'000)
     throw InputError(fmt::format("{}: {:.0f} M parameters is too large to verify functionally; verify is for small "
                                  "configs (estimate runs large ones in timing mode)",
@@ -193,14 +222,16 @@ int run(const VerifyArgs& args) {
     const double tolerance = args.tolerance_for(weights, compute, &spec);
     const bool pass = error <= tolerance;
     ok = ok && pass;
-    std::cout << fmt::format("  {:<24} {} cycles, max |error| / max |reference| = {:.2e}{} {}\n", what, step.cycles(),
+    std::cout << fmt::format("  {:<24} {} cycles{}, max |error| / max |reference| = {:.2e}{} {}\n", what, step.cycles(),
+                             step.chips > 1 ? fmt::format(" ({} C2C vectors)", step.c2c_vectors_sent) : "",
                              error, batch > 1 ? fmt::format(" (worst: sequence {})", worst) : "",
                              pass ? "ok" : fmt::format("FAIL (tolerance {:.1e})", tolerance));
   };
-  std::cout << fmt::format("lpusim verify {} ({}, {} weights, reference precision {}{})\n", args.model,
+  std::cout << fmt::format("lpusim verify {} ({}, {} weights, reference precision {}{}{})\n", args.model,
                            family_name(spec.family), weights.label,
                            weights.checkpoint ? std::string("as the checkpoint") : std::string(precision_name(precision)),
-                           batch > 1 ? fmt::format(", batch {}", batch) : "");
+                           batch > 1 ? fmt::format(", batch {}", batch) : "",
+                           options.system ? fmt::format(", {} on system {}", options.plan.describe(), options.system->name) : "");
   const StepResult prefill = session.prefill(args.prompt_len, tokens_of(0, args.prompt_len));
   for (auto& r : references) r.set_activation_scales(session.activation_scales());
   report(fmt::format("prefill of {}{} tokens", batch > 1 ? fmt::format("{} x ", batch) : "", args.prompt_len), prefill,
@@ -231,10 +262,25 @@ Command add_verify_command(CLI::App& app) {
   cmd->add_option("--prompt-len", args->prompt_len, "Prompt tokens")->check(CLI::Range(1, 256))->capture_default_str();
   cmd->add_option("--batch", args->batch, "Sequences per step, each with its own token ids and KV cache")
       ->check(CLI::Range(1, 64))->capture_default_str();
+  cmd->add_option("--tp", args->tp, "Chips per pipeline stage (tensor parallel): the model runs partitioned on a system")
+      ->check(CLI::Range(1, 64))->capture_default_str();
+  cmd->add_option("--pp", args->pp, "Pipeline stages (consecutive layers per stage)")->check(CLI::Range(1, 1024))->capture_default_str();
+  cmd->add_option("--system", args->system,
+                  "With --tp/--pp: the system the chips belong to (a bundled name or a system JSON file; default groq-node)");
   cmd->add_option("--decode-steps", args->decode_steps, "Decode steps after the prompt")->check(CLI::Range(0, 64))->capture_default_str();
   cmd->add_option("--tolerance", args->tolerance,
                   "Largest accepted max |error| / max |reference| (default by format: 0.02 fp16 and --compute fp16, 0.05 int8 and fp8, 0.15 fp8-e5m2)")
-      ->check(CLI::Range(0.0, 1.0));  // no captured default: the unset value -1 means "by weight type"
+      // CLI::Range lets NaN through (every comparison with it is false): finite in [0, 1] only.
+      // No captured default: the unset value -1 means "by weight type".
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            char* end = nullptr;
+            const double v = std::strtod(text.c_str(), &end);
+            if (end == text.c_str() || *end != '\0' || !std::isfinite(v) || v < 0.0 || v > 1.0)
+              return "expected a finite number in [0, 1], got " + text;
+            return "";
+          },
+          "FLOAT in [0, 1]"));
   return [args] { return run(*args); };
 }
 

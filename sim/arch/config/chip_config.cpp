@@ -4,6 +4,7 @@
 
 #include "arch/config/json_input.hpp"
 #include "arch/core/error.hpp"
+#include "arch/core/limits.hpp"
 
 namespace lpusim {
 
@@ -47,7 +48,10 @@ ChipConfig parse_chip_config(const nlohmann::json& json, const std::string& file
   c.file = file;
   JsonObject root(json, file, "");
   c.name = root.string("name");
-  if (c.name.empty()) root.fail("name", "expected a non-empty string");
+  if (c.name.empty() || c.name.size() > 100) root.fail("name", "expected a name of 1 to 100 characters");
+  // The name is printed in reports and messages: no terminal control sequences.
+  if (one_line(c.name) != c.name)
+    root.fail("name", fmt::format("expected printable characters, got \"{}\"", one_line(c.name)));
   if (root.has("description")) (void)root.string("description");
   c.clock_mhz = root.number("clock_mhz", 1.0, 100000.0);
 

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "arch/core/error.hpp"
+#include "arch/core/limits.hpp"
 
 namespace lpusim {
 namespace fs = std::filesystem;
@@ -15,6 +16,9 @@ namespace fs = std::filesystem;
 std::uintmax_t check_user_file(const std::string& path, std::uintmax_t max_bytes) {
   std::error_code ec;
   const auto status = fs::status(path, ec);
+  // A symlink loop or an unreadable folder is said as such, not as a missing file.
+  if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
+    throw InputError(fmt::format("{}: cannot open ({})", one_line(path), ec.message()));
   if (ec || !fs::exists(status)) throw InputError(fmt::format("{}: file not found", path));
   if (fs::is_directory(status)) throw InputError(fmt::format("{}: is a directory, expected a file", path));
   if (!fs::is_regular_file(status)) throw InputError(fmt::format("{}: not a regular file", path));

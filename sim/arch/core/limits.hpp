@@ -16,6 +16,10 @@ constexpr std::int64_t kMaxIssuedInstructions = std::int64_t{1} << 30;
 /// Cycles one queue may wait for (nops and repeat intervals, summed). A cycle is 1 ns of
 /// SystemC time counted in picoseconds, so 2^64 ps hold 2^54 cycles; 2^50 leaves margin.
 constexpr std::int64_t kMaxQueueCycles = std::int64_t{1} << 50;
+/// Host bytes per line of a program while it is parsed, bound and simulated: 2^20 nop lines
+/// peak at 537 MiB in timing mode (docs/limits.md), about 512 B a line; 768 leaves margin for
+/// instructions with more operands.
+constexpr std::uint64_t kProgramHostBytesPerLine = 768;
 /// Simulated chips in one run (multi-chip systems are not simulated yet).
 constexpr int kMaxChips = 1;
 

@@ -141,7 +141,8 @@ std::vector<OpcodeInfo> build_table() {
   add(Opcode::SSelect, S, "select", any,
       {dst(), {K::Stream, "mask stream", G::Mask}, src(), src()}, "per-lane choice of two streams");
 
-  add(Opcode::Send, C, "send", none, {integer("link"), src(G::Single)}, "send one vector on a link");
+  add(Opcode::Send, C, "send", none, {integer("link"), src(G::Single), integer("destination chip", true)},
+      "send one vector on a link (to the destination chip, when the link's far end forwards it)");
   add(Opcode::Receive, C, "receive", none, {integer("link"), dst(G::Single)}, "receive one vector from a link");
   add(Opcode::Deskew, C, "deskew", none, {integer("link")}, "realign to the link's counter");
   (void)ints;

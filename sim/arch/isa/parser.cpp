@@ -6,6 +6,7 @@
 //   MNEMONIC[.DTYPE[.DTYPE]] OPERAND, OPERAND, ...
 // Operands: stream s<index><e|w>, integer (decimal or 0x hex, may be negative),
 // immediate #<number>, or a name.
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -465,7 +466,14 @@ Program parse_program(const std::string& text, const std::string& file, std::int
 }
 
 Program load_program(const std::string& path) {
-  return parse_program(read_user_text_file(path, 256u << 20), path);
+  // Cost before work: the text, then its lines parsed, bound and simulated.
+  const auto size = check_user_file(path, 256u << 20);
+  limits::require_host_memory(size, fmt::format("{}: reading this program ({} bytes)", path, size));
+  const std::string text = read_user_text_file(path, 256u << 20);
+  const auto lines = static_cast<std::uint64_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+  limits::require_host_memory(size + lines * limits::kProgramHostBytesPerLine,
+                              fmt::format("{}: this program ({} lines parsed, bound and simulated)", path, lines));
+  return parse_program(text, path);
 }
 
 }  // namespace lpusim

@@ -98,4 +98,11 @@ const char* weight_type_name(WeightType t) {
 
 int weight_type_bytes(WeightType t) { return t == WeightType::Fp16 ? 2 : 1; }
 
+WeightType stored_weight_type(const TensorInfo& weight, const WeightScenario& scenario) {
+  if (weight.init == "data") return WeightType::Fp16;
+  if (!scenario.checkpoint_weights) return scenario.weights;
+  if (weight.checkpoint_format.empty()) return WeightType::Fp16;
+  return weight.checkpoint_format == "fp8e5m2" ? WeightType::Fp8E5M2 : WeightType::Fp8E4M3;
+}
+
 }  // namespace lpusim

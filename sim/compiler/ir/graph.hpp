@@ -103,6 +103,27 @@ struct TensorInfo {
   std::optional<WeightSlice> slice_of;  ///< set on multi-chip weight shards
 };
 
+/// What a compile asks of the model's matmul weights; the quantization pass decides each
+/// matmul's format from it (Node::weight_type, Node::matmul_compute, Node::mxfp4_weights).
+/// The field names are LoweringOptions' own.
+struct WeightScenario {
+  WeightType weights = WeightType::Fp16;           ///< the type model weights are stored in
+  MatmulCompute compute = MatmulCompute::Native;  ///< where int8 and fp8 weights are multiplied
+  /// Each model weight as its checkpoint stores it (TensorInfo::checkpoint_format) instead
+  /// of as `weights`.
+  bool checkpoint_weights = false;
+  WeightScenario() = default;
+  // Implicit: a bare weight type is the scenario of that type, computed natively.
+  WeightScenario(WeightType w, MatmulCompute c = MatmulCompute::Native, bool checkpoint = false)  // NOLINT
+      : weights(w), compute(c), checkpoint_weights(checkpoint) {}
+};
+
+/// The type a weight tensor is stored in on the chip under `scenario`: a compiler constant
+/// (init "data") fp16, which holds it exactly; a model weight at the scenario's type or, with
+/// checkpoint_weights, as its checkpoint stores it (fp8e5m2; fp8e4m3, also MXFP4's
+/// container; fp16 for a 16-bit one).
+WeightType stored_weight_type(const TensorInfo& weight, const WeightScenario& scenario);
+
 using AttrValue = std::variant<std::int64_t, double, std::string>;
 
 struct Node {
@@ -110,11 +131,8 @@ struct Node {
   std::string name;
   std::vector<int> inputs;   ///< tensor ids
   std::vector<int> outputs;  ///< tensor ids
+  /// The op's own parameters, as the front ends and decompose give them (eps, axis, ...).
   std::map<std::string, AttrValue> attrs;
-  /// The transformer layer the node computes (set by the front end's graph builder, kept by
-  /// every pass for the nodes it makes from this one); -1 outside the layers (embeddings,
-  /// final norm, LM head) and in JSON graphs.
-  int layer = -1;
   /// MatMul with a model weight: how a multi-chip partition splits it, and the column groups
   /// (a head's width for attention projections) a Columns split keeps whole.
   WeightSplit split = WeightSplit::Replicated;
@@ -122,6 +140,25 @@ struct Node {
   /// AllReduce: the chips that sum, in rank order. Send / Recv: the other chip.
   std::vector<int> group;
   int peer = -1;
+
+  // What passes decide and hand to the later passes: typed fields, not attrs.
+  /// The transformer layer the node computes (set by the front end's graph builder, kept by
+  /// every pass for the nodes it makes from this one); -1 outside the layers (embeddings,
+  /// final norm, LM head) and in JSON graphs. Per-layer cycle attribution reads it.
+  int layer = -1;
+  /// MatMul only, set by the quantization pass: the number format of its weights.
+  std::optional<WeightType> weight_type;
+  /// MatMul with int8 or fp8 weights only, set by the quantization pass: multiplied in their
+  /// own type (Native) or dequantised into an fp16 MXM (Fp16). Native for every other node.
+  MatmulCompute matmul_compute = MatmulCompute::Native;
+  /// MatMul with fp8e4m3 weights only, set by the quantization pass: the weights are the
+  /// MXFP4 values of a checkpoint, held as fp8e4m3 codes with power-of-two column scales.
+  bool mxfp4_weights = false;
+  /// Matmuls with quantised activations only (int8 or fp8 weights, Native compute): the
+  /// activation scale (quantization's default, then calibration's).
+  std::optional<double> act_scale;
+  /// Set by fuse_pointwise: the node is lowered as one VXM chain with the next node.
+  bool fuse_into_next = false;
 
   std::int64_t int_attr(const std::string& key, std::int64_t fallback) const;
   double float_attr(const std::string& key, double fallback) const;

@@ -4,6 +4,7 @@
 #include "compiler/ir/graph.hpp"
 #include "arch/config/json_input.hpp"
 #include "arch/core/error.hpp"
+#include "arch/core/limits.hpp"
 
 namespace lpusim {
 
@@ -76,6 +77,7 @@ Graph graph_from_json(const nlohmann::json& root_json, const std::string& path) 
   g.file = path;
   g.name = root.string("name");
   if (g.name.empty() || g.name.size() > 100) root.fail("name", "expected a name of 1 to 100 characters");
+  if (one_line(g.name) != g.name) root.fail("name", fmt::format("expected printable characters, got \"{}\"", one_line(g.name)));
 
   auto declare = [&](const std::string& name, const JsonObject& owner, const std::string& key, TensorInfo t) {
     if (name.empty() || name.size() > 200) owner.fail(key, "expected a tensor name of 1 to 200 characters");

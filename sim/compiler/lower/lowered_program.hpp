@@ -21,6 +21,11 @@ struct LoweringOptions {
   /// Generate the initial SRAM contents (weights, constants) for a functional run. Timing-only
   /// users (estimate, bench) turn it off: the schedule is the same, the compile much lighter.
   bool functional_data = true;
+  /// Rows one instruction sequence handles with `repeat` (consecutive rows of a tile through
+  /// the same chain, a cycle or the MXM rate apart); 1 schedules every row on its own.
+  std::int64_t max_burst_rows = 1;
+
+  WeightScenario weight_scenario() const { return WeightScenario(weights, compute, checkpoint_weights); }
 };
 
 /// Where a graph tensor ended up: tile j of row m is vector m of assembly tensor tiles[j].
@@ -30,34 +35,55 @@ struct TensorPlacement {
   std::vector<std::string> tiles;
 };
 
+/// Instructions issued per unit, counting every repeat: the unit's busy issue slots.
+struct UnitIssueSlots {
+  std::int64_t mem = 0, vxm = 0, mxm = 0, sxm = 0, c2c = 0;
+  UnitIssueSlots& operator+=(const UnitIssueSlots& o) {
+    mem += o.mem;
+    c2c += o.c2c;
+    vxm += o.vxm;
+    mxm += o.mxm;
+    sxm += o.sxm;
+    return *this;
+  }
+};
+
+/// One node of the primitive graph in the schedule. A fused run's instructions are
+/// attributed to its first node.
+struct NodeAttribution {
+  std::string name;
+  int layer = -1;              ///< Node::layer
+  std::int64_t end_cycle = 0;  ///< the cycle its last result lands
+  UnitIssueSlots issued;
+};
+
+/// One transformer layer (or everything outside the layers) in the schedule.
+struct LayerAttribution {
+  int layer = -1;
+  std::int64_t end_cycle = 0;  ///< the cycle the layer's last result lands
+  /// From the end of the layers before it to its own end: its share of the critical path
+  /// (layers overlap in a schedule, so these add up to the last layer's end).
+  std::int64_t cycles = 0;
+  UnitIssueSlots issued;
+};
+
 struct LoweringStats {
   std::int64_t weight_bytes = 0;        ///< SRAM used by weights and constants
   std::int64_t activation_bytes = 0;    ///< SRAM used by activations
   std::int64_t weight_blocks = 0;       ///< MXM weight blocks installed
   std::int64_t vxm_ops = 0;
   std::map<std::string, std::int64_t> node_end_cycle;  ///< per graph node: the cycle its last result lands
-  /// Per model layer (Node::layer): the cycle the layer's last result lands; empty for a
-  /// graph without layers.
-  std::vector<std::int64_t> layer_end_cycle;
+  std::vector<NodeAttribution> nodes;   ///< per node of the primitive graph, in graph order
+  std::vector<LayerAttribution> layers; ///< per transformer layer (Node::layer), in order
+  LayerAttribution outside_layers;      ///< nodes outside the layers (embeddings, LM head, JSON graphs)
 
-  /// Records that `node`'s last result lands at cycle `end`.
-  void note_node_end(const Node& node, std::int64_t end) {
-    node_end_cycle[node.name] = end;
-    if (node.layer < 0) return;
-    const auto layer = static_cast<std::size_t>(node.layer);
-    if (layer_end_cycle.size() <= layer) layer_end_cycle.resize(layer + 1, 0);
-    layer_end_cycle[layer] = std::max(layer_end_cycle[layer], end);
-  }
-  /// Cycles per model layer: from the end of the layers before it to the end of its own last
-  /// result (layers overlap in a static schedule; an overlapped stretch counts once, for the
-  /// layer that ends first).
+  /// Records that `node`'s last result lands at cycle `end` (layers and nodes are attributed
+  /// from these when the lowering ends).
+  void note_node_end(const Node& node, std::int64_t end) { node_end_cycle[node.name] = end; }
+  /// Cycles per model layer (LayerAttribution::cycles): empty for a graph without layers.
   std::vector<std::int64_t> cycles_per_layer() const {
     std::vector<std::int64_t> cycles;
-    std::int64_t previous = 0;
-    for (auto end : layer_end_cycle) {
-      cycles.push_back(end - previous);
-      previous = std::max(previous, end);
-    }
+    for (const auto& l : layers) cycles.push_back(l.cycles);
     return cycles;
   }
 };

@@ -14,7 +14,7 @@
 // plane: for each input tile, the weight block streams in (lw), is installed (iw), and every
 // row's activation is converted on the VXM (fp32 -> fp16, or scaled to int8) on its way to
 // the MXM (abc) into an accumulator slot per row; acc then emits each row's result back to
-// a quad, through the VXM when a bias or an int8 scale must be applied.
+// a quad, through the VXM when an int8 scale or a fused epilogue applies.
 #include <cstdint>
 #include <map>
 #include <string>
@@ -22,6 +22,7 @@
 
 #include "compiler/ir/graph.hpp"
 #include "arch/config/chip_config.hpp"
+#include "arch/config/system_config.hpp"
 #include "compiler/lower/lowered_program.hpp"
 
 namespace lpusim {
@@ -30,5 +31,12 @@ namespace lpusim {
 /// values come from the graph's explicit values or its deterministic init. Throws
 /// InputError when the model does not fit the chip (with the chips it would need).
 LoweredProgram lower_graph(const Graph& graph, const ChipConfig& chip, const LoweringOptions& options);
+
+/// Lowers one graph per chip of a system (graph c on chip c) together: each chip is scheduled
+/// as lower_graph would, and its Send and Recv nodes become C2C transfers timed against each
+/// other (compiler/lower/c2c_transfers.hpp). The chips' programs share one global cycle count
+/// from cycle 0 (docs/multichip.md, "Time").
+std::vector<LoweredProgram> lower_system(const std::vector<Graph>& graphs, const SystemConfig& system,
+                                         const LoweringOptions& options);
 
 }  // namespace lpusim

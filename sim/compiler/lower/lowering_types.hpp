@@ -5,7 +5,10 @@
 //   vxm_chains     pointwise ops as VXM ALU chains between MEM, the MXM and MEM
 //   matmul_schedule  lw / iw / abc / acc scheduling of the tiles on the MXM planes
 //   sxm_moves      lane permutations (rope) on the SXM
-//   lowering       the driver: lifetimes, one node at a time, emission of the program
+//   node_lowering  one node or fused run: pointwise chains, compares, reductions, views
+//   lifetimes      after which node each intermediate's words are free
+//   lowering       the driver: one node at a time, emission and attribution of the program
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdlib>
@@ -25,6 +28,21 @@ struct VecHome {
   Cycle write_after{-1};   ///< the word held an earlier tensor, read until this cycle
 };
 
+/// Rows handled by one instruction sequence: `count` vectors, `interval` cycles apart, each
+/// instruction issued once and repeated (`repeat count - 1, interval, stride`). Addresses and
+/// accumulator slots step by a stride per row (1: consecutive words; 0: the same word).
+struct Burst {
+  std::int64_t count = 1;
+  std::int64_t interval = 1;
+  std::int64_t repeats() const { return count - 1; }
+  Cycle span() const { return Cycle((count - 1) * interval); }  ///< from the first row to the last
+};
+
+/// How far past its earliest start a burst's placement is searched before the burst is
+/// split in two (the halves are placed on their own): a repeat holds its queues for its
+/// whole span, so a long burst may find no room where single rows would.
+inline Cycle burst_search_window(const Burst& burst) { return Cycle(64 + 2 * (burst.count - 1) * burst.interval); }
+
 /// An activation tensor's placement: rows x tiles fp32 vectors. Views (row slices, row
 /// concatenations) share their source's vectors.
 struct Act {
@@ -39,6 +57,33 @@ struct Act {
     return h;
   }
   Cycle& ready_at(std::int64_t m, std::int64_t j) { return ready[static_cast<std::size_t>(m * tiles + j)]; }
+  /// Rows m .. m + count - 1 of tile j are consecutive words of one quad (owned tensors;
+  /// a view's rows may come from anywhere).
+  bool consecutive(std::int64_t m, std::int64_t count, std::int64_t j) const {
+    const VecHome& first = homes[static_cast<std::size_t>(m * tiles + j)];
+    for (std::int64_t k = 1; k < count; ++k) {
+      const VecHome& h = homes[static_cast<std::size_t>((m + k) * tiles + j)];
+      if (h.quad != first.quad || h.address != first.address + k) return false;
+    }
+    return true;
+  }
+  /// The quads tile j's rows live in (one for an owned tensor; a view's may be several).
+  std::vector<int> tile_quads(std::int64_t j) const {
+    std::vector<int> q;
+    for (std::int64_t m = 0; m < rows; ++m) {
+      const int h = homes[static_cast<std::size_t>(m * tiles + j)].quad;
+      if (std::find(q.begin(), q.end(), h) == q.end()) q.push_back(h);
+    }
+    return q;
+  }
+  /// The home of rows m .. m + burst.count - 1 of tile j read as a burst: its ready cycle is
+  /// the earliest the first row's read may issue so that every row's read sees its row.
+  VecHome burst_at(std::int64_t m, std::int64_t j, const Burst& burst) const {
+    VecHome h = at(m, j);
+    for (std::int64_t k = 1; k < burst.count; ++k)
+      h.ready = std::max(h.ready, ready[static_cast<std::size_t>((m + k) * tiles + j)] - Cycle(k * burst.interval));
+    return h;
+  }
 };
 
 /// The second operand of a VXM step: none, a vector in MEM, an immediate, or the same
@@ -46,6 +91,7 @@ struct Act {
 struct StepOperand {
   enum class Kind { None, Mem, Imm, SameAsFirst } kind = Kind::None;
   VecHome vec;
+  std::int64_t stride = 1;  ///< Mem, in a burst: row k reads vec.address + k * stride
   double imm = 0;
 };
 
@@ -58,10 +104,11 @@ struct Step {
     s.b.imm = value;
     return s;
   }
-  static Step with_vector(Opcode o, const VecHome& v) {
+  static Step with_vector(Opcode o, const VecHome& v, std::int64_t stride = 1) {
     Step s{o};
     s.b.kind = StepOperand::Kind::Mem;
     s.b.vec = v;
+    s.b.stride = stride;
     return s;
   }
   Opcode op;

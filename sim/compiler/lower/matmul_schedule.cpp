@@ -1,6 +1,8 @@
 #include "compiler/lower/matmul_schedule.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -41,14 +43,19 @@ const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& e
     n_cols = transpose ? wr : wc;
     rows = x.rows;
   }
-  const int bias = static_cast<int>(node.int_attr("bias", -1));
   const std::int64_t n_tiles = memory_.tiles_of(n_cols);
   // Each output tile's result lands in a quad on its plane's side of the chip.
   const std::vector<int> tile_plane = tiling_.assign_planes(n_tiles);
+  // Not a quad the input is read from: a burst reading and writing one quad would hold its
+  // queues twice.
+  std::vector<int> input_quads;
+  if (options_.max_burst_rows > 1)
+    for (const auto& term : terms)
+      for (std::int64_t k = 0; k < term.x->tiles; ++k)
+        for (int q : term.x->tile_quads(k)) input_quads.push_back(q);
   std::vector<int> tile_quads;
-  for (int p : tile_plane) tile_quads.push_back(memory_.pick_quad(p < 2 ? Hemisphere::West : Hemisphere::East));
+  for (int p : tile_plane) tile_quads.push_back(memory_.pick_quad(p < 2 ? Hemisphere::West : Hemisphere::East, input_quads));
   Act& out = memory_.make_act(output, rows, n_cols, std::nullopt, tile_quads);
-  const Act* bias_act = bias >= 0 ? &memory_.vector_constant(bias) : nullptr;
 
   // Model weights follow the scenario's weight type; constants the compiler made (norm
   // sums, head reductions, rotations) stay fp16, which holds them exactly. One format per
@@ -64,7 +71,7 @@ const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& e
     for (std::size_t ti = 0; ti < terms.size(); ++ti)
       if (!values[ti].empty()) values[ti] = mxfp4_values(terms[ti], values[ti], n_cols);
   const std::vector<float> column_scale = tiling_.column_scales(terms, values, n_cols, format.weights, format.mxfp4);
-  const double act_scale = format.scaled_activations() ? node.float_attr("act_scale", default_act_scale(format.activations)) : 1.0;
+  const double act_scale = format.scaled_activations() ? node.act_scale.value_or(default_act_scale(format.activations)) : 1.0;
   // int8 and fp8 weights: a dequantisation vector per output tile, act_scale (1 for fp16
   // activations) * column scale.
   std::vector<VecHome> dequant;
@@ -87,6 +94,7 @@ const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& e
   }
 
   const int slots = geo_.chip().mxm_accumulator_slots;
+  const std::int64_t max_burst = std::max<std::int64_t>(1, options_.max_burst_rows);
   for (std::int64_t n = 0; n < n_tiles; ++n) {
     const int plane = tile_plane[static_cast<std::size_t>(n)];
     PlaneState& ps = planes_[static_cast<std::size_t>(plane)];
@@ -102,30 +110,53 @@ const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& e
       const std::int64_t m1 = std::min<std::int64_t>(rows, m0 + slots);
       const int first_slot = ps.next_slot;
       ps.next_slot = static_cast<int>((first_slot + (m1 - m0)) % slots);
+      // Bursts: runs of rows whose inputs (every term and input tile), slots and epilogue
+      // operands are consecutive, at most max_burst rows each.
+      std::vector<RowRun> runs;
+      for (std::int64_t m = m0; m < m1; ++m) {
+        const int slot = static_cast<int>((first_slot + (m - m0)) % slots);
+        bool extend = !runs.empty() && runs.back().count < max_burst && slot == runs.back().slot + runs.back().count;
+        for (std::size_t ti = 0; extend && ti < terms.size(); ++ti)
+          for (std::int64_t k = 0; extend && k < terms[ti].x->tiles; ++k) extend = terms[ti].x->consecutive(m - 1, 2, k);
+        if (extend && epilogue && epilogue.breaks_before && epilogue.breaks_before(m, n)) extend = false;
+        if (extend) ++runs.back().count;
+        else runs.push_back(RowRun{m, 1, slot});
+      }
       std::vector<Cycle> row_done(static_cast<std::size_t>(m1 - m0), Cycle(0));
       for (const auto& block : blocks)
-        schedule_block(block, plane, format, *terms[static_cast<std::size_t>(block.term)].x, m0, m1, row_done, act_scale,
-                       first_slot);
-      for (std::int64_t m = m0; m < m1; ++m) {
-        const Cycle ready = blocks.empty() ? Cycle(0) : row_done[static_cast<std::size_t>(m - m0)];
-        const int slot = static_cast<int>((first_slot + (m - m0)) % slots);
-        // The result's way to MEM: int32 -> fp32, dequantisation, bias, then the epilogue.
+        schedule_block(block, plane, format, *terms[static_cast<std::size_t>(block.term)].x, runs, m0, row_done, act_scale);
+      // The results: a burst per run, split in halves where a whole run finds no room.
+      std::function<void(const RowRun&)> emit = [&](const RowRun& run) {
+        const Burst burst{run.count, 1};
+        Cycle ready{0};
+        for (std::int64_t k = 0; k < run.count && !blocks.empty(); ++k)
+          ready = std::max(ready, row_done[static_cast<std::size_t>(run.m + k - m0)] - Cycle(k));
+        // The result's way to MEM: int32 -> fp32, dequantisation (int8 and fp8 weights), then
+        // the epilogue.
         std::vector<Step> post;
         if (format.accumulator() == DType::Int32) post.push_back(Step{Opcode::Cvt, DType::Int32, DType::Fp32});
         if (format.scaled_weights() && !blocks.empty())
-          post.push_back(Step::with_vector(Opcode::Mul, dequant[static_cast<std::size_t>(n)]));
-        if (bias_act && !blocks.empty()) post.push_back(Step::with_vector(Opcode::Add, bias_act->at(0, n)));
-        if (blocks.empty() && epilogue == nullptr) post.clear();  // every block is zero: copy the cleared slot
-        if (epilogue) for (auto& s : epilogue(m, n)) post.push_back(s);
-        out.ready_at(m, n) = emit_result(plane, slot, ready, format.accumulator(), out.at(m, n), std::move(post));
-      }
+          post.push_back(Step::with_vector(Opcode::Mul, dequant[static_cast<std::size_t>(n)], 0));
+        if (blocks.empty() && !epilogue) post.clear();  // every block is zero: copy the cleared slot
+        if (epilogue) for (auto& s : epilogue.steps(run.m, n, burst)) post.push_back(s);
+        const auto first = emit_results(plane, run, ready, format.accumulator(), out.burst_at(run.m, n, burst), post);
+        if (!first) {
+          const std::int64_t half = run.count / 2;
+          emit(RowRun{run.m, half, run.slot});
+          emit(RowRun{run.m + half, run.count - half, run.slot + static_cast<int>(half)});
+          return;
+        }
+        for (std::int64_t k = 0; k < run.count; ++k) out.ready_at(run.m + k, n) = *first + Cycle(k);
+      };
+      for (const RowRun& run : runs) emit(run);
     }
   }
   return out;
 }
 
-void MatmulSchedule::schedule_block(const WeightBlock& block, int plane, const MatmulFormat& format, const Act& x, std::int64_t m0,
-                                    std::int64_t m1, std::vector<Cycle>& row_done, double act_scale, int first_slot) {
+void MatmulSchedule::schedule_block(const WeightBlock& block, int plane, const MatmulFormat& format, const Act& x,
+                                    const std::vector<RowRun>& runs, std::int64_t m0, std::vector<Cycle>& row_done,
+                                    double act_scale) {
   PlaneState& ps = planes_[static_cast<std::size_t>(plane)];
   const auto& group = memory_.weight_group(plane);
   const Position mx = geo_.mxm(plane);
@@ -181,69 +212,94 @@ void MatmulSchedule::schedule_block(const WeightBlock& block, int plane, const M
   const Cycle rate = xtype == DType::Int8   ? Cycle(1)
                      : xtype == DType::Fp16 ? Cycle(geo_.chip().mxm_fp16_rate_divisor)
                                             : Cycle(geo_.chip().mxm_fp8_rate_divisor);
-  const Cycle to_vxm = geo_.hops(geo_.vxm(), mx);
   // int8 and fp8 activations are scaled and rounded on the VXM (cvt saturates); fp16 rounded.
   std::vector<Step> convert;
   if (format.scaled_activations()) convert.push_back(Step::with_immediate(Opcode::Mul, 1.0 / act_scale));
   convert.push_back(Step{Opcode::Cvt, DType::Fp32, xtype});
   Cycle chain_length{0};
   for (const auto& s : convert) chain_length += geo_.func(s.op);
-  for (std::int64_t m = m0; m < m1; ++m) {
-    const VecHome xv = x.at(m, block.k_tile);
-    const int slot = static_cast<int>((first_slot + (m - m0)) % geo_.chip().mxm_accumulator_slots);
-    // The slot must have been emptied by the acc of its previous user.
-    Cycle abc = std::max({ps.install_ready, ps.last_abc + rate, ps.slot_free[static_cast<std::size_t>(slot)]});
-    abc = std::max(abc, xv.ready + read_func + Cycle(1) + chain_length + to_vxm +
-                            geo_.hops(geo_.pos(memory_.quad(xv.quad)[3]), geo_.vxm()));
-    for (;; abc += Cycle(1)) {
-      if (!sb_.queue_free(ChipGeometry::mxm_queue(plane, 1), abc)) continue;
-      sb_.begin();
-      ChainSink sink;
-      sink.kind = ChainSink::Kind::Mxm;
-      sink.plane = plane;
-      ChainInput input;
-      input.mem = &xv;
-      const Cycle start = abc - to_vxm - chain_length;
-      auto arrive = chains_.try_chain(start, input, convert, sink);
-      if (!arrive || *arrive != abc) {
-        sb_.rollback();
-        continue;
-      }
-      sb_.place(ChipGeometry::mxm_queue(plane, 1),
-                PlacedInstruction{abc, make_instruction(Opcode::ActivationBuffer, xtype,
-                                                        {stream_operand(sink.direction, sink.group), int_operand(slot)})});
-      sb_.commit();
-      break;
-    }
-    ps.last_abc = abc;
-    ps.computing_until = std::max(ps.computing_until, abc + geo_.func(Opcode::ActivationBuffer));
-    row_done[static_cast<std::size_t>(m - m0)] = abc + geo_.func(Opcode::ActivationBuffer);
-  }
+  for (const RowRun& run : runs)
+    place_abc_run(plane, xtype, x, block.k_tile, run, m0, row_done, convert, chain_length, rate);
 }
 
-Cycle MatmulSchedule::emit_result(int plane, int slot, Cycle ready, DType acc_type, const VecHome& dest,
-                                  std::vector<Step> post) {
+void MatmulSchedule::place_abc_run(int plane, DType xtype, const Act& x, std::int64_t k_tile, const RowRun& run,
+                                   std::int64_t m0, std::vector<Cycle>& row_done, const std::vector<Step>& convert,
+                                   Cycle chain_length, Cycle rate) {
+  PlaneState& ps = planes_[static_cast<std::size_t>(plane)];
+  const Position mx = geo_.mxm(plane);
+  const Cycle read_func = geo_.func(Opcode::Read);
+  const Cycle to_vxm = geo_.hops(geo_.vxm(), mx);
+  const Burst burst{run.count, rate.value()};
+  const VecHome xv = x.burst_at(run.m, k_tile, burst);
+  // Every slot must have been emptied by the acc of its previous user.
+  Cycle abc = std::max(ps.install_ready, ps.last_abc + rate);
+  for (std::int64_t k = 0; k < run.count; ++k)
+    abc = std::max(abc, ps.slot_free[static_cast<std::size_t>(run.slot + k)] - Cycle(k * burst.interval));
+  abc = std::max(abc, xv.ready + read_func + Cycle(1) + chain_length + to_vxm +
+                          geo_.hops(geo_.pos(memory_.quad(xv.quad)[3]), geo_.vxm()));
+  const Cycle give_up = run.count > 1 ? abc + burst_search_window(burst) : abc + Cycle(1000000000);
+  for (;; abc += Cycle(1)) {
+    if (abc > give_up) {  // no room for the whole burst: its halves on their own
+      const std::int64_t half = run.count / 2;
+      place_abc_run(plane, xtype, x, k_tile, RowRun{run.m, half, run.slot}, m0, row_done, convert, chain_length, rate);
+      place_abc_run(plane, xtype, x, k_tile, RowRun{run.m + half, run.count - half, run.slot + static_cast<int>(half)}, m0,
+                    row_done, convert, chain_length, rate);
+      return;
+    }
+    if (!sb_.queue_free(ChipGeometry::mxm_queue(plane, 1), abc, burst.repeats(), burst.interval)) continue;
+    sb_.begin();
+    ChainSink sink;
+    sink.kind = ChainSink::Kind::Mxm;
+    sink.plane = plane;
+    ChainInput input;
+    input.mem = &xv;
+    const Cycle start = abc - to_vxm - chain_length;
+    auto arrive = chains_.try_chain(start, input, convert, sink, burst);
+    if (!arrive || *arrive != abc) {
+      sb_.rollback();
+      continue;
+    }
+    sb_.place(ChipGeometry::mxm_queue(plane, 1),
+              PlacedInstruction{abc, make_instruction(Opcode::ActivationBuffer, xtype,
+                                                      {stream_operand(sink.direction, sink.group), int_operand(run.slot)}),
+                                burst.repeats(), burst.interval, run.count > 1 ? 1 : 0});
+    sb_.commit();
+    break;
+  }
+  ps.last_abc = abc + burst.span();
+  ps.computing_until = std::max(ps.computing_until, ps.last_abc + geo_.func(Opcode::ActivationBuffer));
+  for (std::int64_t k = 0; k < run.count; ++k)
+    row_done[static_cast<std::size_t>(run.m + k - m0)] = abc + Cycle(k * burst.interval) + geo_.func(Opcode::ActivationBuffer);
+}
+
+std::optional<Cycle> MatmulSchedule::emit_results(int plane, const RowRun& run, Cycle ready, DType acc_type,
+                                                  const VecHome& dest, const std::vector<Step>& post) {
   const Position mx = geo_.mxm(plane);
   const auto& quad = memory_.quad(dest.quad);
   const Position first_slice = geo_.pos(quad[0]);
   const Direction away = ScheduleBuilder::toward(mx, post.empty() ? first_slice : geo_.vxm());
-  for (Cycle q = std::max(ready, dest.write_after - Cycle(128));; q += Cycle(1)) {
-    if (!sb_.queue_free(ChipGeometry::mxm_queue(plane, 2), q)) continue;
+  const Burst burst{run.count, 1};
+  const Cycle start = std::max(ready, dest.write_after - Cycle(128));
+  for (Cycle q = start;; q += Cycle(1)) {
+    if (run.count > 1 && q > start + burst_search_window(burst)) return std::nullopt;  // the caller splits the burst
+    if (!sb_.queue_free(ChipGeometry::mxm_queue(plane, 2), q, burst.repeats(), burst.interval)) continue;
     const Cycle out_at = q + geo_.func(Opcode::Accumulate);
     sb_.begin();
     const Position to = post.empty() ? geo_.pos(quad[3]) : geo_.vxm();
-    const auto group = sb_.find_streams(away, 4, mx, to, out_at);
+    const auto group = sb_.find_burst_streams(away, 4, mx, to, out_at, burst.count, burst.interval);
     if (!group) {
       sb_.rollback();
       continue;
     }
-    if (!post.empty()) sb_.reserve_streams(away, *group, 4, mx, to, out_at);
+    if (!post.empty()) sb_.reserve_burst(away, *group, 4, mx, to, out_at, burst.count, burst.interval);
     sb_.place(ChipGeometry::mxm_queue(plane, 2),
               PlacedInstruction{q, make_instruction(Opcode::Accumulate, acc_type,
-                                                    {stream_operand(away, *group), int_operand(slot)})});
-    planes_[static_cast<std::size_t>(plane)].slot_free[static_cast<std::size_t>(slot)] = q + Cycle(1);
+                                                    {stream_operand(away, *group), int_operand(run.slot)}),
+                                burst.repeats(), burst.interval, run.count > 1 ? 1 : 0});
+    for (std::int64_t k = 0; k < run.count; ++k)
+      planes_[static_cast<std::size_t>(plane)].slot_free[static_cast<std::size_t>(run.slot + k)] = q + Cycle(k + 1);
     if (post.empty()) {
-      if (!chains_.write_from(mx, out_at, *group, away, dest)) {
+      if (!chains_.write_from(mx, out_at, *group, away, dest, burst)) {
         sb_.rollback();
         continue;
       }
@@ -256,7 +312,7 @@ Cycle MatmulSchedule::emit_result(int plane, int slot, Cycle ready, DType acc_ty
     input.group = *group;
     input.direction = away;
     input.type = acc_type;
-    auto done = chains_.try_chain(out_at + geo_.hops(mx, geo_.vxm()), input, post, sink);
+    auto done = chains_.try_chain(out_at + geo_.hops(mx, geo_.vxm()), input, post, sink, burst);
     if (!done) {
       sb_.rollback();
       continue;

@@ -2,11 +2,12 @@
 // Matmul scheduling on the MXM planes (private to the lowering). For each output tile, on its
 // plane: each weight block streams into the weight buffer (lw, one row group per cycle), is
 // installed (iw) once the array's previous rows are done, then every row's activation tile is
-// converted on the VXM on its way (fp32 -> fp16, or scaled and rounded to int8) and enters the
+// converted on the VXM on its way (fp32 -> fp16, or scaled and rounded to int8 or fp8) and enters the
 // array (abc) into an accumulator slot per row; acc emits each row's sum, straight into MEM or
-// through a VXM chain (dequantisation, bias, and any fused pointwise epilogue).
+// through a VXM chain (dequantisation and any fused pointwise epilogue).
 #include <array>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "compiler/ir/graph.hpp"
@@ -24,10 +25,17 @@ class MatmulSchedule {
                  WeightTiling& tiling, const LoweringOptions& options)
       : geo_(geometry), sb_(schedule), memory_(memory), chains_(chains), tiling_(tiling), options_(options) {}
 
-  /// Pointwise steps applied to result row m, tile n on its way from the MXM to MEM.
-  using Epilogue = std::function<std::vector<Step>(std::int64_t m, std::int64_t n)>;
+  /// Pointwise steps applied to result rows on their way from the MXM to MEM: `steps` for the
+  /// burst of rows from row m of tile n (its MEM operands' rows step by their strides), and
+  /// `breaks_before(m, n)`: row m cannot share a burst with row m - 1 (an operand's rows are
+  /// not consecutive there).
+  struct Epilogue {
+    std::function<std::vector<Step>(std::int64_t m, std::int64_t n, const Burst& burst)> steps;
+    std::function<bool(std::int64_t m, std::int64_t n)> breaks_before;
+    explicit operator bool() const { return static_cast<bool>(steps); }
+  };
 
-  /// Lowers a MatMul node (inputs x0, w0[, x1, w1 ...], optional attr "bias") into graph
+  /// Lowers a MatMul node (inputs x0, w0[, x1, w1 ...]) into graph
   /// tensor `output` (the node's output, or the last op of a fused epilogue).
   const Act& lower(const Node& node, int output, const Epilogue& epilogue = {});
 
@@ -41,9 +49,25 @@ class MatmulSchedule {
     int next_slot = 0;             // slots rotate so that consecutive matmuls use different ones
   };
 
-  void schedule_block(const WeightBlock& block, int plane, const MatmulFormat& format, const Act& x, std::int64_t m0, std::int64_t m1,
-                      std::vector<Cycle>& row_done, double act_scale, int first_slot);
-  Cycle emit_result(int plane, int slot, Cycle ready, DType acc_type, const VecHome& dest, std::vector<Step> post);
+  /// Rows m .. m + count - 1 in accumulator slots slot .. slot + count - 1: one burst.
+  struct RowRun {
+    std::int64_t m;
+    std::int64_t count;
+    int slot;
+  };
+
+  void schedule_block(const WeightBlock& block, int plane, const MatmulFormat& format, const Act& x, const std::vector<RowRun>& runs,
+                      std::int64_t m0, std::vector<Cycle>& row_done, double act_scale);
+  /// The abcs of one run of rows for the installed block: one burst, or its halves.
+  /// `xtype`: the abc type (the activations' format: int8, fp16 or fp8).
+  void place_abc_run(int plane, DType xtype, const Act& x, std::int64_t k_tile, const RowRun& run, std::int64_t m0,
+                     std::vector<Cycle>& row_done, const std::vector<Step>& convert, Cycle chain_length, Cycle rate);
+  /// The burst's results from their slots to `dest` (row k at dest.address + k) through `post`;
+  /// `ready`: the earliest cycle the first row's acc may issue. Returns when the first row
+  /// lands, or nothing (nothing placed) when a burst of several rows finds no room.
+  /// `acc_type`: int32 (int8 activations) or fp32.
+  std::optional<Cycle> emit_results(int plane, const RowRun& run, Cycle ready, DType acc_type, const VecHome& dest,
+                                    const std::vector<Step>& post);
 
   const ChipGeometry& geo_;
   ScheduleBuilder& sb_;

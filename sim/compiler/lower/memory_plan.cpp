@@ -8,6 +8,7 @@
 #include "arch/core/error.hpp"
 #include "compiler/ir/weight_init.hpp"
 #include "compiler/lower/chip_capacity.hpp"
+#include "compiler/passes/passes.hpp"
 
 namespace lpusim {
 
@@ -50,9 +51,17 @@ std::pair<std::int64_t, std::int64_t> MemoryPlan::matrix_shape(int tensor) const
   return {s[0], s[1]};
 }
 
-int MemoryPlan::pick_quad(std::optional<Hemisphere> side) {
+int MemoryPlan::pick_quad(std::optional<Hemisphere> side, const std::vector<int>& avoid) {
+  const int n = static_cast<int>(quads_.size());
+  for (int tries = 0; tries < n && !avoid.empty(); ++tries) {
+    const int q = (next_quad_ + tries) % n;
+    if (side && quads_[static_cast<std::size_t>(q)][0].hemisphere != *side) continue;
+    if (std::find(avoid.begin(), avoid.end(), q) != avoid.end()) continue;
+    next_quad_ += tries + 1;
+    return q;
+  }
   for (int tries = 0; tries < 64; ++tries) {
-    const int q = next_quad_++ % static_cast<int>(quads_.size());
+    const int q = next_quad_++ % n;
     if (!side || quads_[static_cast<std::size_t>(q)][0].hemisphere == *side) return q;
   }
   return 0;
@@ -134,6 +143,28 @@ std::optional<std::int64_t> MemoryPlan::take_adjacent_free(int q, std::int64_t w
     return base;
   }
   return std::nullopt;
+}
+
+void MemoryPlan::place_before_run() {
+  for (std::size_t i = 0; i < g_.tensors.size(); ++i)
+    if (g_.tensors[i].role == TensorRole::Input) {
+      const auto [rows, cols] = matrix_shape(static_cast<int>(i));
+      make_act(static_cast<int>(i), rows, cols);
+    }
+  // A model whose weights alone exceed the weight slices fails here, before any work.
+  check_weights_fit(g_, chip_, options_.weights, options_.checkpoint_weights);
+  std::int64_t dequant_words = 0;
+  for (const Node& n : g_.nodes) {
+    for (std::size_t i = 0; i < n.inputs.size(); ++i) {
+      const bool weight_block = n.kind == OpKind::MatMul && i % 2 == 1;
+      const TensorRole role = g_.tensors[static_cast<std::size_t>(n.inputs[i])].role;
+      if (!weight_block && (role == TensorRole::Weight || role == TensorRole::State)) vector_constant(n.inputs[i]);
+    }
+    if (!matmul_format(n).scaled_weights()) continue;  // int8 and fp8 weights: a dequantisation vector per tile
+    const auto [w_rows, w_cols] = matrix_shape(n.inputs[1]);
+    dequant_words += tiles_of(n.int_attr("transpose_w", 0) != 0 ? w_rows : w_cols);
+  }
+  reserve_constant_words(dequant_words);
 }
 
 void MemoryPlan::reserve_constant_words(std::int64_t count) {

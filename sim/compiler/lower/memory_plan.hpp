@@ -34,8 +34,9 @@ class MemoryPlan {
 
   // Activation quads ----------------------------------------------------------------------
   const std::array<SliceRef, 4>& quad(int q) const { return quads_[static_cast<std::size_t>(q)]; }
-  /// The next quad in round-robin order, on `side` if given.
-  int pick_quad(std::optional<Hemisphere> side);
+  /// The next quad in round-robin order, on `side` if given, not one of `avoid` if another
+  /// is on that side (a burst reading one quad while writing it would hold its queues twice).
+  int pick_quad(std::optional<Hemisphere> side, const std::vector<int>& avoid = {});
   /// Words in a quad: with `write_after`, a freed range of an earlier tensor if one fits (its
   /// last read is returned there), else new words.
   std::int64_t alloc_quad(int q, std::int64_t words, const std::string& what, Cycle* write_after = nullptr);
@@ -54,6 +55,13 @@ class MemoryPlan {
   void set_view(int tensor, Act view) { acts_[static_cast<std::size_t>(tensor)] = std::move(view); }
   /// Returns a dead tensor's words to its quads' free lists, reusable after its last read.
   void release(int tensor);
+
+  /// Places, below all intermediates (whose words are reused and so cannot hold data from
+  /// cycle 0), everything loaded before the run: the graph's inputs, the vector operands
+  /// that are weights or state (biases, norm weights, rope's cos/sin, KV caches) and one
+  /// dequantisation word per int8 or fp8 matmul output tile. A model whose weights alone exceed
+  /// the weight slices fails here, before any work.
+  void place_before_run();
 
   /// Data loaded before the run (constants, dequantisation vectors) needs words no tensor of
   /// the run ever used, so it is placed first, below every intermediate: `count` words

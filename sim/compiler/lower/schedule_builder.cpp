@@ -1,12 +1,10 @@
 #include "compiler/lower/schedule_builder.hpp"
 
-#include <fmt/format.h>
-
-#include "arch/core/error.hpp"
-
 #include <algorithm>
 
 #include <fmt/format.h>
+
+#include "arch/core/error.hpp"
 
 namespace lpusim {
 
@@ -59,6 +57,7 @@ ScheduleBuilder::ScheduleBuilder(const ChipConfig& chip)
     add(UnitKind::Sxm, h, chip.sxm_queues_per_hemisphere);
   }
   add(UnitKind::Vxm, Hemisphere::West, chip.vxm_alus);
+  add(UnitKind::C2c, Hemisphere::West, chip.c2c_links);
   busy_.resize(queue_ids_.size());
   placed_.resize(queue_ids_.size());
   const int positions = chip.queue_position(QueueId{UnitKind::Mxm, Hemisphere::East, 0}).value() + 1;
@@ -69,7 +68,7 @@ ScheduleBuilder::ScheduleBuilder(const ChipConfig& chip)
 }
 
 std::size_t ScheduleBuilder::queue_index(const QueueId& q) const {
-  // Layout of queue_ids_: per hemisphere [mem, mxm, sxm], then vxm.
+  // Layout of queue_ids_: per hemisphere [mem, mxm, sxm], then vxm, then c2c.
   const std::size_t per_side = static_cast<std::size_t>(chip_.mem_slices_per_hemisphere + chip_.mxm_queues_per_hemisphere +
                                                         chip_.sxm_queues_per_hemisphere);
   const std::size_t side = q.hemisphere == Hemisphere::East ? per_side : 0;
@@ -78,6 +77,7 @@ std::size_t ScheduleBuilder::queue_index(const QueueId& q) const {
     case UnitKind::Mxm: return side + static_cast<std::size_t>(chip_.mem_slices_per_hemisphere + q.index);
     case UnitKind::Sxm:
       return side + static_cast<std::size_t>(chip_.mem_slices_per_hemisphere + chip_.mxm_queues_per_hemisphere + q.index);
+    case UnitKind::C2c: return 2 * per_side + static_cast<std::size_t>(chip_.vxm_alus + q.index);
     default: return 2 * per_side + static_cast<std::size_t>(q.index);
   }
 }
@@ -86,27 +86,27 @@ bool ScheduleBuilder::queue_free(const QueueId& queue, Cycle first, std::int64_t
   if (first < Cycle(0)) return false;
   // A repeat holds its queue from the first issue to the last: nothing can issue in between.
   const auto& busy = busy_[queue_index(queue)];
-  const auto last = static_cast<std::size_t>(first.value() + repeat * interval);
-  for (auto c = static_cast<std::size_t>(first.value()); c <= last && c < busy.size(); ++c)
-    if (busy[c]) return false;
-  return true;
+  const std::int64_t lo = first.value(), hi = lo + repeat * interval;
+  auto it = busy.upper_bound(hi);  // the first range starting after hi
+  if (it == busy.begin()) return true;
+  --it;  // the last range starting at or before hi
+  return it->second < lo;
 }
 
 void ScheduleBuilder::place(const QueueId& queue, PlacedInstruction p) {
   const std::size_t qi = queue_index(queue);
-  auto& busy = busy_[qi];
-  const auto last = static_cast<std::size_t>(p.cycle.value() + p.repeat * p.interval);
-  if (busy.size() <= last) busy.resize(std::max(last + 1, busy.size() * 2), 0);
-  for (auto c = static_cast<std::size_t>(p.cycle.value()); c <= last; ++c) busy[c] = 1;
+  const std::int64_t first = p.cycle.value(), last = first + p.repeat * p.interval;
+  busy_[qi].emplace(first, last);
   if (in_transaction_) {
-    log_.push_back({LogEntry::Kind::Busy, qi, p.cycle.value(), static_cast<std::int64_t>(last)});
+    log_.push_back({LogEntry::Kind::Busy, qi, first, last});
     log_.push_back({LogEntry::Kind::Placed, qi, 0, 0});
   }
   const auto& timing = chip_.timing_of(p.instruction.opcode);
   if (opcode_info(p.instruction.opcode).unit != UnitKind::Icu)
     note_effect(p.cycle + Cycle(p.repeat * p.interval) + timing.func);
-  last_queue_end_ = std::max(last_queue_end_, Cycle(static_cast<std::int64_t>(last) + 1));
+  last_queue_end_ = std::max(last_queue_end_, Cycle(last + 1));
   instructions_ += 1 + p.repeat;
+  p.attribution = attribution_;
   placed_[qi].push_back(std::move(p));
 }
 
@@ -159,9 +159,7 @@ void ScheduleBuilder::begin() {
 void ScheduleBuilder::rollback() {
   for (auto it = log_.rbegin(); it != log_.rend(); ++it) {
     switch (it->kind) {
-      case LogEntry::Kind::Busy:
-        for (auto c = it->a; c <= it->b; ++c) busy_[it->index][static_cast<std::size_t>(c)] = 0;
-        break;
+      case LogEntry::Kind::Busy: busy_[it->index].erase(it->a); break;
       case LogEntry::Kind::Stream: {
         // Reservations never overlap (each is checked first), so clearing the span undoes it.
         auto& map = streams_[it->index];
@@ -197,15 +195,41 @@ std::optional<int> ScheduleBuilder::find_streams(Direction dir, int group, Posit
 }
 
 bool ScheduleBuilder::burst_free(Direction dir, int first, int group, Position from, Position to, Cycle cycle,
-                                 std::int64_t count) const {
+                                 std::int64_t count, std::int64_t interval) const {
   for (std::int64_t k = 0; k < count; ++k)
-    if (!streams_free(dir, first, group, from, to, cycle + Cycle(k))) return false;
+    if (!streams_free(dir, first, group, from, to, cycle + Cycle(k * interval))) return false;
   return true;
 }
 
 void ScheduleBuilder::reserve_burst(Direction dir, int first, int group, Position from, Position to, Cycle cycle,
-                                    std::int64_t count) {
-  for (std::int64_t k = 0; k < count; ++k) reserve_streams(dir, first, group, from, to, cycle + Cycle(k));
+                                    std::int64_t count, std::int64_t interval) {
+  for (std::int64_t k = 0; k < count; ++k) reserve_streams(dir, first, group, from, to, cycle + Cycle(k * interval));
+}
+
+std::optional<int> ScheduleBuilder::find_burst_streams(Direction dir, int group, Position from, Position to, Cycle cycle,
+                                                       std::int64_t count, std::int64_t interval) const {
+  for (int first = 0; first + group <= chip_.streams_per_direction; first += group)
+    if (burst_free(dir, first, group, from, to, cycle, count, interval)) return first;
+  return std::nullopt;
+}
+
+std::vector<UnitIssueSlots> ScheduleBuilder::issued_by_attribution(int tags) const {
+  std::vector<UnitIssueSlots> out(static_cast<std::size_t>(std::max(tags, 0)));
+  for (std::size_t qi = 0; qi < placed_.size(); ++qi)
+    for (const auto& p : placed_[qi]) {
+      if (p.attribution < 0 || p.attribution >= tags) continue;
+      UnitIssueSlots& slots = out[static_cast<std::size_t>(p.attribution)];
+      const std::int64_t issued = 1 + p.repeat;
+      switch (queue_ids_[qi].unit) {
+        case UnitKind::Mem: slots.mem += issued; break;
+        case UnitKind::Vxm: slots.vxm += issued; break;
+        case UnitKind::Mxm: slots.mxm += issued; break;
+        case UnitKind::Sxm: slots.sxm += issued; break;
+        case UnitKind::C2c: slots.c2c += issued; break;
+        default: break;
+      }
+    }
+  return out;
 }
 
 Cycle ScheduleBuilder::length() const {

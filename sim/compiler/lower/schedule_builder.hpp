@@ -13,6 +13,7 @@
 
 #include "arch/config/chip_config.hpp"
 #include "arch/isa/program.hpp"
+#include "compiler/lower/lowered_program.hpp"
 
 namespace lpusim {
 
@@ -23,6 +24,7 @@ struct PlacedInstruction {
   std::int64_t repeat = 0;
   std::int64_t interval = 1;
   std::int64_t stride = 0;
+  int attribution = -1;  ///< what the instruction is attributed to (set by place)
 };
 
 class ScheduleBuilder {
@@ -44,9 +46,14 @@ class ScheduleBuilder {
   void reserve_streams(Direction dir, int first, int group, Position from, Position to, Cycle cycle);
   /// The first aligned group of `group` streams free for that transfer, if any.
   std::optional<int> find_streams(Direction dir, int group, Position from, Position to, Cycle cycle) const;
-  /// Reserves a burst: `count` transfers on the same streams, one cycle apart.
-  bool burst_free(Direction dir, int first, int group, Position from, Position to, Cycle cycle, std::int64_t count) const;
-  void reserve_burst(Direction dir, int first, int group, Position from, Position to, Cycle cycle, std::int64_t count);
+  /// A burst: `count` transfers on the same streams, `interval` cycles apart.
+  bool burst_free(Direction dir, int first, int group, Position from, Position to, Cycle cycle, std::int64_t count,
+                  std::int64_t interval = 1) const;
+  void reserve_burst(Direction dir, int first, int group, Position from, Position to, Cycle cycle, std::int64_t count,
+                     std::int64_t interval = 1);
+  /// The first aligned group of `group` streams free for a whole burst, if any.
+  std::optional<int> find_burst_streams(Direction dir, int group, Position from, Position to, Cycle cycle,
+                                        std::int64_t count, std::int64_t interval) const;
 
   // Results ---------------------------------------------------------------------------
   /// Notes the cycle an effect lands on superlane 0 (for the program length).
@@ -55,6 +62,11 @@ class ScheduleBuilder {
   Cycle length() const;
 
   std::int64_t instructions() const { return instructions_; }
+
+  // Attribution: instructions placed from now on belong to `tag` (a graph node's index).
+  void set_attribution(int tag) { attribution_ = tag; }
+  /// Issue slots per unit for tags 0 .. tags - 1 (untagged instructions are left out).
+  std::vector<UnitIssueSlots> issued_by_attribution(int tags) const;
 
   // Transactions: reservations made after begin() are undone by rollback().
   void begin();
@@ -81,7 +93,10 @@ class ScheduleBuilder {
   }
 
   const ChipConfig& chip_;
-  std::vector<std::vector<std::uint8_t>> busy_;  // per queue, per cycle
+  // Per queue: the cycles it is held, as disjoint [first, last] ranges keyed by first (a
+  // placed instruction holds one cycle, a repeat its whole span). Memory grows with the
+  // instructions placed, not with the cycles scheduled.
+  std::vector<std::map<std::int64_t, std::int64_t>> busy_;
   std::vector<QueueId> queue_ids_;
   std::vector<std::vector<PlacedInstruction>> placed_;
   // Per direction and stream: diagonal -> positions in use (a value on a diagonal occupies
@@ -90,6 +105,7 @@ class ScheduleBuilder {
   Cycle last_effect_{0};
   Cycle last_queue_end_{0};
   std::int64_t instructions_ = 0;
+  int attribution_ = -1;
 
   struct LogEntry {
     enum class Kind { Busy, Stream, Placed } kind;

@@ -25,7 +25,14 @@ const std::string& SxmMoves::lane_map(const std::vector<int>& lanes, const std::
   return maps_.back().name;
 }
 
-Cycle SxmMoves::permute(const VecHome& src, const std::string& map, const VecHome& dest, const std::vector<Step>& post) {
+Cycle SxmMoves::permute(const VecHome& src, const std::string& map, const VecHome& dest, const std::vector<Step>& post,
+                        const Burst& burst) {
+  if (auto done = try_permute(src, map, dest, post, burst, Cycle(1000000))) return *done;
+  throw std::logic_error("lowering found no slot for an SXM permute within a million cycles");
+}
+
+std::optional<Cycle> SxmMoves::try_permute(const VecHome& src, const std::string& map, const VecHome& dest,
+                                           const std::vector<Step>& post, const Burst& burst, Cycle window) {
   const ChipConfig& chip = geo_.chip();
   const Hemisphere side = memory_.quad(src.quad)[0].hemisphere;
   const Position sxm = chip.queue_position(QueueId{UnitKind::Sxm, side, 0});
@@ -42,32 +49,37 @@ Cycle SxmMoves::permute(const VecHome& src, const std::string& map, const VecHom
   if (!post.empty()) out_to = geo_.vxm();  // the result passes the VXM's ALUs on its way
   const Direction out_dir = ScheduleBuilder::toward(sxm, out_to);
   const Direction in_dir = ScheduleBuilder::toward(geo_.pos(memory_.quad(src.quad)[0]), sxm);
-  for (const Cycle limit = t + Cycle(1000000);; t += Cycle(1)) {
-    if (t > limit) throw std::logic_error("lowering found no slot for an SXM permute within a million cycles");
+  for (const Cycle limit = t + window;; t += Cycle(1)) {
+    if (t > limit) return std::nullopt;
     int queue = -1;
     for (int q = 0; q < chip.sxm_queues_per_hemisphere && queue < 0; ++q)
-      if (sb_.queue_free(QueueId{UnitKind::Sxm, side, q}, t)) queue = q;
+      if (sb_.queue_free(QueueId{UnitKind::Sxm, side, q}, t, burst.repeats(), burst.interval)) queue = q;
     if (queue < 0) continue;
     const Cycle done = t + done_after;
-    const auto out_group = sb_.find_streams(out_dir, 4, sxm, out_to, done);
-    if (!out_group) continue;
     sb_.begin();
     int in_group = 0;
-    if (!chains_.read_to(src, sxm, t, in_group)) {
+    if (!chains_.read_to(src, sxm, t, in_group, burst)) {
+      sb_.rollback();
+      continue;
+    }
+    // The result's streams are chosen after the input's are reserved: in a burst a later
+    // row's input can pass the SXM on the diagonal an earlier row's result leaves on.
+    const auto out_group = sb_.find_burst_streams(out_dir, 4, sxm, out_to, done, burst.count, burst.interval);
+    if (!out_group) {
       sb_.rollback();
       continue;
     }
     std::optional<Cycle> landed;
     if (post.empty()) {
-      if (chains_.write_from(sxm, done, *out_group, out_dir, dest)) landed = chains_.write_commit(sxm, done, dest);
+      if (chains_.write_from(sxm, done, *out_group, out_dir, dest, burst)) landed = chains_.write_commit(sxm, done, dest);
     } else {
-      sb_.reserve_streams(out_dir, *out_group, 4, sxm, out_to, done);
+      sb_.reserve_burst(out_dir, *out_group, 4, sxm, out_to, done, burst.count, burst.interval);
       ChainInput input;
       input.group = *out_group;
       input.direction = out_dir;
       ChainSink sink;
       sink.dest = dest;
-      landed = chains_.try_chain(done + geo_.hops(sxm, geo_.vxm()), input, post, sink);
+      landed = chains_.try_chain(done + geo_.hops(sxm, geo_.vxm()), input, post, sink, burst);
     }
     if (!landed) {
       sb_.rollback();
@@ -76,7 +88,8 @@ Cycle SxmMoves::permute(const VecHome& src, const std::string& map, const VecHom
     sb_.place(QueueId{UnitKind::Sxm, side, queue},
               PlacedInstruction{t, make_instruction(Opcode::Permute, DType::Fp32,
                                                     {stream_operand(out_dir, *out_group), stream_operand(in_dir, in_group),
-                                                     name_operand(map)})});
+                                                     name_operand(map)}),
+                                  burst.repeats(), burst.interval, 0});
     sb_.commit();
     return *landed + Cycle(1);
   }

@@ -4,6 +4,7 @@
 // and written back to MEM. Data moving to an earlier superlane waits for it, as the
 // simulator's SXM does (superlane k runs k x skew cycles behind superlane 0).
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,8 +24,14 @@ class SxmMoves {
   const std::string& lane_map(const std::vector<int>& lanes, const std::string& comment);
 
   /// Permutes the vector at `src` into `dest` with a declared map, through the VXM steps
-  /// `post` if any (a fused epilogue); returns the first cycle a read sees the result.
-  Cycle permute(const VecHome& src, const std::string& map, const VecHome& dest, const std::vector<Step>& post = {});
+  /// `post` if any (a fused epilogue); returns the first cycle a read sees the result. A
+  /// burst permutes consecutive rows (src and dest addresses step by 1), a cycle apart.
+  Cycle permute(const VecHome& src, const std::string& map, const VecHome& dest, const std::vector<Step>& post = {},
+                const Burst& burst = {});
+  /// The same, giving up (nothing placed) when no start within `window` cycles of the
+  /// earliest possible one works: the caller then splits the burst.
+  std::optional<Cycle> try_permute(const VecHome& src, const std::string& map, const VecHome& dest,
+                                   const std::vector<Step>& post, const Burst& burst, Cycle window);
 
   const std::vector<LaneMap>& lane_maps() const { return maps_; }
 

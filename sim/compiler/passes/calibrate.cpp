@@ -6,7 +6,7 @@
 // to +-127, so s = max|x| / 127 uses the whole int8 range without clipping the calibration
 // data. The pass runs the fp32 interpreter of primitive graphs (compiler/interpreter/
 // interpret.cpp) on a deterministic calibration input and sets each int8 matmul's
-// "act_scale" attr to the max |value| over all its activation inputs (a matmul split over a
+// act_scale to the max |value| over all its activation inputs (a matmul split over a
 // lane concat has several) divided by 127. The scale changes values, not timing: the
 // schedule is the same for any scale.
 #include <algorithm>
@@ -54,7 +54,7 @@ void calibrate_int8_scales(Graph& graph, const Calibration& calibration) {
     const MatmulFormat format = matmul_format(node);
     if (!format.scaled_activations()) continue;
     if (auto given = calibration.act_scales.find(node.name); given != calibration.act_scales.end()) {
-      node.attrs["act_scale"] = given->second;
+      node.act_scale = given->second;
       continue;
     }
     float max_abs = 0.0f;
@@ -62,9 +62,8 @@ void calibrate_int8_scales(Graph& graph, const Calibration& calibration) {
       for (float v : observed.at(graph.tensors[static_cast<std::size_t>(node.inputs[i])].name))
         max_abs = std::max(max_abs, std::fabs(v));
     // An input that was all zero in calibration keeps the uncalibrated default.
-    node.attrs["act_scale"] = max_abs > 0.0f && std::isfinite(max_abs)
-                                  ? static_cast<double>(max_abs) / largest_code(format.activations)
-                                  : default_act_scale(format.activations);
+    node.act_scale = max_abs > 0.0f && std::isfinite(max_abs) ? static_cast<double>(max_abs) / largest_code(format.activations)
+                                                               : default_act_scale(format.activations);
   }
 }
 

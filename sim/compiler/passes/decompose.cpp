@@ -71,6 +71,19 @@ class Rewriter {
                                  op_name(node.kind), what));
   }
 
+  bool is_graph_output(const Node& node) const {
+    return !node.outputs.empty() && in_.tensors[static_cast<std::size_t>(node.outputs[0])].role == TensorRole::Output;
+  }
+  /// Row slices and row concats are views of their sources' words (no data moves); a graph
+  /// output cannot be one (its words are what the host reads), so the view gets its own name
+  /// and a copy under the output's name follows.
+  std::string view_name(const Node& node, const std::string& name) const {
+    return is_graph_output(node) ? name + ".view" : name;
+  }
+  int materialised_if_output(const Node& node, int view, const std::string& name) {
+    return is_graph_output(node) ? scale(view, 1.0, name) : view;
+  }
+
   const std::vector<std::int64_t>& shape_of(int out_tensor) const {
     return out_.tensors[static_cast<std::size_t>(out_tensor)].shape;
   }
@@ -509,8 +522,8 @@ class Rewriter {
     multi.kind = OpKind::MatMul;
     multi.name = name;
     multi.inputs = {x0, w0, x1, w1};
-    multi.outputs.push_back(tensor(name, {rows(x0), cols(w0)}));
     multi.layer = layer_;
+    multi.outputs.push_back(tensor(name, {rows(x0), cols(w0)}));
     out_.nodes.push_back(multi);
     return multi.outputs[0];
   }
@@ -618,7 +631,7 @@ class Rewriter {
   }
 
   void rewrite(const Node& node) {
-    layer_ = node.layer;  // every node made for this one belongs to its layer
+    layer_ = node.layer;  // every node made from this one computes the same layer
     const std::string& name = in_.tensors[static_cast<std::size_t>(node.outputs.empty() ? node.inputs[0] : node.outputs[0])].name;
     auto in = [&](std::size_t i) { return mapped(node.inputs[i]); };
     int result = -1;
@@ -630,6 +643,7 @@ class Rewriter {
           Node multi;
           multi.kind = OpKind::MatMul;
           multi.name = name;
+          multi.layer = layer_;
           std::int64_t row = 0;
           for (int part : concat_parts_[src]) {
             const std::int64_t width = cols(part);
@@ -638,7 +652,6 @@ class Rewriter {
             row += width;
           }
           multi.outputs.push_back(tensor(name, {rows(concat_parts_[src][0]), cols(in(1))}));
-          multi.layer = layer_;
           out_.nodes.push_back(multi);
           result = multi.outputs[0];
         } else {
@@ -706,14 +719,16 @@ class Rewriter {
         if (axis == 0) {
           std::int64_t r = 0;
           for (int p : parts) r += rows(p);
-          result = emit(OpKind::Concat, parts, {r, cols(parts[0])}, name, {{"axis", std::int64_t{0}}});
+          result = materialised_if_output(
+              node, emit(OpKind::Concat, parts, {r, cols(parts[0])}, view_name(node, name), {{"axis", std::int64_t{0}}}), name);
           break;
         }
-        // Along lanes: kept as parts for matmuls that read it; materialised for anything else.
+        // Along lanes: kept as parts for matmuls that read it; materialised for anything else
+        // (a graph output included: it needs words of its own).
         concat_parts_[node.outputs[0]] = parts;
         std::int64_t total = 0;
         for (int p : parts) total += cols(p);
-        bool only_matmuls = true;
+        bool only_matmuls = !is_graph_output(node);
         for (const auto& other : in_.nodes)
           for (std::size_t i = 0; i < other.inputs.size(); ++i)
             if (other.inputs[i] == node.outputs[0] && (other.kind != OpKind::MatMul || i != 0)) only_matmuls = false;
@@ -736,7 +751,8 @@ class Rewriter {
         const std::int64_t axis = node.int_attr("axis", 0);
         const std::int64_t begin = node.int_attr("begin", 0), end = node.int_attr("end", 0);
         if (axis == 0) {
-          result = emit(OpKind::Slice, {in(0)}, {end - begin, cols(in(0))}, name, node.attrs);
+          result = materialised_if_output(
+              node, emit(OpKind::Slice, {in(0)}, {end - begin, cols(in(0))}, view_name(node, name), node.attrs), name);
         } else {
           const std::int64_t width = cols(in(0));
           std::vector<float> p(static_cast<std::size_t>(width * (end - begin)), 0.0f);
@@ -755,13 +771,13 @@ class Rewriter {
   static constexpr std::int64_t kMaxShiftedSoftmaxLanes = 1024;
   const Graph& in_;
   Graph out_;
-  int layer_ = -1;  ///< Node::layer of the node being rewritten, given to every node made for it
   std::vector<int> map_;
   std::map<int, int> uses_;
   std::map<std::int64_t, int> ones_;
   std::map<std::string, int> reduce_, expand_, dup_, routing_, rotate_lanes_;
   std::map<int, std::vector<int>> concat_parts_;
   std::set<std::string> host_gathers_;
+  int layer_ = -1;  ///< the layer of the node being rewritten
 };
 
 }  // namespace

@@ -1,5 +1,5 @@
 // fuse_pointwise: lets results flow from one unit to the next on streams instead of through
-// MEM. A run of nodes marked "fuse_into_next" = 1 is lowered as one VXM chain: a matmul's
+// MEM. A run of nodes marked fuse_into_next is lowered as one VXM chain: a matmul's
 // results pass through the pointwise ops on their way from the MXM to MEM (an epilogue), and
 // a pointwise op's result feeds the next pointwise op's ALU directly. Values stay fp32 on the
 // streams, exactly as they would in MEM, so fusion changes cycles, never values.
@@ -78,7 +78,7 @@ Graph fuse_pointwise(const Graph& input) {
           for (int out : g.nodes[k].outputs) computed_late = computed_late || out == other;
         if (computed_late) break;
       }
-      g.nodes[tail].attrs["fuse_into_next"] = std::int64_t{1};
+      g.nodes[tail].fuse_into_next = true;
       g.nodes.erase(g.nodes.begin() + static_cast<std::ptrdiff_t>(c));
       g.nodes.insert(g.nodes.begin() + static_cast<std::ptrdiff_t>(tail + 1), std::move(consumer));
       ++tail;

@@ -15,6 +15,11 @@ namespace lpusim {
 /// InputError naming the file, the node and the dimensions.
 void infer_shapes(Graph& graph);
 
+/// last_row_outputs.cpp: every graph output that a matmul computes from a multi-row input
+/// is computed from the last row of each of `sequences` equal-length sequences stacked in
+/// its rows (a prefill needs only the last token's logits). Runs after shape_inference.
+void keep_last_output_rows(Graph& graph, std::int64_t sequences);
+
 /// partition.cpp: one graph per chip of `plan` (chip c = rank c % tp of stage c / tp): the
 /// chip's stage's nodes, weight matmuls cut by their Node::split, attention by heads, MoE
 /// experts by groups, partial sums joined by AllReduce, tensors crossing stages by Send and
@@ -22,6 +27,11 @@ void infer_shapes(Graph& graph);
 /// not divide) is an InputError.
 std::vector<Graph> partition_graph(const Graph& graph, const PartitionPlan& plan);
 
+/// expand_collectives.cpp: chip `chip`'s AllReduce nodes become the transfers and additions
+/// that compute them (direct algorithm: a Send of its partial sum to every other member, a
+/// Recv of each member's, then Adds in rank order, so that every member holds the same sum).
+/// Runs on a primitive graph; the lowering then schedules only Send and Recv on the links.
+void expand_collectives(Graph& graph, int chip);
 /// verify.cpp: structural checks after a pass (tensor ids valid, every input defined before
 /// use, shapes present; after "decompose", only primitive ops). Throws std::logic_error
 /// naming the pass: a failure is a compiler bug, not a user error.
@@ -33,8 +43,8 @@ void verify_graph(const Graph& graph, const std::string& after_pass);
 /// state assignment.
 Graph decompose(const Graph& graph);
 
-/// fuse_pointwise.cpp: marks runs of nodes to lower as one VXM chain (attr "fuse_into_next"
-/// = 1 on every node of a run but the last): a matmul or pointwise op followed by pointwise
+/// fuse_pointwise.cpp: marks runs of nodes to lower as one VXM chain (Node::fuse_into_next
+/// on every node of a run but the last): a matmul or pointwise op followed by pointwise
 /// ops that each read the previous result, its only reader. Readers are moved up to follow
 /// their producer when that changes no value.
 Graph fuse_pointwise(const Graph& graph);
@@ -42,17 +52,17 @@ Graph fuse_pointwise(const Graph& graph);
 /// Pointwise ops (one VXM instruction per vector) that can be fused into a chain.
 bool is_fusable_pointwise(OpKind kind);
 
-/// quantization.cpp: sets every matmul's attr "weight_type" (the scenario's type when every
-/// weight is a model weight, else "fp16"), attr "compute" = "fp16" when int8 or fp8 weights
-/// are dequantised into an fp16 MXM, and gives matmuls with quantised activations (int8 or
-/// fp8, native) the default "act_scale". Runs after decompose, which creates the constant
-/// matmuls.
-/// With `checkpoint_weights`, each matmul takes its weights' checkpoint format instead
-/// (TensorInfo::checkpoint_format; MXFP4 becomes fp8e4m3 codes with attr "mxfp4" = 1).
-void plan_quantization(Graph& graph, WeightType weights, MatmulCompute compute = MatmulCompute::Native,
-                       bool checkpoint_weights = false);
+/// quantization.cpp: decides every matmul's number format from the scenario, in typed
+/// fields: Node::weight_type (the scenario's type, or with checkpoint_weights each weight's
+/// checkpoint format, when every weight is a model weight; else fp16), Node::matmul_compute
+/// (Fp16 when int8 or fp8 weights are dequantised into an fp16 MXM), Node::mxfp4_weights
+/// (MXFP4 checkpoint weights, held as fp8e4m3 codes), and for matmuls with quantised
+/// activations (int8 or fp8, native) the default Node::act_scale. Runs after decompose,
+/// which creates the constant matmuls.
+void plan_quantization(Graph& graph, const WeightScenario& scenario);
 
-/// The number formats of one matmul, as the quantization pass decided them.
+/// The number formats of one matmul, as the quantization pass decided them (a view of its
+/// typed fields; fp16 for a node it has not decided).
 struct MatmulFormat {
   DType weights = DType::Fp16;      ///< the lw type: how the weights are stored
   DType activations = DType::Fp16;  ///< the abc type: what the MXM multiplies them with
@@ -66,6 +76,8 @@ struct MatmulFormat {
   bool mxfp4 = false;
 };
 MatmulFormat matmul_format(const Node& node);
+/// The ISA type of a weight type ("int8", "fp16", "fp8e4m3", "fp8e5m2").
+DType weight_dtype(WeightType type);
 /// The largest code of a quantised type: 127 (int8), 448 (fp8e4m3), 57344 (fp8e5m2).
 double largest_code(DType type);
 /// Whether the quantization pass made this node an int8 x int8 matmul.
@@ -87,9 +99,10 @@ struct Calibration {
   std::map<std::string, double> act_scales;
 };
 
-/// calibrate.cpp: runs the fp32 interpreter on the calibration input and sets each int8
-/// matmul's "act_scale" attr to max |activation| / 127 over its inputs (the pipeline runs it
-/// only for int8 compiles with functional data; without, the lowering's default stays).
+/// calibrate.cpp: runs the fp32 interpreter on the calibration input and sets the
+/// Node::act_scale of each matmul with quantised activations to max |activation| / the
+/// type's largest code (127 for int8) over its inputs (the pipeline runs it only for int8 or
+/// fp8 native compiles with functional data; without, the lowering's default stays).
 void calibrate_int8_scales(Graph& graph, const Calibration& calibration);
 
 /// Whether an op is a primitive the lowering handles.

@@ -114,8 +114,36 @@ class Binder {
     if (slot < 0 || slot >= chip_.mxm_accumulator_slots)
       fail(ops[1].loc, fmt::format("expected an accumulator slot in [0, {}), got {}", chip_.mxm_accumulator_slots, slot));
     b.slot = static_cast<int>(slot);
+    b.address = slot;  // a repeat's stride steps the slot, as it steps a MEM address
     if (input) { b.src_a = stream(ops[0], bytes, "activation source"); b.src_a_group = bytes; }
     else { b.dst = stream(ops[0], bytes, "destination"); b.dst_group = bytes; }
+  }
+
+  /// send LINK, SRC[, DESTINATION] / receive LINK, DST / deskew LINK. Whether the link is
+  /// connected, and to what, is the system's business (checked when the system is built).
+  void bind_c2c(const Instruction& ins, BoundInstruction& b) {
+    const auto& ops = ins.operands;
+    b.integer = ops[0].integer;
+    if (b.integer < 0 || b.integer >= chip_.c2c_links)
+      fail(ops[0].loc, fmt::format("expected a C2C link in [0, {}), got {}", chip_.c2c_links, b.integer));
+    b.address = -1;  // send: no destination beyond the link's far end
+    switch (ins.opcode) {
+      case Opcode::Send:
+        b.src_a = stream(ops[1], 1, "source");
+        b.src_a_group = 1;
+        if (ops.size() > 2) {
+          b.address = ops[2].integer;
+          if (b.address < 0 || b.address >= (std::int64_t{1} << 20))
+            fail(ops[2].loc, fmt::format("expected a destination chip in [0, 2^20), got {}", b.address));
+        }
+        return;
+      case Opcode::Receive:
+        b.dst = stream(ops[1], 1, "destination");
+        b.dst_group = 1;
+        return;
+      default:
+        return;  // deskew
+    }
   }
 
   void bind_sxm(const Instruction& ins, BoundInstruction& b) {
@@ -223,9 +251,7 @@ class Binder {
     if (ins.opcode != Opcode::Nop && ins.opcode != Opcode::Repeat) b.timing = chip_.timing_of(ins.opcode);
     if (info.unit == UnitKind::Mxm) { bind_mxm(ins, queue, b); return b; }
     if (info.unit == UnitKind::Sxm) { bind_sxm(ins, b); return b; }
-    if (info.unit == UnitKind::C2c)
-      fail(ins.loc, fmt::format("'{}' is a {} instruction: it parses, but this version of lpusim does not simulate "
-                                "the {} yet", info.mnemonic, unit_name(info.unit), unit_name(info.unit)));
+    if (info.unit == UnitKind::C2c) { bind_c2c(ins, b); return b; }
     const auto& ops = ins.operands;
     auto op_type = [&](std::size_t i) { return ins.opcode == Opcode::Cvt && i == 0 ? ins.dtype_to : ins.dtype; };
     switch (ins.opcode) {
@@ -242,7 +268,21 @@ class Binder {
         if (b.integer < 1 || b.integer > (1LL << 32)) fail(ops[0].loc, fmt::format("expected a repeat count in [1, 2^32], got {}", b.integer));
         if (b.interval < 1 || b.interval > (1LL << 32)) fail(ops[1].loc, fmt::format("expected cycles between repeats in [1, 2^32], got {}", b.interval));
         const bool addressed = previous->opcode == Opcode::Read || previous->opcode == Opcode::Write;
-        if (b.stride != 0 && !addressed) fail(ops[2].loc, "an address stride needs a previous read or write");
+        // abc and acc: the stride steps the accumulator slot (rows of a matrix into consecutive slots).
+        const bool slotted = previous->opcode == Opcode::ActivationBuffer || previous->opcode == Opcode::Accumulate;
+        if (b.stride != 0 && !addressed && !slotted)
+          fail(ops[2].loc, "a stride needs a previous read or write (address) or abc or acc (accumulator slot)");
+        if (slotted) {
+          const std::int64_t last = previous->address + b.stride * b.integer;  // both below 2^33: no overflow
+          if (b.stride < -chip_.mxm_accumulator_slots || b.stride > chip_.mxm_accumulator_slots || last < 0 ||
+              last >= chip_.mxm_accumulator_slots)
+            fail(ops.size() > 2 ? ops[2].loc : ins.loc,
+                 fmt::format("the last repeat reaches accumulator slot {}, outside [0, {})",
+                             b.stride < -chip_.mxm_accumulator_slots || b.stride > chip_.mxm_accumulator_slots
+                                 ? fmt::format("{} + {} x {}", previous->address, b.stride, b.integer)
+                                 : std::to_string(last),
+                             chip_.mxm_accumulator_slots));
+        }
         if (addressed) {
           // stride and count are each up to 2^32: their product can overflow 64 bits.
           if (b.stride < -(1LL << 32) || b.stride > (1LL << 32))

@@ -28,16 +28,16 @@ struct BoundInstruction {
   double immediate = 0.0;    ///< rounded to the instruction's type
   StreamId mask{};
   bool has_mask = false;
-  std::int64_t address = 0;  ///< MEM address / ifetch address
+  std::int64_t address = 0;  ///< MEM address / ifetch address / abc, acc: the accumulator slot
   std::int64_t integer = 0;  ///< nop cycles, repeat count, shift lanes, link, config value
   std::int64_t interval = 0; ///< repeat: cycles between repeats
-  std::int64_t stride = 0;   ///< repeat: address stride
+  std::int64_t stride = 0;   ///< repeat: address (or accumulator slot) stride
   std::string name;          ///< config key or lane map
   /// permute/distribute: source lane of each output lane. Shared by every instruction using
   /// the same map, so that millions of permutes do not hold millions of copies.
   std::shared_ptr<const std::vector<int>> lane_map;
   int rows = 1;              ///< lw: weight rows loaded (one stream group each)
-  int slot = 0;              ///< abc/acc: accumulator slot
+  int slot = 0;              ///< abc/acc: accumulator slot (of the first issue; repeats step Issue::address)
   Cycle extra_latency{0};    ///< SXM: wait for data from later superlanes (added to d_func)
   std::string text;          ///< printed instruction, for reports and traces
   SourceLoc loc;

@@ -17,14 +17,14 @@
 // see whether another has run its part of the window yet. Within one chip the order is
 // (cycle, queue), as on a single chip.
 //
-// The hook for links (issue #12): a message's arrival is an entry on the receiving chip,
-// put there with post(slot, cycle). post() checks the lookahead promise (cycle at or after
-// the current window's end) and throws std::logic_error when it is broken, because a
-// message arriving inside the current window could reach a chip that has already run past
-// it. The receiving queue keeps the message until its arrival and counts the arrival among
-// its next wakes (as it does an issued instruction's operand sample): post() to a queue that
-// is already due earlier leaves it due then, like schedule(), and the queue must not forget
-// the arrival when it runs.
+// Links (models/c2c_network.hpp). A C2C send writes the vector straight into the receiving
+// port's buffer with its arrival cycle, which must be at or after the current window's end
+// (window_end(); the network checks it and throws std::logic_error otherwise, because a
+// vector arriving inside the current window could reach a chip that has already run past
+// it). No queue needs waking: a scheduled receive issues in its cycle either way. post() is
+// the same promise for a unit that must be woken by an arrival: it schedules `slot` at the
+// arrival, checked the same way; post() to a queue already due earlier leaves it due then,
+// like schedule(), and the queue must not forget the arrival when it runs.
 //
 // Storage. Each chip has a "lane": a ring of kRing one-cycle buckets, with a bitmap of
 // non-empty buckets, for wakes less than kRing cycles after the chip's current cycle (nearly
@@ -62,7 +62,7 @@ class Calendar {
   void schedule(int slot, Cycle cycle) {
     schedule_in(lanes_[static_cast<std::size_t>(chip_of_slot_[static_cast<std::size_t>(slot)])], slot, cycle.value());
   }
-  /// schedule() for an arrival from another chip (issue #12's links): throws std::logic_error
+  /// schedule() for an arrival from another chip (see Links above): throws std::logic_error
   /// if `cycle` is before the end of the window being run, which would break the lookahead.
   void post(int slot, Cycle cycle);
   /// The cycle `slot` is on the calendar for, if it is on it.

@@ -10,6 +10,10 @@ const char* hazard_kind_name(Hazard::Kind kind) {
     case Hazard::Kind::WeightsNotInstalled: return "weights-not-installed";
     case Hazard::Kind::UnitBusy: return "unit-busy";
     case Hazard::Kind::Deadlock: return "deadlock";
+    case Hazard::Kind::LinkBusy: return "link-busy";
+    case Hazard::Kind::ReceiveEmpty: return "receive-empty";
+    case Hazard::Kind::DataLost: return "data-lost";
+    case Hazard::Kind::NotForwarded: return "not-forwarded";
   }
   return "?";
 }

@@ -32,6 +32,10 @@ struct Hazard {
     WeightsNotInstalled,  ///< (d) an MXM multiply before its weights are installed
     UnitBusy,             ///< (e) an instruction while its unit is busy beyond its capacity
     Deadlock,             ///< a queue parked at sync that nothing releases
+    LinkBusy,             ///< a C2C send while the link's direction is still serialising a vector
+    ReceiveEmpty,         ///< a C2C receive where no vector has arrived
+    DataLost,             ///< a vector that arrived for this chip and that no receive took
+    NotForwarded,         ///< a vector for another chip that arrived here and was not forwarded
   };
   Kind kind;
   Cycle cycle;
@@ -80,6 +84,9 @@ struct SimResult {
   std::vector<TraceEvent> trace;
   std::uint64_t stream_writes = 0;
   std::uint64_t stream_reads = 0;
+  std::uint64_t c2c_vectors_sent = 0;      ///< vectors this chip put on its C2C links
+  std::uint64_t c2c_vectors_received = 0;  ///< vectors its receives took off them
+  std::uint64_t c2c_link_busy_cycles = 0;  ///< cycles its links' outbound directions spent serialising (summed over links)
   std::uint64_t scheduler_wakes = 0;  ///< SystemC process activations (dispatcher or clocked ticks)
   double host_seconds = 0.0;
   std::int64_t sram_host_bytes = 0;

@@ -13,7 +13,7 @@ namespace lpusim {
 static_assert(sizeof(QueueStats) == 112, "QueueStats changed: update sim_result_codec.cpp and its round-trip test");
 static_assert(sizeof(Hazard) == 80, "Hazard changed: update sim_result_codec.cpp and its round-trip test");
 static_assert(sizeof(TraceEvent) == 32, "TraceEvent changed: update sim_result_codec.cpp and its round-trip test");
-static_assert(sizeof(SimResult) == 200, "SimResult changed: update sim_result_codec.cpp and its round-trip test");
+static_assert(sizeof(SimResult) == 224, "SimResult changed: update sim_result_codec.cpp and its round-trip test");
 static_assert(sizeof(SystemResult) == 96, "SystemResult changed: update sim_result_codec.cpp and its round-trip test");
 #endif
 
@@ -37,7 +37,9 @@ UnitKind unit_from(const std::string& name) {
 }
 Hazard::Kind hazard_kind_from(const std::string& name) {
   for (Hazard::Kind k : {Hazard::Kind::StreamEmpty, Hazard::Kind::StreamCollision, Hazard::Kind::MemPortConflict,
-                         Hazard::Kind::WeightsNotInstalled, Hazard::Kind::UnitBusy, Hazard::Kind::Deadlock})
+                         Hazard::Kind::WeightsNotInstalled, Hazard::Kind::UnitBusy, Hazard::Kind::Deadlock,
+                         Hazard::Kind::LinkBusy, Hazard::Kind::ReceiveEmpty, Hazard::Kind::DataLost,
+                         Hazard::Kind::NotForwarded})
     if (name == hazard_kind_name(k)) return k;
   throw std::runtime_error("sim result: unknown hazard kind '" + name + "'");
 }
@@ -116,6 +118,9 @@ void to_json(json& j, const SimResult& r) {
            {"trace", r.trace},
            {"stream_writes", r.stream_writes},
            {"stream_reads", r.stream_reads},
+           {"c2c_vectors_sent", r.c2c_vectors_sent},
+           {"c2c_vectors_received", r.c2c_vectors_received},
+           {"c2c_link_busy_cycles", r.c2c_link_busy_cycles},
            {"scheduler_wakes", r.scheduler_wakes},
            {"host_seconds", r.host_seconds},
            {"sram_host_bytes", r.sram_host_bytes},
@@ -137,6 +142,9 @@ void from_json(const json& j, SimResult& r) {
   r.trace = j.at("trace").get<std::vector<TraceEvent>>();
   r.stream_writes = j.at("stream_writes").get<std::uint64_t>();
   r.stream_reads = j.at("stream_reads").get<std::uint64_t>();
+  r.c2c_vectors_sent = j.at("c2c_vectors_sent").get<std::uint64_t>();
+  r.c2c_vectors_received = j.at("c2c_vectors_received").get<std::uint64_t>();
+  r.c2c_link_busy_cycles = j.at("c2c_link_busy_cycles").get<std::uint64_t>();
   r.scheduler_wakes = j.at("scheduler_wakes").get<std::uint64_t>();
   r.host_seconds = j.at("host_seconds").get<double>();
   r.sram_host_bytes = j.at("sram_host_bytes").get<std::int64_t>();

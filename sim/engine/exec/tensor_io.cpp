@@ -122,8 +122,16 @@ std::vector<double> fill_values(const BoundTensor& t, int lanes) {
         break;
       }
     }
-    if (is_float) x = decode_element(t.dtype, encode_element(t.dtype, x));
-    else x = wrap_integer(t.dtype, std::floor(x));
+    if (is_float) {
+      const double stored = decode_element(t.dtype, encode_element(t.dtype, x));
+      // A finite value the type cannot hold would become inf silently.
+      if (!std::isfinite(stored))
+        throw InputError(fmt::format("tensor '{}': the fill's element {} is {}, beyond the largest {} value", t.name, i,
+                                     x, dtype_name(t.dtype)));
+      x = stored;
+    } else {
+      x = wrap_integer(t.dtype, std::floor(x));
+    }
     v[i] = x;
   }
   return v;
@@ -204,7 +212,11 @@ std::vector<double> parse_tensor_data(const std::string& text, bool binary, cons
     if (values.size() == expected)
       throw InputError(fmt::format("{}:{}: tensor '{}' takes {} values ({} vectors x {} lanes); the file has more", path,
                                    line, t.name, expected, t.vectors, lanes));
-    values.push_back(dtype_is_float(t.dtype) ? decode_element(t.dtype, encode_element(t.dtype, v)) : v);
+    const double stored = dtype_is_float(t.dtype) ? decode_element(t.dtype, encode_element(t.dtype, v)) : v;
+    if (!std::isfinite(stored))
+      throw InputError(fmt::format("{}:{}: {} is beyond the largest {} value (tensor '{}')", path, line, token,
+                                   dtype_name(t.dtype), t.name));
+    values.push_back(stored);
     pos = end;
   }
   if (values.size() != expected)

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "engine/exec/sim_result_codec.hpp"
+#include "arch/core/limits.hpp"
 
 namespace lpusim {
 
@@ -98,7 +99,7 @@ nlohmann::json stats_json(const std::vector<ReportedChip>& chips, const SystemRe
 std::string summary_text(const ChipConfig& chip, const BoundProgram& program, const SimResult& r) {
   const double cycles = static_cast<double>(r.total_cycles.value());
   std::string out;
-  out += fmt::format("lpusim run {} on {} ({} mode)\n", program.file, chip.name,
+  out += fmt::format("lpusim run {} on {} ({} mode)\n", one_line(program.file), one_line(chip.name),
                      r.mode == SimMode::Functional ? "functional" : "timing-only");
   out += fmt::format("  total cycles      {}\n", r.total_cycles.value());
   out += fmt::format("  time at {:g} MHz   {:.3f} us\n", chip.clock_mhz, cycles / chip.clock_mhz);

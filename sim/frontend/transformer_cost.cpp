@@ -1,0 +1,87 @@
+#include "frontend/transformer_cost.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "arch/core/error.hpp"
+#include "compiler/passes/passes.hpp"
+#include "frontend/transformer_graph.hpp"
+
+namespace lpusim {
+
+CompileCost require_transformer_fits(const TransformerSpec& spec, const ChipConfig& chip, const WeightScenario& weights,
+                                     bool functional_data, const TransformerStep& step) {
+  require_compilable_chip(chip);
+  const std::string what = spec.file;
+  // (void) parameters(): an overflowing count is refused by name before anything is built.
+  (void)spec.parameters();
+  // One layer of each kind the model has (a MoE or a dense MLP: qwen3_moe's mlp_only_layers
+  // and decoder_sparse_step; full or sliding-window attention), layer l<k> repeated for the
+  // layers of kind k.
+  struct LayerKind {
+    bool moe;
+    std::int64_t window;
+  };
+  std::vector<LayerKind> kinds;
+  std::vector<LayerRepeat> repeats;
+  for (std::int64_t i = 0; i < spec.layers; ++i) {
+    const LayerKind kind{spec.is_moe_layer(i), spec.window_of(i)};
+    std::size_t k = 0;
+    while (k < kinds.size() && (kinds[k].moe != kind.moe || kinds[k].window != kind.window)) ++k;
+    if (k == kinds.size()) {
+      kinds.push_back(kind);
+      repeats.push_back(LayerRepeat{fmt::format("l{}.", k), 0});
+    }
+    ++repeats[k].times;
+  }
+  TransformerSpec one_of_each = spec;
+  one_of_each.layers = static_cast<std::int64_t>(kinds.size());
+  if (spec.experts > 0) {
+    one_of_each.moe_layers.clear();
+    for (const LayerKind& k : kinds) one_of_each.moe_layers.push_back(k.moe);
+  }
+  if (spec.sliding_window) {
+    one_of_each.sliding_layers.clear();
+    for (const LayerKind& k : kinds) one_of_each.sliding_layers.push_back(k.window != 0);
+  }
+  auto step_graph = [&](std::int64_t batch) {
+    Graph g = build_transformer_graph(one_of_each, step.tokens, step.past, batch);
+    infer_shapes(g);
+    if (step.last_rows_only) keep_last_output_rows(g, batch);  // as the pipeline does
+    return g;
+  };
+  Graph graph = step_graph(step.batch);
+  // Weights, KV caches and decompose's constants first: they decide whether the one-layer
+  // graph may be decomposed at all.
+  const CompileCost before = estimate_graph_cost(graph, chip, weights, repeats);
+  if (before.weight_words <= before.weight_word_capacity && before.resident_words > before.resident_word_capacity) {
+    // The caches grow with the batch: say how many sequences would fit.
+    auto resident = [&](std::int64_t batch) {
+      return estimate_graph_cost(step_graph(batch), chip, weights, repeats).resident_words;
+    };
+    const std::int64_t one = step.batch == 1 ? before.resident_words : resident(1);
+    const std::int64_t per_sequence = std::max<std::int64_t>(1, resident(2) - one);
+    const std::int64_t fixed = one - per_sequence;
+    const std::int64_t fit = std::max<std::int64_t>(0, (before.resident_word_capacity - fixed) / per_sequence);
+    const double vector_bytes = 4.0 * chip.lanes();
+    throw InputError(fmt::format(
+        "{}: batch {}: {} sequence{} x {} positions need {} of activation SRAM for their KV caches, inputs and "
+        "outputs ({} of it per sequence) but the 24 MEM slices next to the VXM of one {} hold {}; {} (multi-chip "
+        "partitioning is not implemented yet)",
+        what, step.batch, step.batch, step.batch == 1 ? "" : "s", step.past + step.tokens, format_bytes(static_cast<double>(before.resident_words) * vector_bytes),
+        format_bytes(static_cast<double>(per_sequence) * vector_bytes), chip.name,
+        format_bytes(static_cast<double>(before.resident_word_capacity) * vector_bytes),
+        fit == 0 ? std::string("not even one sequence fits at this context")
+                 : fmt::format("at most {} sequence{} at this context", fit, fit == 1 ? " fits" : "s fit")));
+  }
+  require_compile_fits(before, chip, weights, what);
+  Graph primitive = decompose(graph);
+  plan_quantization(primitive, weights);
+  primitive = fuse_pointwise(primitive);
+  const CompileCost cost = estimate_primitive_cost(primitive, chip, weights, functional_data, repeats);
+  require_compile_fits(cost, chip, weights, what);
+  return cost;
+}
+
+}  // namespace lpusim

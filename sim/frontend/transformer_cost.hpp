@@ -1,0 +1,28 @@
+#pragma once
+// The cost of compiling one step of a transformer, from its config alone: the step's graph is
+// built for one layer, costed (sim/compiler/cost/compile_cost.hpp) with that layer repeated
+// for every layer, and refused (InputError, exit code 2, the numbers in the message) when it
+// cannot fit the chip or exceeds a limit. A config of thousands of layers or experts is so
+// judged in milliseconds, before its graph is built.
+#include <cstdint>
+
+#include "arch/config/chip_config.hpp"
+#include "compiler/cost/compile_cost.hpp"
+#include "frontend/transformer_spec.hpp"
+
+namespace lpusim {
+
+struct TransformerStep {
+  std::int64_t tokens = 1;  ///< new tokens per sequence (prefill: the prompt)
+  std::int64_t past = 0;    ///< cached positions per sequence
+  std::int64_t batch = 1;   ///< sequences
+  /// Only each sequence's last output row is computed (CompileOptions::last_row_outputs: a
+  /// prefill that starts generation needs only the last token's logits).
+  bool last_rows_only = false;
+};
+
+/// The step's compile cost; throws InputError when it does not fit or exceeds a limit.
+CompileCost require_transformer_fits(const TransformerSpec& spec, const ChipConfig& chip, const WeightScenario& weights,
+                                     bool functional_data, const TransformerStep& step);
+
+}  // namespace lpusim

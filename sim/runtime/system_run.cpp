@@ -1,0 +1,86 @@
+#include "runtime/system_run.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "models/child_run.hpp"
+
+namespace lpusim {
+
+Cycle SystemStepResult::scheduled_length() const {
+  Cycle longest{0};
+  for (Cycle c : scheduled) longest = std::max(longest, c);
+  return longest;
+}
+
+bool SystemStepResult::simulated_equals_scheduled() const {
+  if (simulated.chips.size() < scheduled.size()) return false;
+  for (std::size_t c = 0; c < scheduled.size(); ++c)
+    if (simulated.chips[c].total_cycles != scheduled[c]) return false;
+  return true;
+}
+
+SystemStepResult run_compiled_system(const SystemConfig& system, std::vector<CompileResult> compiled, bool functional,
+                                     const std::vector<std::map<std::string, std::vector<float>>>& inputs,
+                                     const std::vector<std::vector<std::string>>& outputs, const std::string& name) {
+  const ChipConfig& chip = system.chip;
+  SystemStepResult r;
+  std::vector<BoundProgram> bound;
+  std::vector<SimOptions> options(compiled.size());
+  bound.reserve(static_cast<std::size_t>(std::max<int>(system.chips, static_cast<int>(compiled.size()))));
+  for (std::size_t c = 0; c < compiled.size(); ++c) {
+    LoweredProgram& lowered = compiled[c].lowered;
+    r.scheduled.push_back(lowered.scheduled_length);
+    r.program_instructions += lowered.instructions;
+    SimOptions& sim = options[c];
+    sim.mode = functional ? SimMode::Functional : SimMode::TimingOnly;
+    if (functional) {
+      sim.values = std::move(lowered.data);
+      if (c < inputs.size())
+        for (const auto& [tensor, values] : inputs[c]) {
+          const auto it = lowered.placements.find(tensor);
+          if (it != lowered.placements.end()) pack_rows(it->second, values, chip.lanes(), sim.values);
+        }
+      if (c < outputs.size())
+        for (const auto& tensor : outputs[c]) {
+          const auto it = lowered.placements.find(tensor);
+          if (it == lowered.placements.end())
+            throw std::logic_error(fmt::format("{}: chip {}'s program has no tensor '{}' to return", name, c, tensor));
+          sim.dumps.insert(sim.dumps.end(), it->second.tiles.begin(), it->second.tiles.end());
+        }
+    }
+    lowered.program.file = fmt::format("{}.chip{}.s", name, c);
+    bound.push_back(bind_program(lowered.program, chip));
+    lowered.program = Program{};
+  }
+  // The system's other chips are idle: no queues.
+  bound.resize(static_cast<std::size_t>(std::max<int>(system.chips, static_cast<int>(compiled.size()))));
+  options.resize(bound.size());
+  for (std::size_t c = compiled.size(); c < bound.size(); ++c) {
+    bound[c].file = "(idle)";
+    options[c].mode = functional ? SimMode::Functional : SimMode::TimingOnly;
+  }
+  std::vector<ChipRun> runs;
+  for (std::size_t c = 0; c < bound.size(); ++c) runs.push_back(ChipRun{chip, bound[c], options[c]});
+  r.simulated = simulate_system_in_child(runs, &system);
+  for (std::size_t c = 0; c < r.simulated.chips.size(); ++c) {
+    const auto& hazards = r.simulated.chips[c].hazards;
+    if (!hazards.empty())
+      throw std::logic_error(fmt::format("the compiled {} program of chip {} has {} schedule hazards (first: {}): a "
+                                         "compiler bug", name, c, hazards.size(), hazards[0].message));
+  }
+  r.outputs.resize(compiled.size());
+  for (std::size_t c = 0; c < compiled.size(); ++c) {
+    if (functional && c < outputs.size())
+      for (const auto& tensor : outputs[c])
+        r.outputs[c][tensor] =
+            unpack_rows(compiled[c].lowered.placements.at(tensor), r.simulated.chips[c].dumps, chip.lanes());
+    r.simulated.chips[c].dumps.clear();
+    r.lowering.push_back(std::move(compiled[c].lowered.stats));
+  }
+  return r;
+}
+
+}  // namespace lpusim
