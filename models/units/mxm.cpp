@@ -142,19 +142,24 @@ void Mxm::multiply(Plane& plane, const Issue& issue, Cycle now, const std::strin
   } else if (!plane.installed) {
     context_.add_hazard(Hazard::Kind::WeightsNotInstalled, now, queue,
                         fmt::format("'{}' (line {}) multiplies with no weights installed", ins.text, ins.loc.line));
-  } else if (plane.array_type != DType::None && plane.array_type != ins.dtype) {
+  } else if (plane.array_type != DType::None && plane.array_type != ins.dtype &&
+             !(ins.dtype == DType::Fp16 && plane.array_type != DType::Fp32)) {
+    // Same-type products, or fp16 activations against int8 or fp8 weights: those codes are
+    // exact in fp16, so the array holds them as fp16 ("stored low, computed in fp16").
     context_.add_hazard(Hazard::Kind::WeightsNotInstalled, now, queue,
                         fmt::format("'{}' (line {}) multiplies {} activations by {} weights", ins.text, ins.loc.line,
                                     dtype_name(ins.dtype), dtype_name(plane.array_type)));
   }
-  if (ins.dtype == DType::Fp16) {
-    // fp16 runs at 1/fp16_rate_divisor of the int8 rate: one abc every divisor cycles.
+  // fp16 and fp8 run at 1/divisor of the int8 rate: one abc every divisor cycles.
+  const int divisor = ins.dtype == DType::Fp16 ? chip.mxm_fp16_rate_divisor
+                      : ins.dtype == DType::Int8 ? 1 : chip.mxm_fp8_rate_divisor;
+  if (divisor > 1) {
     if (now < plane.busy_until)
       context_.add_hazard(Hazard::Kind::UnitBusy, now, queue,
-                          fmt::format("'{}' (line {}) in cycle {}: the plane accepts one fp16 abc every {} cycles, "
-                                      "next in cycle {}", ins.text, ins.loc.line, now.value(), chip.mxm_fp16_rate_divisor,
-                                      plane.busy_until.value()));
-    plane.busy_until = now + Cycle(chip.mxm_fp16_rate_divisor);
+                          fmt::format("'{}' (line {}) in cycle {}: the plane accepts one {} abc every {} cycles, "
+                                      "next in cycle {}", ins.text, ins.loc.line, now.value(), dtype_name(ins.dtype),
+                                      divisor, plane.busy_until.value()));
+    plane.busy_until = now + Cycle(divisor);
   }
   Slot& slot = plane.slots[static_cast<std::size_t>(issue.address)];  // a repeat's stride steps the slot
   Contribution c{now - ins.timing.skew + ins.timing.func, Eigen::VectorXd()};

@@ -49,28 +49,30 @@ CompileResult run_passes(Graph graph, const ChipConfig& chip, const CompileOptio
   // instructions and host memory from the primitive graph, each refused before the pass that
   // would spend it.
   const std::string what = graph.file.empty() ? graph.name : graph.file;
-  require_compile_fits(estimate_graph_cost(graph, chip, options.lowering.weights), chip, options.lowering.weights, what);
+  const WeightScenario weights = options.lowering.weight_scenario();
+  require_compile_fits(estimate_graph_cost(graph, chip, weights), chip, weights, what);
   run_pass("decompose", result.primitive, [&] { result.primitive = decompose(graph); });
   run_pass("expand_collectives", result.primitive, [&] {
     if (system_chip >= 0) expand_collectives(result.primitive, system_chip);
   });
-  run_pass("quantization", result.primitive, [&] { plan_quantization(result.primitive, options.lowering.weights); });
+  run_pass("quantization", result.primitive, [&] { plan_quantization(result.primitive, weights); });
   // Calibration needs weight values; a timing-only compile keeps the default scales (the
   // schedule, and so every cycle count, is the same for any scale).
   run_pass("calibration", result.primitive, [&] {
-    if (options.lowering.weights == WeightType::Int8 && options.lowering.functional_data) {
+    if ((options.lowering.weights != WeightType::Fp16 || options.lowering.checkpoint_weights) &&
+        options.lowering.compute == MatmulCompute::Native && options.lowering.functional_data) {
       if (system_chip >= 0)
-        throw InputError(fmt::format("{}: int8 activation scales are calibrated on one chip's graph; a partitioned "
-                                     "model runs functionally with fp16 weights (int8 estimates, which need no "
-                                     "values, work)", what));
+        throw InputError(fmt::format("{}: int8 and fp8 activation scales are calibrated on one chip's graph; a "
+                                     "partitioned model runs functionally with fp16 weights or --compute fp16 "
+                                     "(int8 and fp8 estimates, which need no values, work)", what));
       calibrate_int8_scales(result.primitive, options.calibration);
     }
   });
   run_pass("fuse_pointwise", result.primitive, [&] {
     if (options.fuse_pointwise) result.primitive = fuse_pointwise(result.primitive);
   });
-  result.cost = estimate_primitive_cost(result.primitive, chip, options.lowering.weights, options.lowering.functional_data);
-  require_compile_fits(result.cost, chip, options.lowering.weights, what);
+  result.cost = estimate_primitive_cost(result.primitive, chip, weights, options.lowering.functional_data);
+  require_compile_fits(result.cost, chip, weights, what);
   return result;
 }
 

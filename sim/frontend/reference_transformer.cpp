@@ -17,16 +17,69 @@ const char* precision_name(Precision p) {
     case Precision::Fp32: return "fp32";
     case Precision::Fp16Matmul: return "fp16-matmul";
     case Precision::Int8: return "int8";
+    case Precision::Fp8E4M3: return "fp8e4m3";
+    case Precision::Fp8E5M2: return "fp8e5m2";
+    case Precision::Int8Fp16: return "int8-stored fp16-computed";
+    case Precision::Fp8E4M3Fp16: return "fp8e4m3-stored fp16-computed";
+    case Precision::Fp8E5M2Fp16: return "fp8e5m2-stored fp16-computed";
   }
   return "?";
+}
+
+Precision precision_for(WeightType weights, MatmulCompute compute) {
+  const bool fp16 = compute == MatmulCompute::Fp16;
+  switch (weights) {
+    case WeightType::Fp16: return Precision::Fp16Matmul;
+    case WeightType::Int8: return fp16 ? Precision::Int8Fp16 : Precision::Int8;
+    case WeightType::Fp8E4M3: return fp16 ? Precision::Fp8E4M3Fp16 : Precision::Fp8E4M3;
+    case WeightType::Fp8E5M2: return fp16 ? Precision::Fp8E5M2Fp16 : Precision::Fp8E5M2;
+  }
+  return Precision::Fp16Matmul;
+}
+
+namespace {
+bool is_int8(Precision p) { return p == Precision::Int8 || p == Precision::Int8Fp16; }
+bool is_fp8(Precision p) {
+  return p == Precision::Fp8E4M3 || p == Precision::Fp8E5M2 || p == Precision::Fp8E4M3Fp16 || p == Precision::Fp8E5M2Fp16;
+}
+Fp8Format fp8_format_of(Precision p) {
+  return p == Precision::Fp8E5M2 || p == Precision::Fp8E5M2Fp16 ? Fp8Format::E5M2 : Fp8Format::E4M3;
+}
+bool computes_in_fp16(Precision p) {
+  return p == Precision::Int8Fp16 || p == Precision::Fp8E4M3Fp16 || p == Precision::Fp8E5M2Fp16;
+}
+}  // namespace
+
+void ReferenceTransformer::quantize(Linear& l) const {
+  if (is_int8(l.precision)) l.q = quantize_weights_int8(l.w);
+  if (is_fp8(l.precision)) l.q8 = quantize_weights_fp8(l.w, fp8_format_of(l.precision), l.mxfp4);
 }
 
 std::vector<double> rope_inverse_frequencies(std::int64_t head_dim, double theta, const RopeScaling& scaling) {
   const double pi = 3.14159265358979323846;
   std::vector<double> inv(static_cast<std::size_t>(head_dim / 2));
+  // YaRN's correction range [low, high] in dimension pairs (transformers' find_correction_range).
+  double low = 0, high = 0;
+  if (scaling.kind == RopeScaling::Kind::Yarn) {
+    const double dim = static_cast<double>(head_dim), context = static_cast<double>(scaling.original_max_position);
+    auto correction_dim = [&](double rotations) { return dim * std::log(context / (rotations * 2.0 * pi)) / (2.0 * std::log(theta)); };
+    low = correction_dim(scaling.beta_fast);
+    high = correction_dim(scaling.beta_slow);
+    if (scaling.truncate) {
+      low = std::floor(low);
+      high = std::ceil(high);
+    }
+    low = std::max(low, 0.0);
+    high = std::min(high, dim - 1.0);
+    if (low == high) high += 0.001;
+  }
   for (std::size_t i = 0; i < inv.size(); ++i) {
     double f = std::pow(theta, -2.0 * static_cast<double>(i) / static_cast<double>(head_dim));
-    if (scaling.kind == RopeScaling::Kind::Linear) {
+    if (scaling.kind == RopeScaling::Kind::Yarn) {
+      // Interpolated (f / factor) above the range, extrapolated (f) below, a ramp between.
+      const double ramp = std::min(1.0, std::max(0.0, (static_cast<double>(i) - low) / (high - low)));
+      f = (f / scaling.factor) * ramp + f * (1.0 - ramp);
+    } else if (scaling.kind == RopeScaling::Kind::Linear) {
       f /= scaling.factor;
     } else if (scaling.kind == RopeScaling::Kind::Llama3) {
       // Long wavelengths are slowed by `factor`, short ones kept, and the band between
@@ -49,16 +102,17 @@ std::vector<double> rope_inverse_frequencies(std::int64_t head_dim, double theta
 }
 
 Eigen::MatrixXf apply_rope(const Eigen::MatrixXf& x, std::int64_t head_dim, std::int64_t first_position,
-                           const std::vector<double>& inverse_frequencies) {
+                           const std::vector<double>& inverse_frequencies, std::int64_t rotary_dim,
+                           double attention_factor) {
   Eigen::MatrixXf out = x;
-  const Eigen::Index half = static_cast<Eigen::Index>(head_dim / 2);
+  const Eigen::Index half = static_cast<Eigen::Index>((rotary_dim > 0 ? rotary_dim : head_dim) / 2);
   const Eigen::Index heads = x.cols() / static_cast<Eigen::Index>(head_dim);
   for (Eigen::Index t = 0; t < x.rows(); ++t) {
     const double position = static_cast<double>(first_position + t);
     for (Eigen::Index i = 0; i < half; ++i) {
       const double angle = position * inverse_frequencies[static_cast<std::size_t>(i)];
-      const float c = static_cast<float>(std::cos(angle));
-      const float s = static_cast<float>(std::sin(angle));
+      const float c = static_cast<float>(attention_factor * std::cos(angle));
+      const float s = static_cast<float>(attention_factor * std::sin(angle));
       for (Eigen::Index h = 0; h < heads; ++h) {
         const Eigen::Index base = h * static_cast<Eigen::Index>(head_dim);
         const float x1 = x(t, base + i);
@@ -114,8 +168,26 @@ ReferenceTransformer::Linear ReferenceTransformer::load_linear(const Graph& g, c
   Linear l;
   l.w = weight_values(g, prefix + ".weight", {in, out});
   l.node = prefix;
+  l.precision = precision_;
+  if (checkpoint_weights_) {
+    const std::string& format = g.tensors[static_cast<std::size_t>(g.find(prefix + ".weight"))].checkpoint_format;
+    if (format.empty()) {
+      l.precision = Precision::Fp16Matmul;
+    } else if (format == "mxfp4") {
+      // Each output column in blocks of 32 along K, as the checkpoint holds it.
+      for (Eigen::Index c = 0; c < l.w.cols(); ++c) {
+        std::vector<float> column(l.w.col(c).data(), l.w.col(c).data() + l.w.rows());
+        const std::vector<float> q = quantize_mxfp4(column);
+        for (Eigen::Index k = 0; k < l.w.rows(); ++k) l.w(k, c) = q[static_cast<std::size_t>(k)];
+      }
+      l.mxfp4 = true;
+      l.precision = precision_for(WeightType::Fp8E4M3, compute_);
+    } else {
+      l.precision = precision_for(format == "fp8e5m2" ? WeightType::Fp8E5M2 : WeightType::Fp8E4M3, compute_);
+    }
+  }
   if (bias) l.b = weight_values(g, prefix + ".bias", {out});
-  if (precision_ == Precision::Int8) l.q = quantize_weights_int8(l.w);
+  quantize(l);
   return l;
 }
 
@@ -126,12 +198,19 @@ ReferenceTransformer::Norm ReferenceTransformer::load_norm(const Graph& g, const
   return n;
 }
 
+ReferenceTransformer::ReferenceTransformer(const TransformerSpec& spec, const Graph& g, MatmulCompute compute,
+                                           bool checkpoint_weights)
+    : ReferenceTransformer(spec, g, Precision::Fp16Matmul, checkpoint_weights, compute) {}
+
 ReferenceTransformer::ReferenceTransformer(const TransformerSpec& spec, const Graph& g, Precision precision)
-    : spec_(spec), precision_(precision) {
+    : ReferenceTransformer(spec, g, precision, false, MatmulCompute::Native) {}
+
+ReferenceTransformer::ReferenceTransformer(const TransformerSpec& spec, const Graph& g, Precision precision,
+                                           bool checkpoint_weights, MatmulCompute compute)
+    : spec_(spec), precision_(precision), checkpoint_weights_(checkpoint_weights), compute_(compute) {
   const TransformerSpec& s = spec_;
   const std::int64_t q_width = s.heads * s.head_dim;
   const std::int64_t kv_width = s.kv_heads * s.head_dim;
-  if (s.positions == PositionKind::Rope) inv_freq_ = rope_inverse_frequencies(s.head_dim, s.rope_theta, s.rope_scaling);
   embed_ = weight_values(g, "embed.weight", {s.vocab_size, s.hidden});
   if (s.positions == PositionKind::Learned) pos_embed_ = weight_values(g, "pos_embed.weight", {s.max_positions, s.hidden});
   if (s.type_vocab_size > 0) type_embed_ = weight_values(g, "type_embed.weight", {s.type_vocab_size, s.hidden});
@@ -141,18 +220,34 @@ ReferenceTransformer::ReferenceTransformer(const TransformerSpec& spec, const Gr
     const std::string l = fmt::format("l{}", i);
     Layer layer;
     layer.attn_norm = load_norm(g, l + ".attn_norm");
-    layer.mlp_norm = load_norm(g, l + ".mlp_norm");
+    if (!s.parallel_block) layer.mlp_norm = load_norm(g, l + ".mlp_norm");
+    if (s.norm_placement == NormPlacement::Sandwich) {
+      layer.attn_post_norm = load_norm(g, l + ".attn_post_norm");
+      layer.mlp_post_norm = load_norm(g, l + ".mlp_post_norm");
+    }
+    if (s.positions == PositionKind::Rope)
+      layer.inv_freq = rope_inverse_frequencies(s.rotary_dim > 0 ? s.rotary_dim : s.head_dim, s.rope_theta_of(i),
+                                                s.rope_scaling_of(i));
+    layer.rope_attention_factor = s.rope_scaling_of(i).kind == RopeScaling::Kind::Yarn ? s.rope_scaling_of(i).attention_factor : 1.0;
+    layer.window = s.window_of(i);
+    layer.moe = s.is_moe_layer(i);
+    if (s.qk_norm != QkNorm::None) {
+      const bool per_head = s.qk_norm == QkNorm::PerHead;
+      layer.q_norm = weight_values(g, l + ".attn.q_norm.weight", {per_head ? s.head_dim : q_width});
+      layer.k_norm = weight_values(g, l + ".attn.k_norm.weight", {per_head ? s.head_dim : kv_width});
+    }
     layer.q = load_linear(g, l + ".attn.q", s.hidden, q_width, s.qkv_bias);
     layer.k = load_linear(g, l + ".attn.k", s.hidden, kv_width, s.qkv_bias);
     layer.v = load_linear(g, l + ".attn.v", s.hidden, kv_width, s.qkv_bias);
     layer.o = load_linear(g, l + ".attn.o", q_width, s.hidden, s.attention_out_bias);
-    if (s.experts > 0) {
+    if (layer.moe) {
       layer.router = load_linear(g, l + ".moe.router", s.hidden, s.experts, false);
+      const std::int64_t f = s.expert_width();
       for (std::int64_t e = 0; e < s.experts; ++e) {
         const std::string p = fmt::format("{}.moe.e{}", l, e);
-        layer.experts.push_back({load_linear(g, p + ".w1", s.hidden, s.intermediate, false),
-                                 load_linear(g, p + ".w3", s.hidden, s.intermediate, false),
-                                 load_linear(g, p + ".w2", s.intermediate, s.hidden, false)});
+        layer.experts.push_back({load_linear(g, p + ".w1", s.hidden, f, false),
+                                 load_linear(g, p + ".w3", s.hidden, f, false),
+                                 load_linear(g, p + ".w2", f, s.hidden, false)});
       }
     } else if (s.gated_mlp) {
       layer.gate = load_linear(g, l + ".mlp.gate", s.hidden, s.intermediate, s.mlp_bias);
@@ -171,22 +266,34 @@ ReferenceTransformer::ReferenceTransformer(const TransformerSpec& spec, const Gr
     if (!s.post_norm) final_norm_ = load_norm(g, "final_norm");
     if (s.tie_embeddings) {
       lm_head_.w = embed_.transpose();
-      lm_head_.node = "logits";
-      if (precision_ == Precision::Int8) lm_head_.q = quantize_weights_int8(lm_head_.w);
+      lm_head_.node = s.final_softcap > 0 ? "lm_head.out" : "logits";
+      // A tied head is the embedding table, which checkpoints keep in 16 bits.
+      lm_head_.precision = checkpoint_weights_ ? Precision::Fp16Matmul : precision_;
+      quantize(lm_head_);
     } else {
-      lm_head_ = load_linear(g, "lm_head", s.hidden, s.vocab_size, false);
-      lm_head_.node = "logits";  // the graph's lm_head matmul writes the "logits" tensor
+      lm_head_ = load_linear(g, "lm_head", s.hidden, s.vocab_size, s.lm_head_bias);
+      // The graph's lm_head matmul writes the "logits" tensor (or "lm_head.out" before phi's
+      // bias or gemma2's soft-capping).
+      lm_head_.node = s.lm_head_bias || s.final_softcap > 0 ? "lm_head.out" : "logits";
     }
   }
 }
 
 Eigen::MatrixXf ReferenceTransformer::apply(const Linear& l, const Eigen::MatrixXf& x, bool weights_may_be_int8) const {
   Eigen::MatrixXf y;
-  if (precision_ == Precision::Int8 && weights_may_be_int8) {
-    const auto given = act_scales_.find(l.node);
+  const auto given = act_scales_.find(l.node);
+  const Precision precision = l.precision;
+  if (precision == Precision::Int8 && weights_may_be_int8) {
     y = given == act_scales_.end() ? matmul_int8(x, l.q)
                                    : matmul_int8(quantize_activations_int8(x, static_cast<float>(given->second)), l.q);
-  } else if (precision_ == Precision::Fp32) {
+  } else if (is_fp8(precision) && !computes_in_fp16(precision) && weights_may_be_int8) {
+    const std::optional<float> scale =
+        given == act_scales_.end() ? std::nullopt : std::optional<float>(static_cast<float>(given->second));
+    y = matmul_fp8(quantize_activations_fp8(x, l.q8.format, scale), l.q8);
+  } else if (computes_in_fp16(precision) && weights_may_be_int8) {
+    y = is_int8(precision) ? matmul_fp16_dequantized(x, l.q.codes.cast<float>(), l.q.scale)
+                            : matmul_fp16_dequantized(x, l.q8.codes, l.q8.scale);
+  } else if (precision == Precision::Fp32) {
     y = x * l.w;
   } else {
     y = matmul_fp16(x, l.w);
@@ -219,6 +326,21 @@ Eigen::MatrixXf ReferenceTransformer::norm(const Norm& n, const Eigen::MatrixXf&
   return y;
 }
 
+Eigen::MatrixXf ReferenceTransformer::rms_norm_groups(const Eigen::VectorXf& gamma, const Eigen::MatrixXf& x) const {
+  const Eigen::Index group = gamma.size();
+  const float eps = static_cast<float>(spec_.norm_eps);
+  Eigen::MatrixXf y(x.rows(), x.cols());
+  for (Eigen::Index r = 0; r < x.rows(); ++r)
+    for (Eigen::Index start = 0; start < x.cols(); start += group) {
+      const Eigen::RowVectorXf part = x.row(r).segment(start, group);
+      const float mean_square = part.squaredNorm() / static_cast<float>(group);
+      const Eigen::RowVectorXf g =
+          spec_.norm_adds_one ? Eigen::RowVectorXf(gamma.transpose().array() + 1.0f) : Eigen::RowVectorXf(gamma.transpose());
+      y.row(r).segment(start, group) = (part / std::sqrt(mean_square + eps)).cwiseProduct(g);
+    }
+  return y;
+}
+
 Eigen::MatrixXf ReferenceTransformer::activate(const Eigen::MatrixXf& x) const {
   switch (spec_.activation) {
     case ActivationKind::Gelu: return x.unaryExpr([](float v) { return gelu_erf(v); });
@@ -236,16 +358,21 @@ Eigen::MatrixXf ReferenceTransformer::attention(Layer& layer, const Eigen::Matri
   Eigen::MatrixXf q = apply(layer.q, x);
   Eigen::MatrixXf k = apply(layer.k, x);
   const Eigen::MatrixXf v = apply(layer.v, x);
+  if (s.qk_norm != QkNorm::None) {
+    q = rms_norm_groups(layer.q_norm, q);
+    k = rms_norm_groups(layer.k_norm, k);
+  }
   if (s.positions == PositionKind::Rope) {
-    q = apply_rope(q, s.head_dim, past, inv_freq_);
-    k = apply_rope(k, s.head_dim, past, inv_freq_);
+    q = apply_rope(q, s.head_dim, past, layer.inv_freq, s.rotary_dim, layer.rope_attention_factor);
+    k = apply_rope(k, s.head_dim, past, layer.inv_freq, s.rotary_dim, layer.rope_attention_factor);
   }
   layer.k_cache.middleRows(past, t_new) = k;
   layer.v_cache.middleRows(past, t_new) = v;
 
   const Eigen::Index keys = past + t_new;
   const Eigen::Index group = static_cast<Eigen::Index>(s.heads / s.kv_heads);
-  const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(s.head_dim)));
+  const float scale = static_cast<float>(s.attention_scale_value());
+  const float softcap = static_cast<float>(s.attention_softcap);
   const float neg_inf = -std::numeric_limits<float>::infinity();
   Eigen::MatrixXf out(t_new, static_cast<Eigen::Index>(s.heads) * d);
   for (Eigen::Index h = 0; h < static_cast<Eigen::Index>(s.heads); ++h) {
@@ -254,12 +381,13 @@ Eigen::MatrixXf ReferenceTransformer::attention(Layer& layer, const Eigen::Matri
     const Eigen::MatrixXf kh = layer.k_cache.block(0, kv * d, keys, d);
     const Eigen::MatrixXf vh = layer.v_cache.block(0, kv * d, keys, d);
     Eigen::MatrixXf scores = matmul(qh, kh.transpose()) * scale;
+    if (softcap > 0) scores = ((scores.array() / softcap).tanh() * softcap).matrix();
     for (Eigen::Index t = 0; t < t_new; ++t) {
       const Eigen::Index position = past + t;
       for (Eigen::Index j = 0; j < keys; ++j) {
         const bool future = s.causal && j > position;
         // A window of W keeps the W most recent positions, the query's own included.
-        const bool outside_window = s.sliding_window && j <= position - *s.sliding_window;
+        const bool outside_window = layer.window > 0 && j <= position - layer.window;
         if (future || outside_window) scores(t, j) = neg_inf;
       }
     }
@@ -270,9 +398,10 @@ Eigen::MatrixXf ReferenceTransformer::attention(Layer& layer, const Eigen::Matri
 
 Eigen::MatrixXf ReferenceTransformer::mlp(const Layer& layer, const Eigen::MatrixXf& x) const {
   const TransformerSpec& s = spec_;
-  if (s.experts > 0) {
+  if (layer.moe) {
     // Hugging Face Mixtral: softmax over all router logits, keep the top k, renormalise
-    // them to sum to one, and add the chosen experts' outputs with those weights.
+    // them to sum to one, and add the chosen experts' outputs with those weights (without
+    // renormalising, Qwen3-MoE's norm_topk_prob false: each keeps its softmax probability).
     const Eigen::MatrixXf probabilities = softmax_rows(apply(layer.router, x, /*weights_may_be_int8=*/false));
     Eigen::MatrixXf y = Eigen::MatrixXf::Zero(x.rows(), x.cols());
     std::vector<int> order(static_cast<std::size_t>(s.experts));
@@ -283,6 +412,7 @@ Eigen::MatrixXf ReferenceTransformer::mlp(const Layer& layer, const Eigen::Matri
                        [&](int a, int b) { return probabilities(t, a) > probabilities(t, b); });
       float chosen_sum = 0.0f;
       for (std::int64_t k = 0; k < s.experts_per_token; ++k) chosen_sum += probabilities(t, order[static_cast<std::size_t>(k)]);
+      if (!s.moe_renormalize) chosen_sum = 1.0f;
       const Eigen::MatrixXf row = x.row(t);
       for (std::int64_t k = 0; k < s.experts_per_token; ++k) {
         const int e = order[static_cast<std::size_t>(k)];
@@ -331,6 +461,17 @@ Eigen::MatrixXf ReferenceTransformer::forward(const std::vector<int>& token_ids,
     if (s.post_norm) {
       x = norm(layer.attn_norm, x + attention(layer, x, past));
       x = norm(layer.mlp_norm, x + mlp(layer, x));
+    } else if (s.parallel_block) {
+      const Eigen::MatrixXf n = norm(layer.attn_norm, x);
+      const Eigen::MatrixXf a = attention(layer, n, past);
+      x += a;
+      x += mlp(layer, n);
+    } else if (s.norm_placement == NormPlacement::Sandwich) {
+      x += norm(layer.attn_post_norm, attention(layer, norm(layer.attn_norm, x), past));
+      x += norm(layer.mlp_post_norm, mlp(layer, norm(layer.mlp_norm, x)));
+    } else if (s.norm_placement == NormPlacement::PostSublayer) {
+      x += norm(layer.attn_norm, attention(layer, x, past));
+      x += norm(layer.mlp_norm, mlp(layer, x));
     } else {
       x += attention(layer, norm(layer.attn_norm, x), past);
       x += mlp(layer, norm(layer.mlp_norm, x));
@@ -339,6 +480,10 @@ Eigen::MatrixXf ReferenceTransformer::forward(const std::vector<int>& token_ids,
   cached_ = past + static_cast<int>(t_new);
   if (!s.has_lm_head) return x;
   if (!s.post_norm) x = norm(final_norm_, x);
+  if (s.final_softcap > 0) {
+    const auto c = static_cast<float>(s.final_softcap);
+    return ((apply(lm_head_, x).array() / c).tanh() * c).matrix();
+  }
   return apply(lm_head_, x);
 }
 

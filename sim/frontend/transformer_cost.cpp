@@ -10,16 +10,43 @@
 
 namespace lpusim {
 
-CompileCost require_transformer_fits(const TransformerSpec& spec, const ChipConfig& chip, WeightType weights,
+CompileCost require_transformer_fits(const TransformerSpec& spec, const ChipConfig& chip, const WeightScenario& weights,
                                      bool functional_data, const TransformerStep& step) {
   require_compilable_chip(chip);
   const std::string what = spec.file;
   // (void) parameters(): an overflowing count is refused by name before anything is built.
   (void)spec.parameters();
-  TransformerSpec one_layer = spec;
-  one_layer.layers = 1;
+  // One layer of each kind the model has (a MoE or a dense MLP: qwen3_moe's mlp_only_layers
+  // and decoder_sparse_step; full or sliding-window attention), layer l<k> repeated for the
+  // layers of kind k.
+  struct LayerKind {
+    bool moe;
+    std::int64_t window;
+  };
+  std::vector<LayerKind> kinds;
+  std::vector<LayerRepeat> repeats;
+  for (std::int64_t i = 0; i < spec.layers; ++i) {
+    const LayerKind kind{spec.is_moe_layer(i), spec.window_of(i)};
+    std::size_t k = 0;
+    while (k < kinds.size() && (kinds[k].moe != kind.moe || kinds[k].window != kind.window)) ++k;
+    if (k == kinds.size()) {
+      kinds.push_back(kind);
+      repeats.push_back(LayerRepeat{fmt::format("l{}.", k), 0});
+    }
+    ++repeats[k].times;
+  }
+  TransformerSpec one_of_each = spec;
+  one_of_each.layers = static_cast<std::int64_t>(kinds.size());
+  if (spec.experts > 0) {
+    one_of_each.moe_layers.clear();
+    for (const LayerKind& k : kinds) one_of_each.moe_layers.push_back(k.moe);
+  }
+  if (spec.sliding_window) {
+    one_of_each.sliding_layers.clear();
+    for (const LayerKind& k : kinds) one_of_each.sliding_layers.push_back(k.window != 0);
+  }
   auto step_graph = [&](std::int64_t batch) {
-    Graph g = build_transformer_graph(one_layer, step.tokens, step.past, batch);
+    Graph g = build_transformer_graph(one_of_each, step.tokens, step.past, batch);
     infer_shapes(g);
     if (step.last_rows_only) keep_last_output_rows(g, batch);  // as the pipeline does
     return g;
@@ -27,11 +54,11 @@ CompileCost require_transformer_fits(const TransformerSpec& spec, const ChipConf
   Graph graph = step_graph(step.batch);
   // Weights, KV caches and decompose's constants first: they decide whether the one-layer
   // graph may be decomposed at all.
-  const CompileCost before = estimate_graph_cost(graph, chip, weights, "l0.", spec.layers);
+  const CompileCost before = estimate_graph_cost(graph, chip, weights, repeats);
   if (before.weight_words <= before.weight_word_capacity && before.resident_words > before.resident_word_capacity) {
     // The caches grow with the batch: say how many sequences would fit.
     auto resident = [&](std::int64_t batch) {
-      return estimate_graph_cost(step_graph(batch), chip, weights, "l0.", spec.layers).resident_words;
+      return estimate_graph_cost(step_graph(batch), chip, weights, repeats).resident_words;
     };
     const std::int64_t one = step.batch == 1 ? before.resident_words : resident(1);
     const std::int64_t per_sequence = std::max<std::int64_t>(1, resident(2) - one);
@@ -52,7 +79,7 @@ CompileCost require_transformer_fits(const TransformerSpec& spec, const ChipConf
   Graph primitive = decompose(graph);
   plan_quantization(primitive, weights);
   primitive = fuse_pointwise(primitive);
-  const CompileCost cost = estimate_primitive_cost(primitive, chip, weights, functional_data, "l0.", spec.layers);
+  const CompileCost cost = estimate_primitive_cost(primitive, chip, weights, functional_data, repeats);
   require_compile_fits(cost, chip, weights, what);
   return cost;
 }

@@ -22,7 +22,7 @@ struct TransformerStep {
 };
 
 /// The step's compile cost; throws InputError when it does not fit or exceeds a limit.
-CompileCost require_transformer_fits(const TransformerSpec& spec, const ChipConfig& chip, WeightType weights,
+CompileCost require_transformer_fits(const TransformerSpec& spec, const ChipConfig& chip, const WeightScenario& weights,
                                      bool functional_data, const TransformerStep& step);
 
 }  // namespace lpusim

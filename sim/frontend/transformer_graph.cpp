@@ -1,6 +1,7 @@
 #include "frontend/transformer_graph.hpp"
 
 #include <cmath>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -14,6 +15,7 @@ const char* rope_scaling_name(RopeScaling::Kind kind) {
     case RopeScaling::Kind::None: return "none";
     case RopeScaling::Kind::Linear: return "linear";
     case RopeScaling::Kind::Llama3: return "llama3";
+    case RopeScaling::Kind::Yarn: return "yarn";
   }
   return "none";
 }
@@ -85,11 +87,43 @@ class GraphBuilder {
                 {{"axis", std::int64_t{0}}, {"begin", b * tokens_}, {"end", (b + 1) * tokens_}});
   }
 
+  /// The Hugging Face module a linear weight of this graph is in a checkpoint
+  /// ("l3.attn.q" -> "model.layers.3.self_attn.q_proj"), for modules_to_not_convert.
+  static std::string hf_module(const std::string& prefix) {
+    if (prefix == "lm_head") return "lm_head";
+    const auto dot = prefix.find('.');
+    if (prefix.empty() || prefix[0] != 'l' || dot == std::string::npos) return prefix;
+    const std::string layer = "model.layers." + prefix.substr(1, dot - 1) + ".";
+    std::string rest = prefix.substr(dot + 1);
+    static const std::map<std::string, std::string> names = {
+        {"attn.q", "self_attn.q_proj"}, {"attn.k", "self_attn.k_proj"},   {"attn.v", "self_attn.v_proj"},
+        {"attn.o", "self_attn.o_proj"}, {"mlp.gate", "mlp.gate_proj"},    {"mlp.up", "mlp.up_proj"},
+        {"mlp.down", "mlp.down_proj"},  {"mlp.fc1", "mlp.fc1"},           {"mlp.fc2", "mlp.fc2"},
+        {"moe.router", "mlp.router"}};
+    if (const auto it = names.find(rest); it != names.end()) return layer + it->second;
+    // moe.e{j}.w1 / w3 / w2: the experts' gate, up and down projections.
+    if (rest.rfind("moe.e", 0) == 0) {
+      const auto d = rest.find('.', 5);
+      const std::string expert = rest.substr(5, d - 5), part = rest.substr(d + 1);
+      const std::string proj = part == "w1" ? "gate_proj" : part == "w3" ? "up_proj" : "down_proj";
+      return layer + "mlp.experts." + expert + "." + proj;
+    }
+    return layer + rest;
+  }
+
+  /// Marks a linear weight with the format the checkpoint stores it in.
+  void mark_checkpoint_format(int w, const std::string& prefix) {
+    const CheckpointFormat f = s_.quantization.format_of(hf_module(prefix));
+    if (f != CheckpointFormat::None)
+      g_.tensors[static_cast<std::size_t>(w)].checkpoint_format = checkpoint_format_name(f);
+  }
+
   /// x w (+ b) for a [in, out] weight named prefix.weight (and prefix.bias); `split` says how a
   /// multi-chip partition cuts it (Columns in whole groups of `unit` columns).
   int linear(const std::string& prefix, int x, std::int64_t in, std::int64_t out, bool bias,
              WeightSplit split = WeightSplit::Replicated, std::int64_t unit = 1) {
     const int w = weight(prefix + ".weight", {in, out}, "random", 1.0 / std::sqrt(static_cast<double>(in)));
+    mark_checkpoint_format(w, prefix);
     int y = node(OpKind::MatMul, prefix, {x, w}, rows(out));
     g_.nodes.back().split = split;
     g_.nodes.back().split_unit = unit;
@@ -98,6 +132,15 @@ class GraphBuilder {
       y = node(OpKind::Add, prefix + ".add_bias", {y, b}, rows(out));
     }
     return y;
+  }
+
+  /// RMSNorm over each run of `group` lanes of an [rows, width] tensor (group = width: the
+  /// whole row), gamma [group].
+  int rms_norm(const std::string& prefix, int x, std::int64_t width, std::int64_t group) {
+    const int gamma = weight(prefix + ".weight", {group}, "ones", 1.0);
+    Attrs attrs = {{"eps", s_.norm_eps}, {"adds_one", std::int64_t{s_.norm_adds_one ? 1 : 0}}};
+    if (group < width) attrs["group"] = group;
+    return node(OpKind::RmsNorm, prefix, {x, gamma}, rows(width), attrs);
   }
 
   int norm(const std::string& prefix, int x, const std::string& out_name = "",
@@ -122,30 +165,40 @@ class GraphBuilder {
     return OpKind::Silu;
   }
 
-  int rope(const std::string& name, int x, std::int64_t width) {
-    const RopeScaling& r = s_.rope_scaling;
+  int rope(const std::string& name, std::int64_t layer, int x, std::int64_t width) {
+    const RopeScaling r = s_.rope_scaling_of(layer);
     return node(OpKind::Rope, name, {x}, rows(width),
                 {{"head_dim", s_.head_dim},
-                 {"theta", s_.rope_theta},
+                 {"rotary_dim", s_.rotary_dim > 0 ? s_.rotary_dim : s_.head_dim},
+                 {"theta", s_.rope_theta_of(layer)},
                  {"position", past_},
                  {"rows_per_sequence", tokens_},
                  {"scaling_kind", std::string(rope_scaling_name(r.kind))},
                  {"scaling_factor", r.factor},
                  {"scaling_low_freq_factor", r.low_freq_factor},
                  {"scaling_high_freq_factor", r.high_freq_factor},
-                 {"scaling_original_max_position", r.original_max_position}});
+                 {"scaling_original_max_position", r.original_max_position},
+                 {"scaling_beta_fast", r.beta_fast},
+                 {"scaling_beta_slow", r.beta_slow},
+                 {"scaling_truncate", std::int64_t{r.truncate ? 1 : 0}},
+                 {"scaling_attention_factor", r.attention_factor}});
   }
 
-  int attention(const std::string& l, int h) {
+  int attention(const std::string& l, std::int64_t layer, int h) {
     const std::int64_t q_width = s_.heads * s_.head_dim;
     const std::int64_t kv_width = s_.kv_heads * s_.head_dim;
     // Split by heads across a tensor-parallel group (q, k, v by columns, o by rows).
     int q = linear(l + ".attn.q", h, s_.hidden, q_width, s_.qkv_bias, WeightSplit::Columns, s_.head_dim);
     int k = linear(l + ".attn.k", h, s_.hidden, kv_width, s_.qkv_bias, WeightSplit::Columns, s_.head_dim);
     const int v = linear(l + ".attn.v", h, s_.hidden, kv_width, s_.qkv_bias, WeightSplit::Columns, s_.head_dim);
+    if (s_.qk_norm != QkNorm::None) {
+      const bool per_head = s_.qk_norm == QkNorm::PerHead;
+      q = rms_norm(l + ".attn.q_norm", q, q_width, per_head ? s_.head_dim : q_width);
+      k = rms_norm(l + ".attn.k_norm", k, kv_width, per_head ? s_.head_dim : kv_width);
+    }
     if (s_.positions == PositionKind::Rope) {
-      q = rope(l + ".attn.q_rope", q, q_width);
-      k = rope(l + ".attn.k_rope", k, kv_width);
+      q = rope(l + ".attn.q_rope", layer, q, q_width);
+      k = rope(l + ".attn.k_rope", layer, k, kv_width);
     }
     // Attention is per sequence: each has its own KV cache and attends over its own rows.
     std::vector<int> outputs;
@@ -163,17 +216,18 @@ class GraphBuilder {
                               {"head_dim", s_.head_dim},
                               {"past", past_},
                               {"causal", std::int64_t{s_.causal ? 1 : 0}},
-                              {"window", s_.sliding_window.value_or(0)},
-                              {"scale", 1.0 / std::sqrt(static_cast<double>(s_.head_dim))}}));
+                              {"window", s_.window_of(layer)},
+                              {"scale", s_.attention_scale_value()},
+                              {"softcap", s_.attention_softcap}}));
     }
     const int o = batch_ == 1 ? outputs[0]
                               : node(OpKind::Concat, l + ".attn.attention", outputs, rows(q_width), {{"axis", std::int64_t{0}}});
     return linear(l + ".attn.o", o, q_width, s_.hidden, s_.attention_out_bias, WeightSplit::Rows);
   }
 
-  int mlp(const std::string& l, int h) {
-    const std::int64_t f = s_.intermediate;
-    if (s_.experts > 0) {
+  int mlp(const std::string& l, std::int64_t layer, int h) {
+    if (s_.is_moe_layer(layer)) {
+      const std::int64_t f = s_.expert_width();
       std::vector<int> inputs = {h, weight(l + ".moe.router.weight", {s_.hidden, s_.experts}, "random",
                                            1.0 / std::sqrt(static_cast<double>(s_.hidden)))};
       const double in_scale = 1.0 / std::sqrt(static_cast<double>(s_.hidden));
@@ -181,14 +235,19 @@ class GraphBuilder {
       for (std::int64_t e = 0; e < s_.experts; ++e) {
         const std::string p = fmt::format("{}.moe.e{}", l, e);
         inputs.push_back(weight(p + ".w1.weight", {s_.hidden, f}, "random", in_scale));
+        mark_checkpoint_format(inputs.back(), p + ".w1");
         inputs.push_back(weight(p + ".w3.weight", {s_.hidden, f}, "random", in_scale));
+        mark_checkpoint_format(inputs.back(), p + ".w3");
         inputs.push_back(weight(p + ".w2.weight", {f, s_.hidden}, "random", down_scale));
+        mark_checkpoint_format(inputs.back(), p + ".w2");
       }
       return node(OpKind::MoeMlp, l + ".moe", std::move(inputs), rows(s_.hidden),
                   {{"experts", s_.experts},
                    {"top_k", s_.experts_per_token},
+                   {"renormalize", std::int64_t{s_.moe_renormalize ? 1 : 0}},
                    {"activation", std::string(op_name(activation_op()))}});
     }
+    const std::int64_t f = s_.intermediate;
     if (s_.gated_mlp) {
       const int gate = linear(l + ".mlp.gate", h, s_.hidden, f, s_.mlp_bias, WeightSplit::Columns);
       const int act = node(activation_op(), l + ".mlp.act", {gate}, rows(f));
@@ -238,29 +297,75 @@ class GraphBuilder {
       const bool last = i + 1 == s_.layers;
       if (s_.post_norm) {
         // bert: x = LN(x + attn(x)); x = LN(x + mlp(x)); the last LN is the output.
-        const int a = attention(l, x);
+        const int a = attention(l, i, x);
         x = norm(l + ".attn_norm", node(OpKind::Add, l + ".attn_residual", {x, a}, rows(s_.hidden)));
-        const int m = mlp(l, x);
+        const int m = mlp(l, i, x);
         const int sum = node(OpKind::Add, l + ".mlp_residual", {x, m}, rows(s_.hidden));
         x = last && !s_.has_lm_head ? norm(l + ".mlp_norm", sum, "hidden", TensorRole::Output)
                                     : norm(l + ".mlp_norm", sum);
-      } else {
-        const int a = attention(l, norm(l + ".attn_norm", x));
+      } else if (s_.parallel_block) {
+        // phi: n = LN(x); x = x + attn(n) + mlp(n).
+        const int n = norm(l + ".attn_norm", x);
+        const int a = attention(l, i, n);
+        const int m = mlp(l, i, n);
         x = node(OpKind::Add, l + ".attn_residual", {x, a}, rows(s_.hidden));
-        const int m = mlp(l, norm(l + ".mlp_norm", x));
+        x = node(OpKind::Add, l + ".mlp_residual", {x, m}, rows(s_.hidden));
+      } else if (s_.norm_placement == NormPlacement::Sandwich) {
+        // gemma2/3: x = x + post(attn(pre(x))); x = x + post(mlp(pre(x))).
+        const int a = norm(l + ".attn_post_norm", attention(l, i, norm(l + ".attn_norm", x)));
+        x = node(OpKind::Add, l + ".attn_residual", {x, a}, rows(s_.hidden));
+        const int m = norm(l + ".mlp_post_norm", mlp(l, i, norm(l + ".mlp_norm", x)));
+        x = node(OpKind::Add, l + ".mlp_residual", {x, m}, rows(s_.hidden));
+      } else if (s_.norm_placement == NormPlacement::PostSublayer) {
+        // olmo2: x = x + norm(attn(x)); x = x + norm(mlp(x)).
+        const int a = norm(l + ".attn_norm", attention(l, i, x));
+        x = node(OpKind::Add, l + ".attn_residual", {x, a}, rows(s_.hidden));
+        const int m = norm(l + ".mlp_norm", mlp(l, i, x));
+        x = node(OpKind::Add, l + ".mlp_residual", {x, m}, rows(s_.hidden));
+      } else {
+        const int a = attention(l, i, norm(l + ".attn_norm", x));
+        x = node(OpKind::Add, l + ".attn_residual", {x, a}, rows(s_.hidden));
+        const int m = mlp(l, i, norm(l + ".mlp_norm", x));
         x = node(OpKind::Add, l + ".mlp_residual", {x, m}, rows(s_.hidden));
       }
     }
     layer_ = -1;
     if (!s_.has_lm_head) return;
     if (!s_.post_norm) x = norm("final_norm", x);
+    if (s_.final_softcap > 0) {
+      // gemma2: logits = c tanh(head(x) / c). The head is split by vocabulary; the capping
+      // follows its columns.
+      const int w = s_.tie_embeddings ? g_.find("embed.weight")
+                                      : weight("lm_head.weight", {s_.hidden, s_.vocab_size}, "random",
+                                               1.0 / std::sqrt(static_cast<double>(s_.hidden)));
+      if (!s_.tie_embeddings) mark_checkpoint_format(w, "lm_head");
+      Attrs head_attrs;
+      if (s_.tie_embeddings) head_attrs["transpose_w"] = std::int64_t{1};
+      const int y = node(OpKind::MatMul, "lm_head", {x, w}, rows(s_.vocab_size), head_attrs, "lm_head.out");
+      g_.nodes.back().split = WeightSplit::Columns;
+      const double c = s_.final_softcap;
+      const int scaled = node(OpKind::Scale, "lm_head.softcap_in", {y}, rows(s_.vocab_size), {{"value", 1.0 / c}});
+      const int capped = node(OpKind::Tanh, "lm_head.softcap_tanh", {scaled}, rows(s_.vocab_size));
+      node(OpKind::Scale, "lm_head.softcap_out", {capped}, rows(s_.vocab_size), {{"value", c}}, "logits", TensorRole::Output);
+      return;
+    }
     if (s_.tie_embeddings) {
       node(OpKind::MatMul, "lm_head", {x, g_.find("embed.weight")}, rows(s_.vocab_size),
            {{"transpose_w", std::int64_t{1}}}, "logits", TensorRole::Output);
     } else {
       const int w = weight("lm_head.weight", {s_.hidden, s_.vocab_size}, "random",
                            1.0 / std::sqrt(static_cast<double>(s_.hidden)));
-      node(OpKind::MatMul, "lm_head", {x, w}, rows(s_.vocab_size), {}, "logits", TensorRole::Output);
+      mark_checkpoint_format(w, "lm_head");
+      if (!s_.lm_head_bias) {
+        node(OpKind::MatMul, "lm_head", {x, w}, rows(s_.vocab_size), {}, "logits", TensorRole::Output);
+      } else {
+        // phi: the head has a bias (cut with the head's columns by a partition).
+        const int y = node(OpKind::MatMul, "lm_head", {x, w}, rows(s_.vocab_size), {}, "lm_head.out");
+        g_.nodes.back().split = WeightSplit::Columns;
+        const int b = weight("lm_head.bias", {s_.vocab_size}, "random", kBiasScale);
+        node(OpKind::Add, "lm_head.add_bias", {y, b}, rows(s_.vocab_size), {}, "logits", TensorRole::Output);
+        return;
+      }
     }
     g_.nodes.back().split = WeightSplit::Columns;  // by vocabulary: each chip returns its share of the logits
   }

@@ -65,4 +65,43 @@ Eigen::MatrixXf matmul_int8(const Eigen::MatrixXf& x, const Int8Weights& w) {
   return matmul_int8(quantize_activations_int8(x), w);
 }
 
+Fp8Weights quantize_weights_fp8(const Eigen::MatrixXf& w, Fp8Format format, bool power_of_two_scales) {
+  Fp8Weights out;
+  out.format = format;
+  out.codes.resize(w.rows(), w.cols());
+  out.scale.resize(w.cols());
+  const auto largest = static_cast<float>(fp8_max(format));
+  for (Eigen::Index n = 0; n < w.cols(); ++n) {
+    const float max_abs = w.rows() == 0 ? 0.0f : w.col(n).cwiseAbs().maxCoeff();
+    float scale = max_abs > 0.0f ? max_abs / largest : 1.0f;
+    if (power_of_two_scales && max_abs > 0.0f) scale = std::ldexp(1.0f, static_cast<int>(std::ceil(std::log2(scale))));
+    out.scale(n) = scale;
+    for (Eigen::Index k = 0; k < w.rows(); ++k) out.codes(k, n) = round_to_fp8(w(k, n) / scale, format);
+  }
+  return out;
+}
+
+Fp8Activations quantize_activations_fp8(const Eigen::MatrixXf& x, Fp8Format format, std::optional<float> scale) {
+  Fp8Activations out;
+  const auto largest = static_cast<float>(fp8_max(format));
+  const float max_abs = x.size() == 0 ? 0.0f : x.cwiseAbs().maxCoeff();
+  out.scale = scale ? *scale : (max_abs > 0.0f ? max_abs / largest : 1.0f);
+  out.codes = x.unaryExpr([s = out.scale, format](float v) { return round_to_fp8(v / s, format); });
+  return out;
+}
+
+Eigen::MatrixXf matmul_fp8(const Fp8Activations& x, const Fp8Weights& w) {
+  // Products of two fp8 values have at most 8 significant bits: exact in fp32.
+  Eigen::MatrixXf y = x.codes * w.codes;
+  for (Eigen::Index n = 0; n < y.cols(); ++n) y.col(n) *= x.scale * w.scale(n);
+  return y;
+}
+
+Eigen::MatrixXf matmul_fp16_dequantized(const Eigen::MatrixXf& x, const Eigen::MatrixXf& codes,
+                                        const Eigen::VectorXf& scale) {
+  Eigen::MatrixXf y = round_to_fp16(x) * codes;
+  for (Eigen::Index n = 0; n < y.cols(); ++n) y.col(n) *= scale(n);
+  return y;
+}
+
 }  // namespace lpusim

@@ -8,6 +8,8 @@
 
 #include <Eigen/Core>
 
+#include "numerics/fp8.hpp"
+
 namespace lpusim {
 namespace {
 
@@ -39,6 +41,8 @@ std::int64_t saturate_round(DType t, double v) {
 
 double round_float(DType t, double v) {
   if (t == DType::Fp32) return static_cast<double>(static_cast<float>(v));
+  if (t == DType::Fp8E4M3) return round_to_fp8(static_cast<float>(v), Fp8Format::E4M3);
+  if (t == DType::Fp8E5M2) return round_to_fp8(static_cast<float>(v), Fp8Format::E5M2);
   return static_cast<double>(static_cast<float>(Eigen::half(static_cast<float>(v))));
 }
 
@@ -68,6 +72,8 @@ double bits_to_value(DType t, std::uint32_t bits) {
       std::memcpy(&f, &bits, 4);
       return f;
     }
+    case DType::Fp8E4M3: return decode_fp8(static_cast<std::uint8_t>(bits & 0xff), Fp8Format::E4M3);
+    case DType::Fp8E5M2: return decode_fp8(static_cast<std::uint8_t>(bits & 0xff), Fp8Format::E5M2);
     case DType::None: break;
   }
   return 0;
@@ -93,6 +99,8 @@ std::uint32_t float_to_bits(DType t, double v) {
     std::memcpy(&bits, &f, 4);
     return bits;
   }
+  if (t == DType::Fp8E4M3) return encode_fp8(v, Fp8Format::E4M3);
+  if (t == DType::Fp8E5M2) return encode_fp8(v, Fp8Format::E5M2);
   return Eigen::half(static_cast<float>(v)).x;
 }
 

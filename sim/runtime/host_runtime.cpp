@@ -69,7 +69,8 @@ TransformerSession::TransformerSession(const TransformerSpec& spec, const ChipCo
   }
   // Weights first: a model too large for one chip is told how many chips it needs, whatever
   // its KV caches would take.
-  check_model_fits(spec_, chip_, options_.weights, options_.batch, std::max<std::int64_t>(options_.context, 1));
+  check_model_fits(spec_, chip_, options_.weights, options_.batch, std::max<std::int64_t>(options_.context, 1),
+                   options_.checkpoint_weights);
 }
 
 void TransformerSession::seek(std::int64_t position) {
@@ -131,13 +132,15 @@ StepResult TransformerSession::run_step(const std::string& name, std::int64_t to
   if (options_.plan.chips() > 1) return run_system_step(name, std::move(graph), tokens, ids, last_rows_only);
   CompileOptions compile;
   compile.lowering.weights = options_.weights;
+  compile.lowering.compute = options_.compute;
+  compile.lowering.checkpoint_weights = options_.checkpoint_weights;
   compile.lowering.functional_data = functional;  // timing: no SRAM contents, the same schedule
   compile.sequences = options_.batch;
   compile.last_row_outputs = last_rows_only;
   std::map<std::string, std::vector<float>> inputs;
   if (functional) {
     inputs = embedding_rows(graph, ids);
-    if (options_.weights == WeightType::Int8) {
+    if (options_.calibrated()) {
       if (act_scales_.empty())
         compile.calibration.values =
             options_.calibration_ids.empty() ? inputs : embedding_rows(graph, options_.calibration_ids);
@@ -185,6 +188,8 @@ StepResult TransformerSession::run_system_step(const std::string& name, Graph gr
   std::vector<Graph> chip_graphs = partition_graph(graph, plan);
   CompileOptions compile;
   compile.lowering.weights = options_.weights;
+  compile.lowering.compute = options_.compute;
+  compile.lowering.checkpoint_weights = options_.checkpoint_weights;
   compile.lowering.functional_data = functional;
   compile.sequences = options_.batch;
   compile.last_row_outputs = last_rows_only;

@@ -65,12 +65,21 @@ StepResult run_compiled(const ChipConfig& chip, CompileResult compiled, RunMode 
 struct SessionOptions {
   RunMode mode = RunMode::Functional;
   WeightType weights = WeightType::Fp16;
+  /// Where int8/fp8 weights are multiplied (natively, or dequantised into an fp16 MXM).
+  MatmulCompute compute = MatmulCompute::Native;
+  /// Each weight stored as the checkpoint's quantization_config says, instead of `weights`.
+  bool checkpoint_weights = false;
+  /// Whether the compile quantises activations with calibrated per-tensor scales (int8 or
+  /// fp8 weights multiplied natively).
+  bool calibrated() const {
+    return (weights != WeightType::Fp16 || checkpoint_weights) && compute == MatmulCompute::Native;
+  }
   std::int64_t batch = 1;    ///< sequences run together, each with its own KV cache
   std::int64_t context = 0;  ///< positions each sequence reaches (its KV cache is checked for them up front)
   /// The prefill computes only each sequence's last output row (generation needs only the last
   /// token's logits); verification compares every row.
   bool prefill_last_rows_only = false;
-  /// Int8, functional: the token ids (batch x prompt, sequence-major) whose activations
+  /// Calibrated (int8 or fp8 natively), functional: the token ids (batch x prompt, sequence-major) whose activations
   /// calibrate the prefill's activation scales; later steps reuse the prefill's scales, as a
   /// deployed model keeps fixed ones. Empty: the prompt itself.
   std::vector<int> calibration_ids;

@@ -9,9 +9,9 @@
 namespace lpusim {
 
 void check_model_fits(const TransformerSpec& spec, const ChipConfig& chip, WeightType weights, std::int64_t batch,
-                      std::int64_t positions) {
+                      std::int64_t positions, bool checkpoint_weights) {
   // One step's graph holds every weight (its values are not made).
-  check_weights_fit(build_transformer_graph(spec, 1, 0, 1), chip, weights);
+  check_weights_fit(build_transformer_graph(spec, 1, 0, 1), chip, weights, checkpoint_weights);
   check_kv_caches_fit(spec, chip, batch, positions);
 }
 

@@ -14,8 +14,9 @@ namespace lpusim {
 /// one that matters: its weights (an InputError naming the chips they need, from
 /// check_weights_fit in sim/compiler/lower/chip_capacity.hpp), then the KV caches of `batch`
 /// sequences of `positions` positions (check_kv_caches_fit).
+/// With `checkpoint_weights`, each weight counts as its quantized checkpoint stores it.
 void check_model_fits(const TransformerSpec& spec, const ChipConfig& chip, WeightType weights, std::int64_t batch,
-                      std::int64_t positions);
+                      std::int64_t positions, bool checkpoint_weights = false);
 
 /// The KV caches of `batch` sequences of `positions` positions each must fit in the
 /// activation SRAM that the memory plan places them in (chip_capacity); otherwise an

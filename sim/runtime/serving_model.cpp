@@ -6,7 +6,13 @@ namespace lpusim {
 
 double mxm_peak_macs_per_cycle(const ChipConfig& chip, WeightType weights) {
   const double cells = static_cast<double>(chip.mxm_planes) * chip.mxm_rows * chip.mxm_cols;
-  return weights == WeightType::Int8 ? cells : cells / chip.mxm_fp16_rate_divisor;
+  switch (weights) {
+    case WeightType::Int8: return cells;
+    case WeightType::Fp8E4M3:
+    case WeightType::Fp8E5M2: return chip.mxm_fp8_rate_divisor > 0 ? cells / chip.mxm_fp8_rate_divisor : 0.0;
+    case WeightType::Fp16: break;
+  }
+  return cells / chip.mxm_fp16_rate_divisor;
 }
 
 ServingEstimate estimate_serving(const ChipConfig& chip, const TransformerSpec& spec, const Scenario& scenario,
@@ -22,7 +28,7 @@ ServingEstimate estimate_serving(const ChipConfig& chip, const TransformerSpec& 
   const double row_out_bytes = static_cast<double>(spec.has_lm_head ? spec.vocab_size : spec.hidden) * 4.0;
   auto utilisation = [&](const PhaseMeasurement& m) {
     return 100.0 * static_cast<double>(m.weight_macs) /
-           (static_cast<double>(m.cycles) * mxm_peak_macs_per_cycle(chip, scenario.weights));
+           (static_cast<double>(m.cycles) * mxm_peak_macs_per_cycle(chip, scenario.mxm_type()));
   };
 
   e.prefill_latency_us = static_cast<double>(prefill.cycles) / mhz;

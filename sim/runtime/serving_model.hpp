@@ -16,6 +16,14 @@ namespace lpusim {
 /// What the user asks about: a model served at a batch, prompt and generation length.
 struct Scenario {
   WeightType weights = WeightType::Int8;
+  MatmulCompute compute = MatmulCompute::Native;  ///< fp16: low-precision weights multiplied in an fp16 MXM
+  /// Weights as the quantized checkpoint stores them (fp8 and MXFP4-in-fp8: the fp8 rate).
+  bool checkpoint_weights = false;
+  /// The type the MXM multiplies in, for its peak rate.
+  WeightType mxm_type() const {
+    if (compute == MatmulCompute::Fp16) return WeightType::Fp16;
+    return checkpoint_weights ? WeightType::Fp8E4M3 : weights;
+  }
   std::int64_t batch = 1;              ///< sequences served together, one token each per decode step
   std::int64_t prompt_length = 64;     ///< tokens per prompt
   std::int64_t generation_length = 64; ///< tokens generated per sequence (decoders)
@@ -74,7 +82,7 @@ ServingEstimate estimate_serving(const ChipConfig& chip, const TransformerSpec& 
                                  const SramUse& sram);
 
 /// The MXM's peak multiply-accumulates per cycle for a weight type: every cell of every plane
-/// for int8, 1 / fp16_rate_divisor of that for fp16.
+/// for int8, 1 / fp16_rate_divisor of that for fp16, 1 / fp8_rate_divisor for fp8.
 double mxm_peak_macs_per_cycle(const ChipConfig& chip, WeightType weights);
 
 }  // namespace lpusim

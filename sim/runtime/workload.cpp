@@ -9,6 +9,7 @@
 #include "arch/config/json_input.hpp"
 #include "arch/core/error.hpp"
 #include "arch/core/limits.hpp"
+#include "frontend/hub_cache.hpp"
 
 namespace lpusim {
 
@@ -41,10 +42,12 @@ std::string resolve_workload_file(const std::string& source) {
     const std::string bundled = (fs::path(dir) / source / "config.json").string();
     if (fs::exists(bundled, ec)) return bundled;
   }
+  // A Hugging Face model id: its config.json in the local hub cache (offline).
+  if (looks_like_hub_model_id(source)) return resolve_hub_model_config(source);
   throw InputError(fmt::format("{}: no such file, folder or bundled model (bundled models are in {})", source, dir));
 }
 
-Workload load_workload(const std::string& source, const std::string& graph_refusal) {
+Workload load_workload(const std::string& source, const std::string& graph_refusal, const ConfigReadOptions& config) {
   Workload w;
   w.source = source;
   w.path = resolve_workload_file(source);
@@ -53,7 +56,7 @@ Workload load_workload(const std::string& source, const std::string& graph_refus
     if (!graph_refusal.empty()) throw InputError(fmt::format("{}: {}", w.path, graph_refusal));
     w.model = graph_from_json(json, w.path);
   } else {
-    w.model = transformer_spec_from_json(json, w.path);
+    w.model = transformer_spec_from_json(json, w.path, config);
   }
   return w;
 }

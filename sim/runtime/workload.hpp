@@ -26,14 +26,17 @@ struct Workload {
 /// The folder of bundled model configs: $LPUSIM_TRANSFORMERS_DIR if set, else the source tree's.
 std::string bundled_transformers_dir();
 
-/// The file a source names: the path itself, a folder's config.json, or the config.json of a
-/// bundled model folder. InputError when nothing matches.
+/// The file a source names: the path itself, a folder's config.json, the config.json of a
+/// bundled model folder, or that of a Hugging Face model id ("Qwen/Qwen3-32B") in the local
+/// hub cache (offline; frontend/hub_cache.hpp). InputError when nothing matches.
 std::string resolve_workload_file(const std::string& source);
 
 /// Reads and parses the file once; a JSON object with "nodes" is a graph, anything else a
 /// model config (whose parser names what is wrong with it). With `graph_refusal` (for a
 /// command that takes model configs only), a graph file is an InputError "<file>: <refusal>"
-/// before the graph itself is read.
-Workload load_workload(const std::string& source, const std::string& graph_refusal = "");
+/// before the graph itself is read. `config` says how model configs are read (--strict); the
+/// reader's warnings are in the spec's `warnings`.
+Workload load_workload(const std::string& source, const std::string& graph_refusal = "",
+                       const ConfigReadOptions& config = {});
 
 }  // namespace lpusim

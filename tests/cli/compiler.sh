@@ -21,7 +21,7 @@ check() {
     failures=$((failures + 1))
   fi
 }
-for family in llama mistral mixtral qwen2 gemma phi3 gpt2 bert llama-hd128; do
+for family in llama mistral mixtral qwen2 gemma phi3 gpt2 bert llama-hd128 qwen3 qwen3-moe olmo2 olmo3-yarn phi gemma2 gemma3-text; do
   check "verify tiny-$family" verify "tiny-$family" --prompt-len 5 --decode-steps 2 --tolerance 0.005
 done
 # int8 with calibrated activation scales, which the reference shares (docs/compiler.md).
@@ -47,6 +47,15 @@ check "verify a row concat and slice of inputs" verify "$root/tests/data/graphs/
 # and of the reference (per-tensor scale) resolve differently: a discrete 0.19 change. The
 # routing itself is checked exactly in fp16 above; this checks the int8 expert matmuls.
 check "verify tiny-mixtral int8" verify tiny-mixtral --weights int8 --prompt-len 1 --decode-steps 0 --tolerance 0.08
+# Numerics (docs/models.md): int8 weights dequantised into an fp16 MXM on tsp-v1; an fp8
+# checkpoint natively and dequantised into fp16 on lpu-gen2 (tsp-v1 has no fp8 mode); fp8
+# e5m2; an MXFP4 checkpoint (experts MXFP4, attention 16-bit) both ways. Default tolerances.
+check "verify tiny-llama int8 stored, fp16 computed" verify tiny-llama --weights int8 --compute fp16 --prompt-len 4 --decode-steps 1
+check "verify tiny-llama-fp8 checkpoint on lpu-gen2" verify tiny-llama-fp8 --chip lpu-gen2 --prompt-len 4 --decode-steps 1
+check "verify tiny-llama-fp8 fp16 compute on lpu-gen2" verify tiny-llama-fp8 --chip lpu-gen2 --compute fp16 --prompt-len 4 --decode-steps 1
+check "verify tiny-llama fp8-e5m2 on lpu-gen2" verify tiny-llama --weights fp8-e5m2 --chip lpu-gen2 --prompt-len 4 --decode-steps 1
+check "verify tiny-mixtral-mxfp4 fp16 compute" verify tiny-mixtral-mxfp4 --chip lpu-gen2 --compute fp16 --prompt-len 4 --decode-steps 1
+check "verify tiny-mixtral-mxfp4 native fp8" verify tiny-mixtral-mxfp4 --chip lpu-gen2 --prompt-len 1 --decode-steps 0
 check "verify compare graph" verify "$root/workloads/graphs/compare_tiny.json" --tolerance 0
 check "verify mlp graph" verify "$root/workloads/graphs/mlp_tiny.json" --tolerance 0.002
 check "verify lstm graph" verify "$root/workloads/graphs/lstm512.json" --tolerance 0.002

@@ -14,7 +14,7 @@ using namespace lpusim;
 namespace {
 // A field added to ChipConfig must be written by chip_config_json and compared below.
 #if defined(__x86_64__) && defined(__GLIBCXX__)
-static_assert(sizeof(ChipConfig) == 1000, "ChipConfig changed: write the new field in chip_config_json and compare it here");
+static_assert(sizeof(ChipConfig) == 1008, "ChipConfig changed: write the new field in chip_config_json and compare it here");
 #endif
 
 void same(const ChipConfig& a, const ChipConfig& b) {
@@ -34,6 +34,7 @@ void same(const ChipConfig& a, const ChipConfig& b) {
   CHECK(a.mxm_cols == b.mxm_cols);
   CHECK(a.mxm_queues_per_hemisphere == b.mxm_queues_per_hemisphere);
   CHECK(a.mxm_fp16_rate_divisor == b.mxm_fp16_rate_divisor);
+  CHECK(a.mxm_fp8_rate_divisor == b.mxm_fp8_rate_divisor);
   CHECK(a.mxm_max_weight_streams == b.mxm_max_weight_streams);
   CHECK(a.mxm_accumulator_slots == b.mxm_accumulator_slots);
   CHECK(a.vxm_alus == b.vxm_alus);
@@ -65,7 +66,7 @@ TEST_CASE("the resolved chip configuration loads back to an equal configuration"
   j["mem"] = {{"slices_per_hemisphere", 30}, {"words_per_slice", 4096}, {"reads_per_slice_per_cycle", 2},
               {"writes_per_slice_per_cycle", 3}};
   j["mxm"] = {{"planes", 6}, {"rows", 300}, {"cols", 310}, {"queues_per_hemisphere", 9}, {"fp16_rate_divisor", 2},
-              {"max_weight_streams", 20}, {"accumulator_slots", 48}};
+              {"fp8_rate_divisor", 3}, {"max_weight_streams", 20}, {"accumulator_slots", 48}};
   j["vxm"] = {{"alus", 12}};
   j["sxm"] = {{"queues_per_hemisphere", 10}};
   j["c2c"] = {{"links", 8}, {"link_gbps", 56.5}, {"latency_cycles", 300}};
@@ -77,6 +78,7 @@ TEST_CASE("the resolved chip configuration loads back to an equal configuration"
   }
   const ChipConfig other = parse_chip_config(j, "other.json");
   CHECK(other.clock_mhz == 1234.5);
+  CHECK(other.mxm_fp8_rate_divisor == 3);
   same(parse_chip_config(chip_config_json(other), "dump.json"), other);
 }
 

@@ -11,6 +11,7 @@
 #include "arch/config/json_input.hpp"
 #include "arch/core/error.hpp"
 #include "compiler/cost/compile_cost.hpp"
+#include "compiler/lower/chip_capacity.hpp"
 #include "compiler/passes/passes.hpp"
 #include "compiler/pipeline.hpp"
 #include "frontend/transformer_cost.hpp"
@@ -112,5 +113,59 @@ TEST_CASE("cost: a graph output that is a row or lane concat of inputs is comput
     INFO("axis " << axis);
     CHECK(r.lowered.instructions > 0);
     CHECK(r.lowered.placements.count("c") == 1);
+  }
+}
+
+TEST_CASE("cost: the estimate holds for every family and weight format of the Hugging Face reader", "[cost]") {
+  // Per-head q/k norms (qwen3, gemma3), whole-row q/k norms and norms after the sub-layers
+  // (olmo2), sandwich norms and soft-capping (gemma2), a parallel block with partial rotary
+  // (phi), MoE experts (qwen3_moe), and weights stored in fp8, as a checkpoint's fp8 or MXFP4,
+  // or dequantised into an fp16 MXM: the one-layer estimate against the lowering, as above,
+  // and the weights' bytes at the type each is stored in.
+  const ChipConfig gen2 = load_chip_config(std::string(LPUSIM_SOURCE_DIR) + "/models/chips/lpu-gen2.json");
+  struct Case {
+    const char* model;
+    WeightScenario weights;
+  };
+  const std::vector<Case> cases = {
+      {"tiny-qwen3", WeightType::Int8},
+      {"tiny-qwen3-moe", WeightType::Fp8E4M3},
+      {"tiny-olmo2", WeightScenario(WeightType::Int8, MatmulCompute::Fp16)},
+      {"tiny-gemma2", WeightType::Fp8E5M2},
+      {"tiny-gemma3-text", WeightType::Int8},
+      {"tiny-phi", WeightType::Fp16},
+      {"tiny-llama-fp8", WeightScenario(WeightType::Fp16, MatmulCompute::Native, true)},
+      {"tiny-mixtral-mxfp4", WeightScenario(WeightType::Fp16, MatmulCompute::Fp16, true)},
+  };
+  for (const Case& c : cases) {
+    const TransformerSpec spec = load_transformer_spec(std::string(LPUSIM_SOURCE_DIR) + "/workloads/transformers/" + c.model);
+    const TransformerStep step{4, 3, 1};
+    const CompileCost cost = require_transformer_fits(spec, gen2, c.weights, false, step);
+    CompileOptions options;
+    options.lowering.weights = c.weights.weights;
+    options.lowering.compute = c.weights.compute;
+    options.lowering.checkpoint_weights = c.weights.checkpoint_weights;
+    options.lowering.functional_data = false;
+    const Graph graph = build_transformer_graph(spec, step.tokens, step.past, step.batch);
+    const CompileResult r = compile_graph(graph, gen2, options);
+    INFO(c.model << ": estimated " << cost.instructions << ", issued " << r.lowered.instructions);
+    CHECK(static_cast<double>(cost.instructions) >= 0.85 * static_cast<double>(r.lowered.instructions));
+    CHECK(static_cast<double>(cost.instructions) <= 1.15 * static_cast<double>(r.lowered.instructions));
+    CHECK(static_cast<double>(r.cost.instructions) >= 0.95 * static_cast<double>(cost.instructions));
+    CHECK(static_cast<double>(r.cost.instructions) <= 1.05 * static_cast<double>(cost.instructions));
+    // Weight bytes before decompose (which turns a MoE router into a constant): every
+    // parameter (q/k and sandwich norms, experts) at the type it is stored in, as the
+    // lowering's capacity check counts them (model_weight_bytes).
+    const std::int64_t bytes = model_weight_bytes(graph, c.weights.weights, c.weights.checkpoint_weights);
+    Graph shaped = graph;
+    infer_shapes(shaped);
+    const CompileCost whole = estimate_graph_cost(shaped, gen2, c.weights);
+    CHECK(whole.parameters == spec.parameters());
+    CHECK(whole.weight_value_bytes == bytes);
+    // One layer of each kind (tiny-qwen3-moe has a dense layer among its MoE ones), each
+    // repeated: the same weights, words and parameters as the whole primitive graph.
+    CHECK(cost.parameters == r.cost.parameters);
+    CHECK(cost.weight_value_bytes == r.cost.weight_value_bytes);
+    CHECK(cost.weight_words == r.cost.weight_words);
   }
 }

@@ -30,8 +30,17 @@ std::string error_of(const std::string& path) {
   return "(no error)";
 }
 
-const std::vector<std::string> kTinyFamilies = {"llama", "mistral", "mixtral", "qwen2",
-                                                "gemma", "phi3",    "gpt2",    "bert"};
+const std::vector<std::string> kTinyFamilies = {"llama", "mistral", "mixtral", "qwen2",     "gemma",
+                                                "phi3",  "gpt2",    "bert",    "qwen3",     "qwen3_moe",
+                                                "olmo2"};
+
+/// The bundled tiny model of a family: workloads/transformers/tiny-<family>, '_' as '-'.
+std::string tiny(const std::string& family) {
+  std::string dir = "tiny-" + family;
+  for (auto& c : dir)
+    if (c == '_') c = '-';
+  return dir;
+}
 
 /// A deterministic token sequence inside the vocabulary.
 std::vector<int> tokens_for(const TransformerSpec& s, int count, int salt = 0) {
@@ -140,7 +149,7 @@ TEST_CASE("a folder holding config.json loads like the file", "[model]") {
 TEST_CASE("every tiny config loads", "[model]") {
   for (const auto& family : kTinyFamilies) {
     INFO(family);
-    const TransformerSpec s = bundled("tiny-" + family);
+    const TransformerSpec s = bundled(tiny(family));
     CHECK(family_name(s.family) == family);
     CHECK(s.layers == 2);
     CHECK(s.hidden >= 320);
@@ -160,16 +169,13 @@ TEST_CASE("malformed model configs give one-line errors naming the key", "[model
     const char* message;
   };
   const std::vector<Case> cases = {
-      {"unknown_model_type", "key 'model_type': unsupported model_type 'falcon' (supported: llama, mistral, mixtral, "
-                             "qwen2, gemma, phi3, gpt2, bert)"},
-      {"missing_model_type", "key 'model_type': missing (required)"},
-      {"llama_unknown_key", "key 'foo_bar': unknown key for model_type 'llama'"},
-      {"llama_alibi", "key 'alibi': unknown key for model_type 'llama'"},
+      {"unknown_model_type", "key 'model_type': unsupported model_type 'falcon' (not modelled: parallel attention with "
+                             "multi-query heads); supported: llama, mistral, mixtral, qwen2, gemma, phi3, gpt2, bert"},
+      {"missing_model_type", "key 'model_type': missing (required), and there is no 'architectures'"},
       {"llama_attention_bias", "key 'attention_bias': unsupported: biases on the q/k/v/o projections"},
       {"llama_mlp_bias", "key 'mlp_bias': unsupported: biases on the MLP projections"},
-      {"llama_rope_yarn", "key 'rope_scaling.rope_type': unsupported: rope scaling 'yarn' is not modelled"},
-      {"llama_rope_dynamic", "key 'rope_scaling.type': unsupported: rope scaling 'dynamic' is not modelled"},
-      {"llama_rope_unknown_subkey", "key 'rope_scaling.foo': unknown key"},
+      {"llama_rope_yarn", "key 'rope_scaling.factor': expected a number in [1, 1000000], got 0.5"},
+      {"llama_rope_dynamic", "key 'rope_scaling.type': unsupported: rope scaling 'dynamic' (dynamic NTK scaling, which depends on the sequence length) is not modelled"},
       {"llama3_rope_missing_factor", "key 'rope_scaling.factor': missing (required)"},
       {"llama3_rope_bad_band", "key 'rope_scaling.high_freq_factor': expected greater than low_freq_factor 4"},
       {"llama_heads_not_dividing", "key 'num_attention_heads': hidden_size 500 is not a multiple of "
@@ -191,7 +197,7 @@ TEST_CASE("malformed model configs give one-line errors naming the key", "[model
       {"phi3_su", "key 'rope_scaling.type': unsupported: rope scaling 'su' (Phi-3 LongRoPE"},
       {"phi3_partial_rotary", "key 'partial_rotary_factor': unsupported: rope on part of each head"},
       {"gpt2_scale_by_layer", "key 'scale_attn_by_inverse_layer_idx': unsupported: attention scaled by 1/(layer"},
-      {"gpt2_llama_key", "key 'hidden_size': unknown key for model_type 'gpt2'"},
+      {"gpt2_llama_key", "key 'hidden_size': 384 disagrees with n_embd 320"},
       {"bert_relative_positions", "key 'position_embedding_type': unsupported: 'relative_key' position embeddings"},
       {"bert_decoder", "key 'is_decoder': unsupported: bert as a causal decoder"},
       {"not_json", "not_json.json:1:43: invalid JSON"},
@@ -204,6 +210,21 @@ TEST_CASE("malformed model configs give one-line errors naming the key", "[model
     CHECK_THAT(error, Catch::StartsWith(path));
     CHECK_THAT(error, Catch::Contains(c.message));
     CHECK(error.find('\n') == std::string::npos);
+  }
+}
+
+TEST_CASE("unknown keys in model configs are warnings, errors with strict", "[model]") {
+  for (const auto& [file, key] : std::vector<std::pair<std::string, std::string>>{
+           {"llama_unknown_key", "foo_bar"}, {"llama_alibi", "alibi"}, {"llama_rope_unknown_subkey", "rope_scaling.foo"}}) {
+    INFO(file);
+    const std::string path = kBadModels + file + ".json";
+    const TransformerSpec s = load_transformer_spec(path);
+    REQUIRE(s.warnings.size() == 1);
+    CHECK_THAT(s.warnings[0], Catch::StartsWith(path + ": key '" + key + "': unknown key for model_type 'llama'"));
+    ConfigReadOptions strict;
+    strict.strict = true;
+    CHECK_THROWS_WITH(load_transformer_spec(path, strict),
+                      Catch::StartsWith(path + ": key '" + key + "': unknown key for model_type 'llama' (--strict"));
   }
 }
 
@@ -406,7 +427,7 @@ TEST_CASE("reference: decode steps with the KV cache equal the rows of one prefi
   for (const auto& family : kTinyFamilies) {
     if (family == "bert") continue;  // not causal
     INFO(family);
-    const TransformerSpec s = bundled("tiny-" + family);
+    const TransformerSpec s = bundled(tiny(family));
     const Graph g = build_transformer_graph(s, 1, 0);
     // 24 tokens: past tiny-mistral's window of 16, so the window is exercised too.
     const std::vector<int> ids = tokens_for(s, 24);
@@ -450,6 +471,82 @@ TEST_CASE("reference: causal masking and the sliding window matter", "[model]") 
   CHECK(relative_error(changed.middleRows(20, 1), base.middleRows(20, 1)) > 0.0);
 }
 
+TEST_CASE("reference: gemma2 and gemma3 soft-capping, score scale, windows and local rope each matter", "[model]") {
+  // Each feature changed alone moves the logits, so a compiled graph that skipped it would
+  // fail verify against this reference.
+  auto logits = [](const TransformerSpec& s, int tokens) {
+    const Graph g = build_transformer_graph(s, 1, 0);
+    ReferenceTransformer r(s, g);
+    return r.forward(tokens_for(s, tokens), 0);
+  };
+  const TransformerSpec g2 = bundled("tiny-gemma2");
+  CHECK(g2.norm_placement == NormPlacement::Sandwich);
+  CHECK(g2.window_of(0) == 4);  // even layers slide
+  CHECK(g2.window_of(1) == 0);
+  const Eigen::MatrixXf base = logits(g2, 8);
+  // Soft-capped logits stay inside +-3.
+  CHECK(base.cwiseAbs().maxCoeff() < 3.0f);
+  TransformerSpec no_cap = g2;
+  no_cap.attention_softcap = 0;
+  CHECK(relative_error(logits(no_cap, 8), base) > 1e-3);
+  TransformerSpec no_final_cap = g2;
+  no_final_cap.final_softcap = 0;
+  CHECK(relative_error(logits(no_final_cap, 8), base) > 1e-3);
+  TransformerSpec head_dim_scale = g2;
+  head_dim_scale.attention_scale = 0;  // 1/sqrt(64) instead of 1/sqrt(48)
+  CHECK(relative_error(logits(head_dim_scale, 8), base) > 1e-3);
+  TransformerSpec no_window = g2;
+  no_window.sliding_window.reset();
+  CHECK(relative_error(logits(no_window, 8).topRows(4), base.topRows(4)) == 0.0);  // within the window
+  CHECK(relative_error(logits(no_window, 8).bottomRows(1), base.bottomRows(1)) > 1e-4);
+
+  const TransformerSpec g3 = bundled("tiny-gemma3-text");
+  CHECK(g3.qk_norm == QkNorm::PerHead);
+  CHECK(g3.rope_theta_of(0) == 10000.0);  // sliding: rope_local_base_freq, no scaling
+  CHECK(g3.rope_scaling_of(0).kind == RopeScaling::Kind::None);
+  CHECK(g3.rope_theta_of(1) == 1e6);
+  CHECK(g3.rope_scaling_of(1).kind == RopeScaling::Kind::Linear);
+  TransformerSpec global_rope = g3;
+  global_rope.rope_local_theta.reset();
+  CHECK(relative_error(logits(global_rope, 6), logits(g3, 6)) > 1e-4);
+}
+
+TEST_CASE("yarn rope frequencies and attention factor follow transformers", "[model]") {
+  // head_dim 64, theta 500000, factor 4, original context 16, beta_fast 32, beta_slow 1:
+  // correction dims 64 ln(16 / (2 pi b)) / (2 ln 500000) = -2.74 (b 32) and 2.279 (b 1),
+  // truncated to [0, 3]: pair 0 keeps its frequency, pairs >= 3 are divided by 4, pairs 1
+  // and 2 ramp (1/3, 2/3 of the way).
+  RopeScaling y;
+  y.kind = RopeScaling::Kind::Yarn;
+  y.factor = 4.0;
+  y.original_max_position = 16;
+  const auto inv = rope_inverse_frequencies(64, 500000.0, y);
+  auto base = [](int i) { return std::pow(500000.0, -2.0 * i / 64.0); };
+  CHECK(inv[0] == Approx(base(0)));
+  CHECK(inv[1] == Approx(base(1) * (1.0 / 3.0 / 4.0 + 2.0 / 3.0)));
+  CHECK(inv[2] == Approx(base(2) * (2.0 / 3.0 / 4.0 + 1.0 / 3.0)));
+  CHECK(inv[3] == Approx(base(3) / 4.0));
+  CHECK(inv[31] == Approx(base(31) / 4.0));
+  // attention_factor from the config, else mscale / mscale_all_dim, else 0.1 ln(factor) + 1.
+  auto factor_of = [](const std::string& extra) {
+    const std::string text = R"({"model_type": "llama", "vocab_size": 64, "hidden_size": 64, "intermediate_size": 64,
+      "num_hidden_layers": 1, "num_attention_heads": 1, "max_position_embeddings": 64,
+      "rope_scaling": {"rope_type": "yarn", "factor": 4.0)" + extra + "}}";
+    return parse_transformer_spec(text, "config.json").rope_scaling.attention_factor;
+  };
+  CHECK(factor_of("") == Approx(0.1 * std::log(4.0) + 1.0));
+  CHECK(factor_of(R"(, "attention_factor": 1.5)") == 1.5);
+  CHECK(factor_of(R"(, "mscale": 1.0, "mscale_all_dim": 1.0)") == Approx(1.0));  // DeepSeek-V3's
+  // The yarn tiny model's logits depend on the factor.
+  const TransformerSpec s = bundled("tiny-olmo3-yarn");
+  CHECK(s.rope_scaling.kind == RopeScaling::Kind::Yarn);
+  TransformerSpec no_factor = s;
+  no_factor.rope_scaling.attention_factor = 1.0;
+  const Graph g = build_transformer_graph(s, 1, 0);
+  ReferenceTransformer a(s, g), b(no_factor, g);
+  CHECK(relative_error(a.forward(tokens_for(s, 6), 0), b.forward(tokens_for(s, 6), 0)) > 1e-3);
+}
+
 TEST_CASE("reference: bert is bidirectional and uses token types", "[model]") {
   const TransformerSpec s = bundled("tiny-bert");
   const Graph g = build_transformer_graph(s, 1, 0);
@@ -475,7 +572,7 @@ TEST_CASE("reference: fp16-matmul and int8 policies stay near fp32", "[model]") 
   // tolerance on the maximum can bound; the other rows stay within the dense bound.
   for (const auto& family : kTinyFamilies) {
     INFO(family);
-    const TransformerSpec s = bundled("tiny-" + family);
+    const TransformerSpec s = bundled(tiny(family));
     const Graph g = build_transformer_graph(s, 1, 0);
     ReferenceTransformer fp32(s, g, Precision::Fp32);
     ReferenceTransformer fp16(s, g, Precision::Fp16Matmul);
@@ -518,4 +615,53 @@ TEST_CASE("reference: a graph missing a weight or with a wrong shape is refused"
   CHECK_THROWS_WITH(ReferenceTransformer(s, g), Catch::Contains("'l1.attn.k.weight' has shape [512, 512], expected [512, 128]"));
   g.tensors[static_cast<std::size_t>(g.find("l1.attn.k.weight"))].name = "renamed";
   CHECK_THROWS_WITH(ReferenceTransformer(s, g), Catch::Contains("no tensor 'l1.attn.k.weight'"));
+}
+
+TEST_CASE("reference: fp8 and stored-low computed-fp16 policies against fp32", "[model][fp8]") {
+  // Error of a run: max |error| / max |fp32 output| over a 16-token prefill and 2 decode steps.
+  // Measured on tiny-llama / tiny-qwen3 (the bounds leave about 2x margin):
+  //   fp8e4m3 native 0.117 / 0.153, fp8e5m2 native 0.214 / 0.222,
+  //   int8 stored, fp16 computed 0.0129 / 0.0108, fp8e4m3 stored 0.080 / 0.080,
+  //   fp8e5m2 stored 0.157 / 0.172 (int8 native: 0.035 / 0.044).
+  // fp8 is coarser than int8 here: these weights are uniform in +-1/sqrt(K), where int8's
+  // 255 evenly spaced levels per column beat e4m3's 3 mantissa bits (up to 6% per weight);
+  // fp8 pays off on weights spanning several binades, which random uniform ones do not.
+  // Storing low and computing in fp16 leaves only the weights' quantisation error, so it is
+  // below the native policy of the same type, and e5m2 (2 mantissa bits) is coarser than e4m3.
+  for (const char* name : {"tiny-llama", "tiny-qwen3"}) {
+    INFO(name);
+    const TransformerSpec s = bundled(name);
+    const Graph g = build_transformer_graph(s, 1, 0);
+    auto run = [&](Precision p) {
+      ReferenceTransformer r(s, g, p);
+      std::vector<Eigen::MatrixXf> out = {r.forward(tokens_for(s, 16, 3), 0)};
+      for (int t = 16; t < 18; ++t) out.push_back(r.forward({t % 100}, t));
+      return out;
+    };
+    const auto exact = run(Precision::Fp32);
+    float largest = 0.0f;
+    for (const auto& e : exact) largest = std::max(largest, e.cwiseAbs().maxCoeff());
+    auto error = [&](Precision p) {
+      const auto got = run(p);
+      double worst = 0;
+      for (std::size_t i = 0; i < exact.size(); ++i)
+        worst = std::max(worst, static_cast<double>((got[i] - exact[i]).cwiseAbs().maxCoeff() / largest));
+      return worst;
+    };
+    const double e4m3 = error(Precision::Fp8E4M3), e5m2 = error(Precision::Fp8E5M2);
+    const double int8_fp16 = error(Precision::Int8Fp16), e4m3_fp16 = error(Precision::Fp8E4M3Fp16),
+                 e5m2_fp16 = error(Precision::Fp8E5M2Fp16), int8 = error(Precision::Int8);
+    INFO("e4m3 " << e4m3 << " e5m2 " << e5m2 << " int8/fp16 " << int8_fp16 << " e4m3/fp16 " << e4m3_fp16
+                 << " e5m2/fp16 " << e5m2_fp16 << " int8 " << int8);
+    CHECK(e4m3 > 0.0);
+    CHECK(e4m3 < e5m2);
+    CHECK(int8_fp16 < int8);
+    CHECK(e4m3_fp16 < e4m3);
+    CHECK(e5m2_fp16 < e5m2);
+    CHECK(e4m3_fp16 < e5m2_fp16);
+    CHECK(e4m3 < 0.3);
+    CHECK(e5m2 < 0.45);
+    CHECK(e4m3_fp16 < 0.16);
+    CHECK(int8_fp16 < 0.025);
+  }
 }

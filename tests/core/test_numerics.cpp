@@ -2,6 +2,8 @@
 #include <cmath>
 #include <vector>
 
+#include "numerics/fp8.hpp"
+#include "numerics/matmul_numerics.hpp"
 #include "numerics/vector_math.hpp"
 
 using namespace lpusim;
@@ -154,4 +156,71 @@ TEST_CASE("representable says which immediates fit a type", "[numerics]") {
   CHECK(representable(DType::Fp16, 0.5));
   CHECK_FALSE(representable(DType::Fp16, 0.1));
   CHECK_FALSE(representable(DType::Fp32, INFINITY));
+}
+
+// ---- fp8 (OCP OFP8) and MXFP4 elements ------------------------------------------------
+
+TEST_CASE("fp8 e4m3 and e5m2 encode, decode and round as the OCP formats", "[numerics][fp8]") {
+  // e4m3: bias 7, 3 mantissa bits, max 448 = 1.75 x 2^8 (S.1111.110), no infinities.
+  CHECK(fp8_max(Fp8Format::E4M3) == 448.0);
+  CHECK(int(encode_fp8(1.0, Fp8Format::E4M3)) == 0x38);    // 0.0111.000
+  CHECK(int(encode_fp8(-2.5, Fp8Format::E4M3)) == 0xC2);   // 1.1000.010: 1.25 x 2^1
+  CHECK(int(encode_fp8(448.0, Fp8Format::E4M3)) == 0x7E);
+  CHECK(int(encode_fp8(1e6, Fp8Format::E4M3)) == 0x7E);    // saturates
+  CHECK(int(encode_fp8(-INFINITY, Fp8Format::E4M3)) == 0xFE);
+  CHECK(int(encode_fp8(std::ldexp(1.0, -9), Fp8Format::E4M3)) == 0x01);  // smallest subnormal
+  CHECK(decode_fp8(0x01, Fp8Format::E4M3) == std::ldexp(1.0, -9));
+  CHECK(std::isnan(decode_fp8(0x7F, Fp8Format::E4M3)));
+  CHECK(std::isnan(decode_fp8(0xFF, Fp8Format::E4M3)));
+  CHECK(decode_fp8(0x7E, Fp8Format::E4M3) == 448.0);
+  // Ties to even: 1 + 1/16 lies halfway between 1 and 1.125 (mantissa 0 and 1).
+  CHECK(round_to_fp8(1.0625f, Fp8Format::E4M3) == 1.0f);
+  CHECK(round_to_fp8(1.1875f, Fp8Format::E4M3) == 1.25f);
+  CHECK(round_to_fp8(460.0f, Fp8Format::E4M3) == 448.0f);
+  // e5m2: bias 15, 2 mantissa bits, max 57344 = 1.75 x 2^15 (S.11110.11), infinities S.11111.00.
+  CHECK(fp8_max(Fp8Format::E5M2) == 57344.0);
+  CHECK(int(encode_fp8(1.0, Fp8Format::E5M2)) == 0x3C);
+  CHECK(int(encode_fp8(57344.0, Fp8Format::E5M2)) == 0x7B);
+  CHECK(int(encode_fp8(INFINITY, Fp8Format::E5M2)) == 0x7B);  // saturating conversion
+  CHECK(decode_fp8(0x7C, Fp8Format::E5M2) == INFINITY);
+  CHECK(std::isnan(decode_fp8(0x7D, Fp8Format::E5M2)));
+  CHECK(decode_fp8(0x01, Fp8Format::E5M2) == std::ldexp(1.0, -16));
+  CHECK(round_to_fp8(1.125f, Fp8Format::E5M2) == 1.0f);  // halfway between 1 and 1.25: even
+  // Every finite code decodes to a value that encodes back to it and is exact in fp16.
+  for (const Fp8Format f : {Fp8Format::E4M3, Fp8Format::E5M2}) {
+    int finite = 0;
+    for (int code = 0; code < 256; ++code) {
+      const double v = decode_fp8(static_cast<std::uint8_t>(code), f);
+      if (!std::isfinite(v)) continue;
+      ++finite;
+      INFO(fp8_name(f) << " code " << code);
+      if (v == 0.0) CHECK((encode_fp8(v, f) & 0x7f) == 0);
+      else CHECK(int(encode_fp8(v, f)) == code);
+      CHECK(round_to_fp16(static_cast<float>(v)) == static_cast<float>(v));
+    }
+    CHECK(finite == (f == Fp8Format::E4M3 ? 254 : 248));
+  }
+}
+
+TEST_CASE("e2m1 rounding and MXFP4 blocks of 32", "[numerics][fp8]") {
+  CHECK(round_to_e2m1(2.5f) == 2.0f);   // tie: 2 (mantissa 0) over 3
+  CHECK(round_to_e2m1(5.0f) == 4.0f);   // tie: 4 over 6
+  CHECK(round_to_e2m1(0.75f) == 1.0f);  // tie: 1 (mantissa 0) over 0.5 (subnormal mantissa 1)
+  CHECK(round_to_e2m1(0.25f) == 0.0f);  // tie: 0 over 0.5
+  CHECK(round_to_e2m1(-7.0f) == -6.0f); // saturates
+  CHECK(round_to_e2m1(1.4f) == 1.5f);
+  std::vector<float> v(40, 0.0f);
+  v[0] = 0.3f;   // block max: floor(log2 0.3) = -2, shared exponent -4, X = 1/16
+  v[1] = 0.1f;   // 1.6 -> 1.5 -> 0.09375
+  v[2] = -0.3f;  // 4.8 -> 4 -> -0.25
+  v[33] = 3.0f;  // second block: floor(log2 3) = 1, X = 2^-1: 3 / 0.5 = 6 -> 3
+  v[34] = 0.2f;  // 0.4 -> 0.5 -> 0.25
+  const std::vector<float> q = quantize_mxfp4(v);
+  CHECK(q[0] == 0.25f);
+  CHECK(q[1] == 0.09375f);
+  CHECK(q[2] == -0.25f);
+  CHECK(q[3] == 0.0f);
+  CHECK(q[33] == 3.0f);
+  CHECK(q[34] == 0.25f);
+  CHECK(q[39] == 0.0f);
 }

@@ -79,7 +79,7 @@ TEST_CASE("binding rejects what does not fit the chip", "[bind][errors]") {
   CHECK(bind_error(".queue mxm.e0\n    lw.int8 s0w, 17\n") == "t.s:2:18: expected 1 to 16 rows per lw.int8 (16 weight streams per cycle)");
   CHECK(bind_error(".queue mxm.e0\n    lw.fp16 s1w, 2\n") ==
         "t.s:2:13: weight source s1w starts a group of 2 streams, which must start at a multiple of 2");
-  CHECK(bind_error(".queue mxm.e2\n    acc.int8 s0w\n") == "t.s:2:5: MXM results are int32 (int8 weights) or fp32 (fp16 weights), not int8");
+  CHECK(bind_error(".queue mxm.e2\n    acc.int8 s0w\n") == "t.s:2:5: MXM results are int32 (int8 activations) or fp32 (fp16 or fp8), not int8");
   CHECK(bind_error(".queue mxm.e1\n    abc.int8 s0w, 64\n") == "t.s:2:19: expected an accumulator slot in [0, 64), got 64");
   CHECK(bind_error(".queue sxm.w0\n    permute.int8 s0e, s1e, nomap\n") ==
         "t.s:2:28: no lane map named 'nomap' (declare it with .lanemap)");

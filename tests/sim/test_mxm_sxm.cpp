@@ -8,6 +8,8 @@
 #include <numeric>
 #include <random>
 
+#include "arch/config/chip_config.hpp"
+#include "arch/config/json_input.hpp"
 #include "engine/exec/tensor_io.hpp"
 #include "sim_harness.hpp"
 
@@ -197,4 +199,81 @@ TEST_CASE("permute, distribute and select move lanes as their maps say", "[sxm]"
   const RunOutcome s = sxm_round_trip("select.int8 s1w, s2e, s0e, s0e", 46 + 2 + 43);
   REQUIRE(s.hazard_kinds.empty());
   CHECK(s.dumps.at("out")[7] == 7);
+}
+
+namespace {
+/// One 16-row lw of `wtype` weights (row q from slice w<q>, read in cycle q so that all reach
+/// the MXM at position 0 in 2 + q + (45 - q) = 47), iw in 48 (installed 68), one abc of
+/// `xtype` activations (x in w16.., read so that it arrives in 68), acc.fp32 in 88 (out on
+/// s0e..s3e at 0 in 90) and y written in w20..w23 (positions 25..22) in 115 - b.
+std::string gemv16(const std::string& wtype, const std::string& xtype) {
+  std::string text;
+  for (int q = 0; q < 16; ++q) text += fmt::format(".tensor r{} {} 1 w{}:0 fill=random:{}\n", q, wtype, q, 70 + q);
+  const bool x16 = xtype == "fp16";
+  text += fmt::format(".tensor x {} 1 {}:0 fill=random:69\n.tensor y fp32 1 w20,w21,w22,w23:0\n", xtype,
+                      x16 ? "w16,w17" : "w16");
+  for (int q = 0; q < 16; ++q) text += fmt::format(".queue mem.w{}\n{}    read 0, s{}w\n", q, nop(q), q);
+  // w16 is at position 29 (read in 37, at 0 in 68); w17 at 28 (read in 38).
+  text += ".queue mem.w16\n    nop 37\n    read 0, s16w\n";
+  if (x16) text += ".queue mem.w17\n    nop 38\n    read 0, s17w\n";
+  text += fmt::format(".queue mxm.w0\n    nop 47\n    lw.{} s0w, 16\n    iw\n", wtype);
+  text += fmt::format(".queue mxm.w1\n    nop 68\n    abc.{} s16w\n.queue mxm.w2\n    nop 88\n    acc.fp32 s0e\n", xtype);
+  for (int b = 0; b < 4; ++b) text += fmt::format(".queue mem.w{}\n    nop {}\n    write 0, s{}e\n", 20 + b, 115 - b, b);
+  return text;
+}
+
+void check_gemv16(const std::string& wtype, const std::string& xtype, const ChipConfig& chip) {
+  const std::string text = gemv16(wtype, xtype);
+  RunRequest r;
+  r.program = text;
+  r.dumps = {"y"};
+  r.edit_chip = [](nlohmann::json& c) { c["mxm"]["fp8_rate_divisor"] = 2; };
+  const RunOutcome o = run_forked(r);
+  INFO(wtype << " x " << xtype << ": " << o.error);
+  REQUIRE(o.error.empty());
+  REQUIRE(o.hazard_kinds.empty());
+  const BoundProgram p = bind_program(parse_program(text, "gemv16.s"), chip);
+  const auto x = fill_values(*p.find_tensor("x"), 320);
+  for (int q = 0; q < 16; ++q) {
+    const auto row = fill_values(*p.find_tensor(fmt::format("r{}", q)), 320);
+    double expected = 0, magnitude = 0;
+    for (std::size_t i = 0; i < 320; ++i) {
+      expected += row[i] * x[i];
+      magnitude += std::fabs(row[i] * x[i]);
+    }
+    // Products of int8 or fp8 codes with fp16 or fp8 values are exact in fp32; 320 fp32
+    // additions err by at most 320 x 2^-24 of the sum of magnitudes.
+    CHECK(std::fabs(o.dumps.at("y")[static_cast<std::size_t>(q)] - expected) <= 320 * std::ldexp(1.0, -24) * magnitude);
+    CHECK(magnitude > 0);
+  }
+  for (std::size_t j = 16; j < 320; ++j) CHECK(o.dumps.at("y")[j] == 0.0);  // rows not loaded are zero
+}
+}  // namespace
+
+TEST_CASE("stored low, computed in fp16: int8 and fp8 weights against fp16 activations", "[mxm][fp8]") {
+  nlohmann::json chip_json = load_user_json(LPUSIM_TSP_V1);
+  chip_json["mxm"]["fp8_rate_divisor"] = 2;
+  const ChipConfig chip = parse_chip_config(chip_json, "fp8-chip.json");
+  check_gemv16("int8", "fp16", chip);
+  check_gemv16("fp8e4m3", "fp16", chip);
+  check_gemv16("fp8e5m2", "fp16", chip);
+  // Native fp8: e4m3 weights and activations.
+  check_gemv16("fp8e4m3", "fp8e4m3", chip);
+}
+
+TEST_CASE("fp8 abc runs at the chip's fp8 rate, and a chip without one refuses fp8", "[mxm][fp8][hazards][timing]") {
+  const std::string install = ".queue mxm.w0\n    iw\n.queue mxm.w1\n    nop 20\n";
+  auto run_with_divisor = [&](const std::string& body, int divisor) {
+    RunRequest r;
+    r.program = install + body;
+    r.edit_chip = [divisor](nlohmann::json& c) { c["mxm"]["fp8_rate_divisor"] = divisor; };
+    return run_forked(r);
+  };
+  // Divisor 2: fp8 abcs 1 cycle apart overrun the plane, 2 apart do not.
+  CHECK(run_with_divisor("    abc.fp8e4m3 s16w\n    abc.fp8e4m3 s16w\n", 2).has_hazard("unit-busy"));
+  CHECK_FALSE(run_with_divisor("    abc.fp8e4m3 s16w\n    nop 1\n    abc.fp8e4m3 s16w\n", 2).has_hazard("unit-busy"));
+  CHECK_FALSE(run_with_divisor("    abc.fp8e5m2 s16w\n    repeat 3, 1\n", 1).has_hazard("unit-busy"));
+  // TSP v1 has no fp8 mode: the program is refused when it is bound.
+  const RunOutcome v1 = run_text(install + "    abc.fp8e4m3 s16w\n");
+  CHECK_THAT(v1.error, Catch::Contains("tsp-v1 has no fp8 MXM mode"));
 }

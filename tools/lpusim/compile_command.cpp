@@ -21,7 +21,9 @@ struct CompileArgs {
   std::string model;
   std::string chip = "tsp-v1";
   std::string output;
-  std::string weights = "fp16";
+  std::string weights = "auto";
+  std::string compute = "native";
+  bool strict = false;
   std::string phase = "decode";
   std::int64_t prompt_len = 16;
   std::int64_t batch = 1;
@@ -33,24 +35,28 @@ struct CompileArgs {
 int run(const CompileArgs& args) {
   const ChipConfig chip = load_chip_config(resolve_chip_path(args.chip));
   if (!args.output.empty()) require_writable_path(args.output, "-o");
-  const WeightType weights = args.weights == "int8" ? WeightType::Int8 : WeightType::Fp16;
-  const Workload workload = load_workload(args.model);
+  const Workload workload = load_command_workload(args.model, args.strict);
+  const WeightChoice weights = resolve_weights(args.weights, workload.is_graph() ? nullptr : &workload.spec(), "fp16");
+  const MatmulCompute compute = parse_matmul_compute(args.compute);
   if (!workload.is_graph()) {
     // Cost before work, from the config alone: the weights, caches, instructions and host
     // memory of the step, before its graph is built.
     const TransformerStep step = args.phase == "prefill" ? TransformerStep{args.prompt_len, 0, args.batch}
                                                          : TransformerStep{1, args.prompt_len, args.batch};
-    (void)require_transformer_fits(workload.spec(), chip, weights, false, step);
+    (void)require_transformer_fits(workload.spec(), chip, WeightScenario(weights.type, compute, weights.checkpoint), false,
+                                   step);
   }
   Graph graph = model_step_graph(workload, ModelRequest{args.model, args.phase, args.prompt_len, args.batch});
   if (!workload.is_graph()) {
     // Weights first (a model too large for one chip is told how many it needs), then the
     // step's caches: the prompt (prefill) or the cached positions plus the new token.
     const std::int64_t positions = args.phase == "prefill" ? args.prompt_len : args.prompt_len + 1;
-    check_model_fits(workload.spec(), chip, weights, args.batch, positions);
+    check_model_fits(workload.spec(), chip, weights.type, args.batch, positions, weights.checkpoint);
   }
   CompileOptions options;
-  options.lowering.weights = weights;
+  options.lowering.weights = weights.type;
+  options.lowering.checkpoint_weights = weights.checkpoint;
+  options.lowering.compute = compute;
   options.dump_after = args.dump_after;
   options.fuse_pointwise = !args.no_fuse;
   options.lowering.max_burst_rows = args.burst_rows;
@@ -79,12 +85,16 @@ Command add_compile_command(CLI::App& app) {
   cmd->add_option("model", args->model, "A graph JSON file, a config.json, a model folder, or a bundled model name")->required();
   cmd->add_option("--chip", args->chip, "Chip: a bundled name (tsp-v1) or a chip JSON file")->capture_default_str();
   cmd->add_option("-o,--output", args->output, "Write the assembly here");
-  cmd->add_option("--weights", args->weights, "Weight type")->check(CLI::IsMember({"int8", "fp16"}))->capture_default_str();
+  cmd->add_flag("--strict", args->strict, "Refuse config.json keys lpusim does not know (default: a warning each)");
+  cmd->add_option("--weights", args->weights, "Weight type: auto (the checkpoint's fp8/mxfp4 if quantized, else fp16), checkpoint, int8, fp16, fp8 (e4m3), fp8-e5m2")
+      ->check(CLI::IsMember(weight_type_choices()))->capture_default_str();
+  cmd->add_option("--compute", args->compute, "Where int8/fp8 weights are multiplied: native (int8 x int8, fp8 x fp8) or fp16 (dequantised into an fp16 MXM)")
+      ->check(CLI::IsMember(matmul_compute_choices()))->capture_default_str();
   cmd->add_option("--phase", args->phase, "For models: prefill (the prompt) or decode (one token after it)")
       ->check(CLI::IsMember({"prefill", "decode"}))->capture_default_str();
   cmd->add_option("--prompt-len", args->prompt_len, "For models: prompt tokens")->check(CLI::Range(1, 1 << 20))->capture_default_str();
   cmd->add_option("--batch", args->batch, "For models: sequences per step")->check(CLI::Range(1, 4096))->capture_default_str();
-  cmd->add_option("--dump-after", args->dump_after, "Print the IR after this pass (shape_inference, quantization, decompose, calibration, fuse_pointwise, lowering)");
+  cmd->add_option("--dump-after", args->dump_after, "Print the IR after this pass (shape_inference, last_row_outputs, decompose, expand_collectives, quantization, calibration, fuse_pointwise, lowering)");
   cmd->add_flag("--no-fuse", args->no_fuse,
                 "Lower every pointwise op through MEM instead of fusing it into VXM chains (to measure what fusion buys)");
   cmd->add_option("--burst-rows", args->burst_rows,

@@ -14,6 +14,7 @@
 #include "commands.hpp"
 #include "estimate/estimate_table.hpp"
 #include "frontend/transformer_cost.hpp"
+#include "model_source.hpp"
 #include "engine/report/stats.hpp"
 #include "runtime/host_runtime.hpp"
 #include "runtime/serving_model.hpp"
@@ -26,7 +27,9 @@ namespace {
 struct EstimateArgs {
   std::string model;
   std::string chip = "tsp-v1";
-  std::string weights = "int8";
+  std::string weights = "auto";
+  std::string compute = "native";
+  bool strict = false;
   std::int64_t batch = 1;
   std::int64_t prompt_len = 64;
   std::int64_t gen_len = 64;
@@ -43,12 +46,15 @@ std::string first_layers(const std::vector<std::int64_t>& cycles) {
 
 int run(const EstimateArgs& args) {
   const ChipConfig chip = load_chip_config(resolve_chip_path(args.chip));
-  const Workload workload = load_workload(
-      args.model, "estimate takes a model config (config.json or a model folder); for a graph use compile and run");
+  const Workload workload = load_command_workload(
+      args.model, args.strict, "estimate takes a model config (config.json or a model folder); for a graph use compile and run");
   const TransformerSpec& spec = workload.spec();
   const bool generates = spec.causal;
+  const WeightChoice weights = resolve_weights(args.weights, &spec, "int8");
   Scenario scenario;
-  scenario.weights = args.weights == "int8" ? WeightType::Int8 : WeightType::Fp16;
+  scenario.weights = weights.type;
+  scenario.checkpoint_weights = weights.checkpoint;
+  scenario.compute = parse_matmul_compute(args.compute);
   scenario.batch = args.batch;
   scenario.prompt_length = args.prompt_len;
   scenario.generation_length = args.gen_len;
@@ -59,10 +65,11 @@ int run(const EstimateArgs& args) {
   // Cost before work, from the config: weights, caches, instructions and host memory, refused
   // at once with the numbers. The decode step is costed at the end of generation, where every
   // sequence's cache holds the whole context (what serving the batch needs), then the prefill.
-  const CompileCost decode_cost = generates ? require_transformer_fits(spec, chip, scenario.weights, false,
+  const WeightScenario weight_scenario(scenario.weights, scenario.compute, scenario.checkpoint_weights);
+  const CompileCost decode_cost = generates ? require_transformer_fits(spec, chip, weight_scenario, false,
                                                                        {1, scenario.context(true) - 1, scenario.batch})
                                             : CompileCost{};
-  const CompileCost prefill_cost = require_transformer_fits(spec, chip, scenario.weights, false,
+  const CompileCost prefill_cost = require_transformer_fits(spec, chip, weight_scenario, false,
                                                             {scenario.prompt_length, 0, scenario.batch, generates});
   const std::uint64_t host_bytes = decode_cost.host_bytes + prefill_cost.host_bytes +
                                    simulation_host_bytes(std::max(decode_cost.instructions, prefill_cost.instructions));
@@ -72,6 +79,8 @@ int run(const EstimateArgs& args) {
   SessionOptions options;
   options.mode = RunMode::Timing;
   options.weights = scenario.weights;
+  options.checkpoint_weights = scenario.checkpoint_weights;
+  options.compute = scenario.compute;
   options.batch = scenario.batch;
   // Serving the batch needs every sequence's cache for the whole context, not just the
   // positions the measured decode step reaches.
@@ -107,7 +116,7 @@ int run(const EstimateArgs& args) {
   j["parameters"] = spec.parameters();
   j["chip"] = chip.name;
   j["chips_needed"] = 1;
-  j["weights"] = args.weights;
+  j["weights"] = weights.label;
   j["batch"] = args.batch;
   j["prompt_len"] = args.prompt_len;
   if (generates) {
@@ -153,7 +162,7 @@ int run(const EstimateArgs& args) {
       {"parameters", "parameters", static_cast<L>(spec.parameters()), ""},
       {"chip", "chip", chip.name, ""},
       {"chips", "chips", L{1}, ""},
-      {"weights", "weight type", args.weights, ""},
+      {"weights", "weight type", weights.label, ""},
       {"batch", "batch", static_cast<L>(args.batch), "sequences"},
       {"prompt_len", generates ? "prompt" : "tokens per sequence", static_cast<L>(args.prompt_len), "tokens"},
   };
@@ -213,7 +222,7 @@ int run(const EstimateArgs& args) {
   }
   std::cout << fmt::format("lpusim estimate {} ({}, {:.1f} M parameters) on {} x1, {} weights, batch {}, {}\n\n",
                            one_line(args.model), family_name(spec.family), static_cast<double>(spec.parameters()) / 1e6,
-                           one_line(chip.name), args.weights, args.batch,
+                           one_line(chip.name), weights.label, args.batch,
                            generates ? fmt::format("prompt {} tokens, generating {}", args.prompt_len, args.gen_len)
                                      : fmt::format("{} tokens per sequence", args.prompt_len));
   // The model, chip and scenario are in the heading; the table starts with what they give.
@@ -229,7 +238,11 @@ Command add_estimate_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("estimate", "Estimate tokens/s, time to first token and chip use for a model");
   cmd->add_option("model", args->model, "A config.json, a model folder, or a bundled model name (gpt2, bert-base-uncased, ...)")->required();
   cmd->add_option("--chip", args->chip, "Chip: a bundled name (tsp-v1) or a chip JSON file")->capture_default_str();
-  cmd->add_option("--weights", args->weights, "Weight type")->check(CLI::IsMember({"int8", "fp16"}))->capture_default_str();
+  cmd->add_flag("--strict", args->strict, "Refuse config.json keys lpusim does not know (default: a warning each)");
+  cmd->add_option("--weights", args->weights, "Weight type: auto (the checkpoint's fp8/mxfp4 if quantized, else int8), checkpoint, int8, fp16, fp8 (e4m3), fp8-e5m2")
+      ->check(CLI::IsMember(weight_type_choices()))->capture_default_str();
+  cmd->add_option("--compute", args->compute, "Where int8/fp8 weights are multiplied: native (int8 x int8, fp8 x fp8) or fp16 (dequantised into an fp16 MXM)")
+      ->check(CLI::IsMember(matmul_compute_choices()))->capture_default_str();
   cmd->add_option("--batch", args->batch, "Sequences per step")->check(CLI::Range(1, 4096))->capture_default_str();
   cmd->add_option("--prompt-len", args->prompt_len, "Prompt tokens (an encoder: tokens per sequence)")->check(CLI::Range(1, 1 << 20))->capture_default_str();
   cmd->add_option("--gen-len", args->gen_len, "Generated tokens (decoders)")->check(CLI::Range(1, 1 << 20))->capture_default_str();

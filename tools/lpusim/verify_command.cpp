@@ -13,6 +13,7 @@
 #include "arch/core/limits.hpp"
 #include "commands.hpp"
 #include "frontend/transformer_cost.hpp"
+#include "model_source.hpp"
 #include "compiler/interpreter/interpret.hpp"
 #include "compiler/pipeline.hpp"
 #include "frontend/plan_fit.hpp"
@@ -28,17 +29,25 @@ namespace {
 struct VerifyArgs {
   std::string model;
   std::string chip = "tsp-v1";
-  std::string weights = "fp16";
+  std::string weights = "auto";
+  std::string compute = "native";
+  bool strict = false;
   std::int64_t prompt_len = 6;
   std::int64_t decode_steps = 2;
   std::int64_t batch = 1;
-  /// Unset (negative): 0.02 for fp16 weights; 0.05 for int8, where the chip and the
-  /// reference share the calibrated scales but an upstream fp16 difference can still move a
-  /// value across an int8 rounding boundary (measured up to 3.4e-2 on the tiny models).
+  /// Unset (negative): by number format (docs/models.md, numerics), about twice the largest
+  /// error measured on the tiny models: 0.02 for fp16 weights and for int8 or fp8 weights
+  /// computed in fp16 (measured 1.4e-3); 0.05 for int8 and fp8 e4m3 computed natively, where
+  /// the chip and the reference share the calibrated scales but an upstream fp16 difference
+  /// can move a value across a rounding boundary of the coarse type (measured 3.4e-2 and
+  /// 2.9e-2); 0.15 for fp8 e5m2 natively (2 mantissa bits; measured 8.2e-2).
   double tolerance = -1.0;
-  double tolerance_for_weights() const {
+  double tolerance_for(const WeightChoice& w, MatmulCompute matmul_compute, const TransformerSpec* spec) const {
     if (tolerance >= 0) return tolerance;
-    return weights == "int8" ? 0.05 : 0.02;
+    WeightType type = w.type;
+    if (w.checkpoint && spec) type = spec->quantization.format == CheckpointFormat::Fp8E5M2 ? WeightType::Fp8E5M2 : WeightType::Fp8E4M3;
+    if (type == WeightType::Fp16 || matmul_compute == MatmulCompute::Fp16) return 0.02;
+    return type == WeightType::Fp8E5M2 ? 0.15 : 0.05;
   }
   bool quiet = false;
   int tp = 1, pp = 1, ep = 1;  ///< a partition plan: chips per stage, pipeline stages, expert groups per stage
@@ -60,7 +69,9 @@ double relative_error(const std::vector<float>& got, const Eigen::MatrixXf& want
 /// decomposed graph.
 int verify_graph(const VerifyArgs& args, const ChipConfig& chip, const Workload& workload) {
   CompileOptions options;
-  options.lowering.weights = args.weights == "int8" ? WeightType::Int8 : WeightType::Fp16;
+  const WeightChoice weights = resolve_weights(args.weights, nullptr, "fp16");
+  options.lowering.weights = weights.type;
+  options.lowering.compute = parse_matmul_compute(args.compute);
   CompileResult compiled = compile_graph(workload.graph(), chip, options);
   const Graph g = compiled.primitive;
   std::map<std::string, std::vector<float>> inputs;
@@ -81,7 +92,7 @@ int verify_graph(const VerifyArgs& args, const ChipConfig& chip, const Workload&
   const auto reference = interpret_primitive_graph(g, inputs);
   bool ok = true;
   std::cout << fmt::format("lpusim verify {} ({} weights, reference: fp32 interpreter of the decomposed graph)\n",
-                           workload.path, args.weights);
+                           workload.path, weights.label);
   for (const auto& name : outputs) {
     const HostTensor& got = result.outputs.at(name);
     const auto& want_values = reference.at(name);
@@ -92,7 +103,7 @@ int verify_graph(const VerifyArgs& args, const ChipConfig& chip, const Workload&
     if (std::getenv("LPUSIM_VERIFY_DEBUG"))
       for (std::int64_t c = 0; c < got.cols; c += 37)
         std::cout << fmt::format("    [0,{}] sim {} ref {}\n", c, got.values[static_cast<std::size_t>(c)], want(0, c));
-    const double tolerance = args.tolerance_for_weights();
+    const double tolerance = args.tolerance_for(weights, options.lowering.compute, nullptr);
     ok = ok && error <= tolerance;
     std::cout << fmt::format("  {:<24} {} cycles, max |error| / max |reference| = {:.2e} {}\n", name, result.cycles(),
                              error, error <= tolerance ? "ok" : fmt::format("FAIL (tolerance {:.1e})", tolerance));
@@ -102,7 +113,7 @@ int verify_graph(const VerifyArgs& args, const ChipConfig& chip, const Workload&
 
 int run(const VerifyArgs& args) {
   const ChipConfig chip = load_chip_config(resolve_chip_path(args.chip));
-  const Workload workload = load_workload(args.model);
+  const Workload workload = load_command_workload(args.model, args.strict);
   if (workload.is_graph()) {
     if (args.batch != 1)
       throw InputError(fmt::format("{}: --batch {} applies to model configs; a graph's batch is in its input shapes",
@@ -110,20 +121,24 @@ int run(const VerifyArgs& args) {
     return verify_graph(args, chip, workload);
   }
   const TransformerSpec& spec = workload.spec();
-  const WeightType weights = args.weights == "int8" ? WeightType::Int8 : WeightType::Fp16;
-  const Precision precision = weights == WeightType::Int8 ? Precision::Int8 : Precision::Fp16Matmul;
+  const WeightChoice weights = resolve_weights(args.weights, &spec, "fp16");
+  const MatmulCompute compute = parse_matmul_compute(args.compute);
+  const Precision precision = precision_for(weights.type, compute);
   const std::int64_t steps = spec.causal ? args.decode_steps : 0;
   const std::int64_t batch = args.batch;
   // Cost before work: the prefill's compile (with weight values), its functional simulation
   // and the reference's fp32 weights, one copy per sequence.
-  const CompileCost cost = require_transformer_fits(spec, chip, weights, true, {args.prompt_len, 0, batch});
+  const CompileCost cost =
+      require_transformer_fits(spec, chip, WeightScenario(weights.type, compute, weights.checkpoint), true, {args.prompt_len, 0, batch});
   limits::require_host_memory(cost.host_bytes + simulation_host_bytes(cost.instructions) +
                                   static_cast<std::uint64_t>(spec.parameters()) * 4 * static_cast<std::uint64_t>(batch + 1),
                               fmt::format("{}: verifying it ({} instructions, {} parameters)", workload.path,
                                           cost.instructions, spec.parameters()));
   SessionOptions options;
   options.mode = RunMode::Functional;
-  options.weights = weights;
+  options.weights = weights.type;
+  options.checkpoint_weights = weights.checkpoint;
+  options.compute = compute;
   options.batch = batch;
   options.context = args.prompt_len + steps;
   // int8: the prefill calibrates the activation scales on its own deterministic prompt (not
@@ -162,8 +177,9 @@ int run(const VerifyArgs& args) {
 
   // The reference runs each sequence independently, with its own KV cache, on the same weights.
   const Graph weights_graph = build_transformer_graph(spec, 1, 0, 1);
-  std::vector<ReferenceTransformer> references(static_cast<std::size_t>(batch),
-                                               ReferenceTransformer(spec, weights_graph, precision));
+  std::vector<ReferenceTransformer> references(
+      static_cast<std::size_t>(batch), weights.checkpoint ? ReferenceTransformer(spec, weights_graph, compute, true)
+                                                          : ReferenceTransformer(spec, weights_graph, precision));
   // The sequences' reference rows one after another, like the graph's rows.
   auto reference_rows = [&](std::int64_t first, std::int64_t count, std::int64_t past) {
     std::vector<Eigen::MatrixXf> parts;
@@ -206,7 +222,7 @@ int run(const VerifyArgs& args) {
         worst = b;
       }
     }
-    const double tolerance = args.tolerance_for_weights();
+    const double tolerance = args.tolerance_for(weights, compute, &spec);
     const bool pass = error <= tolerance;
     ok = ok && pass;
     std::cout << fmt::format("  {:<24} {} cycles{}, max |error| / max |reference| = {:.2e}{} {}\n", what, step.cycles(),
@@ -215,7 +231,8 @@ int run(const VerifyArgs& args) {
                              pass ? "ok" : fmt::format("FAIL (tolerance {:.1e})", tolerance));
   };
   std::cout << fmt::format("lpusim verify {} ({}, {} weights, reference precision {}{}{})\n", args.model,
-                           family_name(spec.family), args.weights, precision_name(precision),
+                           family_name(spec.family), weights.label,
+                           weights.checkpoint ? std::string("as the checkpoint") : std::string(precision_name(precision)),
                            batch > 1 ? fmt::format(", batch {}", batch) : "",
                            options.system ? fmt::format(", {} on system {}", options.plan.describe(), options.system->name) : "");
   const StepResult prefill = session.prefill(args.prompt_len, tokens_of(0, args.prompt_len));
@@ -240,7 +257,11 @@ Command add_verify_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("verify", "Run a small model on the simulated chip and compare with the Eigen reference");
   cmd->add_option("model", args->model, "A config.json, a model folder, or a bundled model name (tiny-llama, ...)")->required();
   cmd->add_option("--chip", args->chip, "Chip: a bundled name (tsp-v1) or a chip JSON file")->capture_default_str();
-  cmd->add_option("--weights", args->weights, "Weight type")->check(CLI::IsMember({"int8", "fp16"}))->capture_default_str();
+  cmd->add_flag("--strict", args->strict, "Refuse config.json keys lpusim does not know (default: a warning each)");
+  cmd->add_option("--weights", args->weights, "Weight type: auto (the checkpoint's fp8/mxfp4 if quantized, else fp16), checkpoint, int8, fp16, fp8 (e4m3), fp8-e5m2")
+      ->check(CLI::IsMember(weight_type_choices()))->capture_default_str();
+  cmd->add_option("--compute", args->compute, "Where int8/fp8 weights are multiplied: native (int8 x int8, fp8 x fp8) or fp16 (dequantised into an fp16 MXM)")
+      ->check(CLI::IsMember(matmul_compute_choices()))->capture_default_str();
   cmd->add_option("--prompt-len", args->prompt_len, "Prompt tokens")->check(CLI::Range(1, 256))->capture_default_str();
   cmd->add_option("--batch", args->batch, "Sequences per step, each with its own token ids and KV cache")
       ->check(CLI::Range(1, 64))->capture_default_str();
@@ -253,7 +274,7 @@ Command add_verify_command(CLI::App& app) {
                   "With --tp/--pp: the system the chips belong to (a bundled name or a system JSON file; default groq-node)");
   cmd->add_option("--decode-steps", args->decode_steps, "Decode steps after the prompt")->check(CLI::Range(0, 64))->capture_default_str();
   cmd->add_option("--tolerance", args->tolerance,
-                  "Largest accepted max |error| / max |reference| (default 0.02 with fp16 weights, 0.05 with int8)")
+                  "Largest accepted max |error| / max |reference| (default by format: 0.02 fp16 and --compute fp16, 0.05 int8 and fp8, 0.15 fp8-e5m2)")
       // CLI::Range lets NaN through (every comparison with it is false): finite in [0, 1] only.
       // No captured default: the unset value -1 means "by weight type".
       ->check(CLI::Validator(

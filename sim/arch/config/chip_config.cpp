@@ -84,6 +84,7 @@ ChipConfig parse_chip_config(const nlohmann::json& json, const std::string& file
     c.mxm_cols = toint(mxm.integer("cols", 1, 4096));
     c.mxm_queues_per_hemisphere = toint(mxm.integer("queues_per_hemisphere", 0, 64));
     c.mxm_fp16_rate_divisor = toint(mxm.integer("fp16_rate_divisor", 1, 64));
+    if (mxm.has("fp8_rate_divisor")) c.mxm_fp8_rate_divisor = toint(mxm.integer("fp8_rate_divisor", 1, 64));
     c.mxm_max_weight_streams = toint(mxm.integer("max_weight_streams", 1, 1024));
     c.mxm_accumulator_slots = toint(mxm.integer("accumulator_slots", 1, 4096));
     mxm.finish();
@@ -170,7 +171,7 @@ nlohmann::json chip_config_json(const ChipConfig& c) {
     const OpTiming& t = c.timing_of(info.opcode);
     timing[timing_key(info.opcode)] = {{"skew_cycles", t.skew.value()}, {"func_cycles", t.func.value()}};
   }
-  return json{
+  json j{
       {"name", c.name},
       {"clock_mhz", c.clock_mhz},
       {"lanes", {{"superlanes", c.superlanes},
@@ -194,6 +195,9 @@ nlohmann::json chip_config_json(const ChipConfig& c) {
       {"host_link", {{"latency_us", c.host_link_latency_us}, {"gbytes_per_s", c.host_link_gbytes_per_s}}},
       {"timing", std::move(timing)},
   };
+  // fp8: absent on a chip without an fp8 mode (0), as in its file.
+  if (c.mxm_fp8_rate_divisor > 0) j["mxm"]["fp8_rate_divisor"] = c.mxm_fp8_rate_divisor;
+  return j;
 }
 
 }  // namespace lpusim

@@ -42,6 +42,10 @@ struct ChipConfig {
   int mxm_cols = 320;
   int mxm_queues_per_hemisphere = 6;
   int mxm_fp16_rate_divisor = 4;
+  /// One fp8 abc per plane every this many cycles; 0 when the chip has no fp8 MXM mode
+  /// (the key mxm.fp8_rate_divisor is absent, as on TSP v1): fp8 weights and activations
+  /// are then refused.
+  int mxm_fp8_rate_divisor = 0;
   int mxm_max_weight_streams = 16;
   int mxm_accumulator_slots = 64;
 

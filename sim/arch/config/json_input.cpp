@@ -85,6 +85,7 @@ nlohmann::json load_user_json(const std::string& path) {
 }
 
 std::string describe_json(const nlohmann::json& value) {
+  if (value.is_null()) return "null";  // not "null null"
   std::string text = value.dump();
   if (text.size() > 40) text = text.substr(0, 37) + "...";
   return fmt::format("{} {}", value.type_name(), text);
@@ -174,6 +175,13 @@ JsonObject JsonObject::object(const std::string& key) {
   const auto& v = get(key);
   if (!v.is_object()) fail(key, fmt::format("expected an object, got {}", describe_json(v)));
   return JsonObject(v, file_, key_path(key));
+}
+
+std::vector<std::string> JsonObject::unread_keys() const {
+  std::vector<std::string> result;
+  for (auto it = value_->begin(); it != value_->end(); ++it)
+    if (!used_.count(it.key())) result.push_back(it.key());
+  return result;
 }
 
 void JsonObject::finish() const {

@@ -46,6 +46,8 @@ class JsonObject {
 
   /// Throws if any key was not read.
   void finish() const;
+  /// Keys not read so far, in file order (for readers that warn instead of refusing).
+  std::vector<std::string> unread_keys() const;
 
   const std::string& file() const { return file_; }
   std::string key_path(const std::string& key) const;

@@ -7,7 +7,7 @@ namespace lpusim {
 
 int dtype_bytes(DType t) {
   switch (t) {
-    case DType::Int8: return 1;
+    case DType::Int8: case DType::Fp8E4M3: case DType::Fp8E5M2: return 1;
     case DType::Int16: case DType::Fp16: return 2;
     case DType::Int32: case DType::Fp32: return 4;
     case DType::None: return 1;
@@ -15,7 +15,9 @@ int dtype_bytes(DType t) {
   return 1;
 }
 
-bool dtype_is_float(DType t) { return t == DType::Fp16 || t == DType::Fp32; }
+bool dtype_is_float(DType t) {
+  return t == DType::Fp16 || t == DType::Fp32 || t == DType::Fp8E4M3 || t == DType::Fp8E5M2;
+}
 
 const char* dtype_name(DType t) {
   switch (t) {
@@ -24,13 +26,15 @@ const char* dtype_name(DType t) {
     case DType::Int32: return "int32";
     case DType::Fp16: return "fp16";
     case DType::Fp32: return "fp32";
+    case DType::Fp8E4M3: return "fp8e4m3";
+    case DType::Fp8E5M2: return "fp8e5m2";
     case DType::None: return "none";
   }
   return "none";
 }
 
 std::optional<DType> parse_dtype(std::string_view name) {
-  for (DType t : {DType::Int8, DType::Int16, DType::Int32, DType::Fp16, DType::Fp32})
+  for (DType t : {DType::Int8, DType::Int16, DType::Int32, DType::Fp16, DType::Fp32, DType::Fp8E4M3, DType::Fp8E5M2})
     if (name == dtype_name(t)) return t;
   return std::nullopt;
 }

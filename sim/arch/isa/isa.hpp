@@ -10,7 +10,9 @@
 
 namespace lpusim {
 
-enum class DType : std::uint8_t { None, Int8, Int16, Int32, Fp16, Fp32 };
+/// fp8e4m3 and fp8e5m2 are the OCP 8-bit floats (sim/numerics/fp8.hpp): weight and
+/// activation types of the MXM on chips with an fp8 rate (mxm.fp8_rate_divisor).
+enum class DType : std::uint8_t { None, Int8, Int16, Int32, Fp16, Fp32, Fp8E4M3, Fp8E5M2 };
 
 /// Bytes per element; also the number of streams in the type's stream group.
 int dtype_bytes(DType t);

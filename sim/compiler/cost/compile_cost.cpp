@@ -54,11 +54,19 @@ bool starts_with(const std::string& s, const std::string& prefix) {
   return !prefix.empty() && s.compare(0, prefix.size(), prefix) == 0;
 }
 
-/// Counts a tensor or node once, or `repeat` times when its name has the repeated prefix.
+/// Counts a tensor or node once, or a prefix's `times` when its name has that prefix.
 struct Repeat {
-  std::string prefix;
-  std::int64_t times = 1;
-  std::int64_t of(const std::string& name) const { return starts_with(name, prefix) ? times : 1; }
+  const std::vector<LayerRepeat>& prefixes;
+  std::int64_t of(const std::string& name) const {
+    for (const auto& p : prefixes)
+      if (starts_with(name, p.prefix)) return p.times;
+    return 1;
+  }
+  std::int64_t most() const {
+    std::int64_t m = 1;
+    for (const auto& p : prefixes) m = std::max(m, p.times);
+    return m;
+  }
 };
 
 /// Tensors some node other than a Gather reads (the gathers run on the host).
@@ -72,8 +80,8 @@ std::vector<bool> tensors_read_on_chip(const Graph& g) {
 
 }  // namespace
 
-std::int64_t weight_block_words(std::int64_t k_rows, std::int64_t n_cols, std::int64_t lanes, bool int8) {
-  const std::int64_t rows_per_lw = int8 ? kWeightSlicesPerPlane : kWeightSlicesPerPlane / 2;
+std::int64_t weight_block_words(std::int64_t k_rows, std::int64_t n_cols, std::int64_t lanes, bool one_byte) {
+  const std::int64_t rows_per_lw = one_byte ? kWeightSlicesPerPlane : kWeightSlicesPerPlane / 2;
   const std::int64_t full = n_cols / lanes, rest = n_cols % lanes;
   const std::int64_t per_k_tile = sat_add(sat_mul(full, ceil_div(lanes, rows_per_lw)), rest ? ceil_div(rest, rows_per_lw) : 0);
   return sat_mul(ceil_div(k_rows, lanes), per_k_tile);
@@ -81,15 +89,17 @@ std::int64_t weight_block_words(std::int64_t k_rows, std::int64_t n_cols, std::i
 
 namespace {
 
-std::int64_t block_words(std::int64_t k_rows, std::int64_t n_cols, std::int64_t lanes, bool int8) {
-  return weight_block_words(k_rows, n_cols, lanes, int8);
+std::int64_t block_words(std::int64_t k_rows, std::int64_t n_cols, std::int64_t lanes, bool one_byte) {
+  return weight_block_words(k_rows, n_cols, lanes, one_byte);
 }
+
+bool one_byte(WeightType t) { return weight_type_bytes(t) == 1; }
 
 /// Block words of a constant matrix with its all-zero blocks skipped, as the lowering does.
 std::int64_t constant_block_words(const std::vector<float>& w, std::int64_t k_rows, std::int64_t n_cols, bool transpose,
-                                  std::int64_t lanes, bool int8) {
-  const std::int64_t rows_per_lw = int8 ? kWeightSlicesPerPlane : kWeightSlicesPerPlane / 2;
-  if (static_cast<std::int64_t>(w.size()) != k_rows * n_cols) return block_words(k_rows, n_cols, lanes, int8);
+                                  std::int64_t lanes, bool one_byte) {
+  const std::int64_t rows_per_lw = one_byte ? kWeightSlicesPerPlane : kWeightSlicesPerPlane / 2;
+  if (static_cast<std::int64_t>(w.size()) != k_rows * n_cols) return block_words(k_rows, n_cols, lanes, one_byte);
   const std::int64_t k_tiles = ceil_div(k_rows, lanes), n_tiles = ceil_div(n_cols, lanes);
   std::vector<char> nonzero(static_cast<std::size_t>(k_tiles * n_tiles), 0);
   for (std::int64_t k = 0; k < k_rows; ++k)
@@ -114,7 +124,19 @@ void decompose_constants(const Graph& g, const Node& node, std::int64_t times,
   const auto [rows, cols] = node.inputs.empty() ? std::make_pair<std::int64_t, std::int64_t>(0, 0) : matrix(g, node.inputs[0]);
   const std::int64_t lanes = 320;
   switch (node.kind) {
-    case OpKind::LayerNorm: case OpKind::RmsNorm: share(fmt::format("ones_{}", cols), sat_mul(cols, lanes)); break;
+    case OpKind::LayerNorm: case OpKind::RmsNorm: {
+      const std::int64_t group = node.kind == OpKind::RmsNorm ? node.int_attr("group", 0) : 0;
+      if (group > 0 && group < cols) {
+        // Per-head norms (qwen3, gemma3 q/k): group sums [W, W/G] and their expansion
+        // [W/G, W], shared by shape; the gamma tiled over the row [W], per node.
+        share(fmt::format("group_sum_{}_{}", cols, group), sat_mul(cols, cols / group));
+        share(fmt::format("group_expand_{}_{}", cols, group), sat_mul(cols / group, cols));
+        own = sat_add(own, sat_mul(times, cols));
+      } else {
+        share(fmt::format("ones_{}", cols), sat_mul(cols, lanes));
+      }
+      break;
+    }
     case OpKind::Softmax:
       share(fmt::format("ones_{}", cols), sat_mul(cols, lanes));
       if (cols <= 1024)
@@ -166,23 +188,26 @@ std::int64_t node_instructions(const Graph& g, const Node& node, bool fused_in, 
   const std::int64_t read = fused_in ? 0 : 4, write = fused_out ? 0 : 4;
   switch (node.kind) {
     case OpKind::MatMul: {
-      const bool int8 = is_int8_matmul(node);
+      const MatmulFormat format = matmul_format(node);
+      const bool small_rows = dtype_bytes(format.weights) == 1;  // 16 rows per lw word, else 8
       const bool transpose = node.int_attr("transpose_w", 0) != 0;
       std::int64_t lw_words = 0, blocks = 0;
       for (std::size_t i = 0; i + 1 < node.inputs.size(); i += 2) {
         const auto [wr, wc] = matrix(g, node.inputs[i + 1]);
         const std::int64_t k = transpose ? wc : wr;
-        const std::int64_t words = weight_words_of(node.inputs[i + 1], transpose, int8);
+        const std::int64_t words = weight_words_of(node.inputs[i + 1], transpose, small_rows);
         lw_words = sat_add(lw_words, words);
         // Blocks actually stored (zero blocks of constants are skipped), from their words.
-        const std::int64_t per_block = int8 ? ceil_div(std::min(lanes, cols), 16) : ceil_div(std::min(lanes, cols), 8);
+        const std::int64_t per_block = small_rows ? ceil_div(std::min(lanes, cols), 16) : ceil_div(std::min(lanes, cols), 8);
         blocks = sat_add(blocks, std::min(sat_mul(ceil_div(k, lanes), tiles), ceil_div(words, std::max<std::int64_t>(1, per_block))));
       }
       // Per block: 16 reads + lw, each repeated over its words; iw. Per block row: read 4,
-      // convert 1-2, abc. Per output vector: acc, dequantise 2 (int8) or none, write.
+      // convert 1 (fp16) or scale and convert 2 (int8, fp8 native), abc. Per output vector:
+      // acc, int32 -> fp32 (int8 activations), dequantise (int8 and fp8 weights), write.
       const std::int64_t per_block = 2;
-      const std::int64_t per_block_row = 4 + (int8 ? 2 : 1) + 1;
-      const std::int64_t per_vector = 1 + (int8 ? 2 : 0) + (node.int_attr("bias", -1) >= 0 ? 1 : 0) + write;
+      const std::int64_t per_block_row = 4 + (format.scaled_activations() ? 2 : 1) + 1;
+      const std::int64_t per_vector = 1 + (format.accumulator() == DType::Int32 ? 1 : 0) + (format.scaled_weights() ? 1 : 0) +
+                                      (node.int_attr("bias", -1) >= 0 ? 1 : 0) + write;
       return sat_add(sat_add(sat_mul(17, lw_words), sat_mul(blocks, per_block)),
                      sat_add(sat_mul(sat_mul(blocks, rows), per_block_row), sat_mul(vectors, per_vector)));
     }
@@ -219,22 +244,27 @@ void fill_capacities(CompileCost& cost, const ChipConfig& chip) {
 
 }  // namespace
 
-CompileCost estimate_graph_cost(const Graph& g, const ChipConfig& chip, WeightType weights, const std::string& repeat_prefix,
-                                std::int64_t repeat) {
-  const Repeat rep{repeat_prefix, repeat};
+CompileCost estimate_graph_cost(const Graph& g, const ChipConfig& chip, const WeightScenario& weights,
+                                const std::string& repeat_prefix, std::int64_t repeat) {
+  return estimate_graph_cost(g, chip, weights, std::vector<LayerRepeat>{{repeat_prefix, repeat}});
+}
+
+CompileCost estimate_graph_cost(const Graph& g, const ChipConfig& chip, const WeightScenario& weights,
+                                const std::vector<LayerRepeat>& repeats) {
+  const Repeat rep{repeats};
   const std::int64_t lanes = chip.lanes();
-  const bool int8 = weights == WeightType::Int8;
+  auto stored_one_byte = [&](int w) { return one_byte(stored_weight_type(g.tensors[static_cast<std::size_t>(w)], weights)); };
   CompileCost cost;
   std::set<std::pair<int, bool>> stored;
   std::vector<bool> matmul_weight(g.tensors.size(), false);
   // The embedding lookup runs on the host: a table or token ids that only a Gather reads
   // (or, after decompose, that nothing reads) never occupy SRAM.
   const std::vector<bool> read_on_chip = tensors_read_on_chip(g);
-  auto store = [&](int w, bool transpose, bool as_int8) {
+  auto store = [&](int w, bool transpose, bool as_one_byte) {
     if (!stored.insert({w, transpose}).second) return;
     matmul_weight[static_cast<std::size_t>(w)] = true;
     const auto [r, c] = matrix(g, w);
-    const std::int64_t words = transpose ? block_words(c, r, lanes, as_int8) : block_words(r, c, lanes, as_int8);
+    const std::int64_t words = transpose ? block_words(c, r, lanes, as_one_byte) : block_words(r, c, lanes, as_one_byte);
     cost.weight_words = sat_add(cost.weight_words, sat_mul(words, rep.of(g.tensors[static_cast<std::size_t>(w)].name)));
   };
   std::map<int, std::int64_t> cache_rows;  // KV caches: the positions this step reaches
@@ -246,10 +276,9 @@ CompileCost estimate_graph_cost(const Graph& g, const ChipConfig& chip, WeightTy
     nodes = sat_add(nodes, times);
     if (node.kind == OpKind::MatMul && node.inputs.size() >= 2 &&
         g.tensors[static_cast<std::size_t>(node.inputs[1])].role == TensorRole::Weight)
-      store(node.inputs[1], node.int_attr("transpose_w", 0) != 0,
-            int8 && g.tensors[static_cast<std::size_t>(node.inputs[1])].init != "data");
-    if (node.kind == OpKind::MoeMlp)
-      for (std::size_t i = 1; i < node.inputs.size(); ++i) store(node.inputs[i], false, int8 && i > 1);  // the router stays fp16
+      store(node.inputs[1], node.int_attr("transpose_w", 0) != 0, stored_one_byte(node.inputs[1]));
+    if (node.kind == OpKind::MoeMlp)  // the router stays fp16; every expert's weights as stored
+      for (std::size_t i = 1; i < node.inputs.size(); ++i) store(node.inputs[i], false, i > 1 && stored_one_byte(node.inputs[i]));
     if (node.kind == OpKind::Attention && node.inputs.size() >= 5) {
       const std::int64_t reach = sat_add(node.int_attr("past", 0), matrix(g, node.inputs[0]).first);
       for (int cache : {node.inputs[3], node.inputs[4]}) cache_rows[cache] = std::max(cache_rows[cache], reach);
@@ -262,24 +291,32 @@ CompileCost estimate_graph_cost(const Graph& g, const ChipConfig& chip, WeightTy
     const TensorInfo& t = g.tensors[i];
     const std::int64_t times = rep.of(t.name);
     auto [r, c] = matrix(g, static_cast<int>(i));
-    if (t.role == TensorRole::Weight && t.init != "data") cost.parameters = sat_add(cost.parameters, sat_mul(times, sat_mul(r, c)));
+    if (t.role == TensorRole::Weight && t.init != "data") {
+      cost.parameters = sat_add(cost.parameters, sat_mul(times, sat_mul(r, c)));
+      cost.weight_value_bytes = sat_add(cost.weight_value_bytes,
+                                        sat_mul(sat_mul(times, sat_mul(r, c)), weight_type_bytes(stored_weight_type(t, weights))));
+    }
     if (t.role == TensorRole::State && cache_rows.count(static_cast<int>(i))) r = std::min(r, cache_rows[static_cast<int>(i)]);
     const bool resident = t.role == TensorRole::Output || t.role == TensorRole::State ||
                           ((t.role == TensorRole::Input || (t.role == TensorRole::Weight && !matmul_weight[i])) && read_on_chip[i]);
     if (resident) cost.resident_words = sat_add(cost.resident_words, sat_mul(times, sat_mul(r, ceil_div(c, lanes))));
   }
-  cost.weight_value_bytes = sat_mul(cost.parameters, int8 ? 1 : 2);
   cost.constant_host_bytes = to_bytes(sat_mul(constants, 4));
   fill_capacities(cost, chip);
   // The graph itself (a few hundred bytes a tensor and node) and the constants decompose makes.
-  const std::int64_t graph_bytes = sat_mul(sat_add(nodes, static_cast<std::int64_t>(g.tensors.size()) * rep.times), 512);
+  const std::int64_t graph_bytes = sat_mul(sat_add(nodes, sat_mul(static_cast<std::int64_t>(g.tensors.size()), rep.most())), 512);
   cost.host_bytes = kCompileHostBaseBytes + to_bytes(graph_bytes) + cost.constant_host_bytes;
   return cost;
 }
 
-CompileCost estimate_primitive_cost(const Graph& g, const ChipConfig& chip, WeightType weights, bool functional_data,
-                                    const std::string& repeat_prefix, std::int64_t repeat) {
-  const Repeat rep{repeat_prefix, repeat};
+CompileCost estimate_primitive_cost(const Graph& g, const ChipConfig& chip, const WeightScenario& weights,
+                                    bool functional_data, const std::string& repeat_prefix, std::int64_t repeat) {
+  return estimate_primitive_cost(g, chip, weights, functional_data, std::vector<LayerRepeat>{{repeat_prefix, repeat}});
+}
+
+CompileCost estimate_primitive_cost(const Graph& g, const ChipConfig& chip, const WeightScenario& weights,
+                                    bool functional_data, const std::vector<LayerRepeat>& repeats) {
+  const Repeat rep{repeats};
   const std::int64_t lanes = chip.lanes();
   CompileCost cost;
   std::map<std::tuple<int, bool, bool>, std::int64_t> stored;  // words of each stored weight
@@ -288,25 +325,25 @@ CompileCost estimate_primitive_cost(const Graph& g, const ChipConfig& chip, Weig
   // (or, after decompose, that nothing reads) never occupy SRAM.
   const std::vector<bool> read_on_chip = tensors_read_on_chip(g);
   std::int64_t block_data = 0;  // bytes of the blocks whose values the compile holds (constants; weights with functional data)
-  auto weight_words_of = [&](int w, bool transpose, bool int8) -> std::int64_t {
-    const auto key = std::make_tuple(w, transpose, int8);
+  auto weight_words_of = [&](int w, bool transpose, bool one_byte) -> std::int64_t {
+    const auto key = std::make_tuple(w, transpose, one_byte);
     if (auto it = stored.find(key); it != stored.end()) return it->second;
     const TensorInfo& t = g.tensors[static_cast<std::size_t>(w)];
     const auto [r, c] = matrix(g, w);
     const std::int64_t k = transpose ? c : r, n = transpose ? r : c;
     std::int64_t words = 0;
     if (auto v = g.values.find(t.name); t.init == "data" && v != g.values.end())
-      words = constant_block_words(v->second, k, n, transpose, lanes, int8);
+      words = constant_block_words(v->second, k, n, transpose, lanes, one_byte);
     else
-      words = block_words(k, n, lanes, int8);
+      words = block_words(k, n, lanes, one_byte);
     stored[key] = words;
     matmul_weight[static_cast<std::size_t>(w)] = true;
     const std::int64_t times = rep.of(t.name);
     cost.weight_words = sat_add(cost.weight_words, sat_mul(words, times));
     // Blocks whose values the compile holds are declared with them: per word, one vector of
-    // doubles per lw part (16 int8 rows or 8 fp16 row pairs).
+    // doubles per lw part (16 one-byte rows or 8 fp16 row pairs).
     if (t.init == "data" || functional_data)
-      block_data = sat_add(block_data, sat_mul(sat_mul(words, times), sat_mul(int8 ? 16 : 8, sat_mul(lanes, 8))));
+      block_data = sat_add(block_data, sat_mul(sat_mul(words, times), sat_mul(one_byte ? 16 : 8, sat_mul(lanes, 8))));
     return words;
   };
   std::int64_t instructions = 0, dequant_words = 0;
@@ -315,14 +352,18 @@ CompileCost estimate_primitive_cost(const Graph& g, const ChipConfig& chip, Weig
     const bool fused_in = i > 0 && g.nodes[i - 1].fuse_into_next;
     const std::int64_t times = rep.of(name_of(g, node));
     instructions = sat_add(instructions, sat_mul(times, node_instructions(g, node, fused_in, lanes, weight_words_of)));
-    if (node.kind == OpKind::MatMul && is_int8_matmul(node) && !node.outputs.empty())
+    if (node.kind == OpKind::MatMul && matmul_format(node).scaled_weights() && !node.outputs.empty())
       dequant_words = sat_add(dequant_words, sat_mul(times, ceil_div(matrix(g, node.outputs[0]).second, lanes)));
   }
   for (std::size_t i = 0; i < g.tensors.size(); ++i) {
     const TensorInfo& t = g.tensors[i];
     const std::int64_t times = rep.of(t.name);
     const auto [r, c] = matrix(g, static_cast<int>(i));
-    if (t.role == TensorRole::Weight && t.init != "data") cost.parameters = sat_add(cost.parameters, sat_mul(times, sat_mul(r, c)));
+    if (t.role == TensorRole::Weight && t.init != "data") {
+      cost.parameters = sat_add(cost.parameters, sat_mul(times, sat_mul(r, c)));
+      cost.weight_value_bytes = sat_add(cost.weight_value_bytes,
+                                        sat_mul(sat_mul(times, sat_mul(r, c)), weight_type_bytes(stored_weight_type(t, weights))));
+    }
     const bool resident = t.role == TensorRole::Output || t.role == TensorRole::State ||
                           ((t.role == TensorRole::Input || (t.role == TensorRole::Weight && !matmul_weight[i])) && read_on_chip[i]);
     if (resident) cost.resident_words = sat_add(cost.resident_words, sat_mul(times, sat_mul(r, ceil_div(c, lanes))));
@@ -331,13 +372,12 @@ CompileCost estimate_primitive_cost(const Graph& g, const ChipConfig& chip, Weig
   std::int64_t constants = 0;
   for (const auto& [name, values] : g.values) constants = sat_add(constants, sat_mul(static_cast<std::int64_t>(values.size()), rep.of(name)));
   cost.constant_host_bytes = to_bytes(sat_mul(constants, 4));
-  cost.weight_value_bytes = sat_mul(cost.parameters, weights == WeightType::Int8 ? 1 : 2);
   cost.instructions = instructions;
   fill_capacities(cost, chip);
   // The schedule and program text per instruction, the constants' values (floats, then the
   // blocks' declared contents as doubles per lane), the graph.
   const std::int64_t graph_bytes = sat_mul(sat_add(static_cast<std::int64_t>(g.nodes.size()), static_cast<std::int64_t>(g.tensors.size())),
-                                           sat_mul(512, rep.times));
+                                           sat_mul(512, rep.most()));
   cost.host_bytes = kCompileHostBaseBytes + to_bytes(sat_mul(instructions, kCompileHostBytesPerInstruction)) +
                     cost.constant_host_bytes + to_bytes(block_data) + to_bytes(graph_bytes);
   return cost;
@@ -350,17 +390,22 @@ std::string format_bytes(double bytes) {
   return fmt::format("{:.0f} B", bytes);
 }
 
-void require_compile_fits(const CompileCost& cost, const ChipConfig& chip, WeightType weights, const std::string& what) {
-  const int bytes = weights == WeightType::Int8 ? 1 : 2;
+void require_compile_fits(const CompileCost& cost, const ChipConfig& chip, const WeightScenario& weights,
+                          const std::string& what) {
+  // Bytes per parameter: the scenario's type's, or (checkpoint weights, some 16-bit) an average.
+  const double per_parameter = cost.parameters > 0 ? static_cast<double>(cost.weight_value_bytes) / static_cast<double>(cost.parameters)
+                                                   : weight_type_bytes(weights.weights);
+  const std::string bytes = per_parameter == 1.0 ? "1 byte"
+                            : per_parameter == 2.0 ? "2 bytes"
+                                                   : fmt::format("{:.2f} bytes on average, as the checkpoint stores them", per_parameter);
   if (cost.weight_words > cost.weight_word_capacity) {
     const auto chips = ceil_div(cost.weight_words, cost.weight_word_capacity);
     const bool padded = static_cast<double>(cost.weight_sram_bytes) > 1.2 * static_cast<double>(cost.weight_value_bytes);
     throw InputError(fmt::format(
-        "{}: does not fit in one {} chip: the weights alone are {} ({} parameters x {} byte{}){} but the chip's weight "
+        "{}: does not fit in one {} chip: the weights alone are {} ({} parameters x {}){} but the chip's weight "
         "SRAM holds {} (4 MXM planes x 16 slices x {} word{} x {} lanes of its {} SRAM); about {} chips are needed, and "
         "multi-chip partitioning is not implemented yet",
         what, chip.name, format_bytes(static_cast<double>(cost.weight_value_bytes)), cost.parameters, bytes,
-        bytes == 1 ? "" : "s",
         padded ? fmt::format(", {} as 320-lane MXM blocks", format_bytes(static_cast<double>(cost.weight_sram_bytes))) : "",
         format_bytes(static_cast<double>(cost.weight_sram_capacity)), chip.mem_slice_words,
         chip.mem_slice_words == 1 ? "" : "s", chip.lanes(),

@@ -7,6 +7,7 @@
 // docs/limits.md lists the limits and the measurements behind the host-memory constants.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "arch/config/chip_config.hpp"
 #include "compiler/ir/graph.hpp"
@@ -15,10 +16,12 @@ namespace lpusim {
 
 struct CompileCost {
   std::int64_t parameters = 0;          ///< model weight elements (the compiler's constants excluded)
-  std::int64_t weight_value_bytes = 0;  ///< parameters x bytes of the weight type
+  /// The parameters' bytes, each at the type it is stored in (WeightScenario: 1 for int8 and
+  /// fp8, 2 for fp16; with checkpoint_weights as the checkpoint stores it).
+  std::int64_t weight_value_bytes = 0;
   /// SRAM words (per slice of a 16-slice weight group) the matmul weights take as the lowering
   /// stores them: per 320-lane input tile and output tile, the output rows in lw words of 16
-  /// int8 or 8 fp16 rows. A small matrix takes a whole block's worth of lanes.
+  /// one-byte (int8, fp8) or 8 fp16 rows. A small matrix takes a whole block's worth of lanes.
   std::int64_t weight_words = 0;
   std::int64_t weight_word_capacity = 0;  ///< 4 planes x words per slice
   std::int64_t weight_sram_bytes = 0;     ///< weight_words x 16 slices x lanes bytes
@@ -37,9 +40,9 @@ struct CompileCost {
 
 /// Words per weight-group slice (one of a plane's 16 weight slices) of a [k_rows, n_cols]
 /// weight (y = x w) as the lowering stores it: for every `lanes`-wide input tile and output
-/// tile, the output tile's rows in lw words of 16 int8 or 8 fp16 rows. Bytes on the chip:
-/// words x 16 slices x lanes.
-std::int64_t weight_block_words(std::int64_t k_rows, std::int64_t n_cols, std::int64_t lanes, bool int8);
+/// tile, the output tile's rows in lw words of 16 one-byte (int8, fp8) or 8 fp16 rows. Bytes on
+/// the chip: words x 16 slices x lanes.
+std::int64_t weight_block_words(std::int64_t k_rows, std::int64_t n_cols, std::int64_t lanes, bool one_byte);
 
 /// Instructions (issued, a repeat counting its repeats, as LoweredProgram::instructions) one
 /// compile may produce: about 50 s of lowering and 4 to 6 GB of host memory (docs/limits.md).
@@ -58,22 +61,39 @@ constexpr std::uint64_t kSimulateHostBytesPerInstruction = 150;
 /// peaks at 10 MiB.
 constexpr std::uint64_t kCompileHostBaseBytes = std::uint64_t{8} << 20;
 
+/// Names starting with `prefix` count `times` times: a model costed from one layer of each
+/// kind it has, each repeated for the layers of that kind.
+struct LayerRepeat {
+  std::string prefix;
+  std::int64_t times = 1;
+};
+
 /// The cost of the graph as a front end made it (shapes inferred, before decompose). A
 /// tensor or node whose name starts with `repeat_prefix` counts `repeat` times: a model's
 /// cost is its one-layer graph's with "l0." repeated for every layer, so that a config of
 /// thousands of layers or experts is judged without building it.
-CompileCost estimate_graph_cost(const Graph& graph, const ChipConfig& chip, WeightType weights,
+/// Each weight at the type `weights` stores it in (stored_weight_type; a MoE router fp16, as
+/// decompose leaves it).
+CompileCost estimate_graph_cost(const Graph& graph, const ChipConfig& chip, const WeightScenario& weights,
                                 const std::string& repeat_prefix = "", std::int64_t repeat = 1);
+CompileCost estimate_graph_cost(const Graph& graph, const ChipConfig& chip, const WeightScenario& weights,
+                                const std::vector<LayerRepeat>& repeats);
 
 /// The cost of the primitive graph the lowering gets (after decompose, quantization and
-/// fusion): exact SRAM for weights and constants, instruction and host-memory estimates.
-/// `functional_data`: the compile generates the model weights' values too (verify).
-CompileCost estimate_primitive_cost(const Graph& primitive, const ChipConfig& chip, WeightType weights, bool functional_data,
+/// fusion): exact SRAM for weights and constants, instruction and host-memory estimates. Each
+/// matmul at the format the quantization pass gave it (matmul_format); `weights` prices the
+/// parameters' bytes. `functional_data`: the compile generates the model weights' values too
+/// (verify).
+CompileCost estimate_primitive_cost(const Graph& primitive, const ChipConfig& chip, const WeightScenario& weights,
+                                    bool functional_data,
                                     const std::string& repeat_prefix = "", std::int64_t repeat = 1);
+CompileCost estimate_primitive_cost(const Graph& primitive, const ChipConfig& chip, const WeightScenario& weights,
+                                    bool functional_data, const std::vector<LayerRepeat>& repeats);
 
 /// Refuses (InputError naming `what`, with the numbers) a cost that does not fit the chip,
 /// exceeds kMaxCompiledInstructions or the host-memory budget.
-void require_compile_fits(const CompileCost& cost, const ChipConfig& chip, WeightType weights, const std::string& what);
+void require_compile_fits(const CompileCost& cost, const ChipConfig& chip, const WeightScenario& weights,
+                          const std::string& what);
 
 /// The chip parameters the compiler's layout relies on (44 MEM slices per hemisphere, 4 MXM
 /// planes of lanes x lanes, 16 weight streams, ...): an InputError naming the chip file and

@@ -46,8 +46,6 @@ const char* op_name(OpKind k) {
   return "?";
 }
 
-const char* weight_type_name(WeightType t) { return t == WeightType::Int8 ? "int8" : "fp16"; }
-
 std::int64_t Node::int_attr(const std::string& key, std::int64_t fallback) const {
   auto it = attrs.find(key);
   if (it == attrs.end()) return fallback;
@@ -86,6 +84,25 @@ std::int64_t Graph::elements(int tensor) const {
   std::int64_t n = 1;
   for (auto d : tensors[static_cast<std::size_t>(tensor)].shape) n *= d;
   return n;
+}
+
+const char* weight_type_name(WeightType t) {
+  switch (t) {
+    case WeightType::Int8: return "int8";
+    case WeightType::Fp16: return "fp16";
+    case WeightType::Fp8E4M3: return "fp8e4m3";
+    case WeightType::Fp8E5M2: return "fp8e5m2";
+  }
+  return "fp16";
+}
+
+int weight_type_bytes(WeightType t) { return t == WeightType::Fp16 ? 2 : 1; }
+
+WeightType stored_weight_type(const TensorInfo& weight, const WeightScenario& scenario) {
+  if (weight.init == "data") return WeightType::Fp16;
+  if (!scenario.checkpoint_weights) return scenario.weights;
+  if (weight.checkpoint_format.empty()) return WeightType::Fp16;
+  return weight.checkpoint_format == "fp8e5m2" ? WeightType::Fp8E5M2 : WeightType::Fp8E4M3;
 }
 
 }  // namespace lpusim

@@ -61,8 +61,13 @@ enum class OpKind {
 const char* op_name(OpKind k);
 
 /// The type model weights are stored in on the chip (the quantization pass decides per matmul).
-enum class WeightType { Int8, Fp16 };
-const char* weight_type_name(WeightType t);
+enum class WeightType { Int8, Fp16, Fp8E4M3, Fp8E5M2 };
+const char* weight_type_name(WeightType t);  ///< "int8", "fp16", "fp8e4m3", "fp8e5m2" (the ISA's type names)
+int weight_type_bytes(WeightType t);
+/// Where int8 and fp8 weights are multiplied: in their own type (int8 x int8 -> int32,
+/// fp8 x fp8 -> fp32, activations quantised to it), or dequantised on their way into an
+/// fp16 MXM (fp16 activations, fp32 sums: weights stored low, computed high).
+enum class MatmulCompute { Native, Fp16 };
 
 enum class TensorRole { Input, Weight, State, Intermediate, Output };
 
@@ -91,8 +96,33 @@ struct TensorInfo {
   std::string init = "random";
   std::uint64_t seed = 0;
   double init_scale = 0.02;
+  /// Weights of a quantized checkpoint: the format it publishes them in ("" for 16-bit,
+  /// "fp8e4m3", "fp8e5m2", "mxfp4"). Used when the lowering stores weights as the
+  /// checkpoint does (LoweringOptions::checkpoint_weights).
+  std::string checkpoint_format;
   std::optional<WeightSlice> slice_of;  ///< set on multi-chip weight shards
 };
+
+/// What a compile asks of the model's matmul weights; the quantization pass decides each
+/// matmul's format from it (Node::weight_type, Node::matmul_compute, Node::mxfp4_weights).
+/// The field names are LoweringOptions' own.
+struct WeightScenario {
+  WeightType weights = WeightType::Fp16;           ///< the type model weights are stored in
+  MatmulCompute compute = MatmulCompute::Native;  ///< where int8 and fp8 weights are multiplied
+  /// Each model weight as its checkpoint stores it (TensorInfo::checkpoint_format) instead
+  /// of as `weights`.
+  bool checkpoint_weights = false;
+  WeightScenario() = default;
+  // Implicit: a bare weight type is the scenario of that type, computed natively.
+  WeightScenario(WeightType w, MatmulCompute c = MatmulCompute::Native, bool checkpoint = false)  // NOLINT
+      : weights(w), compute(c), checkpoint_weights(checkpoint) {}
+};
+
+/// The type a weight tensor is stored in on the chip under `scenario`: a compiler constant
+/// (init "data") fp16, which holds it exactly; a model weight at the scenario's type or, with
+/// checkpoint_weights, as its checkpoint stores it (fp8e5m2; fp8e4m3, also MXFP4's
+/// container; fp16 for a 16-bit one).
+WeightType stored_weight_type(const TensorInfo& weight, const WeightScenario& scenario);
 
 using AttrValue = std::variant<std::int64_t, double, std::string>;
 
@@ -118,7 +148,14 @@ struct Node {
   int layer = -1;
   /// MatMul only, set by the quantization pass: the number format of its weights.
   std::optional<WeightType> weight_type;
-  /// Int8 matmuls only: the activation scale (quantization's default, then calibration's).
+  /// MatMul with int8 or fp8 weights only, set by the quantization pass: multiplied in their
+  /// own type (Native) or dequantised into an fp16 MXM (Fp16). Native for every other node.
+  MatmulCompute matmul_compute = MatmulCompute::Native;
+  /// MatMul with fp8e4m3 weights only, set by the quantization pass: the weights are the
+  /// MXFP4 values of a checkpoint, held as fp8e4m3 codes with power-of-two column scales.
+  bool mxfp4_weights = false;
+  /// Matmuls with quantised activations only (int8 or fp8 weights, Native compute): the
+  /// activation scale (quantization's default, then calibration's).
   std::optional<double> act_scale;
   /// Set by fuse_pointwise: the node is lowered as one VXM chain with the next node.
   bool fuse_into_next = false;

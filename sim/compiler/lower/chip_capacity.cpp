@@ -28,28 +28,38 @@ std::int64_t model_weight_elements(const Graph& graph) {
       elements += graph.elements(static_cast<int>(i));
   return elements;
 }
-int bytes_per_weight(WeightType weights) { return weights == WeightType::Int8 ? 1 : 2; }
 }  // namespace
 
-std::int64_t model_weight_bytes(const Graph& graph, WeightType weights) {
-  return model_weight_elements(graph) * bytes_per_weight(weights);
+std::int64_t model_weight_bytes(const Graph& graph, WeightType weights, bool checkpoint_weights) {
+  if (!checkpoint_weights) return model_weight_elements(graph) * weight_type_bytes(weights);
+  std::int64_t bytes = 0;
+  for (std::size_t i = 0; i < graph.tensors.size(); ++i) {
+    const TensorInfo& t = graph.tensors[i];
+    if (t.role == TensorRole::Weight && t.init != "data")
+      bytes += graph.elements(static_cast<int>(i)) * (t.checkpoint_format.empty() ? 2 : 1);
+  }
+  return bytes;
 }
 
-void check_weights_fit(const Graph& graph, const ChipConfig& chip, WeightType weights) {
-  if (model_weight_bytes(graph, weights) > chip_capacity(chip).weight_bytes) fail_weight_capacity(graph, chip, weights, "the model");
+void check_weights_fit(const Graph& graph, const ChipConfig& chip, WeightType weights, bool checkpoint_weights) {
+  if (model_weight_bytes(graph, weights, checkpoint_weights) > chip_capacity(chip).weight_bytes)
+    fail_weight_capacity(graph, chip, weights, "the model", checkpoint_weights);
 }
 
-void fail_weight_capacity(const Graph& graph, const ChipConfig& chip, WeightType weights, const std::string& what) {
+void fail_weight_capacity(const Graph& graph, const ChipConfig& chip, WeightType weights, const std::string& what,
+                          bool checkpoint_weights) {
   const auto elements = static_cast<double>(model_weight_elements(graph));
-  const int bytes = bytes_per_weight(weights);
+  const auto total = static_cast<double>(model_weight_bytes(graph, weights, checkpoint_weights));
+  const int bytes = weight_type_bytes(weights);
+  const std::string per_weight = checkpoint_weights ? fmt::format("{:.2f} bytes each, as the checkpoint stores them", total / elements)
+                                                    : fmt::format("{} byte{} each", bytes, bytes == 1 ? "" : "s");
   const double sram = static_cast<double>(chip.sram_bytes());
   // A quarter of each chip is left for activations, KV caches and the compiler's constants.
-  const auto chips = static_cast<std::int64_t>(std::ceil(elements * bytes / (sram * 0.75)));
+  const auto chips = static_cast<std::int64_t>(std::ceil(total / (sram * 0.75)));
   throw InputError(fmt::format("{}: {} does not fit in one {} chip: the weights alone are {:.1f} MB of {:.1f} MB SRAM "
-                               "({} byte{} each); about {} chips are needed, and multi-chip partitioning is not "
+                               "({}); about {} chips are needed, and multi-chip partitioning is not "
                                "implemented yet", graph.file.empty() ? graph.name : graph.file, what, chip.name,
-                               elements * bytes / 1e6, sram / 1e6, bytes, bytes == 1 ? "" : "s",
-                               std::max<std::int64_t>(chips, 2)));
+                               total / 1e6, sram / 1e6, per_weight, std::max<std::int64_t>(chips, 2)));
 }
 
 }  // namespace lpusim

@@ -29,19 +29,20 @@ struct ChipCapacity {
 
 ChipCapacity chip_capacity(const ChipConfig& chip);
 
-/// Bytes the graph's model weights take at `weights` (1 byte per int8 value, 2 per fp16),
-/// constants the compiler makes (init "data") not counted.
-std::int64_t model_weight_bytes(const Graph& graph, WeightType weights);
+/// Bytes the graph's model weights take at `weights` (1 byte per int8 or fp8 value, 2 per fp16),
+/// constants the compiler makes (init "data") not counted. With `checkpoint_weights`, each
+/// weight as its checkpoint stores it (TensorInfo::checkpoint_format: 1 byte, else 2).
+std::int64_t model_weight_bytes(const Graph& graph, WeightType weights, bool checkpoint_weights = false);
 
 /// Throws the InputError "does not fit in one chip ... about N chips are needed" when the
 /// graph's weights alone exceed the chip's weight slices. The lowering's first check; made
 /// before anything else (a KV cache or activation check) so that a model too large for one
 /// chip is told how many it needs.
-void check_weights_fit(const Graph& graph, const ChipConfig& chip, WeightType weights);
+void check_weights_fit(const Graph& graph, const ChipConfig& chip, WeightType weights, bool checkpoint_weights = false);
 
 /// The InputError above, for `what` (e.g. "the model"), whether or not the byte count says so
 /// (the lowering also raises it when its weight blocks, padded to MXM tiles, fill a group).
 [[noreturn]] void fail_weight_capacity(const Graph& graph, const ChipConfig& chip, WeightType weights,
-                                       const std::string& what);
+                                       const std::string& what, bool checkpoint_weights = false);
 
 }  // namespace lpusim

@@ -14,12 +14,18 @@ namespace lpusim {
 
 struct LoweringOptions {
   WeightType weights = WeightType::Fp16;
+  MatmulCompute compute = MatmulCompute::Native;
+  /// Store each model weight as its checkpoint does (TensorInfo::checkpoint_format: fp8 as
+  /// fp8, MXFP4 values in an fp8e4m3 container, the rest fp16) instead of as `weights`.
+  bool checkpoint_weights = false;
   /// Generate the initial SRAM contents (weights, constants) for a functional run. Timing-only
   /// users (estimate, bench) turn it off: the schedule is the same, the compile much lighter.
   bool functional_data = true;
   /// Rows one instruction sequence handles with `repeat` (consecutive rows of a tile through
   /// the same chain, a cycle or the MXM rate apart); 1 schedules every row on its own.
   std::int64_t max_burst_rows = 1;
+
+  WeightScenario weight_scenario() const { return WeightScenario(weights, compute, checkpoint_weights); }
 };
 
 /// Where a graph tensor ended up: tile j of row m is vector m of assembly tensor tiles[j].

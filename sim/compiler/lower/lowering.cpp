@@ -17,6 +17,7 @@
 #include "compiler/lower/sxm_moves.hpp"
 #include "compiler/lower/vxm_chains.hpp"
 #include "compiler/lower/weight_tiling.hpp"
+#include "compiler/passes/passes.hpp"
 
 namespace lpusim {
 
@@ -44,6 +45,13 @@ class ChipLowering {
         nodes_(g, memory_, chains_, sxm_, matmuls_, stats_, options.max_burst_rows),
         transfers_(geo_, sb_, memory_, stats_, board, chip_id),
         release_after_(release_after_nodes(g)) {
+    if (chip_.mxm_fp8_rate_divisor == 0)
+      for (const Node& n : g_.nodes) {
+        const MatmulFormat f = matmul_format(n);
+        if (dtype_is_float(f.weights) && dtype_bytes(f.weights) == 1)
+          throw InputError(fmt::format("{}: fp8 weights need an fp8 MXM mode, and {} has none (no mxm.fp8_rate_divisor "
+                                       "in {})", g_.file.empty() ? g_.name : g_.file, chip_.name, chip_.file));
+      }
     memory_.place_before_run();
   }
 

@@ -8,8 +8,27 @@
 
 #include "compiler/ir/weight_init.hpp"
 #include "compiler/passes/passes.hpp"
+#include "numerics/fp8.hpp"
 
 namespace lpusim {
+
+namespace {
+/// The weights as an MXFP4 checkpoint holds them: each output column quantised in blocks of
+/// 32 along K (OCP MX).
+std::vector<float> mxfp4_values(const MatmulTerm& term, const std::vector<float>& w, std::int64_t n_cols) {
+  std::vector<float> out(w.size());
+  std::vector<float> column(static_cast<std::size_t>(term.k_rows));
+  auto index = [&](std::int64_t k, std::int64_t c) {
+    return static_cast<std::size_t>(term.transpose ? c * term.k_rows + k : k * n_cols + c);
+  };
+  for (std::int64_t c = 0; c < n_cols; ++c) {
+    for (std::int64_t k = 0; k < term.k_rows; ++k) column[static_cast<std::size_t>(k)] = w[index(k, c)];
+    const std::vector<float> q = quantize_mxfp4(column);
+    for (std::int64_t k = 0; k < term.k_rows; ++k) out[index(k, c)] = q[static_cast<std::size_t>(k)];
+  }
+  return out;
+}
+}  // namespace
 
 const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& epilogue) {
   const Graph& g = memory_.graph();
@@ -39,20 +58,24 @@ const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& e
   Act& out = memory_.make_act(output, rows, n_cols, std::nullopt, tile_quads);
 
   // Model weights follow the scenario's weight type; constants the compiler made (norm
-  // sums, head reductions, rotations) stay fp16, which holds them exactly. One type per
+  // sums, head reductions, rotations) stay fp16, which holds them exactly. One format per
   // node keeps the accumulator type uniform.
-  const bool int8 = is_int8_matmul(node);
+  const MatmulFormat format = matmul_format(node);
 
   std::vector<std::vector<float>> values;
   for (const auto& term : terms) {
     const bool constant = g.tensors[static_cast<std::size_t>(term.weight)].init == "data";
     values.push_back(options_.functional_data || constant ? weight_values(g, term.weight) : std::vector<float>{});
   }
-  const std::vector<float> column_scale = tiling_.column_scales(terms, values, n_cols, int8);
-  const double act_scale = node.act_scale.value_or(kDefaultActScale);
-  // int8: a dequantisation vector per output tile, act_scale * column scale.
+  if (format.mxfp4)
+    for (std::size_t ti = 0; ti < terms.size(); ++ti)
+      if (!values[ti].empty()) values[ti] = mxfp4_values(terms[ti], values[ti], n_cols);
+  const std::vector<float> column_scale = tiling_.column_scales(terms, values, n_cols, format.weights, format.mxfp4);
+  const double act_scale = format.scaled_activations() ? node.act_scale.value_or(default_act_scale(format.activations)) : 1.0;
+  // int8 and fp8 weights: a dequantisation vector per output tile, act_scale (1 for fp16
+  // activations) * column scale.
   std::vector<VecHome> dequant;
-  if (int8) {
+  if (format.scaled_weights()) {
     ++dequant_tensors_;
     for (std::int64_t n = 0; n < n_tiles; ++n) {
       const VecHome h = memory_.take_constant_word("a dequantisation vector");
@@ -79,7 +102,8 @@ const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& e
     std::vector<WeightBlock> blocks;
     for (std::size_t ti = 0; ti < terms.size(); ++ti)
       for (std::int64_t k = 0; k < memory_.tiles_of(terms[ti].k_rows); ++k)
-        if (auto b = tiling_.block(terms[ti], static_cast<int>(ti), k, n, n_cols, plane, int8, values[ti], column_scale))
+        if (auto b = tiling_.block(terms[ti], static_cast<int>(ti), k, n, n_cols, plane, format.weights, values[ti],
+                                   column_scale))
           blocks.push_back(*b);
     // Rows go through in groups of as many rows as there are accumulator slots.
     for (std::int64_t m0 = 0; m0 < rows; m0 += slots) {
@@ -100,22 +124,22 @@ const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& e
       }
       std::vector<Cycle> row_done(static_cast<std::size_t>(m1 - m0), Cycle(0));
       for (const auto& block : blocks)
-        schedule_block(block, plane, int8, *terms[static_cast<std::size_t>(block.term)].x, runs, m0, row_done, act_scale);
+        schedule_block(block, plane, format, *terms[static_cast<std::size_t>(block.term)].x, runs, m0, row_done, act_scale);
       // The results: a burst per run, split in halves where a whole run finds no room.
       std::function<void(const RowRun&)> emit = [&](const RowRun& run) {
         const Burst burst{run.count, 1};
         Cycle ready{0};
         for (std::int64_t k = 0; k < run.count && !blocks.empty(); ++k)
           ready = std::max(ready, row_done[static_cast<std::size_t>(run.m + k - m0)] - Cycle(k));
-        // The result's way to MEM: int32 -> fp32 and dequantisation, then the epilogue.
+        // The result's way to MEM: int32 -> fp32, dequantisation (int8 and fp8 weights), then
+        // the epilogue.
         std::vector<Step> post;
-        if (int8) {
-          post.push_back(Step{Opcode::Cvt, DType::Int32, DType::Fp32});
-          if (!blocks.empty()) post.push_back(Step::with_vector(Opcode::Mul, dequant[static_cast<std::size_t>(n)], 0));
-        }
+        if (format.accumulator() == DType::Int32) post.push_back(Step{Opcode::Cvt, DType::Int32, DType::Fp32});
+        if (format.scaled_weights() && !blocks.empty())
+          post.push_back(Step::with_vector(Opcode::Mul, dequant[static_cast<std::size_t>(n)], 0));
         if (blocks.empty() && !epilogue) post.clear();  // every block is zero: copy the cleared slot
         if (epilogue) for (auto& s : epilogue.steps(run.m, n, burst)) post.push_back(s);
-        const auto first = emit_results(plane, run, ready, int8, out.burst_at(run.m, n, burst), post);
+        const auto first = emit_results(plane, run, ready, format.accumulator(), out.burst_at(run.m, n, burst), post);
         if (!first) {
           const std::int64_t half = run.count / 2;
           emit(RowRun{run.m, half, run.slot});
@@ -130,7 +154,7 @@ const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& e
   return out;
 }
 
-void MatmulSchedule::schedule_block(const WeightBlock& block, int plane, bool int8, const Act& x,
+void MatmulSchedule::schedule_block(const WeightBlock& block, int plane, const MatmulFormat& format, const Act& x,
                                     const std::vector<RowRun>& runs, std::int64_t m0, std::vector<Cycle>& row_done,
                                     double act_scale) {
   PlaneState& ps = planes_[static_cast<std::size_t>(plane)];
@@ -138,8 +162,9 @@ void MatmulSchedule::schedule_block(const WeightBlock& block, int plane, bool in
   const Position mx = geo_.mxm(plane);
   const Direction to_mxm = ScheduleBuilder::toward(geo_.pos(group[0]), mx);
   const Cycle read_func = geo_.func(Opcode::Read);
-  const DType wtype = int8 ? DType::Int8 : DType::Fp16;
+  const DType wtype = block.type;
   const int weight_streams = MemoryPlan::kWeightSlicesPerPlane;
+  const int rows_per_lw = dtype_bytes(wtype) == 1 ? weight_streams : weight_streams / 2;
   // 1. Stream the block into the weight buffer: lw in cycles LW0 .. LW0 + lws - 1, on one of
   //    the two 16-stream groups toward the MXM.
   Cycle lw0 = ps.buffer_free;
@@ -172,7 +197,7 @@ void MatmulSchedule::schedule_block(const WeightBlock& block, int plane, bool in
     }
     sb_.place(ChipGeometry::mxm_queue(plane, 0),
               PlacedInstruction{lw0, make_instruction(Opcode::LoadWeights, wtype,
-                                                      {stream_operand(to_mxm, first), int_operand(int8 ? weight_streams : weight_streams / 2)}),
+                                                      {stream_operand(to_mxm, first), int_operand(rows_per_lw)}),
                                 block.lws - 1, 1, 0});
     break;
   }
@@ -183,28 +208,27 @@ void MatmulSchedule::schedule_block(const WeightBlock& block, int plane, bool in
   ps.buffer_free = iw + Cycle(1);
   ps.install_ready = iw + geo_.func(Opcode::InstallWeights);
   // 3. Every row's activation tile, converted on the VXM on its way, through the array.
-  const Cycle rate = int8 ? Cycle(1) : Cycle(geo_.chip().mxm_fp16_rate_divisor);
+  const DType xtype = format.activations;
+  const Cycle rate = xtype == DType::Int8   ? Cycle(1)
+                     : xtype == DType::Fp16 ? Cycle(geo_.chip().mxm_fp16_rate_divisor)
+                                            : Cycle(geo_.chip().mxm_fp8_rate_divisor);
+  // int8 and fp8 activations are scaled and rounded on the VXM (cvt saturates); fp16 rounded.
   std::vector<Step> convert;
-  if (int8) {
-    convert.push_back(Step::with_immediate(Opcode::Mul, 1.0 / act_scale));
-    convert.push_back(Step{Opcode::Cvt, DType::Fp32, DType::Int8});
-  } else {
-    convert.push_back(Step{Opcode::Cvt, DType::Fp32, DType::Fp16});
-  }
+  if (format.scaled_activations()) convert.push_back(Step::with_immediate(Opcode::Mul, 1.0 / act_scale));
+  convert.push_back(Step{Opcode::Cvt, DType::Fp32, xtype});
   Cycle chain_length{0};
   for (const auto& s : convert) chain_length += geo_.func(s.op);
   for (const RowRun& run : runs)
-    place_abc_run(plane, int8, x, block.k_tile, run, m0, row_done, convert, chain_length, rate);
+    place_abc_run(plane, xtype, x, block.k_tile, run, m0, row_done, convert, chain_length, rate);
 }
 
-void MatmulSchedule::place_abc_run(int plane, bool int8, const Act& x, std::int64_t k_tile, const RowRun& run,
+void MatmulSchedule::place_abc_run(int plane, DType xtype, const Act& x, std::int64_t k_tile, const RowRun& run,
                                    std::int64_t m0, std::vector<Cycle>& row_done, const std::vector<Step>& convert,
                                    Cycle chain_length, Cycle rate) {
   PlaneState& ps = planes_[static_cast<std::size_t>(plane)];
   const Position mx = geo_.mxm(plane);
   const Cycle read_func = geo_.func(Opcode::Read);
   const Cycle to_vxm = geo_.hops(geo_.vxm(), mx);
-  const DType wtype = int8 ? DType::Int8 : DType::Fp16;
   const Burst burst{run.count, rate.value()};
   const VecHome xv = x.burst_at(run.m, k_tile, burst);
   // Every slot must have been emptied by the acc of its previous user.
@@ -217,8 +241,8 @@ void MatmulSchedule::place_abc_run(int plane, bool int8, const Act& x, std::int6
   for (;; abc += Cycle(1)) {
     if (abc > give_up) {  // no room for the whole burst: its halves on their own
       const std::int64_t half = run.count / 2;
-      place_abc_run(plane, int8, x, k_tile, RowRun{run.m, half, run.slot}, m0, row_done, convert, chain_length, rate);
-      place_abc_run(plane, int8, x, k_tile, RowRun{run.m + half, run.count - half, run.slot + static_cast<int>(half)}, m0,
+      place_abc_run(plane, xtype, x, k_tile, RowRun{run.m, half, run.slot}, m0, row_done, convert, chain_length, rate);
+      place_abc_run(plane, xtype, x, k_tile, RowRun{run.m + half, run.count - half, run.slot + static_cast<int>(half)}, m0,
                     row_done, convert, chain_length, rate);
       return;
     }
@@ -236,7 +260,7 @@ void MatmulSchedule::place_abc_run(int plane, bool int8, const Act& x, std::int6
       continue;
     }
     sb_.place(ChipGeometry::mxm_queue(plane, 1),
-              PlacedInstruction{abc, make_instruction(Opcode::ActivationBuffer, wtype,
+              PlacedInstruction{abc, make_instruction(Opcode::ActivationBuffer, xtype,
                                                       {stream_operand(sink.direction, sink.group), int_operand(run.slot)}),
                                 burst.repeats(), burst.interval, run.count > 1 ? 1 : 0});
     sb_.commit();
@@ -248,10 +272,9 @@ void MatmulSchedule::place_abc_run(int plane, bool int8, const Act& x, std::int6
     row_done[static_cast<std::size_t>(run.m + k - m0)] = abc + Cycle(k * burst.interval) + geo_.func(Opcode::ActivationBuffer);
 }
 
-std::optional<Cycle> MatmulSchedule::emit_results(int plane, const RowRun& run, Cycle ready, bool int8,
+std::optional<Cycle> MatmulSchedule::emit_results(int plane, const RowRun& run, Cycle ready, DType acc_type,
                                                   const VecHome& dest, const std::vector<Step>& post) {
   const Position mx = geo_.mxm(plane);
-  const DType acc_type = int8 ? DType::Int32 : DType::Fp32;
   const auto& quad = memory_.quad(dest.quad);
   const Position first_slice = geo_.pos(quad[0]);
   const Direction away = ScheduleBuilder::toward(mx, post.empty() ? first_slice : geo_.vxm());

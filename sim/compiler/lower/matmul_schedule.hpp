@@ -2,7 +2,7 @@
 // Matmul scheduling on the MXM planes (private to the lowering). For each output tile, on its
 // plane: each weight block streams into the weight buffer (lw, one row group per cycle), is
 // installed (iw) once the array's previous rows are done, then every row's activation tile is
-// converted on the VXM on its way (fp32 -> fp16, or scaled and rounded to int8) and enters the
+// converted on the VXM on its way (fp32 -> fp16, or scaled and rounded to int8 or fp8) and enters the
 // array (abc) into an accumulator slot per row; acc emits each row's sum, straight into MEM or
 // through a VXM chain (dequantisation and any fused pointwise epilogue).
 #include <array>
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "compiler/ir/graph.hpp"
+#include "compiler/passes/passes.hpp"
 #include "compiler/lower/lowering_types.hpp"
 #include "compiler/lower/memory_plan.hpp"
 #include "compiler/lower/vxm_chains.hpp"
@@ -55,15 +56,17 @@ class MatmulSchedule {
     int slot;
   };
 
-  void schedule_block(const WeightBlock& block, int plane, bool int8, const Act& x, const std::vector<RowRun>& runs,
+  void schedule_block(const WeightBlock& block, int plane, const MatmulFormat& format, const Act& x, const std::vector<RowRun>& runs,
                       std::int64_t m0, std::vector<Cycle>& row_done, double act_scale);
   /// The abcs of one run of rows for the installed block: one burst, or its halves.
-  void place_abc_run(int plane, bool int8, const Act& x, std::int64_t k_tile, const RowRun& run, std::int64_t m0,
+  /// `xtype`: the abc type (the activations' format: int8, fp16 or fp8).
+  void place_abc_run(int plane, DType xtype, const Act& x, std::int64_t k_tile, const RowRun& run, std::int64_t m0,
                      std::vector<Cycle>& row_done, const std::vector<Step>& convert, Cycle chain_length, Cycle rate);
   /// The burst's results from their slots to `dest` (row k at dest.address + k) through `post`;
   /// `ready`: the earliest cycle the first row's acc may issue. Returns when the first row
   /// lands, or nothing (nothing placed) when a burst of several rows finds no room.
-  std::optional<Cycle> emit_results(int plane, const RowRun& run, Cycle ready, bool int8, const VecHome& dest,
+  /// `acc_type`: int32 (int8 activations) or fp32.
+  std::optional<Cycle> emit_results(int plane, const RowRun& run, Cycle ready, DType acc_type, const VecHome& dest,
                                     const std::vector<Step>& post);
 
   const ChipGeometry& geo_;

@@ -152,7 +152,7 @@ void MemoryPlan::place_before_run() {
       make_act(static_cast<int>(i), rows, cols);
     }
   // A model whose weights alone exceed the weight slices fails here, before any work.
-  check_weights_fit(g_, chip_, options_.weights);
+  check_weights_fit(g_, chip_, options_.weights, options_.checkpoint_weights);
   std::int64_t dequant_words = 0;
   for (const Node& n : g_.nodes) {
     for (std::size_t i = 0; i < n.inputs.size(); ++i) {
@@ -160,7 +160,7 @@ void MemoryPlan::place_before_run() {
       const TensorRole role = g_.tensors[static_cast<std::size_t>(n.inputs[i])].role;
       if (!weight_block && (role == TensorRole::Weight || role == TensorRole::State)) vector_constant(n.inputs[i]);
     }
-    if (!is_int8_matmul(n)) continue;
+    if (!matmul_format(n).scaled_weights()) continue;  // int8 and fp8 weights: a dequantisation vector per tile
     const auto [w_rows, w_cols] = matrix_shape(n.inputs[1]);
     dequant_words += tiles_of(n.int_attr("transpose_w", 0) != 0 ? w_rows : w_cols);
   }
@@ -231,7 +231,7 @@ std::int64_t MemoryPlan::alloc_weight_words(int plane, std::int64_t words) {
 }
 
 void MemoryPlan::fail_capacity(const std::string& what) const {
-  fail_weight_capacity(g_, chip_, options_.weights, what);
+  fail_weight_capacity(g_, chip_, options_.weights, what, options_.checkpoint_weights);
 }
 
 Act& MemoryPlan::make_act(int tensor, std::int64_t rows, std::int64_t cols, std::optional<Hemisphere> side,

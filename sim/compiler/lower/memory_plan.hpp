@@ -59,7 +59,7 @@ class MemoryPlan {
   /// Places, below all intermediates (whose words are reused and so cannot hold data from
   /// cycle 0), everything loaded before the run: the graph's inputs, the vector operands
   /// that are weights or state (biases, norm weights, rope's cos/sin, KV caches) and one
-  /// dequantisation word per int8 matmul output tile. A model whose weights alone exceed
+  /// dequantisation word per int8 or fp8 matmul output tile. A model whose weights alone exceed
   /// the weight slices fails here, before any work.
   void place_before_run();
 

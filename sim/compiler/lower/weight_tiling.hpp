@@ -4,8 +4,8 @@
 // y[M, N] = sum_i x_i[M, K_i] w_i[K_i, N]. Output tile n (320 columns) runs on one MXM plane;
 // for every input tile k of every term, the block of w rows k*320.. and columns n*320.. is
 // stored in that plane's 16-slice weight group as MXM rows: fp16 (8 rows per lw; byte planes
-// of row 8t + j in slices 2j and 2j+1, word t) or int8 (16 rows per lw; row 16t + q in slice
-// q, word t), quantised per output column. All-zero blocks of compiler-made constant
+// of row 8t + j in slices 2j and 2j+1, word t) or a one-byte type, int8 or fp8 (16 rows per
+// lw; row 16t + q in slice q, word t), quantised per output column. All-zero blocks of compiler-made constant
 // matrices are skipped; a block used again (the same constant in every layer) is stored once.
 #include <array>
 #include <map>
@@ -31,7 +31,7 @@ struct MatmulTerm {
 struct WeightBlock {
   int term;
   std::int64_t k_tile;
-  bool int8;
+  DType type;        ///< the lw type: fp16, int8 or fp8
   std::int64_t base;
   std::int64_t lws;  ///< lw instructions (rows / rows per lw)
 };
@@ -45,26 +45,29 @@ class WeightTiling {
   /// words so far, which balances both SRAM and MXM time across the four planes.
   std::vector<int> assign_planes(std::int64_t n_tiles) const;
 
-  /// Per-output-column int8 scales (max |w| / 127 over every term), or all ones.
+  /// Per-output-column scales of int8 or fp8 weights (max |w| over every term / the type's
+  /// largest code), or all ones (fp16).
+  /// With `power_of_two`, each scale is the smallest power of two not below that (exact for
+  /// weights on a coarser grid, MXFP4 values).
   std::vector<float> column_scales(const std::vector<MatmulTerm>& terms, const std::vector<std::vector<float>>& values,
-                                   std::int64_t n_cols, bool int8) const;
+                                   std::int64_t n_cols, DType type, bool power_of_two = false) const;
 
   /// The block (term, k_tile) of output tile n on `plane`, stored on first use; nothing
   /// when the block is all zero. `w` may be empty when values are not generated.
   std::optional<WeightBlock> block(const MatmulTerm& term, int term_index, std::int64_t k_tile, std::int64_t n,
-                                   std::int64_t n_cols, int plane, bool int8, const std::vector<float>& w,
+                                   std::int64_t n_cols, int plane, DType type, const std::vector<float>& w,
                                    const std::vector<float>& column_scale);
 
  private:
   std::optional<WeightBlock> store_new(const MatmulTerm& term, int term_index, std::int64_t k_tile, std::int64_t n,
-                                       std::int64_t n_cols, int plane, bool int8, const std::vector<float>& w,
+                                       std::int64_t n_cols, int plane, DType type, const std::vector<float>& w,
                                        const std::vector<float>& column_scale);
 
   MemoryPlan& memory_;
   LoweringStats& stats_;
   bool functional_data_;
   int blocks_declared_ = 0;
-  std::map<std::tuple<int, bool, std::int64_t, std::int64_t, int, bool>, std::optional<WeightBlock>> stored_;
+  std::map<std::tuple<int, bool, std::int64_t, std::int64_t, int, DType>, std::optional<WeightBlock>> stored_;
 };
 
 }  // namespace lpusim

@@ -1,5 +1,6 @@
-// Calibrate: the activation scale of every int8 matmul, from the activations an fp32 run of
-// the graph actually produces.
+// Calibrate: the activation scale of every matmul with quantised activations (int8, or fp8
+// native), from the activations an fp32 run of the graph actually produces. The text below
+// says int8 and 127; fp8 uses its largest code (448 for e4m3, 57344 for e5m2) the same way.
 //
 // An int8 matmul quantises its input x with one scale s per node, q = round(x / s) clamped
 // to +-127, so s = max|x| / 127 uses the whole int8 range without clipping the calibration
@@ -38,7 +39,7 @@ std::vector<float> deterministic_uniform(const std::string& name, std::size_t co
 void calibrate_int8_scales(Graph& graph, const Calibration& calibration) {
   bool needs_run = false;
   for (const auto& node : graph.nodes)
-    if (is_int8_matmul(node) && !calibration.act_scales.count(node.name)) needs_run = true;
+    if (matmul_format(node).scaled_activations() && !calibration.act_scales.count(node.name)) needs_run = true;
   std::map<std::string, std::vector<float>> observed;
   if (needs_run) {
     std::map<std::string, std::vector<float>> inputs = calibration.values;
@@ -50,7 +51,8 @@ void calibrate_int8_scales(Graph& graph, const Calibration& calibration) {
     observed = interpret_primitive_graph(graph, inputs);
   }
   for (auto& node : graph.nodes) {
-    if (!is_int8_matmul(node)) continue;
+    const MatmulFormat format = matmul_format(node);
+    if (!format.scaled_activations()) continue;
     if (auto given = calibration.act_scales.find(node.name); given != calibration.act_scales.end()) {
       node.act_scale = given->second;
       continue;
@@ -60,7 +62,8 @@ void calibrate_int8_scales(Graph& graph, const Calibration& calibration) {
       for (float v : observed.at(graph.tensors[static_cast<std::size_t>(node.inputs[i])].name))
         max_abs = std::max(max_abs, std::fabs(v));
     // An input that was all zero in calibration keeps the uncalibrated default.
-    node.act_scale = max_abs > 0.0f && std::isfinite(max_abs) ? static_cast<double>(max_abs) / 127.0 : kDefaultActScale;
+    node.act_scale = max_abs > 0.0f && std::isfinite(max_abs) ? static_cast<double>(max_abs) / largest_code(format.activations)
+                                                               : default_act_scale(format.activations);
   }
 }
 

@@ -12,6 +12,7 @@
 // Division is rsqrt(x)^2 (the VXM has no divide); sigmoid, gelu and silu are VXM chains.
 // Attention runs per query over the cached rows with heads on lanes, so the softmax
 // reductions are across rows: elementwise max/add on the VXM.
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <set>
@@ -213,7 +214,32 @@ class Rewriter {
     return binary(OpKind::Add, binary(OpKind::Mul, xn, gamma, name + ".scaled"), beta, name);
   }
 
+  /// RmsNorm of every run of `group` lanes on its own (per-head q/k norms), gamma [group]:
+  ///   sums = (x * x) . R   R [W, W/group] one-hot: the group of each lane
+  ///   rstd = rsqrt(sums / group + eps)                                   [rows, W/group]
+  ///   y = x * (rstd . E) * gamma_tiled   E [W/group, W] back onto the group's lanes, as an
+  /// exact two-term spread (the MXM would round rstd to fp16).
+  int grouped_rms_norm(const Node& node, int x, int gamma, std::int64_t group, const std::string& name) {
+    const std::int64_t w = cols(x), groups = w / group;
+    const int sq = binary(OpKind::Mul, x, x, name + ".sq");
+    const int sum_groups = routing_constant(fmt::format("group_sum_{}_{}", w, group), w, groups,
+                                            [&](std::int64_t r, std::int64_t c) { return r / group == c ? 1.0f : 0.0f; });
+    const int ms = scale(matmul(sq, sum_groups, name + ".sqsum"), 1.0 / static_cast<double>(group), name + ".ms");
+    const int rstd = unary(OpKind::Rsqrt, add_imm(ms, node.float_attr("eps", 1e-6), name + ".mseps"), name + ".rstd");
+    const int expand = routing_constant(fmt::format("group_expand_{}_{}", groups, group), groups, w,
+                                        [&](std::int64_t r, std::int64_t c) { return c / group == r ? 1.0f : 0.0f; });
+    const int lanes = exact_spread(rstd, fp16_remainder(rstd, name + ".rstd"), expand, name + ".rstd_lanes");
+    auto values = weight_values(out_, gamma);
+    std::vector<float> tiled(static_cast<std::size_t>(w));
+    for (std::int64_t i = 0; i < w; ++i)
+      tiled[static_cast<std::size_t>(i)] = values[static_cast<std::size_t>(i % group)] + (node.int_attr("adds_one", 0) ? 1.0f : 0.0f);
+    const int g = constant(name + ".gamma_tiled", {w}, tiled);
+    return binary(OpKind::Mul, binary(OpKind::Mul, x, lanes, name + ".normed"), g, name);
+  }
+
   int rms_norm(const Node& node, int x, int gamma, const std::string& name) {
+    if (const std::int64_t group = node.int_attr("group", 0); group > 0 && group < cols(x))
+      return grouped_rms_norm(node, x, gamma, group, name);
     const double n = static_cast<double>(cols(x));
     const int ms = scale(row_sum(binary(OpKind::Mul, x, x, name + ".sq"), name + ".sqsum"), 1.0 / n, name + ".ms");
     const int rstd = unary(OpKind::Rsqrt, add_imm(ms, node.float_attr("eps", 1e-6), name + ".mseps"), name + ".rstd");
@@ -232,9 +258,32 @@ class Rewriter {
     const std::string kind = node.string_attr("scaling_kind", "none");
     const double factor = node.float_attr("scaling_factor", 1.0);
     std::vector<double> inv(static_cast<std::size_t>(head_dim / 2));
+    // YaRN: dimensions below `low` keep their frequency, those above `high` are slowed by
+    // `factor`, a linear ramp between (transformers' _compute_yarn_parameters).
+    double ramp_low = 0, ramp_high = 0;
+    if (kind == "yarn") {
+      const double original = node.float_attr("scaling_original_max_position", 8192.0);
+      const auto correction_dim = [&](double rotations) {
+        return static_cast<double>(head_dim) * std::log(original / (rotations * 2.0 * M_PI)) / (2.0 * std::log(theta));
+      };
+      ramp_low = correction_dim(node.float_attr("scaling_beta_fast", 32.0));
+      ramp_high = correction_dim(node.float_attr("scaling_beta_slow", 1.0));
+      if (node.int_attr("scaling_truncate", 1) != 0) {
+        ramp_low = std::floor(ramp_low);
+        ramp_high = std::ceil(ramp_high);
+      }
+      ramp_low = std::max(ramp_low, 0.0);
+      ramp_high = std::min(ramp_high, static_cast<double>(head_dim - 1));
+      if (ramp_low == ramp_high) ramp_high += 0.001;
+    }
     for (std::int64_t i = 0; i < head_dim / 2; ++i) {
       double f = std::pow(theta, -2.0 * static_cast<double>(i) / static_cast<double>(head_dim));
       if (kind == "linear") f /= factor;
+      if (kind == "yarn") {
+        const double ramp = std::clamp((static_cast<double>(i) - ramp_low) / (ramp_high - ramp_low), 0.0, 1.0);
+        const double extrapolation = 1.0 - ramp;  // the share of the unscaled frequency
+        f = f / factor * (1.0 - extrapolation) + f * extrapolation;
+      }
       if (kind == "llama3") {
         const double low = node.float_attr("scaling_low_freq_factor", 1.0);
         const double high = node.float_attr("scaling_high_freq_factor", 4.0);
@@ -259,26 +308,36 @@ class Rewriter {
   /// by a sin vector that is zero on the lanes another offset provides and carries the sign.
   int rope(const Node& node, int x, const std::string& name) {
     const std::int64_t d = node.int_attr("head_dim", 0), f = cols(x), t_rows = rows(x);
+    // Partial rotary (phi): only the first r lanes of each head rotate (halves of r), the
+    // rest pass through (cos 1, sin 0).
+    const std::int64_t r = node.int_attr("rotary_dim", d);
+    if (r < 2 || r > d || r % 2 != 0) fail(node, fmt::format("rotary_dim {} must be even and in [2, head_dim {}]", r, d));
     const std::int64_t position = node.int_attr("position", 0);
     const std::int64_t tiles = (f + kLanes - 1) / kLanes;
     // A batch stacks sequences at the same positions: row t is at position + t mod period.
     const std::int64_t period = std::max<std::int64_t>(1, node.int_attr("rows_per_sequence", t_rows));
-    const auto inv = rope_inverse_frequencies(node, d);
+    const auto inv = rope_inverse_frequencies(node, r);
     // Source column and sign of every output column.
     std::vector<std::int64_t> source(static_cast<std::size_t>(f));
     std::vector<float> sign(static_cast<std::size_t>(f));
     for (std::int64_t c = 0; c < f; ++c) {
-      const bool first_half = c % d < d / 2;
-      source[static_cast<std::size_t>(c)] = first_half ? c + d / 2 : c - d / 2;
-      sign[static_cast<std::size_t>(c)] = first_half ? -1.0f : 1.0f;
+      const std::int64_t i = c % d;
+      const bool first_half = i < r / 2;
+      source[static_cast<std::size_t>(c)] = i >= r ? c : first_half ? c + r / 2 : c - r / 2;
+      sign[static_cast<std::size_t>(c)] = i >= r ? 0.0f : first_half ? -1.0f : 1.0f;
     }
     std::vector<float> cos_v(static_cast<std::size_t>(t_rows * f));
     std::vector<float> sin_v(cos_v.size());
+    // YaRN scales cos and sin of the rotated lanes (1 otherwise).
+    const double attention_factor = node.float_attr("scaling_attention_factor", 1.0);
     for (std::int64_t t = 0; t < t_rows; ++t)
       for (std::int64_t j = 0; j < f; ++j) {
-        const double angle = static_cast<double>(position + t % period) * inv[static_cast<std::size_t>((j % d) % (d / 2))];
-        cos_v[static_cast<std::size_t>(t * f + j)] = static_cast<float>(std::cos(angle));
-        sin_v[static_cast<std::size_t>(t * f + j)] = static_cast<float>(std::sin(angle));
+        const std::int64_t i = j % d;
+        const double angle =
+            i >= r ? 0.0 : static_cast<double>(position + t % period) * inv[static_cast<std::size_t>(i % (r / 2))];
+        const double m = i >= r ? 1.0 : attention_factor;
+        cos_v[static_cast<std::size_t>(t * f + j)] = static_cast<float>(m * std::cos(angle));
+        sin_v[static_cast<std::size_t>(t * f + j)] = static_cast<float>(m * std::sin(angle));
       }
     struct Part {
       std::int64_t offset;
@@ -342,6 +401,9 @@ class Rewriter {
     const bool causal = node.int_attr("causal", 1) != 0;
     const std::int64_t window = node.int_attr("window", 0);
     const double scale_v = node.float_attr("scale", 1.0 / std::sqrt(static_cast<double>(d)));
+    // Soft-capping (gemma2): scores = c tanh(scale dots / c).
+    const double softcap = node.float_attr("softcap", 0.0);
+    if (softcap < 0) fail(node, fmt::format("softcap {} must be positive (0: none)", softcap));
     const std::int64_t t_rows = rows(q);
     if (heads <= 0 || kv <= 0 || d <= 0 || heads % kv || cols(q) != heads * d || cols(k) != kv * d)
       fail(node, fmt::format("inconsistent heads {} / kv_heads {} / head_dim {} for q {} and k {}", heads, kv, d, cols(q), cols(k)));
@@ -381,7 +443,10 @@ class Rewriter {
       };
       const int keys = rows_of(kc, "keys");
       const int z = binary(OpKind::Mul, keys, qi, qn + ".kq");
-      const int scores = scale(matmul(z, reduce_[geometry], qn + ".dots"), scale_v, qn + ".scores");
+      const int dots = matmul(z, reduce_[geometry], qn + ".dots");
+      const int scores = softcap > 0 ? scale(unary(OpKind::Tanh, scale(dots, scale_v / softcap, qn + ".capped_in"), qn + ".capped_tanh"),
+                                             softcap, qn + ".scores")
+                                     : scale(dots, scale_v, qn + ".scores");
       const int m = emit(OpKind::MaxRows, {scores}, {1, heads}, qn + ".max");
       const int e = unary(OpKind::Exp, binary(OpKind::Sub, scores, m, qn + ".shifted"), qn + ".exp");
       const int inv = reciprocal(emit(OpKind::SumRows, {e}, {1, heads}, qn + ".den"), qn + ".inv");
@@ -539,11 +604,16 @@ class Rewriter {
     const int shift = matmul(binary(OpKind::Mul, r, top, name + ".top_logit"), ones, name + ".shift");
     const int e = unary(OpKind::Exp, binary(OpKind::Sub, r, shift, name + ".shifted"), name + ".exp");
     const int kept = binary(OpKind::Mul, e, selected, name + ".kept");
+    // Renormalised (Mixtral; Qwen3-MoE with norm_topk_prob): the chosen k weights sum to one.
+    // Otherwise each chosen expert keeps its softmax probability over all experts.
+    const bool renormalize = node.int_attr("renormalize", 1) != 0;
+    const int normaliser = renormalize ? kept : e;
     // The sum on all 320 lanes of a tile, as row_sum does: a lane past E would hold 0, its
     // rsqrt inf, and inf * 0 in the next matmul NaN.
     const int ones_tile = routing_constant(fmt::format("moe_ones_{}_tile", experts), experts, kLanes,
                                            [](std::int64_t, std::int64_t) { return 1.0f; });
-    const int total = exact_spread(kept, fp16_remainder(kept, name + ".kept"), ones_tile, name + ".total");
+    const int total = exact_spread(normaliser, fp16_remainder(normaliser, name + (renormalize ? ".kept" : ".exp")), ones_tile,
+                                   name + ".total");
     const int gate = binary(OpKind::Mul, kept, reciprocal(total, name + ".inv_total"), name + ".gate", "tile");
     // Each expert's gate goes onto the hidden lanes exactly (exact_spread).
     const int gate_lo = fp16_remainder(gate, name + ".gate");

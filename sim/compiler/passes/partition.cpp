@@ -186,8 +186,13 @@ class ChipBuilder {
       c.inputs.push_back(operand(t));
     }
     if (plan_.tp > 1 && n.kind == OpKind::Attention) out_cols = attention(n, c);
-    if (plan_.tp > 1 && (n.kind == OpKind::LayerNorm || n.kind == OpKind::RmsNorm) && out_cols)
-      fail(n, "a norm needs whole rows; its input is cut by columns");
+    if (plan_.tp > 1 && (n.kind == OpKind::LayerNorm || n.kind == OpKind::RmsNorm) && out_cols) {
+      // A norm over each run of `group` lanes (qwen3's per-head q/k norms) needs only whole
+      // groups; one over the whole row (olmo2's q/k norms) would need a cross-chip sum.
+      const std::int64_t group = n.int_attr("group", 0);
+      if (n.kind != OpKind::RmsNorm || group <= 0 || out_cols->begin % group != 0 || out_cols->width() % group != 0)
+        fail(n, "a norm needs whole rows (or whole groups); its input is cut by columns");
+    }
     for (int o : n.outputs) {
       const int id = add_output(n, out_cols);
       map_[static_cast<std::size_t>(o)] = id;
@@ -206,7 +211,8 @@ class ChipBuilder {
     const std::int64_t n_full = transposed ? wt.shape[0] : wt.shape[1];
     if (n.split == WeightSplit::Columns) {
       if (columns_[static_cast<std::size_t>(x)]) fail(n, "a column split of an input that is already cut by columns");
-      const bool vocab = n.split_unit == 1 && whole_tensor(n.outputs[0]).role == TensorRole::Output;
+      // The LM head (after the layers) may cut its vocabulary unevenly, bias add or not.
+      const bool vocab = n.split_unit == 1 && (whole_tensor(n.outputs[0]).role == TensorRole::Output || n.layer < 0);
       const auto cols = share(n_full, n.split_unit, vocab);
       if (!cols) fail(n, fmt::format("{} columns in groups of {} do not divide between the chips", n_full, n.split_unit));
       c.inputs = {operand(x), transposed ? add_leaf(w, std::make_pair(cols->begin, cols->end), std::nullopt)

@@ -52,15 +52,42 @@ Graph fuse_pointwise(const Graph& graph);
 /// Pointwise ops (one VXM instruction per vector) that can be fused into a chain.
 bool is_fusable_pointwise(OpKind kind);
 
-/// quantization.cpp: sets every matmul's Node::weight_type (int8 when the scenario asks for
-/// int8 and every weight is a model weight, else fp16) and gives int8 matmuls the default
-/// Node::act_scale. Runs after decompose, which creates the constant matmuls.
-void plan_quantization(Graph& graph, WeightType weights);
-/// Whether the quantization pass made this node an int8 matmul.
+/// quantization.cpp: decides every matmul's number format from the scenario, in typed
+/// fields: Node::weight_type (the scenario's type, or with checkpoint_weights each weight's
+/// checkpoint format, when every weight is a model weight; else fp16), Node::matmul_compute
+/// (Fp16 when int8 or fp8 weights are dequantised into an fp16 MXM), Node::mxfp4_weights
+/// (MXFP4 checkpoint weights, held as fp8e4m3 codes), and for matmuls with quantised
+/// activations (int8 or fp8, native) the default Node::act_scale. Runs after decompose,
+/// which creates the constant matmuls.
+void plan_quantization(Graph& graph, const WeightScenario& scenario);
+
+/// The number formats of one matmul, as the quantization pass decided them (a view of its
+/// typed fields; fp16 for a node it has not decided).
+struct MatmulFormat {
+  DType weights = DType::Fp16;      ///< the lw type: how the weights are stored
+  DType activations = DType::Fp16;  ///< the abc type: what the MXM multiplies them with
+  /// Weights stored as codes with a scale per output column (int8, fp8).
+  bool scaled_weights() const { return weights != DType::Fp16; }
+  /// Activations quantised with the node's act_scale on their way in (int8, fp8).
+  bool scaled_activations() const { return activations != DType::Fp16; }
+  DType accumulator() const { return activations == DType::Int8 ? DType::Int32 : DType::Fp32; }
+  /// The weights are MXFP4 values (OCP MX: E2M1 x a power of two per 32 along K) held as fp8
+  /// codes with power-of-two column scales, which keeps them exact.
+  bool mxfp4 = false;
+};
+MatmulFormat matmul_format(const Node& node);
+/// The ISA type of a weight type ("int8", "fp16", "fp8e4m3", "fp8e5m2").
+DType weight_dtype(WeightType type);
+/// The largest code of a quantised type: 127 (int8), 448 (fp8e4m3), 57344 (fp8e5m2).
+double largest_code(DType type);
+/// Whether the quantization pass made this node an int8 x int8 matmul.
 bool is_int8_matmul(const Node& node);
 
 /// The activation scale of an int8 matmul without calibration: inputs within +-4.
 constexpr double kDefaultActScale = 1.0 / 32.0;
+/// The same for any quantised activation type: int8 kDefaultActScale, fp8 inputs within +-4
+/// map to its largest code.
+double default_act_scale(DType activations);
 
 /// What calibrate_int8_scales runs the graph on.
 struct Calibration {
@@ -72,9 +99,10 @@ struct Calibration {
   std::map<std::string, double> act_scales;
 };
 
-/// calibrate.cpp: runs the fp32 interpreter on the calibration input and sets each int8
-/// matmul's Node::act_scale to max |activation| / 127 over its inputs (the pipeline runs it
-/// only for int8 compiles with functional data; without, the lowering's default stays).
+/// calibrate.cpp: runs the fp32 interpreter on the calibration input and sets the
+/// Node::act_scale of each matmul with quantised activations to max |activation| / the
+/// type's largest code (127 for int8) over its inputs (the pipeline runs it only for int8 or
+/// fp8 native compiles with functional data; without, the lowering's default stays).
 void calibrate_int8_scales(Graph& graph, const Calibration& calibration);
 
 /// Whether an op is a primitive the lowering handles.

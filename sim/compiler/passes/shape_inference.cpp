@@ -51,8 +51,14 @@ void infer_shapes(Graph& g) {
       }
       case OpKind::LayerNorm: case OpKind::RmsNorm: {
         out = shape(0);
-        const auto [m, n] = as_matrix(shape(0));
+        auto [m, n] = as_matrix(shape(0));
         (void)m;
+        // RmsNorm attr "group" = G: each run of G lanes is normalised on its own (per-head
+        // q/k norms) and the gamma is [G], shared by every group.
+        if (const std::int64_t group = node.int_attr("group", 0); node.kind == OpKind::RmsNorm && group > 0) {
+          if (n % group != 0) fail(fmt::format("group {} does not divide the {} lanes", group, n));
+          n = group;
+        }
         for (std::size_t i = 1; i < node.inputs.size(); ++i)
           if (as_matrix(shape(i)).second != n || as_matrix(shape(i)).first != 1)
             fail(fmt::format("parameter {} must be [{}], got {}", i, n, shape_text(shape(i))));

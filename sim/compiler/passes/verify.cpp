@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "arch/isa/isa.hpp"
 #include "compiler/passes/passes.hpp"
 
 namespace lpusim {
@@ -59,16 +60,25 @@ void verify_graph(const Graph& g, const std::string& after) {
     if (primitive && !is_primitive(node.kind))
       fail(fmt::format("node '{}' is still a {} after decompose", node.name, op_name(node.kind)));
     // The number formats: every matmul has one once quantization ran, nothing else ever.
-    if (node.kind != OpKind::MatMul && (node.weight_type || node.act_scale))
+    const bool decided = node.weight_type || node.matmul_compute != MatmulCompute::Native || node.mxfp4_weights;
+    if (node.kind != OpKind::MatMul && (decided || node.act_scale))
       fail(fmt::format("node '{}' ({}) carries a matmul's number format", node.name, op_name(node.kind)));
     if (node.kind == OpKind::MatMul && formats && !node.weight_type)
       fail(fmt::format("matmul '{}' has no weight type", node.name));
-    if (node.kind == OpKind::MatMul && !formats && node.weight_type)
-      fail(fmt::format("matmul '{}' has a weight type before the quantization pass", node.name));
-    if (node.weight_type == WeightType::Int8 && !(node.act_scale && std::isfinite(*node.act_scale) && *node.act_scale > 0))
-      fail(fmt::format("int8 matmul '{}' has no finite positive activation scale", node.name));
-    if (node.weight_type == WeightType::Fp16 && node.act_scale)
-      fail(fmt::format("fp16 matmul '{}' carries an activation scale", node.name));
+    if (node.kind == OpKind::MatMul && !formats && decided)
+      fail(fmt::format("matmul '{}' has a number format before the quantization pass", node.name));
+    if (node.weight_type == WeightType::Fp16 && (node.matmul_compute != MatmulCompute::Native || node.mxfp4_weights))
+      fail(fmt::format("fp16 matmul '{}' is marked as dequantised or MXFP4", node.name));
+    if (node.mxfp4_weights && node.weight_type != WeightType::Fp8E4M3)
+      fail(fmt::format("matmul '{}' holds MXFP4 weights in {}, not fp8e4m3", node.name,
+                       weight_type_name(node.weight_type.value_or(WeightType::Fp16))));
+    if (node.weight_type) {
+      const MatmulFormat format = matmul_format(node);
+      if (format.scaled_activations() && !(node.act_scale && std::isfinite(*node.act_scale) && *node.act_scale > 0))
+        fail(fmt::format("{} matmul '{}' has no finite positive activation scale", dtype_name(format.activations), node.name));
+      if (!format.scaled_activations() && node.act_scale)
+        fail(fmt::format("matmul '{}' with fp16 activations carries an activation scale", node.name));
+    }
     if (node.fuse_into_next && after != "fuse_pointwise")
       fail(fmt::format("node '{}' is marked for fusion before the fuse_pointwise pass", node.name));
     if (node.layer < -1) fail(fmt::format("node '{}' has layer {}", node.name, node.layer));
@@ -120,6 +130,8 @@ std::string dump_graph(const Graph& g) {
     if (n.fuse_into_next) line += " fuse_into_next=1";
     if (n.layer >= 0) line += fmt::format(" layer={}", n.layer);
     if (n.weight_type) line += fmt::format(" weight_type={}", weight_type_name(*n.weight_type));
+    if (n.matmul_compute == MatmulCompute::Fp16) line += " matmul_compute=fp16";
+    if (n.mxfp4_weights) line += " mxfp4_weights=1";
     if (!n.outputs.empty()) line += " " + shape(n.outputs[0]);
     out += line + "\n";
   }

@@ -90,10 +90,13 @@ class Binder {
                                 queue_name(QueueId{queue.unit, queue.hemisphere, queue.index - role + wanted})));
     if (ins.opcode == Opcode::InstallWeights) return;
     const bool input = ins.opcode != Opcode::Accumulate;
-    if (input && ins.dtype != DType::Int8 && ins.dtype != DType::Fp16)
-      fail(ins.loc, fmt::format("the MXM multiplies int8 or fp16, not {}", dtype_name(ins.dtype)));
+    const bool fp8 = ins.dtype == DType::Fp8E4M3 || ins.dtype == DType::Fp8E5M2;
+    if (input && ins.dtype != DType::Int8 && ins.dtype != DType::Fp16 && !fp8)
+      fail(ins.loc, fmt::format("the MXM multiplies int8, fp16 or fp8, not {}", dtype_name(ins.dtype)));
+    if (input && fp8 && chip_.mxm_fp8_rate_divisor == 0)
+      fail(ins.loc, fmt::format("{} has no fp8 MXM mode (no mxm.fp8_rate_divisor in its configuration)", chip_.name));
     if (!input && ins.dtype != DType::Int32 && ins.dtype != DType::Fp32)
-      fail(ins.loc, fmt::format("MXM results are int32 (int8 weights) or fp32 (fp16 weights), not {}", dtype_name(ins.dtype)));
+      fail(ins.loc, fmt::format("MXM results are int32 (int8 activations) or fp32 (fp16 or fp8), not {}", dtype_name(ins.dtype)));
     const int bytes = dtype_bytes(ins.dtype);
     if (ins.opcode == Opcode::LoadWeights) {
       // Range-check the 64-bit operand before narrowing it (2^32 + 1 must not wrap to 1).

@@ -1,0 +1,298 @@
+// Reading Hugging Face config.json files as transformers does: generic keys accepted,
+// unknown keys warned about (errors with strict), known-but-unmodelled keys refused by name,
+// model_type inferred from architectures, and model ids resolved in the local hub cache.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "arch/core/error.hpp"
+#include "frontend/hub_cache.hpp"
+#include "frontend/transformer_graph.hpp"
+#include "frontend/transformer_spec.hpp"
+
+using namespace lpusim;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// A small valid llama config; tests add or change keys.
+nlohmann::json llama() {
+  return nlohmann::json{{"model_type", "llama"},        {"vocab_size", 512},
+                        {"hidden_size", 256},           {"intermediate_size", 512},
+                        {"num_hidden_layers", 2},       {"num_attention_heads", 4},
+                        {"max_position_embeddings", 128}};
+}
+
+TransformerSpec parse(const nlohmann::json& j, bool strict = false) {
+  ConfigReadOptions options;
+  options.strict = strict;
+  return parse_transformer_spec(j.dump(), "cfg.json", options);
+}
+
+std::string error_of(const nlohmann::json& j, bool strict = false) {
+  try {
+    (void)parse(j, strict);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+/// Sets an environment variable for one scope and restores it after.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    had_ = std::getenv(name) != nullptr;
+    ::setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (had_) ::setenv(name_, old_.c_str(), 1);
+    else ::unsetenv(name_);
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::string old_;
+  bool had_ = false;
+};
+
+void write(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path) << text;
+}
+
+}  // namespace
+
+TEST_CASE("generic PretrainedConfig keys and known harmless keys are accepted silently", "[hf_config]") {
+  nlohmann::json j = llama();
+  // What save_pretrained and to_dict() write, the 4.56+ dtype key, and harmless vendor keys.
+  j["dtype"] = "bfloat16";
+  j["torch_dtype"] = "float16";
+  j["_attn_implementation_autoset"] = false;
+  j["pruned_heads"] = nlohmann::json::object();
+  j["add_cross_attention"] = false;
+  j["is_encoder_decoder"] = false;
+  j["is_decoder"] = false;
+  j["cross_attention_hidden_size"] = nullptr;
+  j["_num_labels"] = 2;
+  j["id2label"] = {{"0", "LABEL_0"}};
+  j["task_specific_params"] = {{"text-generation", {{"do_sample", true}}}};
+  j["is_llama_config"] = true;
+  j["internal_version"] = "1.0";
+  j["directionality"] = "bidi";
+  j["max_sequence_length"] = 4096;
+  j["attention_dropout"] = 0.0;
+  j["pretraining_tp"] = 1;
+  j["quantization_config"] = nullptr;
+  const TransformerSpec s = parse(j);
+  CHECK(s.warnings.empty());
+  CHECK(s.family == TransformerFamily::Llama);
+  CHECK(parse(j, /*strict=*/true).warnings.empty());
+}
+
+TEST_CASE("an unknown key is a warning naming it and the assumption, and --strict refuses it", "[hf_config]") {
+  nlohmann::json j = llama();
+  j["alibi"] = true;
+  const TransformerSpec s = parse(j);
+  REQUIRE(s.warnings.size() == 1);
+  CHECK(s.warnings[0] ==
+        "cfg.json: key 'alibi': unknown key for model_type 'llama', assumed not to change the forward pass "
+        "(--strict refuses it)");
+  CHECK(s.parameters() == parse(llama()).parameters());
+  CHECK_THAT(error_of(j, true), Catch::StartsWith("cfg.json: key 'alibi': unknown key for model_type 'llama' (--strict"));
+  // Unknown keys inside rope_scaling: transformers only warns, so does lpusim.
+  j = llama();
+  j["rope_scaling"] = {{"rope_type", "linear"}, {"factor", 2.0}, {"foo", 1}};
+  const TransformerSpec r = parse(j);
+  REQUIRE(r.warnings.size() == 1);
+  CHECK_THAT(r.warnings[0], Catch::Contains("key 'rope_scaling.foo': unknown key"));
+  CHECK(r.rope_scaling.kind == RopeScaling::Kind::Linear);
+  CHECK_THAT(error_of(j, true), Catch::Contains("key 'rope_scaling.foo': unknown key"));
+}
+
+TEST_CASE("known keys whose effect is not modelled are refused by name", "[hf_config]") {
+  struct Case {
+    const char* key;
+    nlohmann::json value;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      {"add_cross_attention", true, "key 'add_cross_attention': unsupported: cross-attention"},
+      {"is_encoder_decoder", true, "key 'is_encoder_decoder': unsupported: encoder-decoder models"},
+      {"pruned_heads", {{"0", {1, 2}}}, "key 'pruned_heads': unsupported: pruned attention heads"},
+      {"rope_scaling", {{"rope_type", "yarn"}, {"factor", 0.5}}, "key 'rope_scaling.factor': expected a number in [1"},
+      {"rope_scaling", {{"type", "dynamic"}, {"factor", 2.0}}, "key 'rope_scaling.type': unsupported: rope scaling 'dynamic'"},
+      {"quantization_config", {{"quant_method", "gptq"}, {"bits", 4}},
+       "key 'quantization_config.quant_method': unsupported: quantization method 'gptq' (integer weights with per-group"},
+      {"quantization_config", {{"quant_method", "awq"}}, "quantization method 'awq'"},
+      {"quantization_config", {{"quant_method", "bitsandbytes"}, {"load_in_4bit", true}}, "quantization method 'bitsandbytes'"},
+      {"quantization_config", {{"bits", 4}}, "key 'quantization_config.quant_method': missing (required)"},
+      {"quantization_config", {{"quant_method", "fp8"}, {"fmt", "e3m4"}}, "key 'quantization_config.fmt': expected e4m3 or e5m2"},
+      {"quantization_config", {{"quant_method", "fp8"}, {"dequantize", true}},
+       "key 'quantization_config.dequantize': unsupported: a checkpoint dequantized on load"},
+      {"quantization_config", {{"quant_method", "mxfp4"}, {"modules_to_not_convert", "lm_head"}},
+       "key 'quantization_config.modules_to_not_convert': expected an array of module names or null"},
+      {"attention_bias", true, "key 'attention_bias': unsupported: biases on the q/k/v/o projections"},
+  };
+  for (const auto& c : cases) {
+    nlohmann::json j = llama();
+    j[c.key] = c.value;
+    const std::string error = error_of(j);
+    INFO(c.key << ": " << error);
+    CHECK_THAT(error, Catch::StartsWith("cfg.json: "));
+    CHECK_THAT(error, Catch::Contains(c.message));
+    CHECK(error.find('\n') == std::string::npos);
+  }
+}
+
+TEST_CASE("a missing model_type is inferred from architectures", "[hf_config]") {
+  nlohmann::json j = {{"architectures", {"GPT2LMHeadModel"}}, {"vocab_size", 500}, {"n_positions", 64},
+                      {"n_embd", 128}, {"n_layer", 2}, {"n_head", 4}};
+  const TransformerSpec s = parse(j);
+  CHECK(s.family == TransformerFamily::Gpt2);
+  CHECK(s.model_type == "gpt2");
+  REQUIRE(s.warnings.size() == 1);
+  CHECK(s.warnings[0] == "cfg.json: key 'model_type': missing; inferred 'gpt2' from architectures[0] 'GPT2LMHeadModel'");
+  j["architectures"] = {"QWenLMHeadModel"};
+  CHECK_THAT(error_of(j), Catch::Contains("key 'model_type': missing, and architectures[0] 'QWenLMHeadModel' is not "
+                                          "a transformers class lpusim knows"));
+  j.erase("architectures");
+  CHECK_THAT(error_of(j), Catch::Contains("key 'model_type': missing (required), and there is no 'architectures'"));
+  j["architectures"] = "GPT2LMHeadModel";
+  CHECK_THAT(error_of(j), Catch::Contains("key 'architectures': expected a non-empty array of class names"));
+  // A class of a family lpusim does not model is refused as that family.
+  j["architectures"] = {"T5ForConditionalGeneration"};
+  CHECK_THAT(error_of(j), Catch::Contains("unsupported model_type 't5' (not modelled: an encoder-decoder"));
+}
+
+TEST_CASE("gpt2 reads the generic names of its sizes (GPT2Config.attribute_map)", "[hf_config]") {
+  nlohmann::json j = {{"model_type", "gpt2"}, {"vocab_size", 500}, {"n_positions", 64}, {"hidden_size", 128},
+                      {"n_layer", 2},         {"num_attention_heads", 4}};
+  const TransformerSpec s = parse(j);
+  CHECK(s.hidden == 128);
+  CHECK(s.heads == 4);
+  CHECK(s.warnings.empty());
+  j["n_embd"] = 256;
+  CHECK_THAT(error_of(j), Catch::Contains("key 'hidden_size': 128 disagrees with n_embd 256"));
+}
+
+TEST_CASE("config values of the wrong type name the key and the value", "[hf_config]") {
+  nlohmann::json j = llama();
+  j["vocab_size"] = nullptr;
+  CHECK(error_of(j) == "cfg.json: key 'vocab_size': expected an integer in [1, 16777216], got null");
+  j = llama();
+  j["tie_word_embeddings"] = 5;
+  CHECK(error_of(j) == "cfg.json: key 'tie_word_embeddings': expected true or false, got number 5");
+  j = llama();
+  j["rope_theta"] = 0;
+  CHECK_THAT(error_of(j), Catch::Contains("key 'rope_theta': expected a number in [1,"));
+  CHECK_THAT(error_of(nlohmann::json::array()), Catch::Contains("top level: expected an object"));
+}
+
+TEST_CASE("config text that is not JSON is reported with line and column", "[hf_config]") {
+  try {
+    (void)parse_transformer_spec("{\n  \"model_type\": \"llama\",\n  oops\n}", "bad.json");
+    FAIL("no error");
+  } catch (const InputError& e) {
+    CHECK_THAT(e.what(), Catch::StartsWith("bad.json:3:"));
+    CHECK_THAT(e.what(), Catch::Contains("invalid JSON"));
+  }
+}
+
+TEST_CASE("hub model ids resolve offline in the local Hugging Face cache", "[hf_config]") {
+  CHECK(looks_like_hub_model_id("Qwen/Qwen3-32B"));
+  CHECK(looks_like_hub_model_id("openai-community/gpt2@main"));
+  CHECK_FALSE(looks_like_hub_model_id("gpt2"));
+  CHECK_FALSE(looks_like_hub_model_id("./models/config.json"));
+  CHECK_FALSE(looks_like_hub_model_id("a/b/c"));
+  CHECK_FALSE(looks_like_hub_model_id("../x"));
+  CHECK_FALSE(looks_like_hub_model_id("org/.."));
+
+  const fs::path root = fs::temp_directory_path() / ("lpusim_hub_test_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  const std::string commit = "0123456789abcdef0123456789abcdef01234567";
+  const fs::path repo = root / "hub" / "models--Org--Tiny-Model";
+  write(repo / "refs" / "main", commit);
+  write(repo / "snapshots" / commit / "config.json", llama().dump());
+  {
+    ScopedEnv cache("HF_HUB_CACHE", (root / "hub").string());
+    CHECK(hub_cache_dir() == (root / "hub").string());
+    const std::string path = resolve_hub_model_config("Org/Tiny-Model");
+    CHECK(path == (repo / "snapshots" / commit / "config.json").string());
+    CHECK(load_transformer_spec(path).family == TransformerFamily::Llama);
+    CHECK(resolve_hub_model_config("Org/Tiny-Model@" + commit) == path);
+    // Absent: the message says where lpusim looked and how to get the file.
+    try {
+      (void)resolve_hub_model_config("Org/Other");
+      FAIL("no error");
+    } catch (const InputError& e) {
+      const std::string m = e.what();
+      CHECK_THAT(m, Catch::StartsWith("Org/Other: not a file or folder, and not in the Hugging Face cache ("));
+      CHECK_THAT(m, Catch::Contains("models--Org--Other does not exist"));
+      CHECK_THAT(m, Catch::Contains("huggingface-cli download Org/Other config.json"));
+    }
+    // A revision recorded as having no config.json.
+    write(repo / ".no_exist" / commit / "config.json", "");
+    CHECK_THROWS_WITH(resolve_hub_model_config("Org/Tiny-Model"), Catch::Contains("has no config.json"));
+    fs::remove_all(repo / ".no_exist");
+    // A ref that is not a commit cannot steer the path out of the cache.
+    write(repo / "refs" / "evil", "../../../etc");
+    CHECK_THROWS_WITH(resolve_hub_model_config("Org/Tiny-Model@evil"), Catch::Contains("not a commit hash"));
+  }
+  {
+    // Without HF_HUB_CACHE, HF_HOME/hub is the cache.
+    ScopedEnv unset_cache("HF_HUB_CACHE", "");
+    ScopedEnv legacy("HUGGINGFACE_HUB_CACHE", "");
+    ScopedEnv home("HF_HOME", root.string());
+    CHECK(hub_cache_dir() == (root / "hub").string());
+    CHECK(resolve_hub_model_config("Org/Tiny-Model") == (repo / "snapshots" / commit / "config.json").string());
+    // A cache without refs/main but with exactly one snapshot uses it.
+    fs::remove(repo / "refs" / "main");
+    CHECK(resolve_hub_model_config("Org/Tiny-Model") == (repo / "snapshots" / commit / "config.json").string());
+  }
+  fs::remove_all(root);
+}
+
+TEST_CASE("fp8 and mxfp4 quantization_config map to checkpoint formats per module", "[hf_config]") {
+  nlohmann::json j = llama();
+  j["quantization_config"] = {{"activation_scheme", "dynamic"}, {"fmt", "e4m3"}, {"quant_method", "fp8"},
+                              {"weight_block_size", {128, 128}}, {"scale_fmt", "ue8m0"}};
+  const TransformerSpec fp8 = parse(j);
+  CHECK(fp8.warnings.empty());
+  CHECK(fp8.quantization.format == CheckpointFormat::Fp8E4M3);
+  CHECK(fp8.quantization.format_of("model.layers.0.self_attn.q_proj") == CheckpointFormat::Fp8E4M3);
+  CHECK(fp8.quantization.format_of("lm_head") == CheckpointFormat::None);  // transformers keeps it 16-bit
+  j["quantization_config"]["fmt"] = "e5m2";
+  CHECK(parse(j).quantization.format == CheckpointFormat::Fp8E5M2);
+  // gpt-oss's list: attention, router, embeddings and head stay 16-bit; the experts are MXFP4.
+  j["quantization_config"] = {{"modules_to_not_convert", {"model.layers.*.self_attn", "model.layers.*.mlp.router",
+                                                          "model.embed_tokens", "lm_head"}},
+                              {"quant_method", "mxfp4"}};
+  const TransformerSpec mx = parse(j);
+  CHECK(mx.quantization.format == CheckpointFormat::Mxfp4);
+  CHECK(mx.quantization.format_of("model.layers.11.self_attn.o_proj") == CheckpointFormat::None);
+  CHECK(mx.quantization.format_of("model.layers.11.mlp.router") == CheckpointFormat::None);
+  CHECK(mx.quantization.format_of("model.layers.11.mlp.experts.3.down_proj") == CheckpointFormat::Mxfp4);
+  // A pattern with many stars stays cheap (greedy matching, not backtracking).
+  j["quantization_config"]["modules_to_not_convert"] = {std::string(60, '*') + "x" + std::string(60, '*') + "y"};
+  CHECK(parse(j).quantization.format_of(std::string(200, 'a')) == CheckpointFormat::Mxfp4);
+  // The graph marks each linear weight with its checkpoint format.
+  j["quantization_config"] = {{"quant_method", "fp8"}, {"modules_to_not_convert", {"model.layers.1.mlp"}}};
+  const TransformerSpec partial = parse(j);
+  const Graph g = build_transformer_graph(partial, 1, 0);
+  CHECK(g.tensors[static_cast<std::size_t>(g.find("l0.attn.q.weight"))].checkpoint_format == "fp8e4m3");
+  CHECK(g.tensors[static_cast<std::size_t>(g.find("l0.mlp.down.weight"))].checkpoint_format == "fp8e4m3");
+  CHECK(g.tensors[static_cast<std::size_t>(g.find("l1.mlp.down.weight"))].checkpoint_format.empty());
+  CHECK(g.tensors[static_cast<std::size_t>(g.find("l1.attn.k.weight"))].checkpoint_format == "fp8e4m3");
+  CHECK(g.tensors[static_cast<std::size_t>(g.find("lm_head.weight"))].checkpoint_format.empty());
+}
