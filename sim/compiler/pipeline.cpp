@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "arch/core/error.hpp"
+#include "arch/core/limits.hpp"
 #include "compiler/lower/verify_program.hpp"
 #include "compiler/passes/passes.hpp"
 
@@ -93,6 +94,17 @@ std::vector<CompileResult> compile_system(std::vector<Graph> graphs, const Syste
   std::vector<CompileResult> results;
   for (std::size_t c = 0; c < graphs.size(); ++c)
     results.push_back(run_passes(std::move(graphs[c]), system.chip, options, static_cast<int>(c)));
+  // Cost before work, over the whole system: every chip's compile and its simulation are
+  // held in this process at once.
+  std::uint64_t host_bytes = 0;
+  std::int64_t instructions = 0;
+  for (const auto& r : results) {
+    host_bytes += r.cost.host_bytes + simulation_host_bytes(r.cost.instructions);
+    instructions += r.cost.instructions;
+  }
+  limits::require_host_memory(host_bytes, fmt::format("{}: compiling and simulating {} chips ({} instructions)",
+                                                      system.file.empty() ? system.name : system.file, results.size(),
+                                                      instructions));
   std::vector<Graph> primitives;
   for (const auto& r : results) primitives.push_back(r.primitive);
   const auto start = std::chrono::steady_clock::now();

@@ -10,8 +10,12 @@
 
 namespace lpusim {
 
-CompileCost require_transformer_fits(const TransformerSpec& spec, const ChipConfig& chip, const WeightScenario& weights,
-                                     bool functional_data, const TransformerStep& step) {
+namespace {
+
+/// What both entry points build: the one-of-each-kind graph and how often each kind repeats.
+/// Without `check`, only the numbers (no refusal).
+CompileCost step_cost(const TransformerSpec& spec, const ChipConfig& chip, const WeightScenario& weights,
+                      bool functional_data, const TransformerStep& step, bool check) {
   require_compilable_chip(chip);
   const std::string what = spec.file;
   // (void) parameters(): an overflowing count is refused by name before anything is built.
@@ -55,7 +59,7 @@ CompileCost require_transformer_fits(const TransformerSpec& spec, const ChipConf
   // Weights, KV caches and decompose's constants first: they decide whether the one-layer
   // graph may be decomposed at all.
   const CompileCost before = estimate_graph_cost(graph, chip, weights, repeats);
-  if (before.weight_words <= before.weight_word_capacity && before.resident_words > before.resident_word_capacity) {
+  if (check && before.weight_words <= before.weight_word_capacity && before.resident_words > before.resident_word_capacity) {
     // The caches grow with the batch: say how many sequences would fit.
     auto resident = [&](std::int64_t batch) {
       return estimate_graph_cost(step_graph(batch), chip, weights, repeats).resident_words;
@@ -67,21 +71,33 @@ CompileCost require_transformer_fits(const TransformerSpec& spec, const ChipConf
     const double vector_bytes = 4.0 * chip.lanes();
     throw InputError(fmt::format(
         "{}: batch {}: {} sequence{} x {} positions need {} of activation SRAM for their KV caches, inputs and "
-        "outputs ({} of it per sequence) but the 24 MEM slices next to the VXM of one {} hold {}; {} (multi-chip "
-        "partitioning is not implemented yet)",
+        "outputs ({} of it per sequence) but the 24 MEM slices next to the VXM of one {} hold {}; {} (or spread "
+        "the model over chips: --tp/--pp)",
         what, step.batch, step.batch, step.batch == 1 ? "" : "s", step.past + step.tokens, format_bytes(static_cast<double>(before.resident_words) * vector_bytes),
         format_bytes(static_cast<double>(per_sequence) * vector_bytes), chip.name,
         format_bytes(static_cast<double>(before.resident_word_capacity) * vector_bytes),
         fit == 0 ? std::string("not even one sequence fits at this context")
                  : fmt::format("at most {} sequence{} at this context", fit, fit == 1 ? " fits" : "s fit")));
   }
-  require_compile_fits(before, chip, weights, what);
+  if (check) require_compile_fits(before, chip, weights, what);
   Graph primitive = decompose(graph);
   plan_quantization(primitive, weights);
   primitive = fuse_pointwise(primitive);
   const CompileCost cost = estimate_primitive_cost(primitive, chip, weights, functional_data, repeats);
-  require_compile_fits(cost, chip, weights, what);
+  if (check) require_compile_fits(cost, chip, weights, what);
   return cost;
+}
+
+}  // namespace
+
+CompileCost require_transformer_fits(const TransformerSpec& spec, const ChipConfig& chip, const WeightScenario& weights,
+                                     bool functional_data, const TransformerStep& step) {
+  return step_cost(spec, chip, weights, functional_data, step, true);
+}
+
+CompileCost transformer_step_cost(const TransformerSpec& spec, const ChipConfig& chip, const WeightScenario& weights,
+                                  bool functional_data, const TransformerStep& step) {
+  return step_cost(spec, chip, weights, functional_data, step, false);
 }
 
 }  // namespace lpusim

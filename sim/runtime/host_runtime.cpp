@@ -235,6 +235,7 @@ StepResult TransformerSession::run_system_step(const std::string& name, Graph gr
     const SimResult& chip = s.simulated.chips[c];
     r.chip_cycles.push_back(chip.total_cycles);
     r.c2c_vectors_sent += static_cast<std::int64_t>(chip.c2c_vectors_sent);
+    r.c2c_link_busy_cycles += static_cast<std::int64_t>(chip.c2c_link_busy_cycles);
     if (chip.total_cycles != s.scheduled[c])
       throw std::logic_error(fmt::format("{} on chip {}: simulated {} cycles, scheduled {} (a compiler bug)", name, c,
                                          chip.total_cycles.value(), s.scheduled[c].value()));

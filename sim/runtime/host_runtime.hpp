@@ -46,7 +46,8 @@ struct StepResult {
   /// then the last chip's end, and scheduled_length the longest chip schedule).
   int chips = 1;
   std::vector<Cycle> chip_cycles;
-  std::int64_t c2c_vectors_sent = 0;  ///< over all chips
+  std::int64_t c2c_vectors_sent = 0;       ///< over all chips
+  std::int64_t c2c_link_busy_cycles = 0;   ///< over all chips' outbound link directions
 
   std::int64_t cycles() const { return simulated.total_cycles.value(); }
   bool simulated_equals_scheduled() const { return simulated.total_cycles == scheduled_length; }

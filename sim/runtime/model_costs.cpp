@@ -52,7 +52,7 @@ void check_kv_caches_fit(const TransformerSpec& spec, const ChipConfig& chip, st
   const std::int64_t fit = capacity / per_sequence;
   throw InputError(fmt::format(
       "{}: batch {}: the KV caches of {} sequences x {} positions need {:.1f} MB but the activation SRAM of one {} "
-      "holds {:.1f} MB; {} (multi-chip partitioning is not implemented yet)",
+      "holds {:.1f} MB; {} (or more chips: --tp/--pp)",
       spec.file, batch, batch, positions, static_cast<double>(needed) * vector_mb, chip.name,
       static_cast<double>(capacity) * vector_mb,
       fit == 0 ? std::string("not even one sequence fits at this context")

@@ -89,6 +89,42 @@ TEST_CASE("a tensor sent from chip 0 arrives on chip 1 unchanged and on time", "
   CHECK(r.simulated.chips[0].c2c_vectors_sent == 24);
   CHECK(r.simulated.chips[1].c2c_vectors_received == 24);
   CHECK(r.scheduled[1].value() > 24 * 22 + 216);
+  CHECK(r.simulated.chips[0].c2c_link_busy_cycles == 24 * 22);
+}
+
+TEST_CASE("compiled transfers take the same cycles in timing-only mode", "[transfers]") {
+  const SystemConfig system = groq_node();
+  std::vector<Graph> graphs;
+  const std::vector<int> group{0, 1, 2};
+  for (int c : group) {
+    Graph g;
+    g.name = "chip" + std::to_string(c);
+    const int p = g.add_tensor(tensor("partial", 4, 700, TensorRole::Input));
+    const int s = g.add_tensor(tensor("sum", 4, 700, TensorRole::Output));
+    Node ar;
+    ar.kind = OpKind::AllReduce;
+    ar.name = "ar";
+    ar.inputs = {p};
+    ar.outputs = {s};
+    ar.group = group;
+    g.nodes.push_back(ar);
+    graphs.push_back(g);
+  }
+  CompileOptions functional;
+  functional.lowering.weights = WeightType::Fp16;
+  CompileOptions timing = functional;
+  timing.lowering.functional_data = false;
+  const SystemStepResult f = run_compiled_system(system, compile_system(graphs, system, functional), true, {}, {}, "f");
+  const SystemStepResult t = run_compiled_system(system, compile_system(graphs, system, timing), false, {}, {}, "t");
+  CHECK(f.simulated_equals_scheduled());
+  CHECK(t.simulated_equals_scheduled());
+  REQUIRE(f.scheduled.size() == t.scheduled.size());
+  for (std::size_t c = 0; c < f.scheduled.size(); ++c) {
+    CHECK(f.simulated.chips[c].total_cycles == t.simulated.chips[c].total_cycles);
+    // 2 peers x 4 rows x 3 tiles x 4 planes, 22 cycles each.
+    CHECK(f.simulated.chips[c].c2c_link_busy_cycles == 2 * 4 * 3 * 4 * 22);
+    CHECK(t.simulated.chips[c].c2c_link_busy_cycles == 2 * 4 * 3 * 4 * 22);
+  }
 }
 
 TEST_CASE("an all-reduce over four chips gives each chip the same sum", "[transfers]") {

@@ -35,7 +35,10 @@ failed = [r for r in rows if r['status'] == 'failed']
 ok = [r for r in rows if r['status'] == 'ok']
 assert all(r['param:chip.mem.words_per_slice'] == '64' for r in failed), failed
 assert len(failed) == 8 and len(ok) == 8, (len(failed), len(ok))
-assert all('does not fit in one tsp-v1 [clock_mhz=' in r['reason'] and r['tokens_per_s_per_user'] == '' for r in failed), failed
+# One chip too small: the estimate spreads the model over a system of such chips, and that
+# fails too (a layer's share, or the position table every first-stage chip holds, is larger).
+assert all(('does not fit in one tsp-v1 [clock_mhz=' in r['reason'] or 'no plan of up to 10,440 chips' in r['reason'])
+           and r['tokens_per_s_per_user'] == '' for r in failed), failed
 assert all(float(r['tokens_per_s_per_user']) > 0 and r['reason'] == '' and r['tokens_from'] == 'decode' for r in ok), ok
 # The clock only scales time: the same chip at 1800 MHz has the same cycles.
 by = {(r['model'], r['param:chip.mem.words_per_slice'], r['param:scenario.batch'], r['param:chip.clock_mhz']): r for r in ok}

@@ -1,4 +1,5 @@
-// `lpusim estimate MODEL`: the serving estimate of a model on one chip. The host runtime
+// `lpusim estimate MODEL`: the serving estimate of a model on one chip (on a system of chips:
+// estimate/estimate_system.cpp). The host runtime
 // (sim/runtime/host_runtime.hpp) compiles and simulates, cycle by cycle in timing mode, the
 // prefill and a decode step in the middle of generation (an encoder: the one program that
 // encodes the batch); the serving model (sim/runtime/serving_model.hpp) turns their cycles
@@ -12,6 +13,8 @@
 #include "arch/core/error.hpp"
 #include "arch/core/limits.hpp"
 #include "commands.hpp"
+#include "estimate/estimate_plan.hpp"
+#include "estimate/estimate_system.hpp"
 #include "estimate/estimate_table.hpp"
 #include "frontend/transformer_cost.hpp"
 #include "model_source.hpp"
@@ -35,6 +38,7 @@ struct EstimateArgs {
   std::int64_t gen_len = 64;
   bool json = false;
   bool csv = false;
+  PlanRequestArgs plan;  ///< --tp/--pp/--ep/--system
 };
 
 std::string first_layers(const std::vector<std::int64_t>& cycles) {
@@ -61,6 +65,12 @@ int run(const EstimateArgs& args) {
   if (generates && scenario.context(true) > spec.max_positions)
     throw InputError(fmt::format("--prompt-len {} + --gen-len {} exceed the model's {} positions", args.prompt_len,
                                  args.gen_len, spec.max_positions));
+
+  // One chip, or a plan on a system: forced, or the fewest chips that hold the model.
+  const EstimatePlan where = choose_estimate_plan(spec, chip, scenario, args.plan);
+  if (where.plan.chips() > 1 || where.system)
+    return estimate_on_system(SystemEstimateInput{workload.path, args.model, spec, scenario, weights.label, where,
+                                                  args.json, args.csv});
 
   // Cost before work, from the config: weights, caches, instructions and host memory, refused
   // at once with the numbers. The decode step is costed at the end of generation, where every
@@ -246,6 +256,14 @@ Command add_estimate_command(CLI::App& app) {
   cmd->add_option("--batch", args->batch, "Sequences per step")->check(CLI::Range(1, 4096))->capture_default_str();
   cmd->add_option("--prompt-len", args->prompt_len, "Prompt tokens (an encoder: tokens per sequence)")->check(CLI::Range(1, 1 << 20))->capture_default_str();
   cmd->add_option("--gen-len", args->gen_len, "Generated tokens (decoders)")->check(CLI::Range(1, 1 << 20))->capture_default_str();
+  cmd->add_option("--tp", args->plan.tp, "Chips per pipeline stage (tensor parallel); with --pp/--ep, forces the plan")
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--pp", args->plan.pp, "Pipeline stages (consecutive layers per stage)")->check(CLI::Range(1, 10440));
+  cmd->add_option("--ep", args->plan.ep, "Of a stage's --tp chips, the groups an MoE layer's experts are dealt to")
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--system", args->plan.system,
+                  "The system of chips (a bundled name such as groq-node, groq-rack, dragonfly-8, or a system JSON "
+                  "file); default: one chip if the model fits, else the smallest standard system its plan needs");
   auto* json = cmd->add_flag("--json", args->json, "Print JSON (every figure, nested)");
   cmd->add_flag("--csv", args->csv, "Print CSV: a header of metric keys and one line of values")->excludes(json);
   return [args] { return run(*args); };

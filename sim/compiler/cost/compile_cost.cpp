@@ -403,8 +403,8 @@ void require_compile_fits(const CompileCost& cost, const ChipConfig& chip, const
     const bool padded = static_cast<double>(cost.weight_sram_bytes) > 1.2 * static_cast<double>(cost.weight_value_bytes);
     throw InputError(fmt::format(
         "{}: does not fit in one {} chip: the weights alone are {} ({} parameters x {}){} but the chip's weight "
-        "SRAM holds {} (4 MXM planes x 16 slices x {} word{} x {} lanes of its {} SRAM); about {} chips are needed, and "
-        "multi-chip partitioning is not implemented yet",
+        "SRAM holds {} (4 MXM planes x 16 slices x {} word{} x {} lanes of its {} SRAM); about {} chips are needed "
+        "(lpusim estimate spreads such a model over a system; --tp/--pp choose the plan)",
         what, chip.name, format_bytes(static_cast<double>(cost.weight_value_bytes)), cost.parameters, bytes,
         padded ? fmt::format(", {} as 320-lane MXM blocks", format_bytes(static_cast<double>(cost.weight_sram_bytes))) : "",
         format_bytes(static_cast<double>(cost.weight_sram_capacity)), chip.mem_slice_words,
@@ -416,7 +416,7 @@ void require_compile_fits(const CompileCost& cost, const ChipConfig& chip, const
     throw InputError(fmt::format(
         "{}: does not fit in one {} chip: its inputs, outputs, KV caches and vector weights need {} of activation SRAM "
         "({} fp32 vectors) but the 24 MEM slices next to the VXM hold {} ({} vectors); a shorter context or smaller "
-        "batch fits, and multi-chip partitioning is not implemented yet",
+        "batch fits, or more chips (--tp/--pp)",
         what, chip.name, format_bytes(static_cast<double>(cost.resident_words) * vector_bytes), cost.resident_words,
         format_bytes(static_cast<double>(cost.resident_word_capacity) * vector_bytes), cost.resident_word_capacity));
   }

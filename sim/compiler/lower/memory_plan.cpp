@@ -218,7 +218,7 @@ void MemoryPlan::fail_activation_capacity(const std::string& what) const {
                          lanes_ / 1e6;
   throw InputError(fmt::format("{}: {} does not fit in one {} chip: the activations of this step fill the {} MEM "
                                "slices next to the VXM ({:.1f} MB; weights use the others); a shorter prompt or "
-                               "smaller batch fits, and multi-chip partitioning is not implemented yet",
+                               "smaller batch fits, or more chips (--tp/--pp)",
                                g_.file.empty() ? g_.name : g_.file, what, chip_.name, quads_.size() * 4, quad_mb));
 }
 

@@ -1,0 +1,92 @@
+#include "estimate/estimate_plan.hpp"
+
+#include <fmt/format.h>
+
+#include "arch/core/error.hpp"
+#include "commands.hpp"
+#include "compiler/cost/compile_cost.hpp"
+#include "compiler/lower/chip_capacity.hpp"
+#include "frontend/plan_fit.hpp"
+
+namespace lpusim::cli {
+
+namespace {
+
+/// The bundled systems, smallest first (models/systems/).
+const std::vector<std::string>& standard_systems() {
+  static const std::vector<std::string> names{"groq-node",   "groq-rack",    "dragonfly-2",  "dragonfly-8",
+                                              "dragonfly-16", "dragonfly-64", "dragonfly-145"};
+  return names;
+}
+
+PlanRequest plan_request(const TransformerSpec& spec, const ChipConfig& chip, const Scenario& scenario) {
+  PlanRequest r;
+  r.weight_bytes = weight_type_bytes(scenario.weights);
+  r.batch = scenario.batch;
+  r.context = scenario.context(spec.causal);
+  r.lanes = chip.lanes();
+  return r;
+}
+
+}  // namespace
+
+EstimatePlan choose_estimate_plan(const TransformerSpec& spec, const ChipConfig& chip, const Scenario& scenario,
+                                  const PlanRequestArgs& args) {
+  EstimatePlan e;
+  const bool forced = args.tp > 0 || args.pp > 0 || args.ep > 0;
+  const PlanRequest request = plan_request(spec, chip, scenario);
+  const ChipCapacity capacity = chip_capacity(chip);
+  const ChipBudget budget{capacity.weight_bytes, capacity.activation_bytes};
+  if (forced) {
+    PartitionPlan& p = e.plan;
+    p.tp = std::max(args.tp, 1);
+    p.pp = std::max(args.pp, 1);
+    p.ep = std::max(args.ep, 1);
+    std::string why;
+    if (!plan_shape_valid(spec, p.tp, p.ep, &why))
+      throw InputError(fmt::format("{}: --tp {} --ep {}: {}", spec.file, p.tp, p.ep, why));
+    if (p.pp > spec.layers)
+      throw InputError(fmt::format("{}: --pp {}: the model has {} layers", spec.file, p.pp, spec.layers));
+    p.stages = balanced_stages(spec.layers, p.pp);
+    e.why = "as given (--tp/--pp/--ep)";
+  } else {
+    const std::vector<PartitionPlan> plans = feasible_plans(spec, request, budget, 10440);
+    if (plans.empty())
+      throw InputError(fmt::format("{}: no plan of up to 10,440 chips (the largest system) holds its weights and the KV "
+                                   "caches of {} x {} positions: a stage holds at least one layer, split over at most "
+                                   "{} chips (a node), and one layer's share must fit a chip's {} of weight SRAM",
+                                   spec.file, request.batch, request.context, request.max_tp,
+                                   format_bytes(static_cast<double>(budget.weight_bytes))));
+    e.plan = plans.front();
+    if (e.plan.chips() == 1 && args.system.empty()) return e;  // one chip: the single-chip estimate
+    e.why = "the fewest chips whose SRAM holds the weights and KV caches (tensor parallel up to a node's 8 chips, then "
+            "pipeline stages)";
+  }
+  if (!args.system.empty()) {
+    e.system = load_system(args.system);
+  } else {
+    for (const auto& name : standard_systems()) {
+      SystemConfig s = load_system(name);
+      if (s.chips >= e.plan.chips()) {
+        e.system = std::move(s);
+        e.why += fmt::format("; system {}, the smallest standard system with {} chips", name, e.plan.chips());
+        break;
+      }
+    }
+    if (!e.system)
+      throw InputError(fmt::format("{}: the plan {} needs more chips than the largest standard system (10,440)",
+                                   spec.file, e.plan.describe()));
+  }
+  if (e.plan.chips() > e.system->chips)
+    throw InputError(fmt::format("{}: the plan {} needs {} chips; system {} has {}", spec.file, e.plan.describe(),
+                                 e.plan.chips(), e.system->name, e.system->chips));
+  if (args.system.empty()) {
+    e.system->chip = chip;  // a standard topology, built of the chip asked about (--chip, or a sweep's variant)
+  } else if (e.system->chip.name != chip.name) {
+    throw InputError(fmt::format("--chip {} and --system {}: the system is built of {} chips (the system file names "
+                                 "its chip)", chip.name, e.system->name, e.system->chip.name));
+  }
+  return e;
+}
+
+}  // namespace lpusim::cli

@@ -1,0 +1,232 @@
+#include "estimate/estimate_system.hpp"
+
+#include <algorithm>
+#include <iostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "arch/core/error.hpp"
+#include "arch/core/limits.hpp"
+#include "estimate/estimate_table.hpp"
+#include "frontend/transformer_cost.hpp"
+#include "runtime/host_runtime.hpp"
+
+namespace lpusim::cli {
+
+namespace {
+
+/// Per pipeline stage: from the end of the stage before it (its input's hand-off included)
+/// to the end of its last chip. They add up to the step's cycles.
+std::vector<std::int64_t> stage_spans(const StepResult& step, const PartitionPlan& plan) {
+  std::vector<std::int64_t> spans;
+  std::int64_t previous = 0;
+  for (int s = 0; s < plan.pp; ++s) {
+    std::int64_t end = 0;
+    for (int r = 0; r < plan.tp; ++r)
+      end = std::max(end, step.chip_cycles.at(static_cast<std::size_t>(s * plan.tp + r)).value());
+    spans.push_back(end - previous);
+    previous = std::max(previous, end);
+  }
+  return spans;
+}
+
+std::string list(const std::vector<std::int64_t>& v) {
+  std::string text;
+  for (std::size_t i = 0; i < v.size() && i < 6; ++i) text += fmt::format("{}{}", i ? ", " : "", v[i]);
+  if (v.size() > 6) text += fmt::format(", ... ({} stages)", v.size());
+  return text;
+}
+
+}  // namespace
+
+int estimate_on_system(const SystemEstimateInput& in) {
+  const TransformerSpec& spec = in.spec;
+  const Scenario& scenario = in.scenario;
+  const PartitionPlan& plan = in.where.plan;
+  const SystemConfig& system = *in.where.system;
+  const ChipConfig& chip = system.chip;
+  const bool generates = spec.causal;
+
+  // Cost before work, from the config: a partitioned step issues the whole model's
+  // instructions, spread over its chips, and every chip's compile and simulation is held in
+  // this process at once. Both steps are bounded like a one-chip compile's.
+  const WeightScenario weight_scenario(scenario.weights, scenario.compute, scenario.checkpoint_weights);
+  std::uint64_t host_bytes = 0;
+  std::int64_t instructions = 0;
+  auto check_step = [&](const char* name, TransformerStep step) {
+    // Costed for one sequence and scaled: a step's work grows with its batch, and a large
+    // batch's graph is itself what this check must not build.
+    const std::int64_t batch = step.batch;
+    step.batch = 1;
+    CompileCost cost = transformer_step_cost(spec, chip, weight_scenario, false, step);
+    cost.instructions *= batch;
+    cost.host_bytes *= static_cast<std::uint64_t>(batch);
+    if (cost.instructions > kMaxCompiledInstructions)
+      throw InputError(fmt::format("{}: the {} over {} chips would issue about {} instructions in all, more than the {} "
+                                   "(2^23) lpusim compiles for one step; a shorter prompt fits",
+                                   in.path, name, plan.chips(), cost.instructions, kMaxCompiledInstructions));
+    host_bytes += cost.host_bytes + simulation_host_bytes(cost.instructions);
+    instructions += cost.instructions;
+  };
+  check_step("prefill", {scenario.prompt_length, 0, scenario.batch, generates});
+  if (generates) check_step("decode step", {1, scenario.context(true) - 1, scenario.batch});
+  limits::require_host_memory(host_bytes, fmt::format("{}: estimating it on {} chips ({} instructions)", in.path,
+                                                      plan.chips(), instructions));
+
+  SessionOptions options;
+  options.mode = RunMode::Timing;
+  options.weights = scenario.weights;
+  options.checkpoint_weights = scenario.checkpoint_weights;
+  options.compute = scenario.compute;
+  options.batch = scenario.batch;
+  options.context = scenario.context(generates);
+  options.prefill_last_rows_only = generates;
+  options.plan = plan;
+  options.system = system;
+  TransformerSession session(spec, chip, options);
+  const StepResult prefill = session.prefill(scenario.prompt_length);
+  std::optional<StepResult> decode;
+  if (generates) {
+    session.seek(scenario.decode_past());
+    decode = session.decode();
+  }
+  const StepResult& shown = decode ? *decode : prefill;
+  const SramUse sram{shown.lowering.weight_bytes, shown.lowering.activation_bytes};
+  const ServingEstimate e = estimate_serving(
+      chip, spec, scenario, PhaseMeasurement{prefill.cycles(), prefill.weight_macs},
+      decode ? std::optional<PhaseMeasurement>(PhaseMeasurement{decode->cycles(), decode->weight_macs}) : std::nullopt,
+      sram);
+  const bool exact = prefill.simulated_equals_scheduled() && (!decode || decode->simulated_equals_scheduled());
+  const std::vector<std::int64_t> spans = stage_spans(shown, plan);
+  const std::int64_t slowest = *std::max_element(spans.begin(), spans.end());
+  const double clock_hz = chip.clock_mhz * 1e6;
+  // With a batch in every stage (pp batches in flight), a step leaves the pipeline every
+  // slowest-stage span, and no user gets tokens faster than one per token latency: the
+  // aggregate rate for pp x batch concurrent users.
+  const double per_batch_per_s = generates ? e.tokens_per_s : e.sequences_per_s;
+  const double pipelined_per_s =
+      std::min(plan.pp * per_batch_per_s,
+               static_cast<double>(scenario.batch) * clock_hz / static_cast<double>(std::max<std::int64_t>(slowest, 1)));
+  // At one batch in flight, each stage works its span of the step and waits the rest.
+  const double idle_percent =
+      100.0 * (1.0 - 1.0 / static_cast<double>(plan.pp));  // spans add up to the step
+  const double mac_percent = e.mac_utilisation_percent / plan.chips();
+  const double compile_seconds = prefill.compile_seconds + (decode ? decode->compile_seconds : 0.0);
+  const double simulate_seconds = prefill.simulated.host_seconds + (decode ? decode->simulated.host_seconds : 0.0);
+
+  nlohmann::json j;
+  j["model"] = in.path;
+  j["family"] = family_name(spec.family);
+  j["kind"] = generates ? "decoder" : "encoder";
+  j["parameters"] = spec.parameters();
+  j["chip"] = chip.name;
+  j["system"] = system.name;
+  j["plan"] = {{"tp", plan.tp}, {"pp", plan.pp}, {"ep", plan.ep}, {"describe", plan.describe()}, {"why", in.where.why}};
+  j["chips_needed"] = plan.chips();
+  j["weights"] = in.weights_label;
+  j["batch"] = scenario.batch;
+  j["prompt_len"] = scenario.prompt_length;
+  const std::string shown_name = generates ? "decode" : "encode";
+  if (generates) {
+    j["gen_len"] = scenario.generation_length;
+    j["decode"] = {{"past", decode->past},
+                   {"cycles", decode->cycles()},
+                   {"latency_us", e.decode_latency_us},
+                   {"latency_with_host_us", e.token_latency_us},
+                   {"tokens_per_s_per_user", e.tokens_per_s_per_user},
+                   {"tokens_per_s", e.tokens_per_s},
+                   {"tokens_per_s_pipelined", pipelined_per_s},
+                   {"instructions", decode->program_instructions}};
+    j["prefill"] = {{"tokens", scenario.prompt_length}, {"sequences", scenario.batch}, {"cycles", prefill.cycles()},
+                    {"latency_us", e.prefill_latency_us}, {"time_to_first_token_us", e.time_to_first_token_us},
+                    {"instructions", prefill.program_instructions}};
+  } else {
+    j["encode"] = {{"tokens", scenario.prompt_length}, {"sequences", scenario.batch}, {"cycles", prefill.cycles()},
+                   {"latency_us", e.prefill_latency_us}, {"latency_with_host_us", e.sequence_latency_us},
+                   {"sequences_per_s", e.sequences_per_s}, {"sequences_per_s_pipelined", pipelined_per_s},
+                   {"instructions", prefill.program_instructions}};
+  }
+  j["pipeline"] = {{shown_name + "_stage_cycles", spans}, {"idle_percent_one_batch_in_flight", idle_percent}};
+  j["c2c"] = {{shown_name + "_vectors_sent", shown.c2c_vectors_sent},
+              {shown_name + "_link_busy_cycles", shown.c2c_link_busy_cycles}};
+  j["simulated_equals_scheduled"] = exact;
+  j["sram_chip0"] = {{"weights_bytes", e.sram.weight_bytes}, {"activations_bytes", e.sram.activation_bytes},
+                     {"capacity_bytes", e.sram_capacity_bytes}, {"used_percent", e.sram_used_percent}};
+  j[shown_name + "_mxm_mac_utilisation_percent"] = mac_percent;
+  j["host"] = {{"compile_seconds", compile_seconds}, {"simulate_seconds", simulate_seconds}};
+  if (in.json) {
+    std::cout << j.dump(2) << "\n";
+    return exact ? 0 : 1;
+  }
+
+  using L = long long;
+  const double mb = 1e6;
+  std::vector<EstimateRow> rows = {
+      {"system", "system", system.name, ""},
+      {"plan", "plan", plan.describe(), ""},
+      {"chips", "chips", static_cast<L>(plan.chips()), ""},
+  };
+  if (generates) {
+    const std::vector<EstimateRow> decoder = {
+        {"tokens_per_s_per_user", "tokens/s per user", e.tokens_per_s_per_user, "tokens/s", 0},
+        {"tokens_per_s", fmt::format("tokens/s, batch of {}", scenario.batch), e.tokens_per_s, "tokens/s", 0},
+        {"tokens_per_s_pipelined",
+         fmt::format("tokens/s, {} batches in flight ({} users)", plan.pp, plan.pp * scenario.batch), pipelined_per_s,
+         "tokens/s", 0},
+        {"time_to_first_token_us", "time to first token", e.time_to_first_token_us, "us"},
+        {"token_latency_us", "per-token latency, with host I/O", e.token_latency_us, "us"},
+        {"decode_latency_us", "decode step on the chips", e.decode_latency_us, "us"},
+        {"decode_cycles", fmt::format("decode step at {} cached positions", decode->past),
+         static_cast<L>(decode->cycles()), "cycles"},
+        {"prefill_latency_us", "prefill on the chips", e.prefill_latency_us, "us"},
+        {"prefill_cycles", fmt::format("prefill, {} x {} tokens", scenario.batch, scenario.prompt_length),
+         static_cast<L>(prefill.cycles()), "cycles"},
+    };
+    rows.insert(rows.end(), decoder.begin(), decoder.end());
+  } else {
+    const std::vector<EstimateRow> encoder = {
+        {"sequences_per_s", fmt::format("sequences/s, batch of {}", scenario.batch), e.sequences_per_s, "sequences/s", 0},
+        {"sequences_per_s_pipelined", fmt::format("sequences/s, {} batches in flight", plan.pp), pipelined_per_s,
+         "sequences/s", 0},
+        {"sequence_latency_us", "latency, with host I/O", e.sequence_latency_us, "us"},
+        {"encode_cycles", fmt::format("encode, {} x {} tokens", scenario.batch, scenario.prompt_length),
+         static_cast<L>(prefill.cycles()), "cycles"},
+    };
+    rows.insert(rows.end(), encoder.begin(), encoder.end());
+  }
+  const std::vector<EstimateRow> common = {
+      {shown_name + "_slowest_stage_cycles", fmt::format("{}: slowest pipeline stage", shown_name), static_cast<L>(slowest),
+       "cycles"},
+      {"idle_percent_one_batch_in_flight", "pipeline: idle per chip, one batch in flight", idle_percent, "%", 1},
+      {shown_name + "_c2c_vectors", fmt::format("{}: C2C vectors sent", shown_name), static_cast<L>(shown.c2c_vectors_sent),
+       ""},
+      {shown_name + "_c2c_link_busy_cycles", fmt::format("{}: link directions busy", shown_name),
+       static_cast<L>(shown.c2c_link_busy_cycles), "cycles"},
+      {"sram_chip0_weights_mb", "SRAM of chip 0: weights", static_cast<double>(e.sram.weight_bytes) / mb, "MB", 1},
+      {"sram_chip0_activations_mb", "SRAM of chip 0: activations and KV caches",
+       static_cast<double>(e.sram.activation_bytes) / mb, "MB", 1},
+      {shown_name + "_mac_utilisation_percent", fmt::format("{}: MXM MAC utilisation, all chips", shown_name),
+       mac_percent, "%", 2},
+      {"simulated_equals_scheduled", "simulated cycles = scheduled length", std::string(exact ? "yes" : "NO"), ""},
+      {"host_compile_s", "host: compile", compile_seconds, "s"},
+      {"host_simulate_s", "host: simulate", simulate_seconds, "s"},
+  };
+  rows.insert(rows.end(), common.begin(), common.end());
+  if (in.csv) {
+    std::cout << estimate_csv(rows);
+    return exact ? 0 : 1;
+  }
+  std::cout << fmt::format("lpusim estimate {} ({}, {:.1f} M parameters) on {} chips of {} ({}), {} weights, batch {}, {}\n",
+                           in.model, family_name(spec.family), static_cast<double>(spec.parameters()) / 1e6,
+                           plan.chips(), system.name, chip.name, in.weights_label, scenario.batch,
+                           generates ? fmt::format("prompt {} tokens, generating {}", scenario.prompt_length,
+                                                   scenario.generation_length)
+                                     : fmt::format("{} tokens per sequence", scenario.prompt_length));
+  std::cout << fmt::format("plan {}: {}\n\n", plan.describe(), in.where.why);
+  std::cout << estimate_table(rows);
+  std::cout << fmt::format("\n  per stage ({} cycles, hand-off in): {}\n", shown_name, list(spans));
+  return exact ? 0 : 1;
+}
+
+}  // namespace lpusim::cli
