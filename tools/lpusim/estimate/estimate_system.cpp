@@ -172,8 +172,9 @@ int estimate_on_system(const SystemEstimateInput& in) {
         {"tokens_per_s_per_user", "tokens/s per user", e.tokens_per_s_per_user, "tokens/s", 0},
         {"tokens_per_s", fmt::format("tokens/s, batch of {}", scenario.batch), e.tokens_per_s, "tokens/s", 0},
         {"tokens_per_s_pipelined",
-         fmt::format("tokens/s, {} batches in flight ({} users)", plan.pp, plan.pp * scenario.batch), pipelined_per_s,
-         "tokens/s", 0},
+         fmt::format("tokens/s, a batch in each of {} stage{} ({} user{})", plan.pp, plan.pp == 1 ? "" : "s",
+                     plan.pp * scenario.batch, plan.pp * scenario.batch == 1 ? "" : "s"),
+         pipelined_per_s, "tokens/s", 0},
         {"time_to_first_token_us", "time to first token", e.time_to_first_token_us, "us"},
         {"token_latency_us", "per-token latency, with host I/O", e.token_latency_us, "us"},
         {"decode_latency_us", "decode step on the chips", e.decode_latency_us, "us"},
@@ -187,7 +188,8 @@ int estimate_on_system(const SystemEstimateInput& in) {
   } else {
     const std::vector<EstimateRow> encoder = {
         {"sequences_per_s", fmt::format("sequences/s, batch of {}", scenario.batch), e.sequences_per_s, "sequences/s", 0},
-        {"sequences_per_s_pipelined", fmt::format("sequences/s, {} batches in flight", plan.pp), pipelined_per_s,
+        {"sequences_per_s_pipelined",
+         fmt::format("sequences/s, a batch in each of {} stage{}", plan.pp, plan.pp == 1 ? "" : "s"), pipelined_per_s,
          "sequences/s", 0},
         {"sequence_latency_us", "latency, with host I/O", e.sequence_latency_us, "us"},
         {"encode_cycles", fmt::format("encode, {} x {} tokens", scenario.batch, scenario.prompt_length),

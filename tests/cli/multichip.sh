@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Models partitioned over several chips (tensor, pipeline and expert parallel), compiled for a
+# system and simulated on it with their C2C transfers.
+#  - verify: tiny models must match the one-chip Eigen reference (`lpusim verify MODEL --tp N
+#    --pp M`; verify fails on a value beyond the tolerance, and the runtime fails on any
+#    schedule hazard or on a chip whose simulated length differs from its schedule), and the
+#    steps must really cross the links;
+#  - estimate: the plan, per-stage cycles, link use and rates are consistent with each other.
+set -uo pipefail
+lpusim=$1
+root=$2
+fail=0
+check() {  # check NAME EXPECTED_TEXT ARGS...
+  local name=$1 expect=$2
+  shift 2
+  local out
+  out=$("$lpusim" "$@" 2>&1)
+  local rc=$?
+  if [[ $rc -ne 0 ]] || ! grep -q "logits match the reference" <<<"$out" || ! grep -q "$expect" <<<"$out"; then
+    echo "FAIL: $name (exit $rc)"
+    echo "$out" | tail -6
+    fail=1
+  else
+    echo "ok: $name"
+  fi
+}
+check "tiny-llama tp 2" "C2C vectors" verify tiny-llama --tp 2 --prompt-len 4 --decode-steps 1 --tolerance 0.005
+check "tiny-llama pp 2" "tp 1 x pp 2" verify tiny-llama --pp 2 --prompt-len 4 --decode-steps 2 --tolerance 0.005
+check "tiny-llama tp 2 x pp 2" "= 4 chips" verify tiny-llama --tp 2 --pp 2 --prompt-len 3 --decode-steps 1 --tolerance 0.005
+check "tiny-gpt2 tp 5 (uneven vocabulary)" "C2C vectors" verify tiny-gpt2 --tp 5 --prompt-len 3 --decode-steps 1 --tolerance 0.005
+check "tiny-bert tp 5 (encoder)" "C2C vectors" verify tiny-bert --tp 5 --prompt-len 4 --tolerance 0.005
+check "tiny-mixtral-tp tp 2 ep 2 (experts dealt to chips)" "C2C vectors" verify tiny-mixtral-tp --tp 2 --ep 2 --prompt-len 3 --decode-steps 1 --tolerance 0.005
+check "tiny-llama tp 2 x pp 2 on a ring of four (transfers forwarded)" "example-ring4" verify tiny-llama --tp 2 --pp 2 --system "$root/models/systems/example-ring4.json" --prompt-len 3 --decode-steps 1 --tolerance 0.005
+# estimate on a plan: the stages' cycles add up to the step, every vector holds a bundled link
+# for 22 cycles (320 bytes at 4 x 28 Gbps x 64/66, 900 MHz), the pipelined rate is at most pp
+# times the one-batch rate, and the table, CSV and JSON agree.
+json=$("$lpusim" estimate tiny-llama --tp 2 --pp 2 --prompt-len 8 --gen-len 8 --json) || { echo "FAIL: estimate --tp 2 --pp 2"; fail=1; }
+python3 - "$json" <<'PY' || { echo "FAIL: estimate --tp 2 --pp 2 numbers"; fail=1; }
+import json, sys
+j = json.loads(sys.argv[1])
+assert j["chips_needed"] == 4 and j["plan"]["tp"] == 2 and j["plan"]["pp"] == 2, j["plan"]
+assert j["system"] == "groq-node" and j["simulated_equals_scheduled"] is True
+stages = j["pipeline"]["decode_stage_cycles"]
+assert len(stages) == 2 and sum(stages) == j["decode"]["cycles"], (stages, j["decode"])
+assert j["c2c"]["decode_vectors_sent"] > 0
+assert j["c2c"]["decode_link_busy_cycles"] == 22 * j["c2c"]["decode_vectors_sent"], j["c2c"]
+d = j["decode"]
+assert d["tokens_per_s_per_user"] <= d["tokens_per_s_pipelined"] <= 2 * d["tokens_per_s"] * (1 + 1e-9), d
+print("ok: estimate --tp 2 --pp 2 numbers agree")
+PY
+csv=$("$lpusim" estimate tiny-llama --tp 2 --pp 2 --prompt-len 8 --gen-len 8 --csv)
+python3 - "$csv" "$json" <<'PY' || { echo "FAIL: estimate CSV and JSON differ"; fail=1; }
+import csv, io, json, sys
+row = list(csv.DictReader(io.StringIO(sys.argv[1])))[0]
+j = json.loads(sys.argv[2])
+assert int(row["decode_cycles"]) == j["decode"]["cycles"] and int(row["chips"]) == 4, row
+assert abs(float(row["tokens_per_s_per_user"]) - j["decode"]["tokens_per_s_per_user"]) < 1e-6 * j["decode"]["tokens_per_s_per_user"]
+print("ok: estimate CSV and JSON agree")
+PY
+# A model whose KV caches at this context do not fit one chip is spread over two, and says so.
+out=$("$lpusim" estimate gpt2 --prompt-len 8 --gen-len 200 2>&1)
+if [[ $? -ne 0 ]] || ! grep -q "plan tp 2 x pp 1 (12 layers per stage) = 2 chips: the fewest chips" <<<"$out" ||
+   ! grep -q "system groq-node, the smallest standard system" <<<"$out"; then
+  echo "FAIL: estimate gpt2 at a 208-token context picks 2 chips"; echo "$out" | tail -5; fail=1
+else
+  echo "ok: estimate gpt2 at a 208-token context picks 2 chips on a groq-node"
+fi
+# A plan larger than its system, and --ep without --tp, are refused with exit 2.
+"$lpusim" verify tiny-llama --tp 2 --pp 2 --system "$root/tests/data/c2c/pair.json" >/dev/null 2>&1
+[[ $? -eq 2 ]] || { echo "FAIL: a 4-chip plan on a 2-chip system is not exit 2"; fail=1; }
+"$lpusim" verify tiny-mixtral-tp --ep 2 >/dev/null 2>&1
+[[ $? -eq 2 ]] || { echo "FAIL: --ep without --tp is not exit 2"; fail=1; }
+"$lpusim" estimate tiny-llama --tp 2 --pp 2 --system "$root/tests/data/c2c/pair.json" >/dev/null 2>&1
+[[ $? -eq 2 ]] || { echo "FAIL: estimate of a 4-chip plan on a 2-chip system is not exit 2"; fail=1; }
+exit $fail
