@@ -12,6 +12,8 @@
 #include "arch/core/error.hpp"
 #include "commands.hpp"
 #include "compiler/pipeline.hpp"
+#include "frontend/plan_fit.hpp"
+#include "models/system.hpp"
 #include "content_hash.hpp"
 #include "model_source.hpp"
 #include "models/chip.hpp"
@@ -70,6 +72,62 @@ std::string checksum(const std::map<std::string, std::vector<double>>& dumps) {
   return hash.hex();
 }
 
+/// A model case on a system: the graph cut by the case's plan, compiled for every chip and
+/// simulated on the system.
+json measure_system_in_child(const RegressionCase& c, Graph graph) {
+  const SystemConfig system = load_system(c.system_path);
+  const TransformerSpec spec = load_transformer_spec(c.source);
+  PartitionPlan plan;
+  plan.tp = c.tp;
+  plan.pp = c.pp;
+  plan.stages = balanced_stages(spec.layers, c.pp);
+  infer_shapes(graph);
+  CompileOptions options;
+  options.lowering.weights = c.weights == "int8" ? WeightType::Int8 : WeightType::Fp16;
+  options.lowering.functional_data = c.functional;
+  std::vector<CompileResult> compiled = compile_system(partition_graph(graph, plan), system, options);
+  std::vector<BoundProgram> bound;
+  std::vector<SimOptions> sims(static_cast<std::size_t>(system.chips));
+  for (std::size_t k = 0; k < compiled.size(); ++k) {
+    SimOptions& sim = sims[k];
+    sim.mode = c.functional ? SimMode::Functional : SimMode::TimingOnly;
+    if (c.functional) {
+      sim.values = compiled[k].lowered.data;
+      fill_inputs(compiled[k].primitive, compiled[k].lowered, system.chip.lanes(), sim);
+      for (const auto& t : compiled[k].primitive.tensors) {
+        if (t.role != TensorRole::Output && t.role != TensorRole::State) continue;
+        auto it = compiled[k].lowered.placements.find(t.name);
+        if (it == compiled[k].lowered.placements.end()) continue;
+        for (const auto& tile : it->second.tiles) sim.dumps.push_back(tile);
+      }
+    }
+    bound.push_back(bind_program(compiled[k].lowered.program, system.chip));
+  }
+  for (std::size_t k = compiled.size(); k < sims.size(); ++k) {
+    bound.emplace_back();
+    bound.back().file = "(idle)";
+    sims[k].mode = c.functional ? SimMode::Functional : SimMode::TimingOnly;
+  }
+  std::vector<ChipRun> runs;
+  for (std::size_t k = 0; k < bound.size(); ++k) runs.push_back(ChipRun{system.chip, bound[k], sims[k]});
+  const SystemResult result = simulate_system(runs, &system);
+  Measurement m;
+  m.total_cycles = result.total_cycles.value();
+  m.instructions = static_cast<std::int64_t>(result.instructions);
+  for (UnitKind unit : kUnits) m.unit_instructions[unit_name(unit)] = 0;
+  std::map<std::string, std::vector<double>> dumps;
+  for (std::size_t k = 0; k < result.chips.size(); ++k) {
+    const SimResult& chip = result.chips[k];
+    if (!chip.hazards.empty())
+      throw ScheduleError(fmt::format("chip {}: {} schedule hazards (first: cycle {}, {})", k, chip.hazards.size(),
+                                      chip.hazards[0].cycle.value(), chip.hazards[0].message));
+    for (const auto& q : chip.queues) m.unit_instructions[unit_name(q.unit)] += static_cast<std::int64_t>(q.instructions);
+    for (const auto& [name, values] : chip.dumps) dumps[fmt::format("chip{}/{}", k, name)] = values;
+  }
+  if (c.functional) m.output_checksum = checksum(dumps);
+  return measurement_json(m);
+}
+
 json measure_in_child(const RegressionCase& c) {
   const ChipConfig chip = load_chip_config(c.chip_path);
   SimOptions sim;
@@ -85,6 +143,7 @@ json measure_in_child(const RegressionCase& c) {
       graph = load_graph_json(c.source);
     } else {
       graph = load_model_graph(ModelRequest{c.source, c.phase, c.prompt_len, c.batch});
+      if (c.tp * c.pp > 1) return measure_system_in_child(c, std::move(graph));
       const std::int64_t positions = c.phase == "prefill" ? c.prompt_len : c.prompt_len + 1;
       check_kv_caches_fit(load_transformer_spec(c.source), chip, c.batch, positions);
     }
@@ -187,6 +246,19 @@ RegressionCase load_case(const std::string& path) {
   }
   if (root.has("prompt_len")) c.prompt_len = root.integer("prompt_len", 1, 1 << 20);
   if (root.has("batch")) c.batch = root.integer("batch", 1, 4096);
+  for (const char* key : {"tp", "pp", "system"})
+    if (root.has(key) && !model) root.fail(key, "applies to models only");
+  if (root.has("tp")) c.tp = static_cast<int>(root.integer("tp", 1, 64));
+  if (root.has("pp")) c.pp = static_cast<int>(root.integer("pp", 1, 1024));
+  if (root.has("system")) {
+    const std::string system = root.string("system");
+    const bool path_like = system.find('/') != std::string::npos ||
+                           (system.size() > 5 && system.compare(system.size() - 5, 5, ".json") == 0);
+    c.system_path = path_like ? relative_to(path, system) : system;
+    if (c.tp * c.pp == 1) root.fail("system", "applies to a plan of several chips (tp or pp above 1)");
+  } else if (c.tp * c.pp > 1) {
+    c.system_path = "groq-node";
+  }
   root.finish();
   return c;
 }

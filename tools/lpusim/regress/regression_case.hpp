@@ -27,6 +27,11 @@ struct RegressionCase {
   std::string phase = "decode";
   std::int64_t prompt_len = 8;  ///< prefill: prompt tokens; decode: cached positions
   std::int64_t batch = 1;
+  /// Models on a system of chips: the partition plan and the system (a bundled name or a
+  /// path; groq-node when tp x pp > 1 and none is given). The measurement is the system's:
+  /// its last chip's end, instructions over all chips, a checksum over every chip's outputs.
+  int tp = 1, pp = 1;
+  std::string system_path;
 };
 
 /// What a run of a case gives; the fields a golden holds.
