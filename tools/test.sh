@@ -4,14 +4,14 @@
 #   2. build again with AddressSanitizer + UndefinedBehaviorSanitizer (g++, preset `asan`)
 #      and run the whole suite again under them;
 #   3. build the libFuzzer targets (clang-14, preset `fuzz`), replay their seed corpora and
-#      crash regressions, and fuzz each target for LPUSIM_FUZZ_SECONDS (default 60) seconds.
+#      crash regressions, and fuzz each target for LPUSIM_FUZZ_SECONDS (default 30) seconds.
 # LPUSIM_TEST_STAGES="release asan fuzz" (the default) picks stages for local use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
 jobs=$(nproc)
 stages=${LPUSIM_TEST_STAGES:-release asan fuzz}
-fuzz_seconds=${LPUSIM_FUZZ_SECONDS:-60}
+fuzz_seconds=${LPUSIM_FUZZ_SECONDS:-30}
 times=()
 stage() {  # stage NAME CONFIGURE_ARGS...
   local name=$1 start=$SECONDS

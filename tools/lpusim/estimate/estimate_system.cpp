@@ -8,6 +8,7 @@
 
 #include "arch/core/error.hpp"
 #include "arch/core/limits.hpp"
+#include "engine/report/stats.hpp"
 #include "estimate/estimate_table.hpp"
 #include "frontend/transformer_cost.hpp"
 #include "runtime/host_runtime.hpp"
@@ -151,8 +152,14 @@ int estimate_on_system(const SystemEstimateInput& in) {
   j["c2c"] = {{shown_name + "_vectors_sent", shown.c2c_vectors_sent},
               {shown_name + "_link_busy_cycles", shown.c2c_link_busy_cycles}};
   j["simulated_equals_scheduled"] = exact;
-  j["sram_chip0"] = {{"weights_bytes", e.sram.weight_bytes}, {"activations_bytes", e.sram.activation_bytes},
-                     {"capacity_bytes", e.sram_capacity_bytes}, {"used_percent", e.sram_used_percent}};
+  // SRAM and unit use are one chip's, as in the one-chip estimate: SRAM of the plan's chip 0,
+  // units of the last stage's first chip over the whole step.
+  j["sram"] = {{"chip", 0}, {"weights_bytes", e.sram.weight_bytes}, {"activations_bytes", e.sram.activation_bytes},
+               {"capacity_bytes", e.sram_capacity_bytes}, {"used_percent", e.sram_used_percent}};
+  auto busy = [&](UnitKind unit) { return unit_busy_percent(chip, shown.simulated, unit); };
+  j[shown_name + "_unit_busy_percent"] = {{"chip", (plan.pp - 1) * plan.tp}, {"mem", busy(UnitKind::Mem)},
+                                          {"vxm", busy(UnitKind::Vxm)}, {"mxm", busy(UnitKind::Mxm)},
+                                          {"sxm", busy(UnitKind::Sxm)}, {"c2c", busy(UnitKind::C2c)}};
   j[shown_name + "_mxm_mac_utilisation_percent"] = mac_percent;
   j["host"] = {{"compile_seconds", compile_seconds}, {"simulate_seconds", simulate_seconds}};
   if (in.json) {

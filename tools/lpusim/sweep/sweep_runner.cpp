@@ -274,11 +274,14 @@ RunSummary run_points(const SweepSpec& spec, const std::vector<int>& selected, c
       if (!fs::exists(r.chip_file)) write_file_atomically(r.chip_file, chip.config.dump(2) + "\n");
       r.out_file = (fs::path(out) / "work" / (p.key + ".out")).string();
       r.err_file = (fs::path(out) / "work" / (p.key + ".err")).string();
-      const std::vector<std::string> args = {"lpusim", "estimate", spec.models[static_cast<std::size_t>(p.model)].path,
-                                             "--chip", r.chip_file, "--weights", p.scenario.weights,
-                                             "--batch", std::to_string(p.scenario.batch),
-                                             "--prompt-len", std::to_string(p.scenario.prompt_len),
-                                             "--gen-len", std::to_string(p.scenario.gen_len), "--json"};
+      std::vector<std::string> args = {"lpusim", "estimate", spec.models[static_cast<std::size_t>(p.model)].path,
+                                       "--chip", r.chip_file, "--weights", p.scenario.weights,
+                                       "--batch", std::to_string(p.scenario.batch),
+                                       "--prompt-len", std::to_string(p.scenario.prompt_len),
+                                       "--gen-len", std::to_string(p.scenario.gen_len), "--json"};
+      if (p.scenario.tp > 0) args.insert(args.end(), {"--tp", std::to_string(p.scenario.tp)});
+      if (p.scenario.pp > 0) args.insert(args.end(), {"--pp", std::to_string(p.scenario.pp)});
+      if (!p.scenario.system.empty()) args.insert(args.end(), {"--system", p.scenario.system});
       r.start = Clock::now();
       r.pid = spawn(args, r.out_file, r.err_file);
       running.push_back(std::move(r));

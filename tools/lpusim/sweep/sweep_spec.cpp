@@ -25,6 +25,9 @@ nlohmann::json Scenario::value(const std::string& key) const {
   if (key == "batch") return batch;
   if (key == "prompt_len") return prompt_len;
   if (key == "gen_len") return gen_len;
+  if (key == "tp") return tp;
+  if (key == "pp") return pp;
+  if (key == "system") return system;
   return nullptr;
 }
 
@@ -43,7 +46,7 @@ std::vector<nlohmann::json> SweepSpec::parameter_values(const SweepPoint& point)
 
 namespace {
 
-const char* const kScenarioKeys[] = {"weights", "batch", "prompt_len", "gen_len"};
+const char* const kScenarioKeys[] = {"weights", "batch", "prompt_len", "gen_len", "tp", "pp", "system"};
 
 class SweepReader {
  public:
@@ -369,8 +372,19 @@ Scenario SweepReader::scenario_value(const std::string& where, const std::string
     s.prompt_len = integer(1 << 20);
   } else if (key == "gen_len") {
     s.gen_len = integer(1 << 20);
+  } else if (key == "tp") {
+    s.tp = integer(64);
+  } else if (key == "pp") {
+    s.pp = integer(10440);
+  } else if (key == "system") {
+    if (!value.is_string() || value.get<std::string>().empty())
+      fail(where, fmt::format("expected a bundled system name (groq-node, ...) or a system JSON path, got {}",
+                              describe_json(value)));
+    s.system = value.get<std::string>();
+    if (names_a_path(s.system) || (s.system.size() > 5 && s.system.compare(s.system.size() - 5, 5, ".json") == 0))
+      s.system = relative_to_sweep(s.system);
   } else {
-    fail(where, "unknown scenario key (expected weights, batch, prompt_len or gen_len)");
+    fail(where, "unknown scenario key (expected weights, batch, prompt_len, gen_len, tp, pp or system)");
   }
   return s;
 }
@@ -390,7 +404,7 @@ void SweepReader::read_scenarios(JsonObject& root) {
       const std::string where = g.key_path(key);
       const json& values = g.raw(key);
       if (std::find(std::begin(kScenarioKeys), std::end(kScenarioKeys), key) == std::end(kScenarioKeys))
-        fail(where, "unknown scenario key (expected weights, batch, prompt_len or gen_len)");
+        fail(where, "unknown scenario key (expected weights, batch, prompt_len, gen_len, tp, pp or system)");
       if (!values.is_array() || values.empty())
         fail(where, fmt::format("expected a non-empty array of values, got {}", describe_json(values)));
       for (std::size_t i = 0; i < values.size(); ++i) {
@@ -419,7 +433,8 @@ void SweepReader::read_scenarios(JsonObject& root) {
     for (std::size_t i = 0; i < entries.size(); ++i) {
       const std::string where = fmt::format("scenarios.list[{}]", i);
       if (!entries[i].is_object() || entries[i].empty())
-        fail(where, fmt::format("expected a non-empty object (weights, batch, prompt_len, gen_len), got {}", describe_json(entries[i])));
+        fail(where, fmt::format("expected a non-empty object (weights, batch, prompt_len, gen_len, tp, pp, system), got {}",
+                                describe_json(entries[i])));
       Scenario s;
       for (const auto& [key, value] : entries[i].items()) {
         s = scenario_value(where + "." + key, key, value, s);
@@ -430,7 +445,7 @@ void SweepReader::read_scenarios(JsonObject& root) {
         if (entries[j] == entries[i]) fail(where, fmt::format("the same scenario as scenarios.list[{}]", j));
       scenarios_.push_back(s);
     }
-    // Columns in the fixed order weights, batch, prompt_len, gen_len.
+    // Columns in the fixed order weights, batch, prompt_len, gen_len, tp, pp, system.
     std::vector<std::string> ordered;
     for (const char* k : kScenarioKeys)
       if (std::find(spec_.scenario_keys.begin(), spec_.scenario_keys.end(), k) != spec_.scenario_keys.end()) ordered.push_back(k);
@@ -466,8 +481,17 @@ SweepSpec SweepReader::read() {
         p.model = static_cast<int>(m);
         p.chip = static_cast<int>(c);
         p.scenario = scenario;
-        const json scenario_json{{"weights", scenario.weights}, {"batch", scenario.batch},
-                                 {"prompt_len", scenario.prompt_len}, {"gen_len", scenario.gen_len}};
+        json scenario_json{{"weights", scenario.weights}, {"batch", scenario.batch},
+                           {"prompt_len", scenario.prompt_len}, {"gen_len", scenario.gen_len}};
+        // Plan keys only when given, so that the points of sweeps without them keep their keys.
+        if (scenario.tp > 0) scenario_json["tp"] = scenario.tp;
+        if (scenario.pp > 0) scenario_json["pp"] = scenario.pp;
+        if (!scenario.system.empty()) {
+          std::string system_text = scenario.system;
+          // A system file's bytes, like a chip's, are part of the key (a bundled name: the name).
+          if (fs::exists(scenario.system)) system_text = read_user_text_file(scenario.system);
+          scenario_json["system"] = system_text;
+        }
         p.key = ContentHash()
                     .field("lpusim-sweep-point 1")
                     .field(simulator_key_)

@@ -17,7 +17,12 @@ struct Scenario {
   std::int64_t batch = 1;
   std::int64_t prompt_len = 64;
   std::int64_t gen_len = 64;
-  /// The value of one scenario key (weights, batch, prompt_len, gen_len) as JSON.
+  /// A partition plan and system (estimate's --tp, --pp, --system): 0 and "" leave the
+  /// choice to estimate (one chip if the model fits, else the fewest chips that hold it).
+  std::int64_t tp = 0;
+  std::int64_t pp = 0;
+  std::string system;
+  /// The value of one scenario key (weights, batch, prompt_len, gen_len, tp, pp, system) as JSON.
   nlohmann::json value(const std::string& key) const;
 };
 
