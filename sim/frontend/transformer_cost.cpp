@@ -15,7 +15,7 @@ namespace {
 /// What both entry points build: the one-of-each-kind graph and how often each kind repeats.
 /// Without `check`, only the numbers (no refusal).
 CompileCost step_cost(const TransformerSpec& spec, const ChipConfig& chip, const WeightScenario& weights,
-                      bool functional_data, const TransformerStep& step, bool check) {
+                      bool functional_data, const TransformerStep& step, bool check, bool shapes_only = false) {
   require_compilable_chip(chip);
   const std::string what = spec.file;
   // (void) parameters(): an overflowing count is refused by name before anything is built.
@@ -59,6 +59,7 @@ CompileCost step_cost(const TransformerSpec& spec, const ChipConfig& chip, const
   // Weights, KV caches and decompose's constants first: they decide whether the one-layer
   // graph may be decomposed at all.
   const CompileCost before = estimate_graph_cost(graph, chip, weights, repeats);
+  if (shapes_only) return before;
   if (check && before.weight_words <= before.weight_word_capacity && before.resident_words > before.resident_word_capacity) {
     // The caches grow with the batch: say how many sequences would fit.
     auto resident = [&](std::int64_t batch) {
@@ -93,6 +94,12 @@ CompileCost step_cost(const TransformerSpec& spec, const ChipConfig& chip, const
 CompileCost require_transformer_fits(const TransformerSpec& spec, const ChipConfig& chip, const WeightScenario& weights,
                                      bool functional_data, const TransformerStep& step) {
   return step_cost(spec, chip, weights, functional_data, step, true);
+}
+
+bool transformer_fits_one_chip(const TransformerSpec& spec, const ChipConfig& chip, const WeightScenario& weights,
+                                const TransformerStep& step) {
+  const CompileCost c = step_cost(spec, chip, weights, false, step, false, true);
+  return c.weight_words <= c.weight_word_capacity && c.resident_words <= c.resident_word_capacity;
 }
 
 CompileCost transformer_step_cost(const TransformerSpec& spec, const ChipConfig& chip, const WeightScenario& weights,

@@ -24,6 +24,10 @@ struct TransformerStep {
 /// The step's compile cost; throws InputError when it does not fit or exceeds a limit.
 CompileCost require_transformer_fits(const TransformerSpec& spec, const ChipConfig& chip, const WeightScenario& weights,
                                      bool functional_data, const TransformerStep& step);
+/// Whether the step's weights and resident data (KV caches, inputs, outputs) fit one chip, by
+/// the same count as require_transformer_fits, from the shapes alone (nothing decomposed).
+bool transformer_fits_one_chip(const TransformerSpec& spec, const ChipConfig& chip, const WeightScenario& weights,
+                               const TransformerStep& step);
 /// The same numbers for the whole model, with no refusal: what a step costs to compile and
 /// simulate however it is spread over chips (the instructions and host memory of a
 /// partitioned step are those of the whole model, divided among its chips).

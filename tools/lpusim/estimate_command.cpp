@@ -13,6 +13,7 @@
 #include "arch/core/error.hpp"
 #include "arch/core/limits.hpp"
 #include "commands.hpp"
+#include "estimate/estimate_json.hpp"
 #include "estimate/estimate_plan.hpp"
 #include "estimate/estimate_system.hpp"
 #include "estimate/estimate_table.hpp"
@@ -68,7 +69,7 @@ int run(const EstimateArgs& args) {
 
   // One chip, or a plan on a system: forced, or the fewest chips that hold the model.
   const EstimatePlan where = choose_estimate_plan(spec, chip, scenario, args.plan);
-  if (where.plan.chips() > 1 || where.system)
+  if (where.plan.chips() > 1)
     return estimate_on_system(SystemEstimateInput{workload.path, args.model, spec, scenario, weights.label, where,
                                                   args.json, args.csv});
 
@@ -119,36 +120,10 @@ int run(const EstimateArgs& args) {
   const std::uint64_t instructions = prefill.simulated.instructions + (decode ? decode->simulated.instructions : 0);
   auto busy = [&](UnitKind unit) { return unit_busy_percent(chip, shown.simulated, unit); };
 
-  nlohmann::json j;
-  j["model"] = workload.path;
-  j["family"] = family_name(spec.family);
-  j["kind"] = generates ? "decoder" : "encoder";
-  j["parameters"] = spec.parameters();
+  nlohmann::json j = serving_json(workload.path, spec, scenario, weights.label, e, prefill, decode,
+                                  [](const StepResult& step) { return static_cast<std::int64_t>(step.simulated.instructions); });
   j["chip"] = chip.name;
   j["chips_needed"] = 1;
-  j["weights"] = weights.label;
-  j["batch"] = args.batch;
-  j["prompt_len"] = args.prompt_len;
-  if (generates) {
-    j["gen_len"] = args.gen_len;
-    j["decode"] = {{"past", decode->past},
-                   {"cycles", decode->cycles()},
-                   {"latency_us", e.decode_latency_us},
-                   {"latency_with_host_us", e.token_latency_us},
-                   {"tokens_per_s_per_user", e.tokens_per_s_per_user},
-                   {"tokens_per_s", e.tokens_per_s},
-                   {"instructions", decode->simulated.instructions}};
-    j["prefill"] = {{"tokens", args.prompt_len},          {"sequences", args.batch},
-                    {"cycles", prefill.cycles()},         {"latency_us", e.prefill_latency_us},
-                    {"time_to_first_token_us", e.time_to_first_token_us},
-                    {"instructions", prefill.simulated.instructions}};
-  } else {
-    j["encode"] = {{"tokens", args.prompt_len},         {"sequences", args.batch},
-                   {"cycles", prefill.cycles()},        {"latency_us", e.prefill_latency_us},
-                   {"latency_with_host_us", e.sequence_latency_us},
-                   {"sequences_per_s", e.sequences_per_s},
-                   {"instructions", prefill.simulated.instructions}};
-  }
   j["simulated_equals_scheduled"] = exact;
   j["sram"] = {{"weights_bytes", e.sram.weight_bytes}, {"activations_bytes", e.sram.activation_bytes},
                {"capacity_bytes", e.sram_capacity_bytes}, {"used_percent", e.sram_used_percent}};

@@ -57,7 +57,8 @@ void TransferBoard::pump(ChipId at, PortIndex port) {
     const std::size_t next = in.hop + 1;
     const Hop& hop = in.route[next];
     const PortIndex out = port_on(system_.links[static_cast<std::size_t>(hop.link.value())], at);
-    in.transfer.arrivals = chip(at).forward(in.transfer.arrivals, port, out, hop.link, in.destination);
+    in.transfer.arrivals =
+        chip(at).forward(in.transfer.arrivals, port, out, hop.link, in.destination, next + 1 == in.route.size());
     deliver(in.source, in.destination, std::move(in.route), next, std::move(in.transfer));
   }
 }
@@ -102,7 +103,9 @@ Cycle C2cTransfers::serialisation(LinkId link) const {
 std::vector<Cycle> C2cTransfers::arrival_cycles(LinkId link, const std::vector<Cycle>& sends) const {
   // Arrival: after the vector's serialisation and the link's latency, plus the margin the
   // system asks the compiler to leave for what the deskew did not remove.
-  const Cycle flight = serialisation(link) + board_->system().link_class_of(link).latency + board_->system().hop_margin;
+  // The link starts serialising when the send samples its stream, skew cycles after issue.
+  const Cycle flight = geo_.chip().timing_of(Opcode::Send).skew + serialisation(link) +
+                       board_->system().link_class_of(link).latency + board_->system().hop_margin;
   std::vector<Cycle> out;
   out.reserve(sends.size());
   for (Cycle t : sends) out.push_back(t + flight);
@@ -172,7 +175,10 @@ void C2cTransfers::send(const Node& node) {
 }
 
 std::vector<Cycle> C2cTransfers::forward(const std::vector<Cycle>& arrivals, PortIndex in, PortIndex out, LinkId link,
-                                         ChipId destination) {
+                                         ChipId destination, bool last_hop) {
+  // Forwarding belongs to no node of this chip's graph.
+  const int attribution = sb_.attribution();
+  sb_.set_attribution(-1);
   const ChipConfig& chip = geo_.chip();
   const Position in_pos = port_position(in), out_pos = port_position(out);
   const QueueId in_queue{UnitKind::C2c, Hemisphere::West, in.value()};
@@ -185,7 +191,6 @@ std::vector<Cycle> C2cTransfers::forward(const std::vector<Cycle>& arrivals, Por
   const Cycle serialised = serialisation(link);
   Cycle& last = last_receive_.try_emplace(in.value(), Cycle(-1)).first->second;
   Cycle& link_free = link_free_.try_emplace(out.value(), Cycle(0)).first->second;
-  const bool last_hop = board_->system().route(chip_, destination).size() == 1;
   std::vector<Cycle> sends;
   for (Cycle arrival : arrivals) {
     // The value is on the stream at the in-port in r + receive_func and reaches the out-port
@@ -211,6 +216,7 @@ std::vector<Cycle> C2cTransfers::forward(const std::vector<Cycle>& arrivals, Por
     link_free = t + serialised;
     sends.push_back(t);
   }
+  sb_.set_attribution(attribution);
   return arrival_cycles(link, sends);
 }
 

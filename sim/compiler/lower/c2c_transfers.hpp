@@ -109,10 +109,11 @@ class C2cTransfers {
   /// is not lowered yet.
   bool receive(const Node& node);
   /// A transfer passes through this chip: each vector (arriving in the given cycles on `in`)
-  /// is received and sent on on `out` over `link`, for chip `destination`. Returns the
-  /// vectors' arrival cycles at the link's far end.
+  /// is received and sent on on `out` over `link`, for chip `destination` (`last_hop`: the
+  /// link's far end is the destination; else the sends name it, to be forwarded again).
+  /// Returns the vectors' arrival cycles at the link's far end.
   std::vector<Cycle> forward(const std::vector<Cycle>& arrivals, PortIndex in, PortIndex out, LinkId link,
-                             ChipId destination);
+                             ChipId destination, bool last_hop);
 
  private:
   /// Cycles on the far side of `link` when vectors leave through it in cycles `sends`.

@@ -57,8 +57,8 @@ void fail_weight_capacity(const Graph& graph, const ChipConfig& chip, WeightType
   // A quarter of each chip is left for activations, KV caches and the compiler's constants.
   const auto chips = static_cast<std::int64_t>(std::ceil(total / (sram * 0.75)));
   throw InputError(fmt::format("{}: {} does not fit in one {} chip: the weights alone are {:.1f} MB of {:.1f} MB SRAM "
-                               "({}); about {} chips are needed, and multi-chip partitioning is not "
-                               "implemented yet", graph.file.empty() ? graph.name : graph.file, what, chip.name,
+                               "({}); about {} chips are needed (lpusim estimate spreads such a model over a "
+                               "system; --tp/--pp choose the plan)", graph.file.empty() ? graph.name : graph.file, what, chip.name,
                                total / 1e6, sram / 1e6, per_weight, std::max<std::int64_t>(chips, 2)));
 }
 

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <memory>
+#include <set>
 #include <stdexcept>
 
 #include "arch/core/error.hpp"
@@ -72,10 +73,27 @@ class ChipLowering {
       chains_.start_node();
       sb_.set_attribution(static_cast<int>(first));
       const Node& node = g_.nodes[first];
+      if (taken_early_.count(first)) {  // a Recv already lowered out of order (below)
+        next_ = first + 1;
+        continue;
+      }
       if (node.kind == OpKind::Send) {
         transfers_.send(node);
       } else if (node.kind == OpKind::Recv) {
-        if (!transfers_.receive(node)) return progressed;
+        if (!transfers_.receive(node)) {
+          // A collective's Recvs (consecutive, independent of each other) are taken in the
+          // order their transfers reach the ports, not the group's: a forwarded partial can
+          // queue behind another on a link.
+          for (std::size_t k = first + 1; k < g_.nodes.size() && g_.nodes[k].kind == OpKind::Recv; ++k)
+            if (!taken_early_.count(k)) {
+              sb_.set_attribution(static_cast<int>(k));
+              if (transfers_.receive(g_.nodes[k])) {
+                taken_early_.insert(k);
+                progressed = true;
+              }
+            }
+          return progressed;
+        }
       } else {
         nodes_.lower(first, last);
       }
@@ -152,6 +170,7 @@ class ChipLowering {
   C2cTransfers transfers_;
   std::vector<std::vector<int>> release_after_;
   std::size_t next_ = 0;
+  std::set<std::size_t> taken_early_;  ///< Recv nodes lowered before the nodes ahead of them
 };
 
 }  // namespace

@@ -65,6 +65,7 @@ class ScheduleBuilder {
 
   // Attribution: instructions placed from now on belong to `tag` (a graph node's index).
   void set_attribution(int tag) { attribution_ = tag; }
+  int attribution() const { return attribution_; }
   /// Issue slots per unit for tags 0 .. tags - 1 (untagged instructions are left out).
   std::vector<UnitIssueSlots> issued_by_attribution(int tags) const;
 

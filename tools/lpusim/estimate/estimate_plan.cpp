@@ -1,5 +1,8 @@
 #include "estimate/estimate_plan.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "arch/core/error.hpp"
@@ -7,6 +10,8 @@
 #include "compiler/cost/compile_cost.hpp"
 #include "compiler/lower/chip_capacity.hpp"
 #include "frontend/plan_fit.hpp"
+#include "frontend/transformer_cost.hpp"
+#include "runtime/model_costs.hpp"
 
 namespace lpusim::cli {
 
@@ -50,6 +55,23 @@ EstimatePlan choose_estimate_plan(const TransformerSpec& spec, const ChipConfig&
     p.stages = balanced_stages(spec.layers, p.pp);
     e.why = "as given (--tp/--pp/--ep)";
   } else {
+    // One chip whenever the compiler's own count says the weights and caches fit it (its
+    // other limits, instructions and host memory, are then one chip's to refuse).
+    const WeightScenario weights(scenario.weights, scenario.compute, scenario.checkpoint_weights);
+    const bool decode_fits = !spec.causal || transformer_fits_one_chip(spec, chip, weights,
+                                                                       {1, scenario.context(true) - 1, scenario.batch});
+    bool fits = decode_fits &&
+                transformer_fits_one_chip(spec, chip, weights, {scenario.prompt_length, 0, scenario.batch, spec.causal});
+    if (fits) {
+      // And by the session's own first check (weights with a quarter of the SRAM kept free).
+      try {
+        check_model_fits(spec, chip, scenario.weights, scenario.batch, std::max<std::int64_t>(request.context, 1),
+                         scenario.checkpoint_weights);
+      } catch (const InputError&) {
+        fits = false;
+      }
+    }
+    if (args.system.empty() && fits) return e;
     const std::vector<PartitionPlan> plans = feasible_plans(spec, request, budget, 10440);
     if (plans.empty())
       throw InputError(fmt::format("{}: no plan of up to 10,440 chips (the largest system) holds its weights and the KV "
@@ -57,7 +79,13 @@ EstimatePlan choose_estimate_plan(const TransformerSpec& spec, const ChipConfig&
                                    "{} chips (a node), and one layer's share must fit a chip's {} of weight SRAM",
                                    spec.file, request.batch, request.context, request.max_tp,
                                    format_bytes(static_cast<double>(budget.weight_bytes))));
-    e.plan = plans.front();
+    // The compiler's count said one chip is not enough: the first plan of several (the plan
+    // footprints count bytes slightly differently and may still list one chip).
+    const auto several = std::find_if(plans.begin(), plans.end(), [&](const PartitionPlan& p) { return fits || p.chips() > 1; });
+    if (several == plans.end())
+      throw InputError(fmt::format("{}: no plan of up to 10,440 chips holds its weights and the KV caches of {} x {} "
+                                   "positions", spec.file, request.batch, request.context));
+    e.plan = *several;
     if (e.plan.chips() == 1 && args.system.empty()) return e;  // one chip: the single-chip estimate
     e.why = "the fewest chips whose SRAM holds the weights and KV caches (tensor parallel up to a node's 8 chips, then "
             "pipeline stages)";
@@ -80,8 +108,24 @@ EstimatePlan choose_estimate_plan(const TransformerSpec& spec, const ChipConfig&
   if (e.plan.chips() > e.system->chips)
     throw InputError(fmt::format("{}: the plan {} needs {} chips; system {} has {}", spec.file, e.plan.describe(),
                                  e.plan.chips(), e.system->name, e.system->chips));
+  if (e.plan.chips() == 1) {  // a forced one-chip plan, or --system for a model that fits one chip
+    e.system.reset();
+    return e;
+  }
   if (args.system.empty()) {
-    e.system->chip = chip;  // a standard topology, built of the chip asked about (--chip, or a sweep's variant)
+    // A standard topology, built of the chip asked about (--chip, or a sweep's variant). Its
+    // wiring assumes the bundled chip's ports; its link latencies are times, given in cycles
+    // of the bundled chip's clock, so they scale with another clock.
+    SystemConfig& s = *e.system;
+    if (chip.c2c_links != s.chip.c2c_links)
+      throw InputError(fmt::format("--chip {}: the standard systems are wired for chips of {} C2C ports, this one has "
+                                   "{}; give --system with a system file built of it",
+                                   chip.name, s.chip.c2c_links, chip.c2c_links));
+    if (chip.clock_mhz != s.chip.clock_mhz)
+      for (LinkClass& c : s.link_classes)
+        c.latency = Cycle(static_cast<std::int64_t>(std::llround(static_cast<double>(c.latency.value()) *
+                                                                 chip.clock_mhz / s.chip.clock_mhz)));
+    s.chip = chip;
   } else if (e.system->chip.name != chip.name) {
     throw InputError(fmt::format("--chip {} and --system {}: the system is built of {} chips (the system file names "
                                  "its chip)", chip.name, e.system->name, e.system->chip.name));

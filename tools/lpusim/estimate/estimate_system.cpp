@@ -9,6 +9,7 @@
 #include "arch/core/error.hpp"
 #include "arch/core/limits.hpp"
 #include "engine/report/stats.hpp"
+#include "estimate/estimate_json.hpp"
 #include "estimate/estimate_table.hpp"
 #include "frontend/transformer_cost.hpp"
 #include "runtime/host_runtime.hpp"
@@ -109,45 +110,25 @@ int estimate_on_system(const SystemEstimateInput& in) {
   const double pipelined_per_s =
       std::min(plan.pp * per_batch_per_s,
                static_cast<double>(scenario.batch) * clock_hz / static_cast<double>(std::max<std::int64_t>(slowest, 1)));
-  // At one batch in flight, each stage works its span of the step and waits the rest.
-  const double idle_percent =
-      100.0 * (1.0 - 1.0 / static_cast<double>(plan.pp));  // spans add up to the step
+  // At one batch in flight, each stage works its span of the step and waits the rest: the
+  // stages' idle shares, averaged.
+  double idle_sum = 0;
+  for (std::int64_t span : spans)
+    idle_sum += 1.0 - static_cast<double>(span) / static_cast<double>(std::max<std::int64_t>(shown.cycles(), 1));
+  const double idle_percent = 100.0 * idle_sum / static_cast<double>(spans.size());
   const double mac_percent = e.mac_utilisation_percent / plan.chips();
   const double compile_seconds = prefill.compile_seconds + (decode ? decode->compile_seconds : 0.0);
   const double simulate_seconds = prefill.simulated.host_seconds + (decode ? decode->simulated.host_seconds : 0.0);
 
-  nlohmann::json j;
-  j["model"] = in.path;
-  j["family"] = family_name(spec.family);
-  j["kind"] = generates ? "decoder" : "encoder";
-  j["parameters"] = spec.parameters();
+  nlohmann::json j = serving_json(in.path, spec, scenario, in.weights_label, e, prefill, decode,
+                                  [](const StepResult& step) { return step.program_instructions; });
   j["chip"] = chip.name;
   j["system"] = system.name;
   j["plan"] = {{"tp", plan.tp}, {"pp", plan.pp}, {"ep", plan.ep}, {"describe", plan.describe()}, {"why", in.where.why}};
   j["chips_needed"] = plan.chips();
-  j["weights"] = in.weights_label;
-  j["batch"] = scenario.batch;
-  j["prompt_len"] = scenario.prompt_length;
   const std::string shown_name = generates ? "decode" : "encode";
-  if (generates) {
-    j["gen_len"] = scenario.generation_length;
-    j["decode"] = {{"past", decode->past},
-                   {"cycles", decode->cycles()},
-                   {"latency_us", e.decode_latency_us},
-                   {"latency_with_host_us", e.token_latency_us},
-                   {"tokens_per_s_per_user", e.tokens_per_s_per_user},
-                   {"tokens_per_s", e.tokens_per_s},
-                   {"tokens_per_s_pipelined", pipelined_per_s},
-                   {"instructions", decode->program_instructions}};
-    j["prefill"] = {{"tokens", scenario.prompt_length}, {"sequences", scenario.batch}, {"cycles", prefill.cycles()},
-                    {"latency_us", e.prefill_latency_us}, {"time_to_first_token_us", e.time_to_first_token_us},
-                    {"instructions", prefill.program_instructions}};
-  } else {
-    j["encode"] = {{"tokens", scenario.prompt_length}, {"sequences", scenario.batch}, {"cycles", prefill.cycles()},
-                   {"latency_us", e.prefill_latency_us}, {"latency_with_host_us", e.sequence_latency_us},
-                   {"sequences_per_s", e.sequences_per_s}, {"sequences_per_s_pipelined", pipelined_per_s},
-                   {"instructions", prefill.program_instructions}};
-  }
+  if (generates) j["decode"]["tokens_per_s_pipelined"] = pipelined_per_s;
+  else j["encode"]["sequences_per_s_pipelined"] = pipelined_per_s;
   j["pipeline"] = {{shown_name + "_stage_cycles", spans}, {"idle_percent_one_batch_in_flight", idle_percent}};
   j["c2c"] = {{shown_name + "_vectors_sent", shown.c2c_vectors_sent},
               {shown_name + "_link_busy_cycles", shown.c2c_link_busy_cycles}};

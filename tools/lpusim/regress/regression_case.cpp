@@ -256,6 +256,7 @@ RegressionCase load_case(const std::string& path) {
                            (system.size() > 5 && system.compare(system.size() - 5, 5, ".json") == 0);
     c.system_path = path_like ? relative_to(path, system) : system;
     if (c.tp * c.pp == 1) root.fail("system", "applies to a plan of several chips (tp or pp above 1)");
+    if (root.has("chip")) root.fail("chip", "a case on a system runs on the system's chip (its file names it)");
   } else if (c.tp * c.pp > 1) {
     c.system_path = "groq-node";
   }
