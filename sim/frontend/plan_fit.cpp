@@ -1,5 +1,7 @@
 #include "frontend/plan_fit.hpp"
 
+#include "arch/core/error.hpp"
+
 #include <algorithm>
 #include <optional>
 
@@ -40,6 +42,18 @@ std::int64_t layer_weight_bytes(const TransformerSpec& s, int tp, int ep, const 
 }
 
 }  // namespace
+
+PartitionPlan requested_plan(const TransformerSpec& spec, int tp, int pp, int ep) {
+  PartitionPlan p;
+  p.tp = tp;
+  p.pp = pp;
+  p.ep = ep;
+  std::string why;
+  if (!plan_shape_valid(spec, tp, ep, &why)) throw InputError(fmt::format("{}: --tp {} --ep {}: {}", spec.file, tp, ep, why));
+  if (pp > spec.layers) throw InputError(fmt::format("{}: --pp {}: the model has {} layers", spec.file, pp, spec.layers));
+  p.stages = balanced_stages(spec.layers, pp);
+  return p;
+}
 
 std::vector<LayerRange> balanced_stages(std::int64_t layers, int pp) {
   std::vector<LayerRange> stages;

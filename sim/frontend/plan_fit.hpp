@@ -51,6 +51,11 @@ std::vector<LayerRange> balanced_stages(std::int64_t layers, int pp);
 /// (MoE) ep divides the experts and tp; KV heads either divide by tp or tp by them.
 bool plan_shape_valid(const TransformerSpec& spec, int tp, int ep, std::string* why = nullptr);
 
+/// The plan a user asks for (tp chips per stage, of which ep split the experts, pp stages of
+/// balanced layers), checked against the model: an InputError naming the flag when tp or ep
+/// does not split it or pp exceeds its layers.
+PartitionPlan requested_plan(const TransformerSpec& spec, int tp, int pp, int ep);
+
 /// The largest per-chip footprint of `plan` (over its stages).
 ChipFootprint plan_footprint(const TransformerSpec& spec, const PartitionPlan& plan, const PlanRequest& request);
 

@@ -31,6 +31,22 @@ TensorInfo tensor(const std::string& name, std::int64_t rows, std::int64_t cols,
   return t;
 }
 
+/// Chip `chip`'s graph of an all-reduce over `group`: input "partial", output "sum".
+Graph all_reduce_graph(int chip, std::int64_t rows, std::int64_t cols, const std::vector<int>& group) {
+  Graph g;
+  g.name = "chip" + std::to_string(chip);
+  const int p = g.add_tensor(tensor("partial", rows, cols, TensorRole::Input));
+  const int s = g.add_tensor(tensor("sum", rows, cols, TensorRole::Output));
+  Node ar;
+  ar.kind = OpKind::AllReduce;
+  ar.name = "ar";
+  ar.inputs = {p};
+  ar.outputs = {s};
+  ar.group = group;
+  g.nodes.push_back(ar);
+  return g;
+}
+
 std::vector<float> ramp(std::int64_t n, float scale) {
   std::vector<float> v(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = scale * static_cast<float>((i * 37) % 101 - 50);
@@ -96,20 +112,7 @@ TEST_CASE("compiled transfers take the same cycles in timing-only mode", "[trans
   const SystemConfig system = groq_node();
   std::vector<Graph> graphs;
   const std::vector<int> group{0, 1, 2};
-  for (int c : group) {
-    Graph g;
-    g.name = "chip" + std::to_string(c);
-    const int p = g.add_tensor(tensor("partial", 4, 700, TensorRole::Input));
-    const int s = g.add_tensor(tensor("sum", 4, 700, TensorRole::Output));
-    Node ar;
-    ar.kind = OpKind::AllReduce;
-    ar.name = "ar";
-    ar.inputs = {p};
-    ar.outputs = {s};
-    ar.group = group;
-    g.nodes.push_back(ar);
-    graphs.push_back(g);
-  }
+  for (int c : group) graphs.push_back(all_reduce_graph(c, 4, 700, group));
   CompileOptions functional;
   functional.lowering.weights = WeightType::Fp16;
   CompileOptions timing = functional;
@@ -121,7 +124,8 @@ TEST_CASE("compiled transfers take the same cycles in timing-only mode", "[trans
   REQUIRE(f.scheduled.size() == t.scheduled.size());
   for (std::size_t c = 0; c < f.scheduled.size(); ++c) {
     CHECK(f.simulated.chips[c].total_cycles == t.simulated.chips[c].total_cycles);
-    // 2 peers x 4 rows x 3 tiles x 4 planes, 22 cycles each.
+    // 2 peers x 4 rows x 3 tiles (700 lanes) x 4 planes, 22 cycles each (320 bytes at
+    // 4 x 28 Gbps x 64/66, 900 MHz).
     CHECK(f.simulated.chips[c].c2c_link_busy_cycles == 2 * 4 * 3 * 4 * 22);
     CHECK(t.simulated.chips[c].c2c_link_busy_cycles == 2 * 4 * 3 * 4 * 22);
   }
@@ -135,18 +139,7 @@ TEST_CASE("an all-reduce over four chips gives each chip the same sum", "[transf
   std::vector<std::map<std::string, std::vector<float>>> inputs;
   std::vector<float> want(static_cast<std::size_t>(rows * cols), 0.0f);
   for (int c : group) {
-    Graph g;
-    g.name = "chip" + std::to_string(c);
-    const int p = g.add_tensor(tensor("partial", rows, cols, TensorRole::Input));
-    const int s = g.add_tensor(tensor("sum", rows, cols, TensorRole::Output));
-    Node ar;
-    ar.kind = OpKind::AllReduce;
-    ar.name = "ar";
-    ar.inputs = {p};
-    ar.outputs = {s};
-    ar.group = group;
-    g.nodes.push_back(ar);
-    graphs.push_back(g);
+    graphs.push_back(all_reduce_graph(c, rows, cols, group));
     inputs.push_back({{"partial", ramp(rows * cols, 0.5f + static_cast<float>(c))}});
     for (std::size_t i = 0; i < want.size(); ++i) want[i] += inputs.back().at("partial")[i];
   }

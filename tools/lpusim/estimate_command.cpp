@@ -17,6 +17,7 @@
 #include "estimate/estimate_plan.hpp"
 #include "estimate/estimate_system.hpp"
 #include "estimate/estimate_table.hpp"
+#include "estimate/serving_steps.hpp"
 #include "frontend/transformer_cost.hpp"
 #include "model_source.hpp"
 #include "engine/report/stats.hpp"
@@ -87,32 +88,13 @@ int run(const EstimateArgs& args) {
   limits::require_host_memory(host_bytes, fmt::format("{}: estimating it (compiling {} + {} instructions and simulating them)",
                                                       workload.path, prefill_cost.instructions, decode_cost.instructions));
 
-  SessionOptions options;
-  options.mode = RunMode::Timing;
-  options.weights = scenario.weights;
-  options.checkpoint_weights = scenario.checkpoint_weights;
-  options.compute = scenario.compute;
-  options.batch = scenario.batch;
-  // Serving the batch needs every sequence's cache for the whole context, not just the
-  // positions the measured decode step reaches.
-  options.context = scenario.context(generates);
-  options.prefill_last_rows_only = generates;  // the first generated token needs only the last row's logits
-  TransformerSession session(spec, chip, options);  // refuses a model that does not fit, weights first
-  const StepResult prefill = session.prefill(scenario.prompt_length);
-  std::optional<StepResult> decode;
-  if (generates) {
-    session.seek(scenario.decode_past());
-    decode = session.decode();
-  }
-  // The program whose per-layer cycles and unit use are shown: the decode step, or an encoder's one program.
-  const StepResult& shown = decode ? *decode : prefill;
+  const ServingSteps steps = run_serving_steps(spec, chip, scenario);
+  const StepResult& prefill = steps.prefill;
+  const std::optional<StepResult>& decode = steps.decode;
+  const StepResult& shown = steps.shown();
   const std::string shown_name = generates ? "decode" : "encode";
-  const SramUse sram{shown.lowering.weight_bytes, shown.lowering.activation_bytes};
-  const ServingEstimate e = estimate_serving(
-      chip, spec, scenario, PhaseMeasurement{prefill.cycles(), prefill.weight_macs},
-      decode ? std::optional<PhaseMeasurement>(PhaseMeasurement{decode->cycles(), decode->weight_macs}) : std::nullopt,
-      sram);
-  const bool exact = prefill.simulated_equals_scheduled() && (!decode || decode->simulated_equals_scheduled());
+  const ServingEstimate& e = steps.estimate;
+  const bool exact = steps.simulated_equals_scheduled();
   const auto layers = shown.layer_cycles();
   const double compile_seconds = prefill.compile_seconds + (decode ? decode->compile_seconds : 0.0);
   const double simulate_seconds = prefill.simulated.host_seconds + (decode ? decode->simulated.host_seconds : 0.0);

@@ -148,15 +148,7 @@ int run(const VerifyArgs& args) {
       options.calibration_ids.push_back(static_cast<int>((11 * i + 5 + 17 * b) % spec.vocab_size));
   if (args.tp * args.pp > 1) {
     options.system = load_system(args.system.empty() ? "groq-node" : args.system);
-    options.plan.tp = args.tp;
-    options.plan.pp = args.pp;
-    options.plan.ep = args.ep;
-    std::string why;
-    if (!plan_shape_valid(spec, args.tp, args.ep, &why))
-      throw InputError(fmt::format("{}: --tp {}: {}", workload.path, args.tp, why));
-    if (args.pp > spec.layers)
-      throw InputError(fmt::format("{}: --pp {}: the model has {} layers", workload.path, args.pp, spec.layers));
-    options.plan.stages = balanced_stages(spec.layers, args.pp);
+    options.plan = requested_plan(spec, args.tp, args.pp, args.ep);
     if (args.chip != "tsp-v1")
       throw InputError("--chip and --tp/--pp: the system file (--system) names its chip");
   } else if (args.ep > 1) {

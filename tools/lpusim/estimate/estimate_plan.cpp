@@ -43,16 +43,7 @@ EstimatePlan choose_estimate_plan(const TransformerSpec& spec, const ChipConfig&
   const ChipCapacity capacity = chip_capacity(chip);
   const ChipBudget budget{capacity.weight_bytes, capacity.activation_bytes};
   if (forced) {
-    PartitionPlan& p = e.plan;
-    p.tp = std::max(args.tp, 1);
-    p.pp = std::max(args.pp, 1);
-    p.ep = std::max(args.ep, 1);
-    std::string why;
-    if (!plan_shape_valid(spec, p.tp, p.ep, &why))
-      throw InputError(fmt::format("{}: --tp {} --ep {}: {}", spec.file, p.tp, p.ep, why));
-    if (p.pp > spec.layers)
-      throw InputError(fmt::format("{}: --pp {}: the model has {} layers", spec.file, p.pp, spec.layers));
-    p.stages = balanced_stages(spec.layers, p.pp);
+    e.plan = requested_plan(spec, std::max(args.tp, 1), std::max(args.pp, 1), std::max(args.ep, 1));
     e.why = "as given (--tp/--pp/--ep)";
   } else {
     // One chip whenever the compiler's own count says the weights and caches fit it (its

@@ -11,6 +11,7 @@
 #include "engine/report/stats.hpp"
 #include "estimate/estimate_json.hpp"
 #include "estimate/estimate_table.hpp"
+#include "estimate/serving_steps.hpp"
 #include "frontend/transformer_cost.hpp"
 #include "runtime/host_runtime.hpp"
 
@@ -76,30 +77,12 @@ int estimate_on_system(const SystemEstimateInput& in) {
   limits::require_host_memory(host_bytes, fmt::format("{}: estimating it on {} chips ({} instructions)", in.path,
                                                       plan.chips(), instructions));
 
-  SessionOptions options;
-  options.mode = RunMode::Timing;
-  options.weights = scenario.weights;
-  options.checkpoint_weights = scenario.checkpoint_weights;
-  options.compute = scenario.compute;
-  options.batch = scenario.batch;
-  options.context = scenario.context(generates);
-  options.prefill_last_rows_only = generates;
-  options.plan = plan;
-  options.system = system;
-  TransformerSession session(spec, chip, options);
-  const StepResult prefill = session.prefill(scenario.prompt_length);
-  std::optional<StepResult> decode;
-  if (generates) {
-    session.seek(scenario.decode_past());
-    decode = session.decode();
-  }
-  const StepResult& shown = decode ? *decode : prefill;
-  const SramUse sram{shown.lowering.weight_bytes, shown.lowering.activation_bytes};
-  const ServingEstimate e = estimate_serving(
-      chip, spec, scenario, PhaseMeasurement{prefill.cycles(), prefill.weight_macs},
-      decode ? std::optional<PhaseMeasurement>(PhaseMeasurement{decode->cycles(), decode->weight_macs}) : std::nullopt,
-      sram);
-  const bool exact = prefill.simulated_equals_scheduled() && (!decode || decode->simulated_equals_scheduled());
+  const ServingSteps steps = run_serving_steps(spec, chip, scenario, plan, system);
+  const StepResult& prefill = steps.prefill;
+  const std::optional<StepResult>& decode = steps.decode;
+  const StepResult& shown = steps.shown();
+  const ServingEstimate& e = steps.estimate;
+  const bool exact = steps.simulated_equals_scheduled();
   const std::vector<std::int64_t> spans = stage_spans(shown, plan);
   const std::int64_t slowest = *std::max_element(spans.begin(), spans.end());
   const double clock_hz = chip.clock_mhz * 1e6;

@@ -77,10 +77,7 @@ std::string checksum(const std::map<std::string, std::vector<double>>& dumps) {
 json measure_system_in_child(const RegressionCase& c, Graph graph) {
   const SystemConfig system = load_system(c.system_path);
   const TransformerSpec spec = load_transformer_spec(c.source);
-  PartitionPlan plan;
-  plan.tp = c.tp;
-  plan.pp = c.pp;
-  plan.stages = balanced_stages(spec.layers, c.pp);
+  const PartitionPlan plan = requested_plan(spec, c.tp, c.pp, 1);
   infer_shapes(graph);
   CompileOptions options;
   options.lowering.weights = c.weights == "int8" ? WeightType::Int8 : WeightType::Fp16;

@@ -1,0 +1,31 @@
+#pragma once
+// What every estimate simulates, on one chip or a system: the prefill of the scenario's
+// prompt, then (a decoder) a decode step in the middle of generation, in timing mode, and the
+// serving model's figures from their cycles.
+#include <optional>
+
+#include "arch/config/system_config.hpp"
+#include "compiler/ir/partition_plan.hpp"
+#include "frontend/transformer_spec.hpp"
+#include "runtime/host_runtime.hpp"
+#include "runtime/serving_model.hpp"
+
+namespace lpusim::cli {
+
+struct ServingSteps {
+  StepResult prefill;
+  std::optional<StepResult> decode;
+  ServingEstimate estimate;
+  /// The program whose per-layer cycles and unit use are shown: the decode step, or an
+  /// encoder's one program.
+  const StepResult& shown() const { return decode ? *decode : prefill; }
+  bool simulated_equals_scheduled() const {
+    return prefill.simulated_equals_scheduled() && (!decode || decode->simulated_equals_scheduled());
+  }
+};
+
+/// `plan` of several chips runs on `system`; a default plan on `chip` alone.
+ServingSteps run_serving_steps(const TransformerSpec& spec, const ChipConfig& chip, const Scenario& scenario,
+                               const PartitionPlan& plan = {}, const std::optional<SystemConfig>& system = {});
+
+}  // namespace lpusim::cli
