@@ -228,6 +228,7 @@ StepResult TransformerSession::run_system_step(const std::string& name, Graph gr
   r.compile_seconds = compile_seconds;
   r.weight_macs = macs;
   r.lowering = s.lowering[0];
+  r.stage_times = stage_times(s, plan);
   r.simulated = s.simulated.chips[static_cast<std::size_t>(last_stage)];
   r.simulated.total_cycles = s.simulated.total_cycles;
   // Every chip that ran a program: the plan's, and any that only forward transfers.

@@ -22,6 +22,7 @@
 #include "engine/exec/sim_result.hpp"
 #include "frontend/transformer_spec.hpp"
 #include "runtime/model_costs.hpp"
+#include "runtime/system_run.hpp"
 #include "runtime/tile_rows.hpp"
 
 namespace lpusim {
@@ -48,6 +49,7 @@ struct StepResult {
   std::vector<Cycle> chip_cycles;
   std::int64_t c2c_vectors_sent = 0;       ///< over all chips
   std::int64_t c2c_link_busy_cycles = 0;   ///< over all chips' outbound link directions
+  std::vector<StageTime> stage_times;      ///< per pipeline stage: span, compute and C2C
 
   std::int64_t cycles() const { return simulated.total_cycles.value(); }
   bool simulated_equals_scheduled() const { return simulated.total_cycles == scheduled_length; }

@@ -22,6 +22,33 @@ bool SystemStepResult::simulated_equals_scheduled() const {
   return true;
 }
 
+std::vector<StageTime> stage_times(const SystemStepResult& step, const PartitionPlan& plan) {
+  std::vector<StageTime> stages;
+  std::int64_t previous = 0;
+  for (int s = 0; s < plan.pp; ++s) {
+    // The stage ends with its last chip; that chip's schedule says where the span went.
+    std::size_t last = static_cast<std::size_t>(s * plan.tp);
+    for (int r = 1; r < plan.tp; ++r) {
+      const std::size_t c = static_cast<std::size_t>(s * plan.tp + r);
+      if (step.simulated.chips.at(c).total_cycles > step.simulated.chips.at(last).total_cycles) last = c;
+    }
+    const std::int64_t end = step.simulated.chips.at(last).total_cycles.value();
+    StageTime t;
+    std::int64_t frontier = previous;
+    for (const NodeAttribution& node : step.lowering.at(last).nodes) {
+      const std::int64_t landed = std::min(node.end_cycle, end);
+      if (landed <= frontier) continue;
+      (node.issued.c2c > 0 ? t.c2c : t.compute) += landed - frontier;
+      frontier = landed;
+    }
+    if (end > frontier) t.compute += end - frontier;  // the program's tail after its last result
+    t.span = t.compute + t.c2c;
+    stages.push_back(t);
+    previous = std::max(previous, end);
+  }
+  return stages;
+}
+
 SystemStepResult run_compiled_system(const SystemConfig& system, std::vector<CompileResult> compiled, bool functional,
                                      const std::vector<std::map<std::string, std::vector<float>>>& inputs,
                                      const std::vector<std::vector<std::string>>& outputs, const std::string& name) {

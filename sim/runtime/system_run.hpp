@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "arch/config/system_config.hpp"
+#include "compiler/ir/partition_plan.hpp"
 #include "compiler/pipeline.hpp"
 #include "engine/exec/sim_result.hpp"
 #include "runtime/tile_rows.hpp"
@@ -25,6 +26,16 @@ struct SystemStepResult {
   /// Whether every chip ran exactly as long as its schedule says.
   bool simulated_equals_scheduled() const;
 };
+
+/// One pipeline stage's share of a step: its span, from the end of the stage before it (0 for
+/// the first) to the end of its last chip, split by what that chip's schedule was doing
+/// whenever its frontier (the latest result so far) moved: a transfer (a Send or Recv node,
+/// the hand-off in and the collectives' waits) or compute (every other node, and the
+/// program's tail). compute + c2c = span, and the stages' spans add up to the step's cycles.
+struct StageTime {
+  std::int64_t span = 0, compute = 0, c2c = 0;
+};
+std::vector<StageTime> stage_times(const SystemStepResult& step, const PartitionPlan& plan);
 
 /// Simulates compiled programs on the first compiled.size() chips of `system`. `inputs[c]`
 /// and `outputs[c]` are chip c's (graph tensor names). A schedule hazard on any chip is a

@@ -45,6 +45,17 @@ stages = j["pipeline"]["decode_stage_cycles"]
 assert len(stages) == 2 and sum(stages) == j["decode"]["cycles"], (stages, j["decode"])
 assert j["c2c"]["decode_vectors_sent"] > 0
 assert j["c2c"]["decode_link_busy_cycles"] == 22 * j["c2c"]["decode_vectors_sent"], j["c2c"]
+# The time split: per stage compute + C2C = the stage's span, the spans add up to the step.
+# Each stage of tiny-llama tp 2 x pp 2 holds one layer, whose attention and MLP each end in an
+# all-reduce: the partial from the other rank (the same work, so it leaves within a few
+# cycles of this chip's own) crosses a link of 216 cycles' latency, so each stage spends at
+# least 2 x 216 cycles waiting on C2C.
+split = j["time_split"]
+assert split["cycles"] == j["decode"]["cycles"] == split["compute_cycles"] + split["c2c_cycles"], split
+assert [s["cycles"] for s in split["stages"]] == stages, split
+for s in split["stages"]:
+    assert s["compute_cycles"] + s["c2c_cycles"] == s["cycles"] and s["c2c_cycles"] >= 2 * 216, split
+assert 0 <= j["pipeline"]["idle_percent_batch_in_each_stage"] < j["pipeline"]["idle_percent_one_batch_in_flight"], j["pipeline"]
 d = j["decode"]
 assert d["tokens_per_s_per_user"] <= d["tokens_per_s_pipelined"] <= 2 * d["tokens_per_s"] * (1 + 1e-9), d
 print("ok: estimate --tp 2 --pp 2 numbers agree")

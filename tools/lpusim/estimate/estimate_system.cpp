@@ -19,21 +19,6 @@ namespace lpusim::cli {
 
 namespace {
 
-/// Per pipeline stage: from the end of the stage before it (its input's hand-off included)
-/// to the end of its last chip. They add up to the step's cycles.
-std::vector<std::int64_t> stage_spans(const StepResult& step, const PartitionPlan& plan) {
-  std::vector<std::int64_t> spans;
-  std::int64_t previous = 0;
-  for (int s = 0; s < plan.pp; ++s) {
-    std::int64_t end = 0;
-    for (int r = 0; r < plan.tp; ++r)
-      end = std::max(end, step.chip_cycles.at(static_cast<std::size_t>(s * plan.tp + r)).value());
-    spans.push_back(end - previous);
-    previous = std::max(previous, end);
-  }
-  return spans;
-}
-
 std::string list(const std::vector<std::int64_t>& v) {
   std::string text;
   for (std::size_t i = 0; i < v.size() && i < 6; ++i) text += fmt::format("{}{}", i ? ", " : "", v[i]);
@@ -83,7 +68,17 @@ int estimate_on_system(const SystemEstimateInput& in) {
   const StepResult& shown = steps.shown();
   const ServingEstimate& e = steps.estimate;
   const bool exact = steps.simulated_equals_scheduled();
-  const std::vector<std::int64_t> spans = stage_spans(shown, plan);
+  // Per stage (runtime/system_run.hpp): span of the step, split into compute and C2C on
+  // the stage's last chip.
+  std::vector<std::int64_t> spans;
+  std::int64_t compute_cycles = 0, c2c_cycles = 0;
+  nlohmann::json stage_json = nlohmann::json::array();
+  for (const StageTime& t : shown.stage_times) {
+    spans.push_back(t.span);
+    compute_cycles += t.compute;
+    c2c_cycles += t.c2c;
+    stage_json.push_back({{"cycles", t.span}, {"compute_cycles", t.compute}, {"c2c_cycles", t.c2c}});
+  }
   const std::int64_t slowest = *std::max_element(spans.begin(), spans.end());
   const double clock_hz = chip.clock_mhz * 1e6;
   // With a batch in every stage (pp batches in flight), a step leaves the pipeline every
@@ -99,6 +94,13 @@ int estimate_on_system(const SystemEstimateInput& in) {
   for (std::int64_t span : spans)
     idle_sum += 1.0 - static_cast<double>(span) / static_cast<double>(std::max<std::int64_t>(shown.cycles(), 1));
   const double idle_percent = 100.0 * idle_sum / static_cast<double>(spans.size());
+  // With a batch in every stage, a stage works its span of every slowest-stage period: the
+  // rest is the pipeline's bubble.
+  double bubble_sum = 0;
+  for (std::int64_t span : spans)
+    bubble_sum += 1.0 - static_cast<double>(span) / static_cast<double>(std::max<std::int64_t>(slowest, 1));
+  const double bubble_percent = 100.0 * bubble_sum / static_cast<double>(spans.size());
+  const double step_cycles = static_cast<double>(std::max<std::int64_t>(compute_cycles + c2c_cycles, 1));
   const double mac_percent = e.mac_utilisation_percent / plan.chips();
   const double compile_seconds = prefill.compile_seconds + (decode ? decode->compile_seconds : 0.0);
   const double simulate_seconds = prefill.simulated.host_seconds + (decode ? decode->simulated.host_seconds : 0.0);
@@ -112,7 +114,14 @@ int estimate_on_system(const SystemEstimateInput& in) {
   const std::string shown_name = generates ? "decode" : "encode";
   if (generates) j["decode"]["tokens_per_s_pipelined"] = pipelined_per_s;
   else j["encode"]["sequences_per_s_pipelined"] = pipelined_per_s;
-  j["pipeline"] = {{shown_name + "_stage_cycles", spans}, {"idle_percent_one_batch_in_flight", idle_percent}};
+  j["pipeline"] = {{shown_name + "_stage_cycles", spans},
+                   {"idle_percent_one_batch_in_flight", idle_percent},
+                   {"idle_percent_batch_in_each_stage", bubble_percent}};
+  j["time_split"] = {{"step", shown_name},
+                     {"cycles", compute_cycles + c2c_cycles},
+                     {"compute_cycles", compute_cycles},
+                     {"c2c_cycles", c2c_cycles},
+                     {"stages", stage_json}};
   j["c2c"] = {{shown_name + "_vectors_sent", shown.c2c_vectors_sent},
               {shown_name + "_link_busy_cycles", shown.c2c_link_busy_cycles}};
   j["simulated_equals_scheduled"] = exact;
@@ -171,7 +180,12 @@ int estimate_on_system(const SystemEstimateInput& in) {
   const std::vector<EstimateRow> common = {
       {shown_name + "_slowest_stage_cycles", fmt::format("{}: slowest pipeline stage", shown_name), static_cast<L>(slowest),
        "cycles"},
+      {shown_name + "_compute_cycles", fmt::format("{}: compute on the critical path", shown_name),
+       static_cast<L>(compute_cycles), fmt::format("cycles ({:.1f}%)", 100.0 * static_cast<double>(compute_cycles) / step_cycles)},
+      {shown_name + "_c2c_cycles", fmt::format("{}: C2C transfers on the critical path", shown_name),
+       static_cast<L>(c2c_cycles), fmt::format("cycles ({:.1f}%)", 100.0 * static_cast<double>(c2c_cycles) / step_cycles)},
       {"idle_percent_one_batch_in_flight", "pipeline: idle per chip, one batch in flight", idle_percent, "%", 1},
+      {"idle_percent_batch_in_each_stage", "pipeline bubbles, a batch in each stage", bubble_percent, "%", 1},
       {shown_name + "_c2c_vectors", fmt::format("{}: C2C vectors sent", shown_name), static_cast<L>(shown.c2c_vectors_sent),
        ""},
       {shown_name + "_c2c_link_busy_cycles", fmt::format("{}: link directions busy", shown_name),
@@ -199,6 +213,9 @@ int estimate_on_system(const SystemEstimateInput& in) {
   std::cout << fmt::format("plan {}: {}\n\n", plan.describe(), in.where.why);
   std::cout << estimate_table(rows);
   std::cout << fmt::format("\n  per stage ({} cycles, hand-off in): {}\n", shown_name, list(spans));
+  std::vector<std::int64_t> stage_c2c;
+  for (const StageTime& t : shown.stage_times) stage_c2c.push_back(t.c2c);
+  std::cout << fmt::format("  of which C2C transfers:              {}\n", list(stage_c2c));
   return exact ? 0 : 1;
 }
 
