@@ -80,6 +80,8 @@ EstimatePlan choose_estimate_plan(const TransformerSpec& spec, const ChipConfig&
     if (e.plan.chips() == 1 && args.system.empty()) return e;  // one chip: the single-chip estimate
     e.why = "the fewest chips whose SRAM holds the weights and KV caches (tensor parallel up to a node's 8 chips, then "
             "pipeline stages)";
+    for (const PartitionPlan& p : plans)
+      if (p.chips() == e.plan.chips()) e.alternatives.push_back(p);
   }
   if (!args.system.empty()) {
     e.system = load_system(args.system);

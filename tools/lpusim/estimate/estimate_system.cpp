@@ -11,6 +11,7 @@
 #include "engine/report/stats.hpp"
 #include "estimate/estimate_json.hpp"
 #include "estimate/estimate_table.hpp"
+#include "estimate/plan_choice.hpp"
 #include "estimate/serving_steps.hpp"
 #include "frontend/transformer_cost.hpp"
 #include "runtime/host_runtime.hpp"
@@ -31,8 +32,9 @@ std::string list(const std::vector<std::int64_t>& v) {
 int estimate_on_system(const SystemEstimateInput& in) {
   const TransformerSpec& spec = in.spec;
   const Scenario& scenario = in.scenario;
-  const PartitionPlan& plan = in.where.plan;
-  const SystemConfig& system = *in.where.system;
+  EstimatePlan where = in.where;
+  const PartitionPlan& plan = where.plan;  // the fastest of where.alternatives, once simulated
+  const SystemConfig& system = *where.system;
   const ChipConfig& chip = system.chip;
   const bool generates = spec.causal;
 
@@ -62,7 +64,9 @@ int estimate_on_system(const SystemEstimateInput& in) {
   limits::require_host_memory(host_bytes, fmt::format("{}: estimating it on {} chips ({} instructions)", in.path,
                                                       plan.chips(), instructions));
 
-  const ServingSteps steps = run_serving_steps(spec, chip, scenario, plan, system);
+  PlanChoice choice = choose_plan_by_simulation(spec, scenario, where);
+  const std::vector<PlanCandidate>& candidates = choice.candidates;
+  const ServingSteps steps = run_serving_steps(spec, chip, scenario, plan, system, std::move(choice.chosen_step));
   const StepResult& prefill = steps.prefill;
   const std::optional<StepResult>& decode = steps.decode;
   const StepResult& shown = steps.shown();
@@ -109,9 +113,13 @@ int estimate_on_system(const SystemEstimateInput& in) {
                                   [](const StepResult& step) { return step.program_instructions; });
   j["chip"] = chip.name;
   j["system"] = system.name;
-  j["plan"] = {{"tp", plan.tp}, {"pp", plan.pp}, {"ep", plan.ep}, {"describe", plan.describe()}, {"why", in.where.why}};
-  j["chips_needed"] = plan.chips();
   const std::string shown_name = generates ? "decode" : "encode";
+  j["plan"] = {{"tp", plan.tp}, {"pp", plan.pp}, {"ep", plan.ep}, {"describe", plan.describe()}, {"why", where.why}};
+  nlohmann::json compared = nlohmann::json::array();
+  for (const PlanCandidate& c : candidates)
+    compared.push_back({{"tp", c.plan.tp}, {"pp", c.plan.pp}, {"ep", c.plan.ep}, {shown_name + "_cycles", c.cycles}});
+  j["plan"]["candidates"] = compared;
+  j["chips_needed"] = plan.chips();
   if (generates) j["decode"]["tokens_per_s_pipelined"] = pipelined_per_s;
   else j["encode"]["sequences_per_s_pipelined"] = pipelined_per_s;
   j["pipeline"] = {{shown_name + "_stage_cycles", spans},
@@ -210,7 +218,7 @@ int estimate_on_system(const SystemEstimateInput& in) {
                            generates ? fmt::format("prompt {} tokens, generating {}", scenario.prompt_length,
                                                    scenario.generation_length)
                                      : fmt::format("{} tokens per sequence", scenario.prompt_length));
-  std::cout << fmt::format("plan {}: {}\n\n", plan.describe(), in.where.why);
+  std::cout << fmt::format("plan {}: {}\n\n", plan.describe(), where.why);
   std::cout << estimate_table(rows);
   std::cout << fmt::format("\n  per stage ({} cycles, hand-off in): {}\n", shown_name, list(spans));
   std::vector<std::int64_t> stage_c2c;

@@ -3,7 +3,8 @@
 namespace lpusim::cli {
 
 ServingSteps run_serving_steps(const TransformerSpec& spec, const ChipConfig& chip, const Scenario& scenario,
-                               const PartitionPlan& plan, const std::optional<SystemConfig>& system) {
+                               const PartitionPlan& plan, const std::optional<SystemConfig>& system,
+                               std::optional<StepResult> shown_step) {
   const bool generates = spec.causal;
   SessionOptions options;
   options.mode = RunMode::Timing;
@@ -18,10 +19,11 @@ ServingSteps run_serving_steps(const TransformerSpec& spec, const ChipConfig& ch
   options.plan = plan;
   options.system = system;
   TransformerSession session(spec, chip, options);  // refuses a model that does not fit, weights first
-  ServingSteps s{session.prefill(scenario.prompt_length), std::nullopt, {}};
+  const bool reuse = shown_step.has_value();
+  ServingSteps s{!generates && reuse ? std::move(*shown_step) : session.prefill(scenario.prompt_length), std::nullopt, {}};
   if (generates) {
     session.seek(scenario.decode_past());
-    s.decode = session.decode();
+    s.decode = reuse ? std::move(*shown_step) : session.decode();
   }
   const StepResult& shown = s.shown();
   const SramUse sram{shown.lowering.weight_bytes, shown.lowering.activation_bytes};

@@ -24,8 +24,11 @@ struct ServingSteps {
   }
 };
 
-/// `plan` of several chips runs on `system`; a default plan on `chip` alone.
+/// `plan` of several chips runs on `system`; a default plan on `chip` alone. `shown`: the
+/// shown step (decode, or an encoder's pass) already simulated for this plan (timing mode: a
+/// step's cycles do not depend on the steps before it), not simulated again.
 ServingSteps run_serving_steps(const TransformerSpec& spec, const ChipConfig& chip, const Scenario& scenario,
-                               const PartitionPlan& plan = {}, const std::optional<SystemConfig>& system = {});
+                               const PartitionPlan& plan = {}, const std::optional<SystemConfig>& system = {},
+                               std::optional<StepResult> shown = std::nullopt);
 
 }  // namespace lpusim::cli

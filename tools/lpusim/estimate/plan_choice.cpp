@@ -1,0 +1,47 @@
+#include "estimate/plan_choice.hpp"
+
+#include <fmt/format.h>
+
+#include "runtime/host_runtime.hpp"
+
+namespace lpusim::cli {
+
+PlanChoice choose_plan_by_simulation(const TransformerSpec& spec, const Scenario& scenario, EstimatePlan& where) {
+  PlanChoice choice;
+  std::vector<PlanCandidate>& candidates = choice.candidates;
+  std::vector<StepResult> steps;
+  if (where.alternatives.size() < 2 || !where.system) return choice;
+  const bool generates = spec.causal;
+  for (const PartitionPlan& plan : where.alternatives) {
+    SessionOptions options;
+    options.mode = RunMode::Timing;
+    options.weights = scenario.weights;
+    options.checkpoint_weights = scenario.checkpoint_weights;
+    options.compute = scenario.compute;
+    options.batch = scenario.batch;
+    options.context = scenario.context(generates);
+    options.prefill_last_rows_only = generates;
+    options.plan = plan;
+    options.system = where.system;
+    TransformerSession session(spec, where.system->chip, options);
+    // Timing mode: a decode step can start at any position without the prefill before it.
+    if (generates) session.seek(scenario.decode_past());
+    StepResult step = generates ? session.decode() : session.prefill(scenario.prompt_length);
+    candidates.push_back(PlanCandidate{plan, step.cycles()});
+    steps.push_back(std::move(step));
+  }
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < candidates.size(); ++i)
+    if (candidates[i].cycles < candidates[best].cycles) best = i;
+  std::string compared;
+  for (const PlanCandidate& c : candidates)
+    compared += fmt::format("{}tp {} x pp {}{}: {} cycles", compared.empty() ? "" : ", ", c.plan.tp, c.plan.pp,
+                            c.plan.ep > 1 ? fmt::format(" x ep {}", c.plan.ep) : "", c.cycles);
+  where.plan = candidates[best].plan;
+  where.why += fmt::format("; of the plans of {} chips, the fastest {} ({})", where.plan.chips(),
+                           generates ? "decode step" : "encode", compared);
+  choice.chosen_step = std::move(steps[best]);
+  return choice;
+}
+
+}  // namespace lpusim::cli
