@@ -8,8 +8,11 @@
 namespace lpusim::limits {
 
 /// Instructions (lines) in one program, before repeats: about 0.5 KiB of host memory each
-/// once parsed and bound.
-constexpr std::int64_t kMaxProgramInstructions = std::int64_t{1} << 20;
+/// once parsed and bound (the host-memory guard refuses a program this machine cannot hold).
+/// As large as the compiler's cap on the instructions one compile issues
+/// (kMaxCompiledInstructions, 2^23, repeats counted), so that `lpusim run` reads every
+/// program `lpusim compile` writes.
+constexpr std::int64_t kMaxProgramInstructions = std::int64_t{1} << 23;
 /// Instructions one run issues, counting every repeat: about 10^9, minutes to tens of
 /// minutes of host time. Anything longer is refused instead of running for hours.
 constexpr std::int64_t kMaxIssuedInstructions = std::int64_t{1} << 30;
@@ -20,7 +23,7 @@ constexpr std::int64_t kMaxQueueCycles = std::int64_t{1} << 50;
 /// peak at 537 MiB in timing mode (docs/limits.md), about 512 B a line; 768 leaves margin for
 /// instructions with more operands.
 constexpr std::uint64_t kProgramHostBytesPerLine = 768;
-/// Simulated chips in one run (multi-chip systems are not simulated yet).
+/// Simulated chips in one run of a single program (`lpusim run` without --system).
 constexpr int kMaxChips = 1;
 
 /// Host bytes one run may use: the LPUSIM_MAX_HOST_BYTES environment variable if set,

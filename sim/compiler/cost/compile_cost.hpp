@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "arch/config/chip_config.hpp"
+#include "arch/core/limits.hpp"
 #include "compiler/ir/graph.hpp"
 
 namespace lpusim {
@@ -48,6 +49,9 @@ std::int64_t weight_block_words(std::int64_t k_rows, std::int64_t n_cols, std::i
 /// compile may produce: about 50 s of lowering and 4 to 6 GB of host memory (docs/limits.md).
 /// Beyond it the compile is refused rather than left to run.
 constexpr std::int64_t kMaxCompiledInstructions = std::int64_t{1} << 23;
+// A program's lines are at most its issued instructions: `lpusim run` reads whatever fits.
+static_assert(kMaxCompiledInstructions <= limits::kMaxProgramInstructions,
+              "lpusim run must read every program lpusim compile writes");
 
 /// Host bytes per issued instruction while compiling (the schedule's queue and stream
 /// reservations, the placed instructions, the program): measured 210 B (tiny-llama decode) to
