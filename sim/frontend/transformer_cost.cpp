@@ -60,7 +60,7 @@ CompileCost step_cost(const TransformerSpec& spec, const ChipConfig& chip, const
   // graph may be decomposed at all.
   const CompileCost before = estimate_graph_cost(graph, chip, weights, repeats);
   if (shapes_only) return before;
-  if (check && before.weight_words <= before.weight_word_capacity && before.resident_words > before.resident_word_capacity) {
+  if (check && before.weights_fit() && before.resident_words > before.resident_word_capacity) {
     // The caches grow with the batch: say how many sequences would fit.
     auto resident = [&](std::int64_t batch) {
       return estimate_graph_cost(step_graph(batch), chip, weights, repeats).resident_words;
@@ -98,8 +98,47 @@ CompileCost require_transformer_fits(const TransformerSpec& spec, const ChipConf
 
 bool transformer_fits_one_chip(const TransformerSpec& spec, const ChipConfig& chip, const WeightScenario& weights,
                                 const TransformerStep& step) {
-  const CompileCost c = step_cost(spec, chip, weights, false, step, false, true);
-  return c.weight_words <= c.weight_word_capacity && c.resident_words <= c.resident_word_capacity;
+  // The front end's count (shapes), then the primitive graph's, the one the compile itself
+  // checks: "fits" here means the one-chip compile will not refuse for SRAM.
+  const CompileCost shapes = step_cost(spec, chip, weights, false, step, false, true);
+  if (!shapes.weights_fit() || shapes.resident_words > shapes.resident_word_capacity) return false;
+  const CompileCost primitive = step_cost(spec, chip, weights, false, step, false);
+  return primitive.weights_fit() && primitive.resident_words <= primitive.resident_word_capacity;
+}
+
+bool plan_fits_chips(const TransformerSpec& spec, const ChipConfig& chip, const WeightScenario& weights,
+                     const PartitionPlan& plan, const TransformerStep& step, std::string* why) {
+  Graph whole = build_transformer_graph(spec, step.tokens, step.past, step.batch);
+  infer_shapes(whole);
+  std::vector<Graph> chips = partition_graph(whole, plan);
+  std::vector<int> stages{0, std::min(1, plan.pp - 1), plan.pp - 1};
+  stages.erase(std::unique(stages.begin(), stages.end()), stages.end());
+  auto fits = [](const CompileCost& c) { return c.weights_fit() && c.resident_words <= c.resident_word_capacity; };
+  for (int s : stages)
+    for (int r = 0; r < plan.tp; ++r) {
+      const int c = s * plan.tp + r;
+      Graph& g = chips[static_cast<std::size_t>(c)];
+      infer_shapes(g);
+      if (step.last_rows_only) keep_last_output_rows(g, step.batch);
+      CompileCost cost = estimate_graph_cost(g, chip, weights);
+      if (fits(cost)) {
+        Graph primitive = decompose(g);
+        expand_collectives(primitive, c);
+        plan_quantization(primitive, weights);
+        primitive = fuse_pointwise(primitive);
+        cost = estimate_primitive_cost(primitive, chip, weights, false);
+      }
+      if (fits(cost)) continue;
+      if (why) {
+        try {
+          require_compile_fits(cost, chip, weights, fmt::format("chip {} (stage {}, rank {})", c, s, r));
+        } catch (const InputError& e) {
+          *why = e.what();
+        }
+      }
+      return false;
+    }
+  return true;
 }
 
 CompileCost transformer_step_cost(const TransformerSpec& spec, const ChipConfig& chip, const WeightScenario& weights,

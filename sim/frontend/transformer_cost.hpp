@@ -5,9 +5,11 @@
 // cannot fit the chip or exceeds a limit. A config of thousands of layers or experts is so
 // judged in milliseconds, before its graph is built.
 #include <cstdint>
+#include <string>
 
 #include "arch/config/chip_config.hpp"
 #include "compiler/cost/compile_cost.hpp"
+#include "compiler/ir/partition_plan.hpp"
 #include "frontend/transformer_spec.hpp"
 
 namespace lpusim {
@@ -25,9 +27,17 @@ struct TransformerStep {
 CompileCost require_transformer_fits(const TransformerSpec& spec, const ChipConfig& chip, const WeightScenario& weights,
                                      bool functional_data, const TransformerStep& step);
 /// Whether the step's weights and resident data (KV caches, inputs, outputs) fit one chip, by
-/// the same count as require_transformer_fits, from the shapes alone (nothing decomposed).
+/// the same counts as require_transformer_fits (the shapes', then the one-layer primitive
+/// graph's), without refusing for instructions or host memory.
 bool transformer_fits_one_chip(const TransformerSpec& spec, const ChipConfig& chip, const WeightScenario& weights,
                                const TransformerStep& step);
+/// Whether every chip of `plan` fits by the compiler's own counts (its graph's, then its
+/// primitive graph's, as compile_system checks them) for `step`: plan_fit's footprints choose
+/// plans, this says whether the compile will take them. The stages that can differ are
+/// checked, every rank of each: the first (embedding), the second (the most layers) and the
+/// last (the LM head). Otherwise `why` says which chip does not fit and how.
+bool plan_fits_chips(const TransformerSpec& spec, const ChipConfig& chip, const WeightScenario& weights,
+                     const PartitionPlan& plan, const TransformerStep& step, std::string* why = nullptr);
 /// The same numbers for the whole model, with no refusal: what a step costs to compile and
 /// simulate however it is spread over chips (the instructions and host memory of a
 /// partitioned step are those of the whole model, divided among its chips).

@@ -95,6 +95,13 @@ std::int64_t block_words(std::int64_t k_rows, std::int64_t n_cols, std::int64_t 
 
 bool one_byte(WeightType t) { return weight_type_bytes(t) == 1; }
 
+/// Words per weight slice of one full output tile of a [k_rows, n_cols] weight: its input
+/// tiles' blocks, each lw words of 16 one-byte or 8 fp16 rows.
+std::int64_t tile_words(std::int64_t k_rows, std::int64_t n_cols, std::int64_t lanes, bool one_byte) {
+  const std::int64_t rows_per_lw = one_byte ? kWeightSlicesPerPlane : kWeightSlicesPerPlane / 2;
+  return sat_mul(ceil_div(k_rows, lanes), ceil_div(std::min(lanes, n_cols), rows_per_lw));
+}
+
 /// Block words of a constant matrix with its all-zero blocks skipped, as the lowering does.
 std::int64_t constant_block_words(const std::vector<float>& w, std::int64_t k_rows, std::int64_t n_cols, bool transpose,
                                   std::int64_t lanes, bool one_byte) {
@@ -266,6 +273,8 @@ CompileCost estimate_graph_cost(const Graph& g, const ChipConfig& chip, const We
     const auto [r, c] = matrix(g, w);
     const std::int64_t words = transpose ? block_words(c, r, lanes, as_one_byte) : block_words(r, c, lanes, as_one_byte);
     cost.weight_words = sat_add(cost.weight_words, sat_mul(words, rep.of(g.tensors[static_cast<std::size_t>(w)].name)));
+    cost.weight_tile_words = std::max(cost.weight_tile_words, transpose ? tile_words(c, r, lanes, as_one_byte)
+                                                                        : tile_words(r, c, lanes, as_one_byte));
   };
   std::map<int, std::int64_t> cache_rows;  // KV caches: the positions this step reaches
   std::map<std::string, std::int64_t> shared_constants;
@@ -325,9 +334,23 @@ CompileCost estimate_primitive_cost(const Graph& g, const ChipConfig& chip, cons
   // (or, after decompose, that nothing reads) never occupy SRAM.
   const std::vector<bool> read_on_chip = tensors_read_on_chip(g);
   std::int64_t block_data = 0;  // bytes of the blocks whose values the compile holds (constants; weights with functional data)
+  // A constant shared by several matmuls (a norm's ones, the heads' expansions) is stored
+  // once per plane its users' tiles land on (WeightTiling::block): counted once per use, up
+  // to the 4 planes, an upper bound.
+  // Uses count as often as their node repeats (a model costed from one layer of each kind).
+  std::map<std::tuple<int, bool, bool>, std::int64_t> uses;
+  std::int64_t node_times = 1;  // the repeats of the node being costed
   auto weight_words_of = [&](int w, bool transpose, bool one_byte) -> std::int64_t {
     const auto key = std::make_tuple(w, transpose, one_byte);
-    if (auto it = stored.find(key); it != stored.end()) return it->second;
+    if (auto it = stored.find(key); it != stored.end()) {
+      if (g.tensors[static_cast<std::size_t>(w)].init == "data") {
+        std::int64_t& n = uses[key];
+        const std::int64_t more = std::min(kPlanes, sat_add(n, node_times)) - std::min(kPlanes, n);
+        n = sat_add(n, node_times);
+        cost.weight_words = sat_add(cost.weight_words, sat_mul(it->second, more));
+      }
+      return it->second;
+    }
     const TensorInfo& t = g.tensors[static_cast<std::size_t>(w)];
     const auto [r, c] = matrix(g, w);
     const std::int64_t k = transpose ? c : r, n = transpose ? r : c;
@@ -338,7 +361,11 @@ CompileCost estimate_primitive_cost(const Graph& g, const ChipConfig& chip, cons
       words = block_words(k, n, lanes, one_byte);
     stored[key] = words;
     matmul_weight[static_cast<std::size_t>(w)] = true;
-    const std::int64_t times = rep.of(t.name);
+    std::int64_t times = rep.of(t.name);
+    if (t.init == "data") {  // the first use's copies, up to one per plane
+      uses[key] = node_times;
+      times = std::min(kPlanes, node_times);
+    }
     cost.weight_words = sat_add(cost.weight_words, sat_mul(words, times));
     // Blocks whose values the compile holds are declared with them: per word, one vector of
     // doubles per lw part (16 one-byte rows or 8 fp16 row pairs).
@@ -351,7 +378,19 @@ CompileCost estimate_primitive_cost(const Graph& g, const ChipConfig& chip, cons
     const Node& node = g.nodes[i];
     const bool fused_in = i > 0 && g.nodes[i - 1].fuse_into_next;
     const std::int64_t times = rep.of(name_of(g, node));
+    node_times = times;
     instructions = sat_add(instructions, sat_mul(times, node_instructions(g, node, fused_in, lanes, weight_words_of)));
+    if (node.kind == OpKind::MatMul && !node.outputs.empty()) {  // every term's blocks of a tile on one plane
+      const bool one = dtype_bytes(matmul_format(node).weights) == 1;
+      const bool transpose = node.int_attr("transpose_w", 0) != 0;
+      const std::int64_t n_cols = matrix(g, node.outputs[0]).second;
+      std::int64_t words = 0;
+      for (std::size_t t = 1; t < node.inputs.size(); t += 2) {
+        const auto [r, c] = matrix(g, node.inputs[t]);
+        words = sat_add(words, tile_words(transpose ? c : r, n_cols, lanes, one));
+      }
+      cost.weight_tile_words = std::max(cost.weight_tile_words, words);
+    }
     if (node.kind == OpKind::MatMul && matmul_format(node).scaled_weights() && !node.outputs.empty())
       dequant_words = sat_add(dequant_words, sat_mul(times, ceil_div(matrix(g, node.outputs[0]).second, lanes)));
   }
@@ -398,7 +437,13 @@ void require_compile_fits(const CompileCost& cost, const ChipConfig& chip, const
   const std::string bytes = per_parameter == 1.0 ? "1 byte"
                             : per_parameter == 2.0 ? "2 bytes"
                                                    : fmt::format("{:.2f} bytes on average, as the checkpoint stores them", per_parameter);
-  if (cost.weight_words > cost.weight_word_capacity) {
+  if (!cost.weights_fit()) {
+    if (cost.weight_words <= cost.weight_word_capacity)
+      throw InputError(fmt::format(
+          "{}: does not fit in one {} chip: its weights take {} of the {} words in each weight slice of the 4 MXM "
+          "planes, and placing them whole by output tile needs room for 4 x its largest tile ({} words on one plane) "
+          "beyond that; more chips (--tp/--pp) or a chip with more words per slice",
+          what, chip.name, cost.weight_words, cost.weight_word_capacity, cost.weight_tile_words));
     const auto chips = ceil_div(cost.weight_words, cost.weight_word_capacity);
     const bool padded = static_cast<double>(cost.weight_sram_bytes) > 1.2 * static_cast<double>(cost.weight_value_bytes);
     throw InputError(fmt::format(

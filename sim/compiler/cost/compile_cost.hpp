@@ -25,6 +25,14 @@ struct CompileCost {
   /// one-byte (int8, fp8) or 8 fp16 rows. A small matrix takes a whole block's worth of lanes.
   std::int64_t weight_words = 0;
   std::int64_t weight_word_capacity = 0;  ///< 4 planes x words per slice
+  /// The most words one output tile of one matmul takes per weight slice (its input tiles'
+  /// blocks, every term's): all on one plane (WeightTiling::assign_planes).
+  std::int64_t weight_tile_words = 0;
+  /// Whether the lowering can place the weights: the plane assignment fails only when no
+  /// plane has an output tile's words free, so with 4 x the largest tile's words beyond the
+  /// weights' it always finds one (if all four planes lacked room for w words, more than
+  /// capacity - 4 w words would be in use).
+  bool weights_fit() const { return weight_words + 4 * weight_tile_words <= weight_word_capacity; }
   std::int64_t weight_sram_bytes = 0;     ///< weight_words x 16 slices x lanes bytes
   std::int64_t weight_sram_capacity = 0;
   /// Activation-slice words (one fp32 vector each, 6 quads) that data loaded before the run

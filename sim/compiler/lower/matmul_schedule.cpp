@@ -44,8 +44,24 @@ const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& e
     rows = x.rows;
   }
   const std::int64_t n_tiles = memory_.tiles_of(n_cols);
+  // Model weights follow the scenario's weight type; constants the compiler made (norm
+  // sums, head reductions, rotations) stay fp16, which holds them exactly. One format per
+  // node keeps the accumulator type uniform.
+  const MatmulFormat format = matmul_format(node);
+  // Each output tile's blocks, every term's input tiles, go to one plane: their words per
+  // weight slice, lw words of 16 one-byte or 8 fp16 rows each (WeightTiling::store_new).
+  std::vector<std::int64_t> tile_words;
+  const std::int64_t lanes = memory_.lanes();
+  const std::int64_t rows_per_lw = dtype_bytes(format.weights) == 1 ? 16 : 8;
+  for (std::int64_t n = 0; n < n_tiles; ++n) {
+    const std::int64_t rows = std::min<std::int64_t>(lanes, n_cols - n * lanes);
+    std::int64_t words = 0;
+    for (const auto& term : terms) words += memory_.tiles_of(term.k_rows) * ((rows + rows_per_lw - 1) / rows_per_lw);
+    tile_words.push_back(words);
+  }
   // Each output tile's result lands in a quad on its plane's side of the chip.
-  const std::vector<int> tile_plane = tiling_.assign_planes(n_tiles);
+  const std::vector<int> tile_plane =
+      tiling_.assign_planes(tile_words, g.tensors[static_cast<std::size_t>(terms[0].weight)].name);
   // Not a quad the input is read from: a burst reading and writing one quad would hold its
   // queues twice.
   std::vector<int> input_quads;
@@ -56,11 +72,6 @@ const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& e
   std::vector<int> tile_quads;
   for (int p : tile_plane) tile_quads.push_back(memory_.pick_quad(p < 2 ? Hemisphere::West : Hemisphere::East, input_quads));
   Act& out = memory_.make_act(output, rows, n_cols, std::nullopt, tile_quads);
-
-  // Model weights follow the scenario's weight type; constants the compiler made (norm
-  // sums, head reductions, rotations) stay fp16, which holds them exactly. One format per
-  // node keeps the accumulator type uniform.
-  const MatmulFormat format = matmul_format(node);
 
   std::vector<std::vector<float>> values;
   for (const auto& term : terms) {

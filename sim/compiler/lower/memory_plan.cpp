@@ -234,6 +234,17 @@ void MemoryPlan::fail_capacity(const std::string& what) const {
   fail_weight_capacity(g_, chip_, options_.weights, what, options_.checkpoint_weights);
 }
 
+void MemoryPlan::fail_plane_capacity(const std::string& what, std::int64_t need, std::int64_t least_used) const {
+  std::int64_t used = 0;
+  for (int p = 0; p < 4; ++p) used += weight_words_used(p);
+  throw InputError(fmt::format("{}: does not fit in one {} chip: an output tile of '{}' needs {} words in each weight "
+                               "slice of one MXM plane, and the emptiest plane has {} of its {} words free ({} of the "
+                               "4 planes' {} words used); more chips (--tp/--pp)",
+                               g_.file.empty() ? g_.name : g_.file, chip_.name, what, need,
+                               chip_.mem_slice_words - least_used, chip_.mem_slice_words, used,
+                               4 * chip_.mem_slice_words));
+}
+
 Act& MemoryPlan::make_act(int tensor, std::int64_t rows, std::int64_t cols, std::optional<Hemisphere> side,
                           const std::vector<int>& tile_quads) {
   Act& a = acts_[static_cast<std::size_t>(tensor)];

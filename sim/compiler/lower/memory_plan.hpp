@@ -100,6 +100,10 @@ class MemoryPlan {
 
   /// The "does not fit" error, with the number of chips the weights would need.
   [[noreturn]] void fail_capacity(const std::string& what) const;
+  /// No MXM plane has `need` words free in its weight slices for an output tile of `what`
+  /// (the emptiest has `fullest_free` used).
+  [[noreturn]] void fail_plane_capacity(const std::string& what, std::int64_t need, std::int64_t least_used) const;
+  const ChipConfig& chip() const { return chip_; }
   /// The activation slices are full (the weights may fit).
   [[noreturn]] void fail_activation_capacity(const std::string& what) const;
 

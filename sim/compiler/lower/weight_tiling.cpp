@@ -17,14 +17,23 @@ constexpr int kWeightStreams = MemoryPlan::kWeightSlicesPerPlane;
 
 }  // namespace
 
-std::vector<int> WeightTiling::assign_planes(std::int64_t n_tiles) const {
-  std::array<std::int64_t, 4> projected{};
-  for (int p = 0; p < 4; ++p) projected[static_cast<std::size_t>(p)] = memory_.weight_words_used(p);
+std::vector<int> WeightTiling::assign_planes(const std::vector<std::int64_t>& tile_words, const std::string& what) const {
+  std::array<std::int64_t, 4> projected{}, words{};
+  for (int p = 0; p < 4; ++p)
+    projected[static_cast<std::size_t>(p)] = words[static_cast<std::size_t>(p)] = memory_.weight_words_used(p);
+  const std::int64_t capacity = memory_.chip().mem_slice_words;
   std::vector<int> planes;
-  for (std::int64_t n = 0; n < n_tiles; ++n) {
-    const int p = static_cast<int>(std::min_element(projected.begin(), projected.end()) - projected.begin());
+  for (std::int64_t need : tile_words) {
+    int p = static_cast<int>(std::min_element(projected.begin(), projected.end()) - projected.begin());
+    if (words[static_cast<std::size_t>(p)] + need > capacity) {
+      // Near full, balance gives way to room: the least-filled plane, by words, that holds it.
+      p = static_cast<int>(std::min_element(words.begin(), words.end()) - words.begin());
+      if (words[static_cast<std::size_t>(p)] + need > capacity)
+        memory_.fail_plane_capacity(what, need, *std::min_element(words.begin(), words.end()));
+    }
     planes.push_back(p);
     projected[static_cast<std::size_t>(p)] += 40;  // about one block's words per input tile
+    words[static_cast<std::size_t>(p)] += need;
   }
   return planes;
 }

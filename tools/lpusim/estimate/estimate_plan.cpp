@@ -70,18 +70,41 @@ EstimatePlan choose_estimate_plan(const TransformerSpec& spec, const ChipConfig&
                                    "{} chips (a node), and one layer's share must fit a chip's {} of weight SRAM",
                                    spec.file, request.batch, request.context, request.max_tp,
                                    format_bytes(static_cast<double>(budget.weight_bytes))));
-    // The compiler's count said one chip is not enough: the first plan of several (the plan
-    // footprints count bytes slightly differently and may still list one chip).
-    const auto several = std::find_if(plans.begin(), plans.end(), [&](const PartitionPlan& p) { return fits || p.chips() > 1; });
-    if (several == plans.end())
+    // The compiler's count said one chip is not enough: the plans of several chips, fewest
+    // first, that the compiler's own count takes on every chip (plan_fit's footprints choose
+    // the candidates; plan_fits_chips is what compile_system will check), for the prefill
+    // and a decode step at the whole context.
+    std::string refused;
+    // Cost before work: a step beyond the instructions lpusim compiles is refused with its
+    // numbers by estimate_on_system; the per-chip checks below, which decompose each stage's
+    // graph, are not run for it (plan_fit's plan stands).
+    auto within_cap = [&](TransformerStep step) {
+      const std::int64_t batch = step.batch;
+      step.batch = 1;
+      return transformer_step_cost(spec, chip, weights, false, step).instructions <= kMaxCompiledInstructions / batch;
+    };
+    const bool compilable = within_cap({scenario.prompt_length, 0, scenario.batch, spec.causal}) &&
+                            (!spec.causal || within_cap({1, scenario.context(true) - 1, scenario.batch}));
+    auto compiles = [&](const PartitionPlan& p) {
+      if (p.chips() == 1) return fits;
+      if (!compilable) return true;
+      const TransformerStep prefill{scenario.prompt_length, 0, scenario.batch, spec.causal};
+      const TransformerStep decode{1, scenario.context(true) - 1, scenario.batch};
+      return plan_fits_chips(spec, chip, weights, p, prefill, &refused) &&
+             (!spec.causal || plan_fits_chips(spec, chip, weights, p, decode, &refused));
+    };
+    for (const PartitionPlan& p : plans) {
+      if (!e.alternatives.empty() && p.chips() > e.alternatives.front().chips()) break;
+      if (compiles(p)) e.alternatives.push_back(p);
+    }
+    if (e.alternatives.empty())
       throw InputError(fmt::format("{}: no plan of up to 10,440 chips holds its weights and the KV caches of {} x {} "
-                                   "positions", spec.file, request.batch, request.context));
-    e.plan = *several;
+                                   "positions by the compiler's count{}", spec.file, request.batch, request.context,
+                                   refused.empty() ? "" : fmt::format(" (the last tried: {})", refused)));
+    e.plan = e.alternatives.front();
     if (e.plan.chips() == 1 && args.system.empty()) return e;  // one chip: the single-chip estimate
-    e.why = "the fewest chips whose SRAM holds the weights and KV caches (tensor parallel up to a node's 8 chips, then "
-            "pipeline stages)";
-    for (const PartitionPlan& p : plans)
-      if (p.chips() == e.plan.chips()) e.alternatives.push_back(p);
+    e.why = "the fewest chips whose SRAM holds the weights and KV caches by the compiler's count (tensor parallel up "
+            "to a node's 8 chips, then pipeline stages)";
   }
   if (!args.system.empty()) {
     e.system = load_system(args.system);
