@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "estimate/serving_steps.hpp"
 #include "runtime/host_runtime.hpp"
 
 namespace lpusim::cli {
@@ -13,16 +14,7 @@ PlanChoice choose_plan_by_simulation(const TransformerSpec& spec, const Scenario
   if (where.alternatives.size() < 2 || !where.system) return choice;
   const bool generates = spec.causal;
   for (const PartitionPlan& plan : where.alternatives) {
-    SessionOptions options;
-    options.mode = RunMode::Timing;
-    options.weights = scenario.weights;
-    options.checkpoint_weights = scenario.checkpoint_weights;
-    options.compute = scenario.compute;
-    options.batch = scenario.batch;
-    options.context = scenario.context(generates);
-    options.prefill_last_rows_only = generates;
-    options.plan = plan;
-    options.system = where.system;
+    const SessionOptions options = serving_session_options(spec, scenario, plan, where.system);
     TransformerSession session(spec, where.system->chip, options);
     // Timing mode: a decode step can start at any position without the prefill before it.
     if (generates) session.seek(scenario.decode_past());

@@ -2,9 +2,8 @@
 
 namespace lpusim::cli {
 
-ServingSteps run_serving_steps(const TransformerSpec& spec, const ChipConfig& chip, const Scenario& scenario,
-                               const PartitionPlan& plan, const std::optional<SystemConfig>& system,
-                               std::optional<StepResult> shown_step) {
+SessionOptions serving_session_options(const TransformerSpec& spec, const Scenario& scenario, const PartitionPlan& plan,
+                                       const std::optional<SystemConfig>& system) {
   const bool generates = spec.causal;
   SessionOptions options;
   options.mode = RunMode::Timing;
@@ -18,6 +17,14 @@ ServingSteps run_serving_steps(const TransformerSpec& spec, const ChipConfig& ch
   options.prefill_last_rows_only = generates;  // the first generated token needs only the last row's logits
   options.plan = plan;
   options.system = system;
+  return options;
+}
+
+ServingSteps run_serving_steps(const TransformerSpec& spec, const ChipConfig& chip, const Scenario& scenario,
+                               const PartitionPlan& plan, const std::optional<SystemConfig>& system,
+                               std::optional<StepResult> shown_step) {
+  const bool generates = spec.causal;
+  const SessionOptions options = serving_session_options(spec, scenario, plan, system);
   TransformerSession session(spec, chip, options);  // refuses a model that does not fit, weights first
   const bool reuse = shown_step.has_value();
   ServingSteps s{!generates && reuse ? std::move(*shown_step) : session.prefill(scenario.prompt_length), std::nullopt, {}};

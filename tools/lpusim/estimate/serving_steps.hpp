@@ -24,6 +24,11 @@ struct ServingSteps {
   }
 };
 
+/// The timing-mode session every estimate step runs in: the scenario's weights, batch and
+/// whole context, on `plan` over `system` (or one chip).
+SessionOptions serving_session_options(const TransformerSpec& spec, const Scenario& scenario, const PartitionPlan& plan,
+                                       const std::optional<SystemConfig>& system);
+
 /// `plan` of several chips runs on `system`; a default plan on `chip` alone. `shown`: the
 /// shown step (decode, or an encoder's pass) already simulated for this plan (timing mode: a
 /// step's cycles do not depend on the steps before it), not simulated again.
