@@ -23,6 +23,15 @@ bool SystemStepResult::simulated_equals_scheduled() const {
 }
 
 std::vector<StageTime> stage_times(const SystemStepResult& step, const PartitionPlan& plan) {
+  // A chip's own work ends with its graph's last result: forwards of other stages' transfers
+  // (attributed to no node) can keep it busy long after.
+  auto own_end = [&](std::size_t c) {
+    std::int64_t end = 0;
+    for (const NodeAttribution& node : step.lowering.at(c).nodes) end = std::max(end, node.end_cycle);
+    return std::min(end, step.simulated.chips.at(c).total_cycles.value());
+  };
+  std::int64_t step_end = 0;
+  for (const SimResult& chip : step.simulated.chips) step_end = std::max(step_end, chip.total_cycles.value());
   std::vector<StageTime> stages;
   std::int64_t previous = 0;
   for (int s = 0; s < plan.pp; ++s) {
@@ -30,9 +39,10 @@ std::vector<StageTime> stage_times(const SystemStepResult& step, const Partition
     std::size_t last = static_cast<std::size_t>(s * plan.tp);
     for (int r = 1; r < plan.tp; ++r) {
       const std::size_t c = static_cast<std::size_t>(s * plan.tp + r);
-      if (step.simulated.chips.at(c).total_cycles > step.simulated.chips.at(last).total_cycles) last = c;
+      if (own_end(c) > own_end(last)) last = c;
     }
-    const std::int64_t end = step.simulated.chips.at(last).total_cycles.value();
+    // The last stage's span runs to the step's end (its program's tail, and any forwarding).
+    const std::int64_t end = s + 1 == plan.pp ? std::max(step_end, previous) : std::max(own_end(last), previous);
     StageTime t;
     std::int64_t frontier = previous;
     for (const NodeAttribution& node : step.lowering.at(last).nodes) {
@@ -44,7 +54,7 @@ std::vector<StageTime> stage_times(const SystemStepResult& step, const Partition
     if (end > frontier) t.compute += end - frontier;  // the program's tail after its last result
     t.span = t.compute + t.c2c;
     stages.push_back(t);
-    previous = std::max(previous, end);
+    previous = end;
   }
   return stages;
 }

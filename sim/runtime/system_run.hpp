@@ -28,7 +28,9 @@ struct SystemStepResult {
 };
 
 /// One pipeline stage's share of a step: its span, from the end of the stage before it (0 for
-/// the first) to the end of its last chip, split by what that chip's schedule was doing
+/// the first) to the end of its last chip's own work (its graph's last result; forwarding
+/// other stages' transfers does not count; the last stage's span runs to the step's end),
+/// split by what that chip's schedule was doing
 /// whenever its frontier (the latest result so far) moved: a transfer (a Send or Recv node,
 /// the hand-off in and the collectives' waits) or compute (every other node, and the
 /// program's tail). compute + c2c = span, and the stages' spans add up to the step's cycles.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One count of fit: over chips of 200 to 1400 words per MEM slice (tsp-v1 otherwise), a
 # tiny model either compiles on one chip or is refused by the compile cost, never by the
-# lowering running out of weight slices (the cost keeps room for 4 x the largest output tile:
+# lowering running out of a plane's weight slices (the cost keeps room for 4 x the largest output tile:
 # CompileCost::weights_fit); and estimate agrees with compile: one chip where compile takes
 # it, a plan of several chips where compile refuses it for SRAM (the plan checked by the
 # compiler's count on its chips: plan_fits_chips), or a refusal saying why no plan fits.
@@ -27,7 +27,7 @@ for model in tiny-llama tiny-mixtral; do
       chip "$words"
       out=$("$lpusim" compile "$model" --chip "$dir/w$words.json" --weights "$weights" -o "$dir/x.s" 2>&1)
       rc=$?
-      if [[ $rc -ne 0 && $rc -ne 2 ]] || grep -q "an output tile of" <<<"$out"; then
+      if [[ $rc -ne 0 && $rc -ne 2 ]] || grep -q "words in each weight slice of MXM plane" <<<"$out"; then
         echo "FAIL: compile $model --weights $weights on $words words: exit $rc: $(tail -1 <<<"$out")"; fail=1
       fi
     done
@@ -35,7 +35,7 @@ for model in tiny-llama tiny-mixtral; do
 done
 for words in 256 384 512 640 1024; do
   chip "$words"
-  "$lpusim" compile tiny-llama --chip "$dir/w$words.json" --weights int8 --phase decode --prompt-len 8 -o "$dir/x.s" >/dev/null 2>&1
+  "$lpusim" compile tiny-llama --chip "$dir/w$words.json" --weights int8 --phase decode --prompt-len 7 -o "$dir/x.s" >/dev/null 2>&1
   compiled=$?
   out=$("$lpusim" estimate tiny-llama --chip "$dir/w$words.json" --prompt-len 4 --gen-len 4 2>&1)
   rc=$?

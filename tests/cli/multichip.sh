@@ -31,6 +31,11 @@ check "tiny-gpt2 tp 5 (uneven vocabulary)" "C2C vectors" verify tiny-gpt2 --tp 5
 check "tiny-bert tp 5 (encoder)" "C2C vectors" verify tiny-bert --tp 5 --prompt-len 4 --tolerance 0.005
 check "tiny-mixtral-tp tp 2 ep 2 (experts dealt to chips)" "C2C vectors" verify tiny-mixtral-tp --tp 2 --ep 2 --prompt-len 3 --decode-steps 1 --tolerance 0.005
 check "tiny-llama tp 4 on a ring of four (an all-reduce whose partials are forwarded)" "example-ring4" verify tiny-llama --tp 4 --system "$root/models/systems/example-ring4.json" --prompt-len 3 --decode-steps 1 --tolerance 0.005
+# Three stages of four chips on a GroqRack: the hand-off from the second node's stage to the
+# third crosses nodes by global links, forwarded through chips that are all-reducing their own
+# layers; a partial that reaches a port ahead of the forwarded hand-off is taken first (a
+# Recv lowered early). Before, the lowering waited forever.
+check "tiny-llama (4 layers) tp 4 x pp 3 on a GroqRack (hand-offs forwarded across nodes)" "C2C vectors" verify "$root/tests/data/multichip/tiny-llama-4-layers.json" --tp 4 --pp 3 --system groq-rack --prompt-len 3 --decode-steps 1 --tolerance 0.005
 check "tiny-llama tp 2 x pp 2 on a ring of four (transfers forwarded)" "example-ring4" verify tiny-llama --tp 2 --pp 2 --system "$root/models/systems/example-ring4.json" --prompt-len 3 --decode-steps 1 --tolerance 0.005
 # estimate on a plan: the stages' cycles add up to the step, every vector holds a bundled link
 # for 22 cycles (320 bytes at 4 x 28 Gbps x 64/66, 900 MHz), the pipelined rate is at most pp
@@ -68,6 +73,18 @@ j = json.loads(sys.argv[2])
 assert int(row["decode_cycles"]) == j["decode"]["cycles"] and int(row["chips"]) == 4, row
 assert abs(float(row["tokens_per_s_per_user"]) - j["decode"]["tokens_per_s_per_user"]) < 1e-6 * j["decode"]["tokens_per_s_per_user"]
 print("ok: estimate CSV and JSON agree")
+PY
+# On the rack every stage holds layers, so every stage's span is its own work, not the
+# forwarding of other stages' hand-offs through its chips (which once made a stage look
+# empty and the stage before it twice as long).
+json=$("$lpusim" estimate "$root/tests/data/multichip/tiny-llama-4-layers.json" --tp 4 --pp 3 --system groq-rack --prompt-len 4 --gen-len 4 --json)
+python3 - "$json" <<'PY' || { echo "FAIL: estimate tp 4 x pp 3 on a GroqRack: stage spans"; fail=1; }
+import json, sys
+j = json.loads(sys.argv[1])
+stages = j["time_split"]["stages"]
+assert len(stages) == 3 and all(s["cycles"] > 0 for s in stages), stages
+assert sum(s["cycles"] for s in stages) == j["decode"]["cycles"], (stages, j["decode"])
+print("ok: estimate tp 4 x pp 3 on a GroqRack: every stage's span is its own")
 PY
 # A one-chip plan on a system runs on one chip.
 out=$("$lpusim" estimate tiny-llama --tp 1 --system groq-node --prompt-len 4 --gen-len 4 2>&1)

@@ -10,9 +10,9 @@ namespace lpusim::limits {
 /// Instructions (lines) in one program, before repeats: about 0.5 KiB of host memory each
 /// once parsed and bound (the host-memory guard refuses a program this machine cannot hold).
 /// As large as the compiler's cap on the instructions one compile issues
-/// (kMaxCompiledInstructions, 2^23, repeats counted), so that `lpusim run` reads every
+/// (kMaxCompiledInstructions, 2^24, repeats counted), so that `lpusim run` reads every
 /// program `lpusim compile` writes.
-constexpr std::int64_t kMaxProgramInstructions = std::int64_t{1} << 23;
+constexpr std::int64_t kMaxProgramInstructions = std::int64_t{1} << 24;
 /// Instructions one run issues, counting every repeat: about 10^9, minutes to tens of
 /// minutes of host time. Anything longer is refused instead of running for hours.
 constexpr std::int64_t kMaxIssuedInstructions = std::int64_t{1} << 30;

@@ -342,7 +342,7 @@ TensorDecl parse_tensor(const LineParser& lp, const std::vector<Token>& tokens, 
 
 }  // namespace
 
-static_assert(limits::kMaxProgramInstructions == std::int64_t{1} << 23, "keep parse_program's default in step");
+static_assert(limits::kMaxProgramInstructions == std::int64_t{1} << 24, "keep parse_program's default in step");
 
 Program parse_program(const std::string& text, const std::string& file, std::int64_t max_instructions) {
   Program program;

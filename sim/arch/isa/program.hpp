@@ -128,7 +128,7 @@ inline bool operator!=(const Program& a, const Program& b) { return !(a == b); }
 
 /// Parses assembly text; errors are InputError "file:line:column: expected ...".
 /// `max_instructions` is limits::kMaxProgramInstructions (tests pass a smaller one).
-Program parse_program(const std::string& text, const std::string& file, std::int64_t max_instructions = std::int64_t{1} << 23);
+Program parse_program(const std::string& text, const std::string& file, std::int64_t max_instructions = std::int64_t{1} << 24);
 /// Reads and parses an assembly file.
 Program load_program(const std::string& path);
 /// Prints the canonical text; parse_program(print_program(p)) == p.

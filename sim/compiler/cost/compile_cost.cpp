@@ -251,6 +251,10 @@ void fill_capacities(CompileCost& cost, const ChipConfig& chip) {
 
 }  // namespace
 
+bool CompileCost::weights_fit() const {
+  return sat_add(weight_words, sat_mul(4, weight_tile_words)) <= weight_word_capacity;
+}
+
 CompileCost estimate_graph_cost(const Graph& g, const ChipConfig& chip, const WeightScenario& weights,
                                 const std::string& repeat_prefix, std::int64_t repeat) {
   return estimate_graph_cost(g, chip, weights, std::vector<LayerRepeat>{{repeat_prefix, repeat}});
@@ -343,7 +347,7 @@ CompileCost estimate_primitive_cost(const Graph& g, const ChipConfig& chip, cons
   auto weight_words_of = [&](int w, bool transpose, bool one_byte) -> std::int64_t {
     const auto key = std::make_tuple(w, transpose, one_byte);
     if (auto it = stored.find(key); it != stored.end()) {
-      if (g.tensors[static_cast<std::size_t>(w)].init == "data") {
+      if (g.tensors[static_cast<std::size_t>(w)].init == "data" && uses.count(key)) {
         std::int64_t& n = uses[key];
         const std::int64_t more = std::min(kPlanes, sat_add(n, node_times)) - std::min(kPlanes, n);
         n = sat_add(n, node_times);
@@ -362,7 +366,7 @@ CompileCost estimate_primitive_cost(const Graph& g, const ChipConfig& chip, cons
     stored[key] = words;
     matmul_weight[static_cast<std::size_t>(w)] = true;
     std::int64_t times = rep.of(t.name);
-    if (t.init == "data") {  // the first use's copies, up to one per plane
+    if (t.init == "data" && times == 1) {  // a shared constant: the first use's copies, up to one per plane
       uses[key] = node_times;
       times = std::min(kPlanes, node_times);
     }
@@ -467,7 +471,7 @@ void require_compile_fits(const CompileCost& cost, const ChipConfig& chip, const
   }
   if (cost.instructions > kMaxCompiledInstructions)
     throw InputError(fmt::format(
-        "{}: the compiled program would issue about {} instructions, more than the {} (2^23) lpusim compiles "
+        "{}: the compiled program would issue about {} instructions, more than the {} (2^24) lpusim compiles "
         "(about a minute of compile and {} of host memory); a shorter prompt or fewer layers fits",
         what, cost.instructions, kMaxCompiledInstructions,
         format_bytes(static_cast<double>(kMaxCompiledInstructions) * kCompileHostBytesPerInstruction)));

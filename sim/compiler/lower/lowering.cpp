@@ -81,17 +81,24 @@ class ChipLowering {
         transfers_.send(node);
       } else if (node.kind == OpKind::Recv) {
         if (!transfers_.receive(node)) {
-          // A collective's Recvs (consecutive, independent of each other) are taken in the
-          // order their transfers reach the ports, not the group's: a forwarded partial can
-          // queue behind another on a link.
-          for (std::size_t k = first + 1; k < g_.nodes.size() && g_.nodes[k].kind == OpKind::Recv; ++k)
-            if (!taken_early_.count(k)) {
-              sb_.set_attribution(static_cast<int>(k));
-              if (transfers_.receive(g_.nodes[k])) {
-                taken_early_.insert(k);
-                progressed = true;
-              }
+          // Transfers are taken in the order they reach each port, not the graph's: a
+          // collective's partials in arrival order, and a later Recv's transfer that came
+          // first on a shared link (a partial from a stage peer ahead of a hand-off forwarded
+          // by that peer). A Recv reads nothing, so it can be lowered early; only a peer's
+          // transfers must be taken in the order it sent them (the k-th Recv from a chip
+          // takes its k-th Send), so a peer with an earlier Recv still waiting is skipped.
+          std::set<int> waiting_peers{node.peer};
+          for (std::size_t k = first + 1; k < g_.nodes.size(); ++k) {
+            const Node& later = g_.nodes[k];
+            if (later.kind != OpKind::Recv || taken_early_.count(k) || waiting_peers.count(later.peer)) continue;
+            sb_.set_attribution(static_cast<int>(k));
+            if (transfers_.receive(later)) {
+              taken_early_.insert(k);
+              progressed = true;
+            } else {
+              waiting_peers.insert(later.peer);
             }
+          }
           return progressed;
         }
       } else {
@@ -211,10 +218,12 @@ std::vector<LoweredProgram> lower_system(const std::vector<Graph>& graphs, const
     for (auto& c : chips)
       if (!c->done()) progressed = c->advance() || progressed;
   }
+  std::string waiting;
   for (std::size_t c = 0; c < chips.size(); ++c)
-    if (!chips[c]->done())
-      throw std::logic_error(fmt::format("lower_system: chip {} waits forever at '{}' (its peer never sends)", c,
-                                         chips[c]->waiting_at().name));
+    if (!chips[c]->done()) waiting += fmt::format("{}chip {} at '{}'", waiting.empty() ? "" : ", ", c, chips[c]->waiting_at().name);
+  if (!waiting.empty())
+    throw std::logic_error(fmt::format("lower_system: chips wait forever for transfers (their peers never send): {}",
+                                       waiting));
   if (board.untaken() > 0)
     throw std::logic_error(fmt::format("lower_system: {} transfers were sent and never received", board.untaken()));
   std::vector<LoweredProgram> programs;

@@ -60,8 +60,7 @@ const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& e
     tile_words.push_back(words);
   }
   // Each output tile's result lands in a quad on its plane's side of the chip.
-  const std::vector<int> tile_plane =
-      tiling_.assign_planes(tile_words, g.tensors[static_cast<std::size_t>(terms[0].weight)].name);
+  const std::vector<int> tile_plane = tiling_.assign_planes(tile_words);
   // Not a quad the input is read from: a burst reading and writing one quad would hold its
   // queues twice.
   std::vector<int> input_quads;

@@ -151,8 +151,9 @@ void MemoryPlan::place_before_run() {
       const auto [rows, cols] = matrix_shape(static_cast<int>(i));
       make_act(static_cast<int>(i), rows, cols);
     }
-  // A model whose weights alone exceed the weight slices fails here, before any work.
-  check_weights_fit(g_, chip_, options_.weights, options_.checkpoint_weights);
+  // Whether the weights fit was asked before the lowering, by the compile cost that every
+  // caller checks (require_compile_fits: the weights as the planes store them, an embedding
+  // table the host looks up left out); the plane assignment below refuses the rest by name.
   std::int64_t dequant_words = 0;
   for (const Node& n : g_.nodes) {
     for (std::size_t i = 0; i < n.inputs.size(); ++i) {
@@ -222,10 +223,10 @@ void MemoryPlan::fail_activation_capacity(const std::string& what) const {
                                g_.file.empty() ? g_.name : g_.file, what, chip_.name, quads_.size() * 4, quad_mb));
 }
 
-std::int64_t MemoryPlan::alloc_weight_words(int plane, std::int64_t words) {
+std::int64_t MemoryPlan::alloc_weight_words(int plane, std::int64_t words, const std::string& what) {
   auto& next = group_next_[static_cast<std::size_t>(plane)];
   const std::int64_t base = next;
-  if (next + words > chip_.mem_slice_words) fail_capacity("the model");
+  if (next + words > chip_.mem_slice_words) fail_plane_capacity(what, plane, words);
   next += words;
   return base;
 }
@@ -234,14 +235,14 @@ void MemoryPlan::fail_capacity(const std::string& what) const {
   fail_weight_capacity(g_, chip_, options_.weights, what, options_.checkpoint_weights);
 }
 
-void MemoryPlan::fail_plane_capacity(const std::string& what, std::int64_t need, std::int64_t least_used) const {
+void MemoryPlan::fail_plane_capacity(const std::string& what, int plane, std::int64_t need) const {
   std::int64_t used = 0;
   for (int p = 0; p < 4; ++p) used += weight_words_used(p);
-  throw InputError(fmt::format("{}: does not fit in one {} chip: an output tile of '{}' needs {} words in each weight "
-                               "slice of one MXM plane, and the emptiest plane has {} of its {} words free ({} of the "
-                               "4 planes' {} words used); more chips (--tp/--pp)",
-                               g_.file.empty() ? g_.name : g_.file, chip_.name, what, need,
-                               chip_.mem_slice_words - least_used, chip_.mem_slice_words, used,
+  throw InputError(fmt::format("{}: does not fit in one {} chip: a block of '{}' needs {} words in each weight slice "
+                               "of MXM plane {}, which has {} of its {} words free ({} of the 4 planes' {} words "
+                               "used); more chips (--tp/--pp)",
+                               g_.file.empty() ? g_.name : g_.file, chip_.name, what, need, plane,
+                               chip_.mem_slice_words - weight_words_used(plane), chip_.mem_slice_words, used,
                                4 * chip_.mem_slice_words));
 }
 

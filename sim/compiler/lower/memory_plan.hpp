@@ -84,8 +84,9 @@ class MemoryPlan {
     return groups_[static_cast<std::size_t>(plane)];
   }
   std::int64_t weight_words_used(int plane) const { return group_next_[static_cast<std::size_t>(plane)]; }
-  /// `words` new words in every slice of `plane`'s group; the model's capacity error if full.
-  std::int64_t alloc_weight_words(int plane, std::int64_t words);
+  /// `words` new words in every slice of `plane`'s group, for a block of weight `what`; an
+  /// InputError naming the plane's fill if it is full.
+  std::int64_t alloc_weight_words(int plane, std::int64_t words, const std::string& what);
 
   // Declarations and initial contents -------------------------------------------------------
   void declare(TensorDecl decl) { decls_.push_back(std::move(decl)); }
@@ -100,9 +101,8 @@ class MemoryPlan {
 
   /// The "does not fit" error, with the number of chips the weights would need.
   [[noreturn]] void fail_capacity(const std::string& what) const;
-  /// No MXM plane has `need` words free in its weight slices for an output tile of `what`
-  /// (the emptiest has `fullest_free` used).
-  [[noreturn]] void fail_plane_capacity(const std::string& what, std::int64_t need, std::int64_t least_used) const;
+  /// Plane `plane` has not `need` words free in its weight slices for a block of `what`.
+  [[noreturn]] void fail_plane_capacity(const std::string& what, int plane, std::int64_t need) const;
   const ChipConfig& chip() const { return chip_; }
   /// The activation slices are full (the weights may fit).
   [[noreturn]] void fail_activation_capacity(const std::string& what) const;

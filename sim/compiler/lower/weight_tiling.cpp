@@ -17,7 +17,7 @@ constexpr int kWeightStreams = MemoryPlan::kWeightSlicesPerPlane;
 
 }  // namespace
 
-std::vector<int> WeightTiling::assign_planes(const std::vector<std::int64_t>& tile_words, const std::string& what) const {
+std::vector<int> WeightTiling::assign_planes(const std::vector<std::int64_t>& tile_words) const {
   std::array<std::int64_t, 4> projected{}, words{};
   for (int p = 0; p < 4; ++p)
     projected[static_cast<std::size_t>(p)] = words[static_cast<std::size_t>(p)] = memory_.weight_words_used(p);
@@ -25,12 +25,11 @@ std::vector<int> WeightTiling::assign_planes(const std::vector<std::int64_t>& ti
   std::vector<int> planes;
   for (std::int64_t need : tile_words) {
     int p = static_cast<int>(std::min_element(projected.begin(), projected.end()) - projected.begin());
-    if (words[static_cast<std::size_t>(p)] + need > capacity) {
-      // Near full, balance gives way to room: the least-filled plane, by words, that holds it.
+    // Near full, balance gives way to room: the least-filled plane. `need` counts every block
+    // (some may be skipped: all-zero constants, blocks already on the plane), so the
+    // allocation itself, not this guess, refuses a plane that really overflows.
+    if (words[static_cast<std::size_t>(p)] + need > capacity)
       p = static_cast<int>(std::min_element(words.begin(), words.end()) - words.begin());
-      if (words[static_cast<std::size_t>(p)] + need > capacity)
-        memory_.fail_plane_capacity(what, need, *std::min_element(words.begin(), words.end()));
-    }
     planes.push_back(p);
     projected[static_cast<std::size_t>(p)] += 40;  // about one block's words per input tile
     words[static_cast<std::size_t>(p)] += need;
@@ -97,7 +96,7 @@ std::optional<WeightBlock> WeightTiling::store_new(const MatmulTerm& term, int t
   if (all_zero) return std::nullopt;
   const int rows_per_lw = one_byte ? kWeightStreams : kWeightStreams / 2;
   WeightBlock b{term_index, k_tile, type, 0, (rows + rows_per_lw - 1) / rows_per_lw};
-  b.base = memory_.alloc_weight_words(plane, b.lws);
+  b.base = memory_.alloc_weight_words(plane, b.lws, memory_.graph().tensors[static_cast<std::size_t>(term.weight)].name);
   const auto& group = memory_.weight_group(plane);
   ++stats_.weight_blocks;
   memory_.weight_bytes() += b.lws * kWeightStreams * lanes;

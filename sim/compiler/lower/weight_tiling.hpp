@@ -42,13 +42,13 @@ class WeightTiling {
   WeightTiling(MemoryPlan& memory, LoweringStats& stats, bool functional_data)
       : memory_(memory), stats_(stats), functional_data_(functional_data) {}
 
-  /// The plane of each output tile, whose blocks (`tile_words[n]` words per weight slice, all
-  /// its input tiles) it stores: the one whose weight slices hold the fewest words so far,
-  /// which balances both SRAM and MXM time across the four planes; when that plane lacks room,
-  /// the fullest-free plane that has it. So the lowering runs out of weight SRAM only when no
-  /// plane has a tile's words free, which the compile cost rules out (CompileCost::weights_fit).
-  /// `what`: the weight, for the message when no plane has room.
-  std::vector<int> assign_planes(const std::vector<std::int64_t>& tile_words, const std::string& what) const;
+  /// The plane of each output tile, whose blocks (at most `tile_words[n]` words per weight
+  /// slice, all its input tiles) it stores: the one whose weight slices hold the fewest words
+  /// so far, which balances both SRAM and MXM time across the four planes; when that plane
+  /// lacks room, the least-filled plane. The lowering then runs out of weight SRAM only when
+  /// the least-filled plane has not a tile's words free, which the compile cost rules out
+  /// (CompileCost::weights_fit).
+  std::vector<int> assign_planes(const std::vector<std::int64_t>& tile_words) const;
 
   /// Per-output-column scales of int8 or fp8 weights (max |w| over every term / the type's
   /// largest code), or all ones (fp16).

@@ -52,10 +52,23 @@ int estimate_on_system(const SystemEstimateInput& in) {
     CompileCost cost = transformer_step_cost(spec, chip, weight_scenario, false, step);
     cost.instructions *= batch;
     cost.host_bytes *= static_cast<std::uint64_t>(batch);
-    if (cost.instructions > kMaxCompiledInstructions)
+    if (cost.instructions > kMaxCompiledInstructions) {
+      // What would fit: a smaller batch, a shorter prompt or context, or (when one token of
+      // one sequence is already too much) nothing until identical chips are simulated once.
+      const std::int64_t one_token =
+          transformer_step_cost(spec, chip, weight_scenario, false, {1, 0, 1, step.last_rows_only}).instructions;
+      const std::string advice =
+          one_token > kMaxCompiledInstructions
+              ? fmt::format("even one token of one sequence issues about {} over these chips: lpusim cannot estimate "
+                            "this model until it simulates identical chips once (not built yet: docs/multichip.md)",
+                            one_token)
+          : batch > 1 ? "a smaller batch or a shorter context fits"
+          : step.tokens > 1 ? "a shorter prompt fits"
+                            : "a shorter context fits";
       throw InputError(fmt::format("{}: the {} over {} chips would issue about {} instructions in all, more than the {} "
-                                   "(2^23) lpusim compiles for one step; a shorter prompt fits",
-                                   in.path, name, plan.chips(), cost.instructions, kMaxCompiledInstructions));
+                                   "(2^24) lpusim compiles for one step; {}",
+                                   in.path, name, plan.chips(), cost.instructions, kMaxCompiledInstructions, advice));
+    }
     host_bytes += cost.host_bytes + simulation_host_bytes(cost.instructions);
     instructions += cost.instructions;
   };
