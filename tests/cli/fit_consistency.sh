@@ -23,7 +23,7 @@ PY
 }
 for model in tiny-llama tiny-mixtral; do
   for weights in int8 fp16; do
-    for words in $(seq 200 60 1400); do
+    for words in $(seq 200 100 1400); do
       chip "$words"
       out=$("$lpusim" compile "$model" --chip "$dir/w$words.json" --weights "$weights" -o "$dir/x.s" 2>&1)
       rc=$?
