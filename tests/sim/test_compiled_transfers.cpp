@@ -5,8 +5,6 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 
 #include "arch/config/system_config.hpp"
 #include "compiler/pipeline.hpp"
@@ -31,17 +29,22 @@ TensorInfo tensor(const std::string& name, std::int64_t rows, std::int64_t cols,
   return t;
 }
 
+Node op(OpKind kind, const std::string& name, std::vector<int> inputs, std::vector<int> outputs) {
+  Node n;
+  n.kind = kind;
+  n.name = name;
+  n.inputs = std::move(inputs);
+  n.outputs = std::move(outputs);
+  return n;
+}
+
 /// Chip `chip`'s graph of an all-reduce over `group`: input "partial", output "sum".
 Graph all_reduce_graph(int chip, std::int64_t rows, std::int64_t cols, const std::vector<int>& group) {
   Graph g;
   g.name = "chip" + std::to_string(chip);
   const int p = g.add_tensor(tensor("partial", rows, cols, TensorRole::Input));
   const int s = g.add_tensor(tensor("sum", rows, cols, TensorRole::Output));
-  Node ar;
-  ar.kind = OpKind::AllReduce;
-  ar.name = "ar";
-  ar.inputs = {p};
-  ar.outputs = {s};
+  Node ar = op(OpKind::AllReduce, "ar", {p}, {s});
   ar.group = group;
   g.nodes.push_back(ar);
   return g;
@@ -61,35 +64,24 @@ TEST_CASE("a tensor sent from chip 0 arrives on chip 1 unchanged and on time", "
   Graph sender;
   sender.name = "sender";
   const int x = sender.add_tensor(tensor("x", rows, cols, TensorRole::Input));
-  Node send;
-  send.kind = OpKind::Send;
-  send.name = "send";
-  send.inputs = {x};
+  Node send = op(OpKind::Send, "send", {x}, {});
   send.peer = 1;
   sender.nodes.push_back(send);
   Graph receiver;
   receiver.name = "receiver";
   const int y = receiver.add_tensor(tensor("y", rows, cols, TensorRole::Intermediate));
   const int z = receiver.add_tensor(tensor("z", rows, cols, TensorRole::Output));
-  Node recv;
-  recv.kind = OpKind::Recv;
-  recv.name = "recv";
-  recv.outputs = {y};
+  Node recv = op(OpKind::Recv, "recv", {}, {y});
   recv.peer = 0;
   receiver.nodes.push_back(recv);
-  Node copy;
-  copy.kind = OpKind::Scale;
-  copy.name = "copy";
+  Node copy = op(OpKind::Scale, "copy", {y}, {z});
   copy.attrs["value"] = 2.0;
-  copy.inputs = {y};
-  copy.outputs = {z};
   receiver.nodes.push_back(copy);
 
   CompileOptions options;
   options.lowering.weights = WeightType::Fp16;
   std::vector<CompileResult> compiled = compile_system({sender, receiver}, system, options);
   REQUIRE(compiled.size() == 2);
-  if (std::getenv("DBG")) { printf("%s\n=====\n%s\n", print_program(compiled[0].lowered.program).c_str(), print_program(compiled[1].lowered.program).c_str()); }
   const std::vector<float> values = ramp(rows * cols, 0.25f);
   const SystemStepResult r = run_compiled_system(system, std::move(compiled), true, {{{"x", values}}, {}},
                                                  {{}, {"z"}}, "transfer");
@@ -98,7 +90,6 @@ TEST_CASE("a tensor sent from chip 0 arrives on chip 1 unchanged and on time", "
   REQUIRE(got.values.size() == values.size());
   double worst = 0;
   for (std::size_t i = 0; i < values.size(); ++i) worst = std::max(worst, std::fabs(got.values[i] - 2.0 * values[i]));
-  for (std::size_t i = 0; i < 12 && std::getenv("DBG"); ++i) printf("%zu got %g want %g\n", i, got.values[i], 2 * values[i]);
   CHECK(worst == 0.0);
   // 24 vectors over one link, 22 cycles each (320 bytes at 4 x 28 Gbps x 64/66 and 900 MHz),
   // then 216 cycles of flight: the receiver cannot finish before 24 x 22 + 216 = 744 cycles.
