@@ -35,6 +35,9 @@ struct CompileOptions {
   /// that is written out (`lpusim compile`); programs bound in memory are limited only by
   /// the instructions they issue.
   std::int64_t max_program_lines = std::numeric_limits<std::int64_t>::max();
+  /// A system compile: each chip's pipeline stage, for the stage gates (lower_system; empty:
+  /// a chip with hand-offs is a stage of its own). pipeline_stages(plan) gives a plan's.
+  std::vector<int> pipeline_stages;
 };
 
 struct CompileResult {

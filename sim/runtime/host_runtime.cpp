@@ -193,6 +193,7 @@ StepResult TransformerSession::run_system_step(const std::string& name, Graph gr
   compile.lowering.functional_data = functional;
   compile.sequences = options_.batch;
   compile.last_row_outputs = last_rows_only;
+  compile.pipeline_stages = plan.stage_of_chips();
   std::vector<std::map<std::string, std::vector<float>>> inputs(static_cast<std::size_t>(chips));
   if (functional)
     for (int c = 0; c < chips; ++c) {

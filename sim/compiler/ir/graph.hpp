@@ -159,6 +159,10 @@ struct Node {
   std::optional<double> act_scale;
   /// Set by fuse_pointwise: the node is lowered as one VXM chain with the next node.
   bool fuse_into_next = false;
+  /// Recv only, set by the partition pass: the tensor arrives from an earlier pipeline
+  /// stage (a hand-off, not a collective's partial). A stage's chips start their work once
+  /// every hand-off of the stage has arrived (lower_system, "stage gate").
+  bool stage_input = false;
 
   std::int64_t int_attr(const std::string& key, std::int64_t fallback) const;
   double float_attr(const std::string& key, double fallback) const;

@@ -23,6 +23,12 @@ struct PartitionPlan {
   std::vector<LayerRange> stages;
   int chips() const { return tp * pp; }
   std::string describe() const;  ///< e.g. "tp 8 x pp 10 (8 layers per stage) = 80 chips"
+  /// Chip c's stage (c / tp), for every chip of the plan.
+  std::vector<int> stage_of_chips() const {
+    std::vector<int> of_chip;
+    for (int c = 0; c < chips(); ++c) of_chip.push_back(c / tp);
+    return of_chip;
+  }
 };
 
 }  // namespace lpusim

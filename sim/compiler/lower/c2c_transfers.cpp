@@ -127,7 +127,7 @@ void C2cTransfers::send(const Node& node) {
   const Cycle read_func = geo_.func(Opcode::Read);
   const Cycle send_skew = chip.timing_of(Opcode::Send).skew;
   const Cycle serialised = serialisation(route[0].link);
-  Cycle& link_free = link_free_.try_emplace(out.value(), Cycle(0)).first->second;
+  Cycle& link_free = link_free_.try_emplace(out.value(), sb_.floor()).first->second;
   // A vector that must be forwarded carries its destination.
   std::vector<Operand> tail;
   if (route.size() > 1) tail.push_back(int_operand(peer.value()));
@@ -179,6 +179,7 @@ std::vector<Cycle> C2cTransfers::forward(const std::vector<Cycle>& arrivals, Por
   // Forwarding belongs to no node of this chip's graph.
   const int attribution = sb_.attribution();
   sb_.set_attribution(-1);
+  const bool floor_was = sb_.apply_floor(false);
   const ChipConfig& chip = geo_.chip();
   const Position in_pos = port_position(in), out_pos = port_position(out);
   const QueueId in_queue{UnitKind::C2c, Hemisphere::West, in.value()};
@@ -189,8 +190,8 @@ std::vector<Cycle> C2cTransfers::forward(const std::vector<Cycle>& arrivals, Por
   const Cycle crossing = geo_.hops(in_pos, out_pos);
   const Direction dir = ScheduleBuilder::toward(in_pos, out_pos);
   const Cycle serialised = serialisation(link);
-  Cycle& last = last_receive_.try_emplace(in.value(), Cycle(-1)).first->second;
-  Cycle& link_free = link_free_.try_emplace(out.value(), Cycle(0)).first->second;
+  Cycle& last = last_receive_.try_emplace(in.value(), sb_.floor() - Cycle(1)).first->second;
+  Cycle& link_free = link_free_.try_emplace(out.value(), sb_.floor()).first->second;
   std::vector<Cycle> sends;
   for (Cycle arrival : arrivals) {
     // The value is on the stream at the in-port in r + receive_func and reaches the out-port
@@ -217,7 +218,21 @@ std::vector<Cycle> C2cTransfers::forward(const std::vector<Cycle>& arrivals, Por
     sends.push_back(t);
   }
   sb_.set_attribution(attribution);
+  sb_.apply_floor(floor_was);
   return arrival_cycles(link, sends);
+}
+
+void C2cTransfers::start_at(Cycle gate) {
+  for (auto& [port, free] : link_free_) free = std::max(free, gate);
+  for (auto& [port, last] : last_receive_) last = std::max(last, gate - Cycle(1));
+}
+
+Hemisphere C2cTransfers::arrival_side(const Node& recv) const {
+  require_board(recv);
+  const std::vector<Hop> route = board_->system().route(ChipId(recv.peer), chip_);
+  if (route.empty()) throw std::logic_error(fmt::format("lowering: '{}' receives from its own chip", recv.name));
+  const PortIndex port = port_on(board_->system().links[static_cast<std::size_t>(route.back().link.value())], chip_);
+  return port_position(port).value() == 0 ? Hemisphere::West : Hemisphere::East;
 }
 
 bool C2cTransfers::receive(const Node& node) {
@@ -241,8 +256,10 @@ bool C2cTransfers::receive(const Node& node) {
   const Cycle write_func = geo_.func(Opcode::Write);
   // The hemisphere at the port's edge: the planes' way to MEM is shortest there.
   const Hemisphere side = port.value() == 0 ? Hemisphere::West : Hemisphere::East;
-  Act& a = memory_.make_act(out, rows, cols, side);
-  Cycle& last = last_receive_.try_emplace(port_index.value(), Cycle(-1)).first->second;
+  // A hand-off into a gated stage was placed before the run (place_stage_input), so that
+  // its words do not depend on the order the hand-offs arrive in.
+  Act& a = memory_.placed(out) ? memory_.mutable_act(out) : memory_.make_act(out, rows, cols, side);
+  Cycle& last = last_receive_.try_emplace(port_index.value(), sb_.floor() - Cycle(1)).first->second;
   std::size_t k = 0;
   Cycle end{0};
   for (std::int64_t m = 0; m < a.rows; ++m)

@@ -112,6 +112,11 @@ class C2cTransfers {
   /// is received and sent on on `out` over `link`, for chip `destination` (`last_hop`: the
   /// link's far end is the destination; else the sends name it, to be forwarded again).
   /// Returns the vectors' arrival cycles at the link's far end.
+  /// The stage gate opens at `gate`: the ports' state starts there (nothing of the chip's own
+  /// work came before it but receives).
+  void start_at(Cycle gate);
+  /// The hemisphere a Recv's transfer arrives on (the port of its route's last hop).
+  Hemisphere arrival_side(const Node& recv) const;
   std::vector<Cycle> forward(const std::vector<Cycle>& arrivals, PortIndex in, PortIndex out, LinkId link,
                              ChipId destination, bool last_hop);
 

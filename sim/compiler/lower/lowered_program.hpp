@@ -76,6 +76,9 @@ struct LoweringStats {
   std::vector<NodeAttribution> nodes;   ///< per node of the primitive graph, in graph order
   std::vector<LayerAttribution> layers; ///< per transformer layer (Node::layer), in order
   LayerAttribution outside_layers;      ///< nodes outside the layers (embeddings, LM head, JSON graphs)
+  /// A gated pipeline stage's chip (lower_system): the cycle its stage's work may start, every
+  /// hand-off into the stage readable. 0 for chips without hand-offs.
+  std::int64_t stage_gate_cycle = 0;
 
   /// Records that `node`'s last result lands at cycle `end` (layers and nodes are attributed
   /// from these when the lowering ends).

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -54,9 +55,32 @@ class ChipLowering {
                                        "in {})", g_.file.empty() ? g_.name : g_.file, chip_.name, chip_.file));
       }
     memory_.place_before_run();
+    // A gated stage's hand-offs get their words now, in graph order, whatever order they
+    // arrive in: the stage's schedule after its gate must not depend on that order.
+    for (std::size_t i = 0; i < g_.nodes.size(); ++i) {
+      const Node& n = g_.nodes[i];
+      if (n.kind != OpKind::Recv || !n.stage_input || !board) continue;
+      handoffs_.push_back(i);
+      const auto [rows, cols] = memory_.matrix_shape(n.outputs[0]);
+      memory_.make_act(n.outputs[0], rows, cols, transfers_.arrival_side(n));
+    }
   }
 
   bool done() const { return next_ >= g_.nodes.size(); }
+  /// Whether the chip waits at its stage gate: every hand-off received, the gate not yet open.
+  bool at_gate() const { return !gate_open_ && handoffs_left_ == 0; }
+  bool gated() const { return !handoffs_.empty(); }
+  /// The cycle this chip's last hand-off is readable.
+  Cycle handoffs_readable() const { return handoffs_end_; }
+  /// Opens the stage gate at `gate`: the chip's own work starts there.
+  void open_gate(Cycle gate) {
+    gate_open_ = true;
+    gate_ = gate;
+    sb_.set_floor(gate);
+    memory_.start_at(gate);
+    matmuls_.start_at(gate);
+    transfers_.start_at(gate);
+  }
   C2cTransfers& transfers() { return transfers_; }
   const Node& waiting_at() const { return g_.nodes[next_]; }
 
@@ -64,6 +88,25 @@ class ChipLowering {
   /// lowered any.
   bool advance() {
     bool progressed = false;
+    if (!gate_open_ && !handoffs_.empty()) {
+      // Before the gate: only the hand-offs, each peer's in the order it sent them.
+      if (handoffs_left_ < 0) handoffs_left_ = static_cast<std::int64_t>(handoffs_.size());
+      std::set<int> waiting_peers;
+      for (std::size_t k : handoffs_) {
+        const Node& n = g_.nodes[k];
+        if (taken_early_.count(k) || waiting_peers.count(n.peer)) continue;
+        sb_.set_attribution(static_cast<int>(k));
+        if (!transfers_.receive(n)) {
+          waiting_peers.insert(n.peer);
+          continue;
+        }
+        taken_early_.insert(k);
+        --handoffs_left_;
+        handoffs_end_ = std::max(handoffs_end_, Cycle(stats_.node_end_cycle.at(n.name)));
+        progressed = true;
+      }
+      return progressed;  // the driver opens the gate once the whole stage is here
+    }
     while (!done()) {
       // A fused run (fuse_pointwise) is lowered as one chain; its instructions are
       // attributed to its first node.
@@ -127,6 +170,7 @@ class ChipLowering {
     out.placements = memory_.placements();
     stats_.activation_bytes = memory_.activation_bytes();
     stats_.weight_bytes = memory_.weight_bytes();
+    stats_.stage_gate_cycle = gate_.value();
     attribute();
     out.stats = stats_;
     return out;
@@ -178,6 +222,11 @@ class ChipLowering {
   std::vector<std::vector<int>> release_after_;
   std::size_t next_ = 0;
   std::set<std::size_t> taken_early_;  ///< Recv nodes lowered before the nodes ahead of them
+  std::vector<std::size_t> handoffs_;   ///< the stage's hand-off Recvs (Node::stage_input), in graph order
+  std::int64_t handoffs_left_ = -1;     ///< not yet received (-1: not counted yet)
+  Cycle handoffs_end_{0};
+  bool gate_open_ = false;
+  Cycle gate_{0};
 };
 
 }  // namespace
@@ -189,7 +238,7 @@ LoweredProgram lower_graph(const Graph& graph, const ChipConfig& chip, const Low
 }
 
 std::vector<LoweredProgram> lower_system(const std::vector<Graph>& graphs, const SystemConfig& system,
-                                         const LoweringOptions& options) {
+                                         const LoweringOptions& options, const std::vector<int>& stage_of_chip) {
   if (static_cast<int>(graphs.size()) > system.chips)
     throw InputError(fmt::format("{}: {} chip programs for a system of {} chips", system.file, graphs.size(),
                                  system.chips));
@@ -213,10 +262,34 @@ std::vector<LoweredProgram> lower_system(const std::vector<Graph>& graphs, const
   for (std::size_t c = 0; c < count; ++c) board.attach(ChipId(static_cast<int>(c)), &chips[c]->transfers());
   // Round robin: each chip lowers until it waits for a transfer; a round where none moves
   // with some unfinished is a deadlock of the graphs' transfer order (a compiler bug).
+  // A stage's gate opens when all of its gated chips have their hand-offs (a chip with no
+  // stage of its own is a stage alone).
+  auto stage = [&](std::size_t c) {
+    return c < stage_of_chip.size() && stage_of_chip[c] >= 0 ? stage_of_chip[c] : -1 - static_cast<int>(c);
+  };
+  auto open_gates = [&] {
+    bool opened = false;
+    std::map<int, std::pair<bool, Cycle>> stages;  // stage -> (all at the gate, the latest hand-off)
+    for (std::size_t c = 0; c < chips.size(); ++c) {
+      if (!chips[c]->gated()) continue;
+      auto& s = stages.try_emplace(stage(c), std::make_pair(true, Cycle(0))).first->second;
+      if (!chips[c]->at_gate()) s.first = false;
+      s.second = std::max(s.second, chips[c]->handoffs_readable());
+    }
+    for (std::size_t c = 0; c < chips.size(); ++c) {
+      if (!chips[c]->gated() || !chips[c]->at_gate()) continue;
+      const auto& s = stages.at(stage(c));
+      if (!s.first) continue;
+      chips[c]->open_gate(s.second);
+      opened = true;
+    }
+    return opened;
+  };
   for (bool progressed = true; progressed;) {
     progressed = false;
     for (auto& c : chips)
       if (!c->done()) progressed = c->advance() || progressed;
+    progressed = open_gates() || progressed;
   }
   std::string waiting;
   for (std::size_t c = 0; c < chips.size(); ++c)

@@ -37,7 +37,15 @@ LoweredProgram lower_graph(const Graph& graph, const ChipConfig& chip, const Low
 /// other (compiler/lower/c2c_transfers.hpp). The chips' programs share one global cycle count
 /// from cycle 0 (docs/multichip.md, "Time"). Chips past the last graph that a transfer is
 /// routed through get programs too (their forwarding), so the result may be longer.
+///
+/// Stage gate: `stage_of_chip[c]` is chip c's pipeline stage (chips without one: -1, or the
+/// list left empty). A chip with hand-off Recvs (Node::stage_input) first receives only
+/// those; once every chip of its stage has, the stage's gate is the cycle the last of them
+/// is readable, and nothing of the stage's own work issues before it. A stage's schedule from
+/// its gate on then depends on its graphs and its links alone, not on when its hand-offs
+/// came: what lets identical stages be simulated once (docs/multichip.md, "Stage reuse").
+/// LoweringStats::stage_gate_cycle reports it.
 std::vector<LoweredProgram> lower_system(const std::vector<Graph>& graphs, const SystemConfig& system,
-                                         const LoweringOptions& options);
+                                         const LoweringOptions& options, const std::vector<int>& stage_of_chip = {});
 
 }  // namespace lpusim

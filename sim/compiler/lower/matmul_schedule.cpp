@@ -108,7 +108,7 @@ const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& e
   for (std::int64_t n = 0; n < n_tiles; ++n) {
     const int plane = tile_plane[static_cast<std::size_t>(n)];
     PlaneState& ps = planes_[static_cast<std::size_t>(plane)];
-    if (ps.slot_free.empty()) ps.slot_free.assign(static_cast<std::size_t>(slots), Cycle(0));
+    if (ps.slot_free.empty()) ps.slot_free.assign(static_cast<std::size_t>(slots), floor_);
     std::vector<WeightBlock> blocks;
     for (std::size_t ti = 0; ti < terms.size(); ++ti)
       for (std::int64_t k = 0; k < memory_.tiles_of(terms[ti].k_rows); ++k)
@@ -162,6 +162,17 @@ const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& e
     }
   }
   return out;
+}
+
+void MatmulSchedule::start_at(Cycle gate) {
+  floor_ = std::max(floor_, gate);
+  for (PlaneState& ps : planes_) {
+    ps.buffer_free = std::max(ps.buffer_free, floor_);
+    ps.install_ready = std::max(ps.install_ready, floor_);
+    ps.computing_until = std::max(ps.computing_until, floor_);
+    ps.last_abc = std::max(ps.last_abc, floor_ - Cycle(100));
+    for (Cycle& c : ps.slot_free) c = std::max(c, floor_);
+  }
 }
 
 void MatmulSchedule::schedule_block(const WeightBlock& block, int plane, const MatmulFormat& format, const Act& x,

@@ -38,13 +38,15 @@ class MatmulSchedule {
   /// Lowers a MatMul node (inputs x0, w0[, x1, w1 ...]) into graph
   /// tensor `output` (the node's output, or the last op of a fused epilogue).
   const Act& lower(const Node& node, int output, const Epilogue& epilogue = {});
+  /// The stage gate opens at `gate`: the planes' state starts there (no matmul came before).
+  void start_at(Cycle gate);
 
  private:
   struct PlaneState {
     Cycle buffer_free{0};        // the weight buffer may take rows from this cycle
     Cycle install_ready{0};      // the last install is done
     Cycle computing_until{0};    // the last abc with the installed array lands
-    Cycle last_abc{-100};
+    Cycle last_abc{-100};  // relative to the stage gate (start_at)
     std::vector<Cycle> slot_free;  // per accumulator slot: cleared by its last acc in this cycle
     int next_slot = 0;             // slots rotate so that consecutive matmuls use different ones
   };
@@ -76,6 +78,7 @@ class MatmulSchedule {
   WeightTiling& tiling_;
   LoweringOptions options_;
   std::array<PlaneState, 4> planes_{};
+  Cycle floor_{0};  ///< the stage gate (start_at)
   int dequant_tensors_ = 0;
 };
 

@@ -183,6 +183,7 @@ VecHome MemoryPlan::take_constant_word(const std::string& what) {
     VecHome h;
     h.quad = pick_quad(std::nullopt);
     h.address = alloc_quad(h.quad, 1, what);
+    h.ready = floor_;
     return h;
   }
   VecHome h = constant_words_.back();
@@ -199,6 +200,13 @@ void MemoryPlan::settle_reads() {
     add_free(t.quad, FreeRange{t.address, 1, last});
   }
   temporaries_.clear();
+}
+
+void MemoryPlan::start_at(Cycle gate) {
+  floor_ = std::max(floor_, gate);
+  for (Act& a : acts_)
+    for (Cycle& r : a.ready) r = std::max(r, floor_);
+  for (VecHome& h : constant_words_) h.ready = std::max(h.ready, floor_);
 }
 
 VecHome MemoryPlan::alloc_temporary(const std::string& what) {
@@ -252,7 +260,7 @@ Act& MemoryPlan::make_act(int tensor, std::int64_t rows, std::int64_t cols, std:
   a.rows = rows;
   a.cols = cols;
   a.tiles = tiles_of(cols);
-  a.ready.assign(static_cast<std::size_t>(rows * a.tiles), Cycle(0));
+  a.ready.assign(static_cast<std::size_t>(rows * a.tiles), floor_);
   a.homes.assign(static_cast<std::size_t>(rows * a.tiles), VecHome{});
   a.owned = true;
   const TensorInfo& info = g_.tensors[static_cast<std::size_t>(tensor)];

@@ -46,6 +46,12 @@ class MemoryPlan {
   /// outputs and state are declared as assembly tensors t<id>_<tile>.
   Act& make_act(int tensor, std::int64_t rows, std::int64_t cols, std::optional<Hemisphere> side = std::nullopt,
                 const std::vector<int>& tile_quads = {});
+  /// Whether `tensor` has words of its own or is a view (placed before its producer ran: a
+  /// stage's hand-off, place_stage_input).
+  bool placed(int tensor) const { return acts_[static_cast<std::size_t>(tensor)].tiles > 0; }
+  /// The stage gate opens at `gate`: everything placed so far (loaded before the run, or
+  /// received before the gate) is ready no earlier, and so is what is placed later.
+  void start_at(Cycle gate);
   /// A computed (or input) tensor's placement; an InputError if it has none yet.
   const Act& act(int tensor);
   Act& mutable_act(int tensor) { return acts_[static_cast<std::size_t>(tensor)]; }
@@ -134,6 +140,7 @@ class MemoryPlan {
   std::vector<TensorDecl> decls_;
   std::map<std::string, std::vector<double>> data_;
   std::int64_t weight_bytes_ = 0;
+  Cycle floor_{0};  ///< the stage gate: the earliest ready cycle of anything
 };
 
 }  // namespace lpusim

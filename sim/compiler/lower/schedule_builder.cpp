@@ -83,7 +83,7 @@ std::size_t ScheduleBuilder::queue_index(const QueueId& q) const {
 }
 
 bool ScheduleBuilder::queue_free(const QueueId& queue, Cycle first, std::int64_t repeat, std::int64_t interval) const {
-  if (first < Cycle(0)) return false;
+  if (first < Cycle(0) || (floor_applies_ && first < floor_)) return false;
   // A repeat holds its queue from the first issue to the last: nothing can issue in between.
   const auto& busy = busy_[queue_index(queue)];
   const std::int64_t lo = first.value(), hi = lo + repeat * interval;

@@ -55,6 +55,19 @@ class ScheduleBuilder {
   std::optional<int> find_burst_streams(Direction dir, int group, Position from, Position to, Cycle cycle,
                                         std::int64_t count, std::int64_t interval) const;
 
+  // Stage gate ------------------------------------------------------------------------
+  /// Nothing of the chip's own work issues before `cycle` (a pipeline stage's gate: its work
+  /// starts once every hand-off into the stage has arrived). Forwards of other chips'
+  /// transfers are exempt (suspend_floor), as they belong to no stage of this chip.
+  void set_floor(Cycle cycle) { floor_ = cycle; }
+  Cycle floor() const { return floor_; }
+  /// Whether the floor applies (off while a forward is placed); returns the previous setting.
+  bool apply_floor(bool on) {
+    const bool was = floor_applies_;
+    floor_applies_ = on;
+    return was;
+  }
+
   // Results ---------------------------------------------------------------------------
   /// Notes the cycle an effect lands on superlane 0 (for the program length).
   void note_effect(Cycle cycle) { last_effect_ = std::max(last_effect_, cycle); }
@@ -107,6 +120,8 @@ class ScheduleBuilder {
   Cycle last_queue_end_{0};
   std::int64_t instructions_ = 0;
   int attribution_ = -1;
+  Cycle floor_{0};
+  bool floor_applies_ = true;
 
   struct LogEntry {
     enum class Kind { Busy, Stream, Placed } kind;

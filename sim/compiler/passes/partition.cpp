@@ -122,6 +122,7 @@ class ChipBuilder {
     recv.name = info.name + ".recv";
     recv.outputs = {id};
     recv.peer = from_stage * plan_.tp + rank_;
+    recv.stage_input = true;
     g_.nodes.push_back(recv);
     return map_[static_cast<std::size_t>(t)] = id;
   }

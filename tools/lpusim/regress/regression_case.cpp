@@ -82,6 +82,7 @@ json measure_system_in_child(const RegressionCase& c, Graph graph) {
   CompileOptions options;
   options.lowering.weights = c.weights == "int8" ? WeightType::Int8 : WeightType::Fp16;
   options.lowering.functional_data = c.functional;
+  options.pipeline_stages = plan.stage_of_chips();
   std::vector<CompileResult> compiled = compile_system(partition_graph(graph, plan), system, options);
   std::vector<BoundProgram> bound;
   std::vector<SimOptions> sims(static_cast<std::size_t>(system.chips));
