@@ -108,7 +108,7 @@ std::vector<CompileResult> compile_system(std::vector<Graph> graphs, const Syste
   std::vector<Graph> primitives;
   for (const auto& r : results) primitives.push_back(r.primitive);
   const auto start = std::chrono::steady_clock::now();
-  std::vector<LoweredProgram> programs = lower_system(primitives, system, options.lowering, options.pipeline_stages);
+  std::vector<LoweredProgram> programs = lower_system(primitives, system, options.lowering, options.pipeline_stages, options.stop_at_gate);
   results.resize(programs.size());  // chips that only forward: no graph of their own
   // The chips are lowered together: each reports the whole system's lowering time.
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

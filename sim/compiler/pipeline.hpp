@@ -38,6 +38,9 @@ struct CompileOptions {
   /// A system compile: each chip's pipeline stage, for the stage gates (lower_system; empty:
   /// a chip with hand-offs is a stage of its own). pipeline_stages(plan) gives a plan's.
   std::vector<int> pipeline_stages;
+  /// Chips lowered only up to their stage gate: their hand-offs received, nothing after (the
+  /// stage after a stage-reuse window's, runtime/stage_reuse.hpp).
+  std::vector<bool> stop_at_gate;
 };
 
 struct CompileResult {

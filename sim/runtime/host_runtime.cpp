@@ -10,6 +10,7 @@
 #include "frontend/transformer_graph.hpp"
 #include "models/child_run.hpp"
 #include "runtime/model_costs.hpp"
+#include "runtime/stage_reuse.hpp"
 #include "runtime/system_run.hpp"
 
 namespace lpusim {
@@ -201,6 +202,35 @@ StepResult TransformerSession::run_system_step(const std::string& name, Graph gr
       for (const auto& [cache, rows] : chip_caches_[static_cast<std::size_t>(c)]) inputs[static_cast<std::size_t>(c)][cache] = rows;
     }
   const auto start = std::chrono::steady_clock::now();
+  // Timing only: each class of identical stages is simulated once, when there is a class of
+  // more than one stage.
+  if (!functional && !options_.simulate_every_chip && plan.pp > 2) {
+    const StageClasses classes = classify_stages(chip_graphs, plan, *options_.system);
+    if (classes.classes() < plan.pp) {
+      ReusedStep reused = run_reused_stages(chip_graphs, plan, *options_.system, classes, compile, name);
+      StepResult r;
+      r.name = name;
+      r.tokens = tokens;
+      r.past = past;
+      r.chips = chips;
+      r.compile_seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() - reused.simulate_seconds;
+      r.weight_macs = macs;
+      r.scheduled_length = Cycle(reused.scheduled_cycles);
+      r.program_instructions = reused.program_instructions;
+      r.simulated_instructions = reused.simulated_instructions;
+      r.lowering = std::move(reused.first_chip_lowering);
+      r.stage_times = std::move(reused.stage_times);
+      r.simulated = std::move(reused.last_stage_chip);
+      r.simulated.host_seconds = reused.simulate_seconds;
+      r.c2c_vectors_sent = reused.c2c_vectors_sent;
+      r.c2c_link_busy_cycles = reused.c2c_link_busy_cycles;
+      r.stage_class = std::move(reused.classes.representative);
+      r.chips_simulated = reused.chips_simulated;
+      position_ = past + tokens;
+      return r;
+    }
+  }
   std::vector<CompileResult> compiled = compile_system(std::move(chip_graphs), *options_.system, compile);
   const double compile_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // The last stage's chips hold the output, cut by columns in rank order (or whole on each).
@@ -226,6 +256,8 @@ StepResult TransformerSession::run_system_step(const std::string& name, Graph gr
   r.chips = chips;
   r.scheduled_length = s.scheduled_length();
   r.program_instructions = s.program_instructions;
+  r.simulated_instructions = s.program_instructions;
+  r.chips_simulated = static_cast<int>(s.scheduled.size());
   r.compile_seconds = compile_seconds;
   r.weight_macs = macs;
   r.lowering = s.lowering[0];

@@ -50,6 +50,11 @@ struct StepResult {
   std::int64_t c2c_vectors_sent = 0;       ///< over all chips
   std::int64_t c2c_link_busy_cycles = 0;   ///< over all chips' outbound link directions
   std::vector<StageTime> stage_times;      ///< per pipeline stage: span, compute and C2C
+  /// Stage reuse (runtime/stage_reuse.hpp): per stage, the stage whose window simulated its
+  /// class; empty when every chip was simulated. chips_simulated counts the windows' stage chips.
+  std::vector<int> stage_class;
+  int chips_simulated = 0;
+  std::int64_t simulated_instructions = 0;  ///< what was compiled and simulated (= program_instructions without reuse)
 
   std::int64_t cycles() const { return simulated.total_cycles.value(); }
   bool simulated_equals_scheduled() const { return simulated.total_cycles == scheduled_length; }
@@ -90,6 +95,9 @@ struct SessionOptions {
   /// for `system` (compile_system) and simulated on its first plan.chips() chips.
   PartitionPlan plan;
   std::optional<SystemConfig> system;
+  /// Timing-only steps on a pipeline: simulate every chip, not each class of identical
+  /// stages once (runtime/stage_reuse.hpp). Functional steps always simulate every chip.
+  bool simulate_every_chip = false;
 };
 
 /// A batch of sequences of one transformer on one chip.

@@ -27,6 +27,8 @@ struct Scenario {
   std::int64_t batch = 1;              ///< sequences served together, one token each per decode step
   std::int64_t prompt_length = 64;     ///< tokens per prompt
   std::int64_t generation_length = 64; ///< tokens generated per sequence (decoders)
+  /// On a pipeline: simulate every chip, not each class of identical stages once (--full).
+  bool simulate_every_chip = false;
 
   /// Positions each sequence's KV cache reaches: the prompt and, for a decoder, every
   /// generated token.

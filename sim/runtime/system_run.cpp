@@ -22,13 +22,33 @@ bool SystemStepResult::simulated_equals_scheduled() const {
   return true;
 }
 
+std::int64_t own_work_end(const LoweringStats& chip, std::int64_t total_cycles) {
+  std::int64_t end = 0;
+  for (const NodeAttribution& node : chip.nodes) end = std::max(end, node.end_cycle);
+  return std::min(end, total_cycles);
+}
+
+StageTime split_stage_span(const LoweringStats& chip, std::int64_t previous, std::int64_t end, std::int64_t gate) {
+  StageTime t;
+  // Until the gate the stage waits for its hand-offs, whichever chip's came last.
+  std::int64_t frontier = std::max(previous, std::min(gate, end));
+  t.c2c = frontier - previous;
+  for (const NodeAttribution& node : chip.nodes) {
+    const std::int64_t landed = std::min(node.end_cycle, end);
+    if (landed <= frontier) continue;
+    (node.issued.c2c > 0 ? t.c2c : t.compute) += landed - frontier;
+    frontier = landed;
+  }
+  if (end > frontier) t.compute += end - frontier;  // the program's tail after its last result
+  t.span = t.compute + t.c2c;
+  return t;
+}
+
 std::vector<StageTime> stage_times(const SystemStepResult& step, const PartitionPlan& plan) {
   // A chip's own work ends with its graph's last result: forwards of other stages' transfers
   // (attributed to no node) can keep it busy long after.
   auto own_end = [&](std::size_t c) {
-    std::int64_t end = 0;
-    for (const NodeAttribution& node : step.lowering.at(c).nodes) end = std::max(end, node.end_cycle);
-    return std::min(end, step.simulated.chips.at(c).total_cycles.value());
+    return own_work_end(step.lowering.at(c), step.simulated.chips.at(c).total_cycles.value());
   };
   std::int64_t step_end = 0;
   for (const SimResult& chip : step.simulated.chips) step_end = std::max(step_end, chip.total_cycles.value());
@@ -43,17 +63,7 @@ std::vector<StageTime> stage_times(const SystemStepResult& step, const Partition
     }
     // The last stage's span runs to the step's end (its program's tail, and any forwarding).
     const std::int64_t end = s + 1 == plan.pp ? std::max(step_end, previous) : std::max(own_end(last), previous);
-    StageTime t;
-    std::int64_t frontier = previous;
-    for (const NodeAttribution& node : step.lowering.at(last).nodes) {
-      const std::int64_t landed = std::min(node.end_cycle, end);
-      if (landed <= frontier) continue;
-      (node.issued.c2c > 0 ? t.c2c : t.compute) += landed - frontier;
-      frontier = landed;
-    }
-    if (end > frontier) t.compute += end - frontier;  // the program's tail after its last result
-    t.span = t.compute + t.c2c;
-    stages.push_back(t);
+    stages.push_back(split_stage_span(step.lowering.at(last), previous, end, step.lowering.at(last).stage_gate_cycle));
     previous = end;
   }
   return stages;
@@ -89,6 +99,12 @@ SystemStepResult run_compiled_system(const SystemConfig& system, std::vector<Com
         }
     }
     lowered.program.file = fmt::format("{}.chip{}.s", name, c);
+    if (lowered.instructions == 0) {  // nothing to run (a chip idle in a stage-reuse window): no queues
+      bound.emplace_back();
+      bound.back().file = "(idle)";
+      lowered.program = Program{};
+      continue;
+    }
     bound.push_back(bind_program(lowered.program, chip));
     lowered.program = Program{};
   }

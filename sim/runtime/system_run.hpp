@@ -38,6 +38,13 @@ struct StageTime {
   std::int64_t span = 0, compute = 0, c2c = 0;
 };
 std::vector<StageTime> stage_times(const SystemStepResult& step, const PartitionPlan& plan);
+/// A chip's own work ends with its graph's last result (forwards of other chips' transfers,
+/// attributed to no node, do not count), at most at its program's end.
+std::int64_t own_work_end(const LoweringStats& chip, std::int64_t total_cycles);
+/// The span from `previous` to `end` (the chip's cycles) split by what `chip`'s schedule was
+/// doing whenever its frontier moved (stage_times); up to the stage's `gate` it waits for its
+/// hand-offs (C2C).
+StageTime split_stage_span(const LoweringStats& chip, std::int64_t previous, std::int64_t end, std::int64_t gate);
 
 /// Simulates compiled programs on the first compiled.size() chips of `system`. `inputs[c]`
 /// and `outputs[c]` are chip c's (graph tensor names). A schedule hazard on any chip is a

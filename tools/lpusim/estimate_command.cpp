@@ -40,6 +40,7 @@ struct EstimateArgs {
   std::int64_t gen_len = 64;
   bool json = false;
   bool csv = false;
+  bool full = false;
   PlanRequestArgs plan;  ///< --tp/--pp/--ep/--system
 };
 
@@ -64,6 +65,7 @@ int run(const EstimateArgs& args) {
   scenario.batch = args.batch;
   scenario.prompt_length = args.prompt_len;
   scenario.generation_length = args.gen_len;
+  scenario.simulate_every_chip = args.full;
   if (generates && scenario.context(true) > spec.max_positions)
     throw InputError(fmt::format("--prompt-len {} + --gen-len {} exceed the model's {} positions", args.prompt_len,
                                  args.gen_len, spec.max_positions));
@@ -221,6 +223,8 @@ Command add_estimate_command(CLI::App& app) {
   cmd->add_option("--system", args->plan.system,
                   "The system of chips (a bundled name such as groq-node, groq-rack, dragonfly-8, or a system JSON "
                   "file); default: one chip if the model fits, else the smallest standard system its plan needs");
+  cmd->add_flag("--full", args->full,
+                "On a pipeline, simulate every chip (default: each class of identical stages once, docs/multichip.md)");
   auto* json = cmd->add_flag("--json", args->json, "Print JSON (every figure, nested)");
   cmd->add_flag("--csv", args->csv, "Print CSV: a header of metric keys and one line of values")->excludes(json);
   return [args] { return run(*args); };

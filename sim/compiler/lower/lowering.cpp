@@ -72,9 +72,11 @@ class ChipLowering {
   bool gated() const { return !handoffs_.empty(); }
   /// The cycle this chip's last hand-off is readable.
   Cycle handoffs_readable() const { return handoffs_end_; }
-  /// Opens the stage gate at `gate`: the chip's own work starts there.
-  void open_gate(Cycle gate) {
+  /// Opens the stage gate at `gate`: the chip's own work starts there (or, `stop`, nothing
+  /// more is lowered).
+  void open_gate(Cycle gate, bool stop) {
     gate_open_ = true;
+    if (stop) next_ = g_.nodes.size();
     gate_ = gate;
     sb_.set_floor(gate);
     memory_.start_at(gate);
@@ -238,7 +240,8 @@ LoweredProgram lower_graph(const Graph& graph, const ChipConfig& chip, const Low
 }
 
 std::vector<LoweredProgram> lower_system(const std::vector<Graph>& graphs, const SystemConfig& system,
-                                         const LoweringOptions& options, const std::vector<int>& stage_of_chip) {
+                                         const LoweringOptions& options, const std::vector<int>& stage_of_chip,
+                                         const std::vector<bool>& stop_at_gate) {
   if (static_cast<int>(graphs.size()) > system.chips)
     throw InputError(fmt::format("{}: {} chip programs for a system of {} chips", system.file, graphs.size(),
                                  system.chips));
@@ -280,7 +283,7 @@ std::vector<LoweredProgram> lower_system(const std::vector<Graph>& graphs, const
       if (!chips[c]->gated() || !chips[c]->at_gate()) continue;
       const auto& s = stages.at(stage(c));
       if (!s.first) continue;
-      chips[c]->open_gate(s.second);
+      chips[c]->open_gate(s.second, c < stop_at_gate.size() && stop_at_gate[c]);
       opened = true;
     }
     return opened;

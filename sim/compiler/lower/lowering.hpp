@@ -44,8 +44,10 @@ LoweredProgram lower_graph(const Graph& graph, const ChipConfig& chip, const Low
 /// is readable, and nothing of the stage's own work issues before it. A stage's schedule from
 /// its gate on then depends on its graphs and its links alone, not on when its hand-offs
 /// came: what lets identical stages be simulated once (docs/multichip.md, "Stage reuse").
-/// LoweringStats::stage_gate_cycle reports it.
+/// LoweringStats::stage_gate_cycle reports it. A chip marked in `stop_at_gate` is lowered only
+/// up to its gate (its hand-offs received, as they would be with the rest of its graph).
 std::vector<LoweredProgram> lower_system(const std::vector<Graph>& graphs, const SystemConfig& system,
-                                         const LoweringOptions& options, const std::vector<int>& stage_of_chip = {});
+                                         const LoweringOptions& options, const std::vector<int>& stage_of_chip = {},
+                                         const std::vector<bool>& stop_at_gate = {});
 
 }  // namespace lpusim

@@ -15,6 +15,7 @@
 #include "estimate/serving_steps.hpp"
 #include "frontend/transformer_cost.hpp"
 #include "runtime/host_runtime.hpp"
+#include "runtime/stage_reuse.hpp"
 
 namespace lpusim::cli {
 
@@ -146,6 +147,15 @@ int estimate_on_system(const SystemEstimateInput& in) {
   j["c2c"] = {{shown_name + "_vectors_sent", shown.c2c_vectors_sent},
               {shown_name + "_link_busy_cycles", shown.c2c_link_busy_cycles}};
   j["simulated_equals_scheduled"] = exact;
+  // Stage reuse (runtime/stage_reuse.hpp): which stage's window simulated each stage's class.
+  nlohmann::json reuse = nlohmann::json::object();
+  for (const auto* step : {&prefill, decode ? &*decode : nullptr}) {
+    if (!step) continue;
+    reuse[step->name] = {{"chips_simulated", step->chips_simulated},
+                         {"instructions_simulated", step->simulated_instructions},
+                         {"stage_simulated_as", step->stage_class}};
+  }
+  j["simulation"] = reuse;
   // SRAM and unit use are one chip's, as in the one-chip estimate: SRAM of the plan's chip 0,
   // units of the last stage's first chip over the whole step.
   j["sram"] = {{"chip", 0}, {"weights_bytes", e.sram.weight_bytes}, {"activations_bytes", e.sram.activation_bytes},
@@ -217,6 +227,12 @@ int estimate_on_system(const SystemEstimateInput& in) {
       {shown_name + "_mac_utilisation_percent", fmt::format("{}: MXM MAC utilisation, all chips", shown_name),
        mac_percent, "%", 2},
       {"simulated_equals_scheduled", "simulated cycles = scheduled length", std::string(exact ? "yes" : "NO"), ""},
+      {shown_name + "_chips_simulated", fmt::format("{}: chips simulated", shown_name),
+       shown.stage_class.empty()
+           ? fmt::format("all {}", shown.chips_simulated)
+           : fmt::format("{} ({} stage classes of {} stages, each simulated once)", shown.chips_simulated,
+                         StageClasses{shown.stage_class}.classes(), plan.pp),
+       ""},
       {"host_compile_s", "host: compile", compile_seconds, "s"},
       {"host_simulate_s", "host: simulate", simulate_seconds, "s"},
   };

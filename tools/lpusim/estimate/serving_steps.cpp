@@ -17,6 +17,7 @@ SessionOptions serving_session_options(const TransformerSpec& spec, const Scenar
   options.prefill_last_rows_only = generates;  // the first generated token needs only the last row's logits
   options.plan = plan;
   options.system = system;
+  options.simulate_every_chip = scenario.simulate_every_chip;
   return options;
 }
 
