@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "arch/config/system_config.hpp"
+#include "arch/core/limits.hpp"
 #include "arch/core/types.hpp"
 
 namespace lpusim {
@@ -75,11 +76,10 @@ class C2cNetwork {
   };
   std::vector<Leftover> leftovers() const;
 
-  /// The most vectors a port's buffer holds (arrived or in flight). The hardware's receive
-  /// buffer is not published and surely smaller; this bound only keeps a schedule that never
-  /// receives from filling the host's memory. A vector beyond it pushes out the oldest, which
-  /// is lost (reported as one data-lost hazard per port with the count).
-  static constexpr std::size_t kMaxBuffered = 512;
+  /// The most vectors a port's buffer holds (limits::kC2cPortBufferVectors). A vector beyond
+  /// it pushes out the oldest, which is lost (reported as one data-lost hazard per port with
+  /// the count).
+  static constexpr std::size_t kMaxBuffered = limits::kC2cPortBufferVectors;
   struct Overflow {
     ChipId chip{0};
     int port = 0;

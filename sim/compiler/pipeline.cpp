@@ -98,9 +98,11 @@ std::vector<CompileResult> compile_system(std::vector<Graph> graphs, const Syste
   // held in this process at once.
   std::uint64_t host_bytes = 0;
   std::int64_t instructions = 0;
-  for (const auto& r : results) {
-    host_bytes += r.cost.host_bytes + simulation_host_bytes(r.cost.instructions);
-    instructions += r.cost.instructions;
+  for (std::size_t c = 0; c < results.size(); ++c) {
+    // A chip lowered only up to its stage gate issues its hand-off receives, nothing more.
+    if (c < options.stop_at_gate.size() && options.stop_at_gate[c]) continue;
+    host_bytes += results[c].cost.host_bytes + simulation_host_bytes(results[c].cost.instructions);
+    instructions += results[c].cost.instructions;
   }
   limits::require_host_memory(host_bytes, fmt::format("{}: compiling and simulating {} chips ({} instructions)",
                                                       system.file.empty() ? system.name : system.file, results.size(),

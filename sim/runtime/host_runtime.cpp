@@ -95,6 +95,12 @@ StepResult TransformerSession::prefill(std::int64_t prompt_length, const std::ve
   return run_step("prefill", prompt_length, ids, options_.prefill_last_rows_only);
 }
 
+StepResult TransformerSession::prefill_chunk(std::int64_t tokens) {
+  if (options_.mode != RunMode::Timing)
+    throw std::logic_error("TransformerSession::prefill_chunk: only in timing mode");
+  return run_step("prefill", tokens, {}, options_.prefill_last_rows_only);
+}
+
 StepResult TransformerSession::decode(const std::vector<int>& tokens) {
   if (options_.mode == RunMode::Functional && static_cast<std::int64_t>(tokens.size()) != options_.batch)
     throw std::logic_error(fmt::format("decode: {} tokens for a batch of {}", tokens.size(), options_.batch));
@@ -202,11 +208,11 @@ StepResult TransformerSession::run_system_step(const std::string& name, Graph gr
       for (const auto& [cache, rows] : chip_caches_[static_cast<std::size_t>(c)]) inputs[static_cast<std::size_t>(c)][cache] = rows;
     }
   const auto start = std::chrono::steady_clock::now();
-  // Timing only: each class of identical stages is simulated once, when there is a class of
-  // more than one stage.
+  // Timing only, three or more stages: each class of identical stages is compiled and
+  // simulated once, in a window of its own (runtime/stage_reuse.hpp).
   if (!functional && !options_.simulate_every_chip && plan.pp > 2) {
     const StageClasses classes = classify_stages(chip_graphs, plan, *options_.system);
-    if (classes.classes() < plan.pp) {
+    {
       ReusedStep reused = run_reused_stages(chip_graphs, plan, *options_.system, classes, compile, name);
       StepResult r;
       r.name = name;

@@ -116,6 +116,10 @@ class TransformerSession {
   StepResult decode(const std::vector<int>& tokens = {});
   /// Timing mode only: continue as if `position` positions were cached.
   void seek(std::int64_t position);
+  /// Timing mode only: `tokens` more prompt tokens per sequence at the current position (a
+  /// chunk of a prompt, attending to the positions cached before it), with only each
+  /// sequence's last row of logits if prefill_last_rows_only.
+  StepResult prefill_chunk(std::int64_t tokens);
 
   std::int64_t position() const { return position_; }
   /// Int8, functional: the activation scales the prefill calibrated, by matmul node name.

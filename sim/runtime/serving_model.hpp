@@ -29,6 +29,10 @@ struct Scenario {
   std::int64_t generation_length = 64; ///< tokens generated per sequence (decoders)
   /// On a pipeline: simulate every chip, not each class of identical stages once (--full).
   bool simulate_every_chip = false;
+  /// The prompt is prefilled in chunks of this many tokens (0: whole), each chunk a step of
+  /// its own attending to the chunks before it: what a prompt too large to compile at once
+  /// is simulated as (chunks run one after another).
+  std::int64_t prefill_chunk_tokens = 0;
 
   /// Positions each sequence's KV cache reaches: the prompt and, for a decoder, every
   /// generated token.

@@ -262,6 +262,7 @@ StageClasses classify_stages_by_plan(const PartitionPlan& plan, const SystemConf
   std::vector<std::string> signatures;
   for (int k = 0; k < plan.pp; ++k) {
     std::string s = place_of(plan, k);
+    if (k + 1 < plan.pp) s += "next:" + place_of(plan, k + 1);  // the window lowers it up to its gate
     write_routes(s, plan, system, k);
     signatures.push_back(std::move(s));
   }

@@ -85,8 +85,14 @@ void build_node_local_links(Builder& b, int first_chip, int local_class, const s
             LinkEnd{ChipId(first_chip + j), PortIndex(peer_index(j, i))}, local_class, key);
 }
 
+/// Index of `other` among `count` peers counted from `self` onward: (other - self) mod count,
+/// less one. Circulant (an assumption: the wiring is not published): every node (rack) links
+/// to the one after it as node 0 does to node 1, so that identical pipeline stages on
+/// consecutive nodes see the same links (docs/multichip.md, "Stage reuse").
+int distance_index(int self, int other, int count) { return (other - self + count) % count - 1; }
+
 /// Node n's slot for its link `t` to node m of the same rack (`nodes` nodes in the rack).
-int node_pair_slot(int n, int m, int t, int nodes) { return t * (nodes - 1) + peer_index(n, m); }
+int node_pair_slot(int n, int m, int t, int nodes) { return t * (nodes - 1) + distance_index(n, m, nodes); }
 
 void build_rack_links(Builder& b, int first_chip, int nodes, int links_per_pair, int global_class,
                       const std::string& key) {
@@ -99,7 +105,7 @@ void build_rack_links(Builder& b, int first_chip, int nodes, int links_per_pair,
 
 /// Where rack r's link `t` to rack s leaves: its rack-level slot q -> node, node slot.
 LinkEnd rack_slot_end(int r, int s, int t, int racks) {
-  const int q = t * (racks - 1) + peer_index(r, s);
+  const int q = t * (racks - 1) + distance_index(r, s, racks);
   const int node = q / (kGlobalSlotsPerNode - kDragonflyIntraRackLinksPerNodePair * (kNodesPerRack - 1));
   const int node_slot = kDragonflyIntraRackLinksPerNodePair * (kNodesPerRack - 1) +
                         q % (kGlobalSlotsPerNode - kDragonflyIntraRackLinksPerNodePair * (kNodesPerRack - 1));

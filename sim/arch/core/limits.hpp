@@ -23,6 +23,12 @@ constexpr std::int64_t kMaxQueueCycles = std::int64_t{1} << 50;
 /// peak at 537 MiB in timing mode (docs/limits.md), about 512 B a line; 768 leaves margin for
 /// instructions with more operands.
 constexpr std::uint64_t kProgramHostBytesPerLine = 768;
+/// The most vectors a C2C port's buffer holds (arrived or in flight) in the simulator. The
+/// hardware's receive buffer is not published and surely smaller; the bound keeps a schedule
+/// that never receives from filling the host's memory, and a vector beyond it is lost (a
+/// data-lost hazard). The compiler keeps a forwarded transfer within it (estimates chunk a
+/// prompt whose hand-off would not fit).
+constexpr std::size_t kC2cPortBufferVectors = 512;
 /// Simulated chips in one run of a single program (`lpusim run` without --system).
 constexpr int kMaxChips = 1;
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <limits>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -32,7 +33,7 @@ std::string list(const std::vector<std::int64_t>& v) {
 
 int estimate_on_system(const SystemEstimateInput& in) {
   const TransformerSpec& spec = in.spec;
-  const Scenario& scenario = in.scenario;
+  Scenario scenario = in.scenario;  // a prompt too large to compile at once gets a chunk size
   EstimatePlan where = in.where;
   const PartitionPlan& plan = where.plan;  // the fastest of where.alternatives, once simulated
   const SystemConfig& system = *where.system;
@@ -40,40 +41,83 @@ int estimate_on_system(const SystemEstimateInput& in) {
   const bool generates = spec.causal;
 
   // Cost before work, from the config: a partitioned step issues the whole model's
-  // instructions, spread over its chips, and every chip's compile and simulation is held in
-  // this process at once. Both steps are bounded like a one-chip compile's.
+  // instructions, spread over its chips. Simulated whole (--full, or two stages), every
+  // chip's compile and simulation is held in this process at once; on three or more stages
+  // a step is compiled and simulated a stage class at a time (runtime/stage_reuse.hpp), each
+  // window about one stage's share (stages hold about equal work). Each compile is bounded
+  // like a one-chip compile's.
   const WeightScenario weight_scenario(scenario.weights, scenario.compute, scenario.checkpoint_weights);
   std::uint64_t host_bytes = 0;
   std::int64_t instructions = 0;
-  auto check_step = [&](const char* name, TransformerStep step) {
-    // Costed for one sequence and scaled: a step's work grows with its batch, and a large
-    // batch's graph is itself what this check must not build.
+  const bool windowed = !scenario.simulate_every_chip && plan.pp > 2;
+  const int stage_classes = windowed ? classify_stages_by_plan(plan, system).classes() : 1;
+  auto per_compile = [&](std::int64_t whole) { return windowed ? (whole + plan.pp - 1) / plan.pp : whole; };
+  // Costed for one sequence and scaled: a step's work grows with its batch, and a large
+  // batch's graph is itself what this check must not build.
+  auto step_cost = [&](TransformerStep step) {
     const std::int64_t batch = step.batch;
     step.batch = 1;
     CompileCost cost = transformer_step_cost(spec, chip, weight_scenario, false, step);
-    cost.instructions *= batch;
-    cost.host_bytes *= static_cast<std::uint64_t>(batch);
+    cost.instructions = per_compile(cost.instructions * batch);
+    cost.host_bytes = static_cast<std::uint64_t>(per_compile(static_cast<std::int64_t>(cost.host_bytes) * batch));
+    return cost;
+  };
+  // A stage's hand-off is forwarded over links other hand-offs share (a GroqRack's node-to-
+  // node links): it must fit a port's buffer while it waits (the compiler does not stage
+  // forwards through SRAM yet), which bounds the rows a step may hand off.
+  const std::int64_t handoff_row_vectors = 4 * ((spec.hidden + chip.lanes() - 1) / chip.lanes());  // fp32 planes
+  bool forwarded = false;
+  for (int c = 0; c + plan.tp < plan.chips() && !forwarded; ++c)
+    forwarded = system.route(ChipId(c), ChipId(c + plan.tp)).size() > 1;
+  const std::int64_t handoff_rows = forwarded
+                                        ? static_cast<std::int64_t>(limits::kC2cPortBufferVectors) / handoff_row_vectors
+                                        : std::numeric_limits<std::int64_t>::max();
+  if (scenario.batch > handoff_rows)
+    throw InputError(fmt::format("{}: a batch of {} hands {} vectors from stage to stage, more than the {} a C2C port's "
+                                 "buffer holds while a forward waits (lpusim does not stage forwards through SRAM "
+                                 "yet): a batch of at most {} fits",
+                                 in.path, scenario.batch, scenario.batch * handoff_row_vectors,
+                                 limits::kC2cPortBufferVectors, handoff_rows));
+  // A decoder's prompt too large to compile at once, or to hand off at once, is prefilled in
+  // chunks (each attending to the ones before it): the largest power-of-two chunk whose last
+  // one fits both.
+  const std::int64_t max_chunk = forwarded ? handoff_rows / scenario.batch : std::numeric_limits<std::int64_t>::max();
+  if (generates && (scenario.prompt_length > max_chunk ||
+                    step_cost({scenario.prompt_length, 0, scenario.batch, true}).instructions > kMaxCompiledInstructions)) {
+    std::int64_t chunk = 1;
+    while (chunk * 2 < scenario.prompt_length && chunk * 2 <= max_chunk &&
+           step_cost({chunk * 2, scenario.prompt_length - chunk * 2, scenario.batch, true}).instructions <=
+               kMaxCompiledInstructions)
+      chunk *= 2;
+    scenario.prefill_chunk_tokens = chunk;
+  }
+  auto check_step = [&](const char* name, TransformerStep step) {
+    const std::int64_t batch = step.batch;
+    const CompileCost cost = step_cost(step);
+    const std::string simulated = windowed ? fmt::format("one of {} stages", plan.pp) : fmt::format("{} chips", plan.chips());
     if (cost.instructions > kMaxCompiledInstructions) {
       // What would fit: a smaller batch, a shorter prompt or context, or (when one token of
-      // one sequence is already too much) nothing until identical chips are simulated once.
-      const std::int64_t one_token =
-          transformer_step_cost(spec, chip, weight_scenario, false, {1, 0, 1, step.last_rows_only}).instructions;
+      // one sequence is already too much) more pipeline stages or more chips per stage.
+      const std::int64_t one_token = per_compile(
+          transformer_step_cost(spec, chip, weight_scenario, false, {1, 0, 1, step.last_rows_only}).instructions);
       const std::string advice =
           one_token > kMaxCompiledInstructions
-              ? fmt::format("even one token of one sequence issues about {} over these chips: lpusim cannot estimate "
-                            "this model until it simulates identical chips once (not built yet: docs/multichip.md)",
+              ? fmt::format("even one token of one sequence issues about {} there: a plan with more stages "
+                            "(--pp) compiles less at a time (docs/multichip.md, \"Stage reuse\")",
                             one_token)
           : batch > 1 ? "a smaller batch or a shorter context fits"
           : step.tokens > 1 ? "a shorter prompt fits"
                             : "a shorter context fits";
-      throw InputError(fmt::format("{}: the {} over {} chips would issue about {} instructions in all, more than the {} "
-                                   "(2^24) lpusim compiles for one step; {}",
-                                   in.path, name, plan.chips(), cost.instructions, kMaxCompiledInstructions, advice));
+      throw InputError(fmt::format("{}: the {} on {} would issue about {} instructions, more than the {} "
+                                   "(2^24) lpusim compiles at once; {}",
+                                   in.path, name, simulated, cost.instructions, kMaxCompiledInstructions, advice));
     }
     host_bytes += cost.host_bytes + simulation_host_bytes(cost.instructions);
-    instructions += cost.instructions;
+    instructions += cost.instructions * (windowed ? stage_classes : 1);
   };
-  check_step("prefill", {scenario.prompt_length, 0, scenario.batch, generates});
+  const std::int64_t chunk = scenario.prefill_chunk_tokens;
+  if (chunk > 0) check_step("prefill's last chunk", {chunk, scenario.prompt_length - chunk, scenario.batch, true});
+  else check_step("prefill", {scenario.prompt_length, 0, scenario.batch, generates});
   if (generates) check_step("decode step", {1, scenario.context(true) - 1, scenario.batch});
   limits::require_host_memory(host_bytes, fmt::format("{}: estimating it on {} chips ({} instructions)", in.path,
                                                       plan.chips(), instructions));
@@ -147,6 +191,12 @@ int estimate_on_system(const SystemEstimateInput& in) {
   j["c2c"] = {{shown_name + "_vectors_sent", shown.c2c_vectors_sent},
               {shown_name + "_link_busy_cycles", shown.c2c_link_busy_cycles}};
   j["simulated_equals_scheduled"] = exact;
+  if (steps.prefill_chunks.chunk_tokens > 0)
+    j["prefill"]["chunks"] = {{"tokens_per_chunk", steps.prefill_chunks.chunk_tokens},
+                              {"chunks", steps.prefill_chunks.chunks},
+                              {"simulated", steps.prefill_chunks.simulated},
+                              {"simulated_cycles", steps.prefill_chunks.cycles},
+                              {"interpolated", steps.prefill_chunks.interpolated()}};
   // Stage reuse (runtime/stage_reuse.hpp): which stage's window simulated each stage's class.
   nlohmann::json reuse = nlohmann::json::object();
   for (const auto* step : {&prefill, decode ? &*decode : nullptr}) {
@@ -173,6 +223,13 @@ int estimate_on_system(const SystemEstimateInput& in) {
 
   using L = long long;
   const double mb = 1e6;
+  const PrefillChunks& chunks = steps.prefill_chunks;
+  const std::string chunked =
+      chunks.chunk_tokens == 0 ? ""
+      : chunks.interpolated()
+          ? fmt::format(" (in {} chunks of {}, one after another: 3 simulated, the rest interpolated)", chunks.chunks,
+                        chunks.chunk_tokens)
+          : fmt::format(" (in {} chunks of {}, one after another, each simulated)", chunks.chunks, chunks.chunk_tokens);
   std::vector<EstimateRow> rows = {
       {"system", "system", system.name, ""},
       {"plan", "plan", plan.describe(), ""},
@@ -192,7 +249,7 @@ int estimate_on_system(const SystemEstimateInput& in) {
         {"decode_cycles", fmt::format("decode step at {} cached positions", decode->past),
          static_cast<L>(decode->cycles()), "cycles"},
         {"prefill_latency_us", "prefill on the chips", e.prefill_latency_us, "us"},
-        {"prefill_cycles", fmt::format("prefill, {} x {} tokens", scenario.batch, scenario.prompt_length),
+        {"prefill_cycles", fmt::format("prefill, {} x {} tokens{}", scenario.batch, scenario.prompt_length, chunked),
          static_cast<L>(prefill.cycles()), "cycles"},
     };
     rows.insert(rows.end(), decoder.begin(), decoder.end());
@@ -229,9 +286,9 @@ int estimate_on_system(const SystemEstimateInput& in) {
       {"simulated_equals_scheduled", "simulated cycles = scheduled length", std::string(exact ? "yes" : "NO"), ""},
       {shown_name + "_chips_simulated", fmt::format("{}: chips simulated", shown_name),
        shown.stage_class.empty()
-           ? fmt::format("all {}", shown.chips_simulated)
-           : fmt::format("{} ({} stage classes of {} stages, each simulated once)", shown.chips_simulated,
-                         StageClasses{shown.stage_class}.classes(), plan.pp),
+           ? fmt::format("all {}, together", shown.chips_simulated)
+           : fmt::format("{}: {} stages as {} classes, each in its own window", shown.chips_simulated, plan.pp,
+                         StageClasses{shown.stage_class}.classes()),
        ""},
       {"host_compile_s", "host: compile", compile_seconds, "s"},
       {"host_simulate_s", "host: simulate", simulate_seconds, "s"},

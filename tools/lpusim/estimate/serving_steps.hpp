@@ -12,8 +12,22 @@
 
 namespace lpusim::cli {
 
+/// A prompt prefilled in chunks (Scenario::prefill_chunk_tokens).
+struct PrefillChunks {
+  std::int64_t chunk_tokens = 0;  ///< 0: the prompt in one step
+  std::int64_t chunks = 1;
+  /// The chunks simulated (by index) and their cycles; with more than three chunks the first,
+  /// the last full one and the last are simulated and the full chunks between them
+  /// interpolated linearly in their position (a chunk's attention grows linearly with the
+  /// positions before it, the rest of its work does not).
+  std::vector<std::int64_t> simulated, cycles;
+  bool interpolated() const { return static_cast<std::int64_t>(simulated.size()) < chunks; }
+};
+
 struct ServingSteps {
+  /// The prefill: one step, or (chunked) the last chunk's with its cycles the chunks' sum.
   StepResult prefill;
+  PrefillChunks prefill_chunks;
   std::optional<StepResult> decode;
   ServingEstimate estimate;
   /// The program whose per-layer cycles and unit use are shown: the decode step, or an
