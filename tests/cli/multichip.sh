@@ -89,6 +89,38 @@ assert len(stages) == 3 and all(s["cycles"] > 0 for s in stages), stages
 assert sum(s["cycles"] for s in stages) == j["decode"]["cycles"], (stages, j["decode"])
 print("ok: estimate tp 4 x pp 3 on a GroqRack: every stage's span is its own")
 PY
+# Stage reuse (docs/multichip.md): each class of identical stages simulated once gives the
+# same step as every chip simulated (--full): cycles, the time split, the link counts, on an
+# 8-chip and a 72-chip system. The 27-layer model's stages cross from l9 to l10 (a compiler
+# that read names in order would place them differently). Skipped with the verify cases that
+# LPUSIM_MULTICHIP_CASES leaves out (the sanitizer stage).
+reuse_case() {  # reuse_case NAME MIN_CLASSES_SAVED ARGS...
+  local name=$1 saved=$2
+  shift 2
+  if [[ -n "${LPUSIM_MULTICHIP_CASES:-}" ]] && ! [[ "$name" =~ $LPUSIM_MULTICHIP_CASES ]]; then return; fi
+  local reused full
+  reused=$("$lpusim" estimate "$root/tests/data/multichip/tiny-llama-27-layers.json" "$@" --prompt-len 4 --gen-len 4 --json) || { echo "FAIL: $name (reuse)"; fail=1; return; }
+  full=$("$lpusim" estimate "$root/tests/data/multichip/tiny-llama-27-layers.json" "$@" --prompt-len 4 --gen-len 4 --json --full) || { echo "FAIL: $name (--full)"; fail=1; return; }
+  python3 - "$reused" "$full" "$saved" <<'PY' || { echo "FAIL: $name"; fail=1; }
+import json, sys
+r, f, saved = json.loads(sys.argv[1]), json.loads(sys.argv[2]), int(sys.argv[3])
+for key in ("time_split", "c2c", "pipeline"):
+    assert r[key] == f[key], (key, r[key], f[key])
+for step in ("decode", "prefill"):
+    assert r[step]["cycles"] == f[step]["cycles"], (step, r[step]["cycles"], f[step]["cycles"])
+    classes = r["simulation"][step]["stage_simulated_as"]
+    stages = r["plan"]["pp"]
+    assert len(classes) == stages and len(set(classes)) <= stages - saved, (step, classes)
+    assert f["simulation"][step]["stage_simulated_as"] == [], f["simulation"]
+assert r["simulated_equals_scheduled"] and f["simulated_equals_scheduled"]
+PY
+  echo "ok: $name: reuse and --full agree"
+}
+# tp 1 x pp 8 on a GroqNode: the middle stages of 3 and of 4 layers repeat.
+reuse_case "reuse 8 chips: tp 1 x pp 8 on a GroqNode" 1 --tp 1 --pp 8 --system groq-node
+# tp 8 x pp 9 on a GroqRack, a stage per node, hand-offs forwarded between nodes: first,
+# middle (six nodes alike, the wiring being circulant), the one before the last, and last.
+reuse_case "reuse 72 chips: tp 8 x pp 9 on a GroqRack" 5 --tp 8 --pp 9 --system groq-rack
 # A one-chip plan on a system runs on one chip.
 out=$("$lpusim" estimate tiny-llama --tp 1 --system groq-node --prompt-len 4 --gen-len 4 2>&1)
 if [[ $? -ne 0 ]] || ! grep -q "tokens/s per user" <<<"$out"; then
