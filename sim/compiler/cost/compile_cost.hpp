@@ -59,6 +59,11 @@ std::int64_t weight_block_words(std::int64_t k_rows, std::int64_t n_cols, std::i
 /// 10 M instructions each, compile in 51 s and peak at 3.7 GB). Beyond it the compile is
 /// refused rather than left to run.
 constexpr std::int64_t kMaxCompiledInstructions = std::int64_t{1} << 24;
+/// Instructions one `lpusim estimate` compiles and simulates over all its compiles (a
+/// pipeline's stage windows, a prompt's chunks): about 2.7 x 10^8, some 40 minutes of one
+/// core at the lowering's 10^5 instructions a second (estimate llama-2-7b: 1.3 x 10^8 in
+/// 18 minutes). Beyond it an estimate is refused before any work.
+constexpr std::int64_t kMaxEstimateInstructions = std::int64_t{1} << 28;
 // A program's lines are at most its issued instructions: `lpusim run` reads whatever fits.
 static_assert(kMaxCompiledInstructions <= limits::kMaxProgramInstructions,
               "lpusim run must read every program lpusim compile writes");

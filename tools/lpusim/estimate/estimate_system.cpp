@@ -91,7 +91,7 @@ int estimate_on_system(const SystemEstimateInput& in) {
       chunk *= 2;
     scenario.prefill_chunk_tokens = chunk;
   }
-  auto check_step = [&](const char* name, TransformerStep step) {
+  auto check_step = [&](const char* name, TransformerStep step, std::int64_t times) {
     const std::int64_t batch = step.batch;
     const CompileCost cost = step_cost(step);
     const std::string simulated = windowed ? fmt::format("one of {} stages", plan.pp) : fmt::format("{} chips", plan.chips());
@@ -113,12 +113,23 @@ int estimate_on_system(const SystemEstimateInput& in) {
                                    in.path, name, simulated, cost.instructions, kMaxCompiledInstructions, advice));
     }
     host_bytes += cost.host_bytes + simulation_host_bytes(cost.instructions);
-    instructions += cost.instructions * (windowed ? stage_classes : 1);
+    instructions += cost.instructions * (windowed ? stage_classes : 1) * times;
   };
   const std::int64_t chunk = scenario.prefill_chunk_tokens;
-  if (chunk > 0) check_step("prefill's last chunk", {chunk, scenario.prompt_length - chunk, scenario.batch, true});
-  else check_step("prefill", {scenario.prompt_length, 0, scenario.batch, generates});
-  if (generates) check_step("decode step", {1, scenario.context(true) - 1, scenario.batch});
+  if (chunk > 0) {
+    const std::int64_t chunks = (scenario.prompt_length + chunk - 1) / chunk;
+    check_step("prefill's last chunk", {chunk, scenario.prompt_length - chunk, scenario.batch, true}, std::min<std::int64_t>(chunks, 3));
+  } else {
+    check_step("prefill", {scenario.prompt_length, 0, scenario.batch, generates}, 1);
+  }
+  if (generates) check_step("decode step", {1, scenario.context(true) - 1, scenario.batch}, 1);
+  if (instructions > kMaxEstimateInstructions)
+    throw InputError(fmt::format("{}: estimating it on {} would compile and simulate about {} instructions in all "
+                                 "({} stage window{} a step{}), more than the {} (2^28, about 40 minutes of one core) "
+                                 "an estimate takes on; a shorter prompt or context, or a smaller batch, costs less",
+                                 in.path, plan.describe(), instructions, windowed ? stage_classes : 1,
+                                 windowed && stage_classes == 1 ? "" : "s",
+                                 chunk > 0 ? ", 3 prompt chunks" : "", kMaxEstimateInstructions));
   limits::require_host_memory(host_bytes, fmt::format("{}: estimating it on {} chips ({} instructions)", in.path,
                                                       plan.chips(), instructions));
 
@@ -225,11 +236,7 @@ int estimate_on_system(const SystemEstimateInput& in) {
   const double mb = 1e6;
   const PrefillChunks& chunks = steps.prefill_chunks;
   const std::string chunked =
-      chunks.chunk_tokens == 0 ? ""
-      : chunks.interpolated()
-          ? fmt::format(" (in {} chunks of {}, one after another: 3 simulated, the rest interpolated)", chunks.chunks,
-                        chunks.chunk_tokens)
-          : fmt::format(" (in {} chunks of {}, one after another, each simulated)", chunks.chunks, chunks.chunk_tokens);
+      chunks.chunk_tokens == 0 ? "" : fmt::format(" in {} chunks", chunks.chunks);
   std::vector<EstimateRow> rows = {
       {"system", "system", system.name, ""},
       {"plan", "plan", plan.describe(), ""},
@@ -310,6 +317,12 @@ int estimate_on_system(const SystemEstimateInput& in) {
   std::vector<std::int64_t> stage_c2c;
   for (const StageTime& t : shown.stage_times) stage_c2c.push_back(t.c2c);
   std::cout << fmt::format("  of which C2C transfers:              {}\n", list(stage_c2c));
+  if (chunks.chunk_tokens > 0)
+    std::cout << fmt::format("  prefill in {} chunks of {} tokens, one after another ({}; docs/multichip.md, "
+                             "\"Long prompts\")\n",
+                             chunks.chunks, chunks.chunk_tokens,
+                             chunks.interpolated() ? "the first, last full and last simulated, the rest interpolated"
+                                                   : "each simulated");
   return exact ? 0 : 1;
 }
 
