@@ -26,6 +26,16 @@ TensorInfo tensor(const std::string& name, std::int64_t rows, std::int64_t cols,
   return t;
 }
 
+Node scale_node(const std::string& name, int in, int out, double value) {
+  Node scale;
+  scale.kind = OpKind::Scale;
+  scale.name = name;
+  scale.inputs = {in};
+  scale.outputs = {out};
+  scale.attrs["value"] = value;
+  return scale;
+}
+
 PartitionPlan even_plan(int tp, int pp, std::int64_t layers_per_stage) {
   PartitionPlan plan;
   plan.tp = tp;
@@ -46,13 +56,7 @@ std::vector<Graph> line_of_stages(int delay_ops) {
   int x = first.add_tensor(tensor("x", rows, cols, TensorRole::Input));
   for (int i = 0; i < delay_ops; ++i) {
     const int y = first.add_tensor(tensor("x" + std::to_string(i), rows, cols, TensorRole::Intermediate));
-    Node scale;
-    scale.kind = OpKind::Scale;
-    scale.name = "delay" + std::to_string(i);
-    scale.inputs = {x};
-    scale.outputs = {y};
-    scale.attrs["value"] = 1.0;
-    first.nodes.push_back(scale);
+    first.nodes.push_back(scale_node("delay" + std::to_string(i), x, y, 1.0));
     x = y;
   }
   for (int k = 0; k < 3; ++k) {
@@ -70,25 +74,13 @@ std::vector<Graph> line_of_stages(int delay_ops) {
       if (k == 1) {
         const int own = g.add_tensor(tensor("own", rows, cols, TensorRole::Input));
         const int own_out = g.add_tensor(tensor("own_out", rows, cols, TensorRole::Output));
-        Node scale;
-        scale.kind = OpKind::Scale;
-        scale.name = "own_work";
-        scale.inputs = {own};
-        scale.outputs = {own_out};
-        scale.attrs["value"] = 3.0;
-        g.nodes.push_back(scale);
+        g.nodes.push_back(scale_node("own_work", own, own_out, 3.0));
       }
       for (int i = 0; i < 2; ++i) {
         const bool out = k == 2 && i == 1;
         const int y = g.add_tensor(tensor("y" + std::to_string(i), rows, cols,
                                           out ? TensorRole::Output : TensorRole::Intermediate));
-        Node scale;
-        scale.kind = OpKind::Scale;
-        scale.name = "work" + std::to_string(i);
-        scale.inputs = {x};
-        scale.outputs = {y};
-        scale.attrs["value"] = 0.5;
-        g.nodes.push_back(scale);
+        g.nodes.push_back(scale_node("work" + std::to_string(i), x, y, 0.5));
         x = y;
       }
     }
