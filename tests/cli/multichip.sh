@@ -120,7 +120,7 @@ PY
 reuse_case "reuse 8 chips: tp 1 x pp 8 on a GroqNode" 1 --tp 1 --pp 8 --system groq-node
 # tp 8 x pp 9 on a GroqRack, a stage per node, hand-offs forwarded between nodes: first,
 # middle (six nodes alike, the wiring being circulant), the one before the last, and last.
-reuse_case "reuse 72 chips: tp 8 x pp 9 on a GroqRack" 5 --tp 8 --pp 9 --system groq-rack
+reuse_case "reuse 72 chips: tp 8 x pp 9, a stage per node of a rack" 5 --tp 8 --pp 9 --system groq-rack
 # A one-chip plan on a system runs on one chip.
 out=$("$lpusim" estimate tiny-llama --tp 1 --system groq-node --prompt-len 4 --gen-len 4 2>&1)
 if [[ $? -ne 0 ]] || ! grep -q "tokens/s per user" <<<"$out"; then
