@@ -49,7 +49,8 @@ CompileResult run_passes(Graph graph, const ChipConfig& chip, const CompileOptio
   // Cost before work: weights, resident data and decompose's constants from the shapes, then
   // instructions and host memory from the primitive graph, each refused before the pass that
   // would spend it.
-  const std::string what = graph.file.empty() ? graph.name : graph.file;
+  const std::string source = graph.file.empty() ? graph.name : graph.file;
+  const std::string what = system_chip >= 0 ? fmt::format("{} (chip {}: {})", source, system_chip, graph.name) : source;
   const WeightScenario weights = options.lowering.weight_scenario();
   require_compile_fits(estimate_graph_cost(graph, chip, weights), chip, weights, what);
   run_pass("decompose", result.primitive, [&] { result.primitive = decompose(graph); });

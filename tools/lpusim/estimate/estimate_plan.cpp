@@ -63,7 +63,7 @@ EstimatePlan choose_estimate_plan(const TransformerSpec& spec, const ChipConfig&
       }
     }
     if (args.system.empty() && fits) return e;
-    const std::vector<PartitionPlan> plans = feasible_plans(spec, request, budget, 10440);
+    std::vector<PartitionPlan> plans = feasible_plans(spec, request, budget, 10440);
     if (plans.empty())
       throw InputError(fmt::format("{}: no plan of up to 10,440 chips (the largest system) holds its weights and the KV "
                                    "caches of {} x {} positions: a stage holds at least one layer, split over at most "
@@ -85,17 +85,29 @@ EstimatePlan choose_estimate_plan(const TransformerSpec& spec, const ChipConfig&
     };
     const bool compilable = within_cap({scenario.prompt_length, 0, scenario.batch, spec.causal}) &&
                             (!spec.causal || within_cap({1, scenario.context(true) - 1, scenario.batch}));
+    // A decoder's decode step (its weights and whole KV caches) is checked on every plan: a
+    // step of many chips is compiled a stage at a time (runtime/stage_reuse.hpp), and its
+    // stages' graphs are small whatever the whole step's size.
     auto compiles = [&](const PartitionPlan& p) {
       if (p.chips() == 1) return fits;
-      if (!compilable) return true;
       const TransformerStep prefill{scenario.prompt_length, 0, scenario.batch, spec.causal};
       const TransformerStep decode{1, scenario.context(true) - 1, scenario.batch};
-      return plan_fits_chips(spec, chip, weights, p, prefill, &refused) &&
-             (!spec.causal || plan_fits_chips(spec, chip, weights, p, decode, &refused));
+      if (spec.causal && !plan_fits_chips(spec, chip, weights, p, decode, &refused)) return false;
+      return !compilable || plan_fits_chips(spec, chip, weights, p, prefill, &refused);
     };
-    for (const PartitionPlan& p : plans) {
-      if (!e.alternatives.empty() && p.chips() > e.alternatives.front().chips()) break;
-      if (compiles(p)) e.alternatives.push_back(p);
+    // plan_fit's footprints can be a little short of the compiler's count (a weight slice's
+    // room for whole tiles): when no candidate compiles, the candidates of a budget a tenth
+    // smaller are tried, down to half (more stages or chips per stage, checked the same way).
+    for (int tenths = 10; tenths >= 5 && e.alternatives.empty(); --tenths) {
+      if (tenths < 10) {
+        ChipBudget smaller = budget;
+        smaller.weight_bytes = budget.weight_bytes / 10 * tenths;
+        plans = feasible_plans(spec, request, smaller, 10440);
+      }
+      for (const PartitionPlan& p : plans) {
+        if (!e.alternatives.empty() && p.chips() > e.alternatives.front().chips()) break;
+        if (compiles(p)) e.alternatives.push_back(p);
+      }
     }
     if (e.alternatives.empty())
       throw InputError(fmt::format("{}: no plan of up to 10,440 chips holds its weights and the KV caches of {} x {} "
