@@ -100,8 +100,10 @@ std::vector<CompileResult> compile_system(std::vector<Graph> graphs, const Syste
   std::uint64_t host_bytes = 0;
   std::int64_t instructions = 0;
   for (std::size_t c = 0; c < results.size(); ++c) {
-    // A chip lowered only up to its stage gate issues its hand-off receives, nothing more.
+    // A chip lowered only up to its stage gate issues its hand-off receives, nothing more;
+    // a chip with no graph (idle in a stage window) at most forwards.
     if (c < options.stop_at_gate.size() && options.stop_at_gate[c]) continue;
+    if (results[c].primitive.nodes.empty()) continue;
     host_bytes += results[c].cost.host_bytes + simulation_host_bytes(results[c].cost.instructions);
     instructions += results[c].cost.instructions;
   }
