@@ -107,13 +107,16 @@ bool transformer_fits_one_chip(const TransformerSpec& spec, const ChipConfig& ch
 }
 
 bool plan_fits_chips(const TransformerSpec& spec, const ChipConfig& chip, const WeightScenario& weights,
-                     const PartitionPlan& plan, const TransformerStep& step, std::string* why) {
+                     const PartitionPlan& plan, const TransformerStep& step, std::string* why,
+                     bool with_activations) {
   Graph whole = build_transformer_graph(spec, step.tokens, step.past, step.batch);
   infer_shapes(whole);
   std::vector<Graph> chips = partition_graph(whole, plan);
   std::vector<int> stages{0, std::min(1, plan.pp - 1), plan.pp - 1};
   stages.erase(std::unique(stages.begin(), stages.end()), stages.end());
-  auto fits = [](const CompileCost& c) { return c.weights_fit() && c.resident_words <= c.resident_word_capacity; };
+  auto fits = [&](const CompileCost& c) {
+    return c.weights_fit() && c.resident_words <= c.resident_word_capacity && (!with_activations || c.activations_fit());
+  };
   for (int s : stages)
     for (int r = 0; r < plan.tp; ++r) {
       const int c = s * plan.tp + r;
@@ -130,8 +133,18 @@ bool plan_fits_chips(const TransformerSpec& spec, const ChipConfig& chip, const 
       }
       if (fits(cost)) continue;
       if (why) {
+        const std::string where = fmt::format("chip {} (stage {}, rank {})", c, s, r);
         try {
-          require_compile_fits(cost, chip, weights, fmt::format("chip {} (stage {}, rank {})", c, s, r));
+          require_compile_fits(cost, chip, weights, where);
+          const double vector_bytes = 4.0 * chip.lanes();
+          *why = cost.largest_intermediate_rows > cost.words_per_slice
+                     ? fmt::format("{}: an intermediate of {} rows is longer than a MEM slice's {} words", where,
+                                   cost.largest_intermediate_rows, cost.words_per_slice)
+                     : fmt::format("{}: the step's intermediates need up to {} of activation SRAM beside {} of inputs, "
+                                   "outputs and KV caches, more than the 24 MEM slices next to the VXM hold ({})",
+                                   where, format_bytes(static_cast<double>(cost.peak_intermediate_words) * vector_bytes),
+                                   format_bytes(static_cast<double>(cost.resident_words) * vector_bytes),
+                                   format_bytes(static_cast<double>(cost.resident_word_capacity) * vector_bytes));
         } catch (const InputError& e) {
           *why = e.what();
         }

@@ -36,8 +36,11 @@ bool transformer_fits_one_chip(const TransformerSpec& spec, const ChipConfig& ch
 /// plans, this says whether the compile will take them. The stages that can differ are
 /// checked, every rank of each: the first (embedding), the second (the most layers) and the
 /// last (the LM head). Otherwise `why` says which chip does not fit and how.
+/// `with_activations`: the step's intermediates' peak counts too (CompileCost::activations_fit:
+/// a prompt chunk's attention against every position before it).
 bool plan_fits_chips(const TransformerSpec& spec, const ChipConfig& chip, const WeightScenario& weights,
-                     const PartitionPlan& plan, const TransformerStep& step, std::string* why = nullptr);
+                     const PartitionPlan& plan, const TransformerStep& step, std::string* why = nullptr,
+                     bool with_activations = false);
 /// The same numbers for the whole model, with no refusal: what a step costs to compile and
 /// simulate however it is spread over chips (the instructions and host memory of a
 /// partitioned step are those of the whole model, divided among its chips).

@@ -169,3 +169,32 @@ TEST_CASE("cost: the estimate holds for every family and weight format of the Hu
     CHECK(cost.weight_words == r.cost.weight_words);
   }
 }
+
+TEST_CASE("cost: the intermediates' peak follows the lowering's order and frees after the last reader", "[cost]") {
+  // x [4, 640] -> h = x w1 [4, 960] -> hb = h + b [4, 960] -> y = hb w2 [4, 320] (an output).
+  const nlohmann::json j = {{"name", "chain"},
+                            {"inputs", {{"x", {4, 640}}}},
+                            {"weights", {{"w1", {{"shape", {640, 960}}}}, {"b", {{"shape", {960}}}}, {"w2", {{"shape", {960, 320}}}}}},
+                            {"nodes", {{{"op", "matmul"}, {"inputs", {"x", "w1"}}, {"output", "h"}},
+                                       {{"op", "add"}, {"inputs", {"h", "b"}}, {"output", "hb"}},
+                                       {{"op", "matmul"}, {"inputs", {"hb", "w2"}}, {"output", "y"}}}},
+                            {"outputs", {"y"}}};
+  Graph g = graph_from_json(j, "chain.json");
+  infer_shapes(g);
+  // An intermediate of [4, 960] is 4 rows x 3 column tiles = 12 words. While the add runs,
+  // h (its input) and hb (its output) are both live: 24; h is freed after the add, hb after
+  // the second matmul; y is an output (resident, not an intermediate).
+  CompileCost c = estimate_primitive_cost(g, tsp(), WeightType::Fp16, false);
+  CHECK(c.peak_intermediate_words == 24);
+  CHECK(c.largest_intermediate_rows == 4);
+  CHECK(c.words_per_slice == 8192);
+  CHECK(c.activations_fit());
+  // 24 words more than the resident data leaves: refused by the count.
+  c.resident_words = c.resident_word_capacity - 23;
+  CHECK_FALSE(c.activations_fit());
+  CHECK_THROWS_WITH(require_compile_fits(c, tsp(), WeightType::Fp16, "chain.json"),
+                    Catch::Contains("the step's intermediates need at least") && Catch::Contains("(24 fp32 vectors)"));
+  // A fused chain keeps the matmul's result on the streams: only hb is stored.
+  g.nodes[0].fuse_into_next = true;
+  CHECK(estimate_primitive_cost(g, tsp(), WeightType::Fp16, false).peak_intermediate_words == 12);
+}

@@ -12,6 +12,7 @@
 
 #include "arch/core/error.hpp"
 #include "arch/core/limits.hpp"
+#include "compiler/lower/lifetimes.hpp"
 #include "compiler/passes/passes.hpp"
 
 namespace lpusim {
@@ -247,9 +248,45 @@ void fill_capacities(CompileCost& cost, const ChipConfig& chip) {
   cost.weight_sram_bytes = sat_mul(sat_mul(cost.weight_words, kWeightSlicesPerPlane), chip.lanes());
   cost.weight_sram_capacity = sat_mul(sat_mul(cost.weight_word_capacity, kWeightSlicesPerPlane), chip.lanes());
   cost.resident_word_capacity = kQuads * chip.mem_slice_words;
+  cost.words_per_slice = chip.mem_slice_words;
+}
+
+/// The intermediates' peak words and largest tile (CompileCost::peak_intermediate_words), in
+/// the lowering's order. Layers run one after another, so a model costed from one layer of
+/// each kind has the same peak as the whole model.
+void count_intermediates(const Graph& g, std::int64_t lanes, CompileCost& cost) {
+  const std::vector<std::vector<int>> release_after = release_after_nodes(g);
+  std::vector<bool> view(g.tensors.size(), false);
+  for (const Node& n : g.nodes)
+    if ((n.kind == OpKind::Slice || n.kind == OpKind::Concat) && !n.outputs.empty())
+      view[static_cast<std::size_t>(n.outputs[0])] = true;
+  auto words = [&](int t) {
+    const auto [r, c] = matrix(g, t);
+    return sat_mul(r, ceil_div(c, lanes));
+  };
+  std::int64_t live = 0;
+  for (std::size_t i = 0; i < g.nodes.size(); ++i) {
+    for (int t : g.nodes[i].outputs) {
+      // A fused chain's inner results stay on the streams (fuse_pointwise: their one reader is
+      // the next node).
+      if (g.tensors[static_cast<std::size_t>(t)].role != TensorRole::Intermediate || view[static_cast<std::size_t>(t)] ||
+          g.nodes[i].fuse_into_next)
+        continue;
+      live = sat_add(live, words(t));
+      cost.largest_intermediate_rows = std::max(cost.largest_intermediate_rows, matrix(g, t).first);
+    }
+    cost.peak_intermediate_words = std::max(cost.peak_intermediate_words, live);
+    for (int t : release_after[i])
+      if (!view[static_cast<std::size_t>(t)]) live -= words(t);
+  }
 }
 
 }  // namespace
+
+bool CompileCost::activations_fit() const {
+  return sat_add(resident_words, peak_intermediate_words) <= resident_word_capacity &&
+         largest_intermediate_rows <= words_per_slice;
+}
 
 bool CompileCost::weights_fit() const {
   return sat_add(weight_words, sat_mul(4, weight_tile_words)) <= weight_word_capacity;
@@ -417,6 +454,7 @@ CompileCost estimate_primitive_cost(const Graph& g, const ChipConfig& chip, cons
   cost.constant_host_bytes = to_bytes(sat_mul(constants, 4));
   cost.instructions = instructions;
   fill_capacities(cost, chip);
+  count_intermediates(g, lanes, cost);
   // The schedule and program text per instruction, the constants' values (floats, then the
   // blocks' declared contents as doubles per lane), the graph.
   const std::int64_t graph_bytes = sat_mul(sat_add(static_cast<std::int64_t>(g.nodes.size()), static_cast<std::int64_t>(g.tensors.size())),
@@ -468,6 +506,21 @@ void require_compile_fits(const CompileCost& cost, const ChipConfig& chip, const
         "batch fits, or more chips (--tp/--pp)",
         what, chip.name, format_bytes(static_cast<double>(cost.resident_words) * vector_bytes), cost.resident_words,
         format_bytes(static_cast<double>(cost.resident_word_capacity) * vector_bytes), cost.resident_word_capacity));
+  }
+  if (!cost.activations_fit()) {
+    const double vector_bytes = 4.0 * chip.lanes();
+    if (cost.largest_intermediate_rows > cost.words_per_slice)
+      throw InputError(fmt::format(
+          "{}: does not fit in one {} chip: an intermediate of {} rows is longer than a MEM slice's {} words (each "
+          "320-lane column tile's rows are consecutive words of one slice); a shorter prompt or smaller batch fits",
+          what, chip.name, cost.largest_intermediate_rows, cost.words_per_slice));
+    throw InputError(fmt::format(
+        "{}: does not fit in one {} chip: the step's intermediates need at least {} of activation SRAM at once ({} "
+        "fp32 vectors) beside {} of inputs, outputs, KV caches and vector weights, more than the 24 MEM slices next "
+        "to the VXM hold ({}); a shorter prompt or smaller batch fits, or more chips (--tp/--pp)",
+        what, chip.name, format_bytes(static_cast<double>(cost.peak_intermediate_words) * vector_bytes),
+        cost.peak_intermediate_words, format_bytes(static_cast<double>(cost.resident_words) * vector_bytes),
+        format_bytes(static_cast<double>(cost.resident_word_capacity) * vector_bytes)));
   }
   if (cost.instructions > kMaxCompiledInstructions)
     throw InputError(fmt::format(

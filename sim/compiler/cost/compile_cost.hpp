@@ -39,6 +39,19 @@ struct CompileCost {
   /// takes: inputs, outputs, state (KV caches), vector weights (norms, biases).
   std::int64_t resident_words = 0;
   std::int64_t resident_word_capacity = 0;  ///< 6 quads x words per slice
+  /// The most activation-slice words the step's intermediates hold at once, walking the
+  /// primitive graph in the order the lowering places it and freeing each intermediate after
+  /// its last reader as the lowering does (lower/lifetimes.hpp); row views own no words.
+  /// Primitive costs only (0 from estimate_graph_cost). A lower bound on what the memory plan
+  /// needs: its tiles are contiguous in one quad each, so fragmentation can need more.
+  std::int64_t peak_intermediate_words = 0;
+  /// The most rows one intermediate tile has: each tile's rows are consecutive words of one
+  /// quad, so beyond words per slice it cannot be placed at all.
+  std::int64_t largest_intermediate_rows = 0;
+  std::int64_t words_per_slice = 0;  ///< the chip's, for the check above
+  /// Whether the step's resident data and its intermediates' peak fit the activation slices
+  /// (the memory plan's own refusal is still the final word: see peak_intermediate_words).
+  bool activations_fit() const;
   /// Host bytes of the constant matrices decompose creates (norm sums, rotations, routing).
   std::uint64_t constant_host_bytes = 0;
   /// Instructions the lowering issues (a repeat counts its repeats: LoweredProgram::instructions).

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "arch/core/error.hpp"
+#include "arch/core/limits.hpp"
 
 namespace lpusim {
 
@@ -32,6 +33,18 @@ void TransferBoard::deliver(ChipId source, ChipId destination, std::vector<Hop> 
                             PostedTransfer transfer) {
   const ChipId at = route[hop].to;
   const PortIndex port = port_on(system_.links[static_cast<std::size_t>(route[hop].link.value())], at);
+  {
+    // Each vector enters the port's buffer when it is sent; the buffer must have room.
+    const Cycle flight = chip(route[hop].from).flight_after_send(route[hop].link);
+    PortBuffer& b = buffers_[{at.value(), port.value()}];
+    const std::size_t room = limits::kC2cPortBufferVectors;
+    for (Cycle arrival : transfer.arrivals) {
+      const Cycle sent = arrival - flight;
+      const std::size_t k = b.pushed.size();
+      if (k >= room && b.taken.size() > k - room && b.taken[k - room] >= sent) fail_port_buffer(at, port, sent);
+      b.pushed.push_back(sent);
+    }
+  }
   Inbound in;
   in.id = transfer.id;
   in.forward = at != destination;
@@ -79,6 +92,23 @@ std::optional<PostedTransfer> TransferBoard::take(ChipId from, ChipId to) {
   return taken;
 }
 
+void TransferBoard::note_receive(ChipId chip, PortIndex port, Cycle cycle) {
+  PortBuffer& b = buffers_[{chip.value(), port.value()}];
+  const std::size_t j = b.taken.size(), room = limits::kC2cPortBufferVectors;
+  if (b.pushed.size() > j + room && b.pushed[j + room] <= cycle) fail_port_buffer(chip, port, b.pushed[j + room]);
+  b.taken.push_back(cycle);
+}
+
+void TransferBoard::fail_port_buffer(ChipId chip, PortIndex port, Cycle when) const {
+  throw InputError(fmt::format(
+      "{}: chip {}'s C2C port {} would hold more than {} vectors in cycle {} (they are sent to it faster than the "
+      "chip takes them: forwards waiting for a busy link, or receives for their words); lpusim's compiler does not "
+      "schedule around a port's buffer yet: a shorter prompt chunk, a smaller batch or a tensor-parallel group of "
+      "one node's chips fits",
+      system_.file.empty() ? system_.name : system_.file, chip.value(), port.value(), limits::kC2cPortBufferVectors,
+      when.value()));
+}
+
 std::int64_t TransferBoard::untaken() const {
   std::int64_t n = 0;
   for (const auto& [key, queue] : inbound_) n += static_cast<std::int64_t>(queue.size());
@@ -100,12 +130,15 @@ Cycle C2cTransfers::serialisation(LinkId link) const {
   return board_->system().link_class_of(link).serialization(geo_.chip().lanes(), geo_.chip().clock_mhz);
 }
 
+Cycle C2cTransfers::flight_after_send(LinkId link) const {
+  return serialisation(link) + board_->system().link_class_of(link).latency + board_->system().hop_margin;
+}
+
 std::vector<Cycle> C2cTransfers::arrival_cycles(LinkId link, const std::vector<Cycle>& sends) const {
   // Arrival: after the vector's serialisation and the link's latency, plus the margin the
   // system asks the compiler to leave for what the deskew did not remove.
   // The link starts serialising when the send samples its stream, skew cycles after issue.
-  const Cycle flight = geo_.chip().timing_of(Opcode::Send).skew + serialisation(link) +
-                       board_->system().link_class_of(link).latency + board_->system().hop_margin;
+  const Cycle flight = geo_.chip().timing_of(Opcode::Send).skew + flight_after_send(link);
   std::vector<Cycle> out;
   out.reserve(sends.size());
   for (Cycle t : sends) out.push_back(t + flight);
@@ -213,6 +246,7 @@ std::vector<Cycle> C2cTransfers::forward(const std::vector<Cycle>& arrivals, Por
       sb_.place(out_queue, PlacedInstruction{t, make_instruction(Opcode::Send, DType::None, ops)});
       break;
     }
+    board_->note_receive(chip_, in, r + receive_skew);  // the moment the vector leaves the buffer
     last = r;
     link_free = t + serialised;
     sends.push_back(t);
@@ -291,6 +325,7 @@ bool C2cTransfers::receive(const Node& node) {
           ready = std::max(ready, write + write_func + Cycle(1));
           break;
         }
+        board_->note_receive(chip_, port_index, r + receive_skew);
         last = r;
       }
       a.ready_at(m, j) = ready;

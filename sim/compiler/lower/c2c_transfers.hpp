@@ -75,6 +75,11 @@ class TransferBoard {
   void pump(ChipId chip, PortIndex port);
   /// Transfers not received by the end (a Send without its Recv), for the driver's check.
   std::int64_t untaken() const;
+  /// A vector taken from `chip`'s `port` in cycle `cycle` (a Recv's or a forward's receive),
+  /// in the port's order. With the vectors pushed into the port (deliver), this keeps the
+  /// port's buffer within limits::kC2cPortBufferVectors: the simulator's buffer holds every
+  /// vector from its send until its receive and loses the oldest beyond that.
+  void note_receive(ChipId chip, PortIndex port, Cycle cycle);
 
  private:
   struct Inbound {
@@ -91,6 +96,13 @@ class TransferBoard {
   std::map<std::pair<int, int>, std::deque<PostedTransfer>> mail_;  ///< (source, destination), arrived
   std::map<int, class C2cTransfers*> chips_;
   std::map<std::pair<int, int>, std::deque<Inbound>> inbound_;  ///< (chip, port), in link order
+  /// Per (chip, port), in the port's order: the cycle each vector entered its buffer (its
+  /// send on the far side) and the cycle each was taken out.
+  struct PortBuffer {
+    std::vector<Cycle> pushed, taken;
+  };
+  std::map<std::pair<int, int>, PortBuffer> buffers_;
+  [[noreturn]] void fail_port_buffer(ChipId chip, PortIndex port, Cycle when) const;
   std::int64_t next_id_ = 0;
 };
 
@@ -119,6 +131,9 @@ class C2cTransfers {
   Hemisphere arrival_side(const Node& recv) const;
   std::vector<Cycle> forward(const std::vector<Cycle>& arrivals, PortIndex in, PortIndex out, LinkId link,
                              ChipId destination, bool last_hop);
+  /// Cycles from a vector's send through `link` (the moment it enters the far port's buffer)
+  /// to its arrival there.
+  Cycle flight_after_send(LinkId link) const;
 
  private:
   /// Cycles on the far side of `link` when vectors leave through it in cycles `sends`.

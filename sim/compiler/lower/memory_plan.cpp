@@ -68,6 +68,30 @@ int MemoryPlan::pick_quad(std::optional<Hemisphere> side, const std::vector<int>
 }
 
 std::int64_t MemoryPlan::alloc_quad(int q, std::int64_t words, const std::string& what, Cycle* write_after) {
+  if (const auto base = try_alloc_quad(q, words, write_after)) return *base;
+  fail_activation_capacity(what);
+}
+
+std::int64_t MemoryPlan::alloc_some_quad(int& q, std::int64_t words, const std::string& what, Cycle* write_after,
+                                         bool same_side) {
+  if (const auto base = try_alloc_quad(q, words, write_after)) return *base;
+  // The chosen quad is full: the next that has room (on its hemisphere if the caller asked
+  // for one). Only what would otherwise be refused gets here, so every schedule that fitted
+  // before is unchanged.
+  const int n = static_cast<int>(quads_.size());
+  for (int k = 1; k < n; ++k) {
+    const int other = (q + k) % n;
+    if (same_side && quads_[static_cast<std::size_t>(other)][0].hemisphere != quads_[static_cast<std::size_t>(q)][0].hemisphere)
+      continue;
+    if (const auto base = try_alloc_quad(other, words, write_after)) {
+      q = other;
+      return *base;
+    }
+  }
+  fail_activation_capacity(what);
+}
+
+std::optional<std::int64_t> MemoryPlan::try_alloc_quad(int q, std::int64_t words, Cycle* write_after) {
   auto& free = free_[static_cast<std::size_t>(q)];
   // Words loaded before the run (inputs, constants, caches) must be fresh: a reused word
   // is overwritten by the program while its earlier tensor lives.
@@ -84,7 +108,7 @@ std::int64_t MemoryPlan::alloc_quad(int q, std::int64_t words, const std::string
   if (base + words > chip_.mem_slice_words) {
     if (write_after)
       if (auto reused = take_adjacent_free(q, words, write_after)) return *reused;
-    fail_activation_capacity(what);
+    return std::nullopt;
   }
   quad_next_[static_cast<std::size_t>(q)] += words;
   if (write_after) *write_after = Cycle(-1);
@@ -182,7 +206,7 @@ VecHome MemoryPlan::take_constant_word(const std::string& what) {
   if (constant_words_.empty()) {  // not reserved: a fresh word above everything so far
     VecHome h;
     h.quad = pick_quad(std::nullopt);
-    h.address = alloc_quad(h.quad, 1, what);
+    h.address = alloc_some_quad(h.quad, 1, what, nullptr, false);
     h.ready = floor_;
     return h;
   }
@@ -212,7 +236,7 @@ void MemoryPlan::start_at(Cycle gate) {
 VecHome MemoryPlan::alloc_temporary(const std::string& what) {
   VecHome h;
   h.quad = pick_quad(std::nullopt);
-  h.address = alloc_quad(h.quad, 1, what, &h.write_after);
+  h.address = alloc_some_quad(h.quad, 1, what, &h.write_after, false);
   temporaries_.push_back(h);
   return h;
 }
@@ -269,9 +293,11 @@ Act& MemoryPlan::make_act(int tensor, std::int64_t rows, std::int64_t cols, std:
   const bool declared = info.role != TensorRole::Intermediate;
   const bool may_reuse = !declared || info.role == TensorRole::Output;
   for (std::int64_t j = 0; j < a.tiles; ++j) {
-    const int q = j < static_cast<std::int64_t>(tile_quads.size()) ? tile_quads[static_cast<std::size_t>(j)] : pick_quad(side);
+    const bool placed_by_caller = j < static_cast<std::int64_t>(tile_quads.size());
+    int q = placed_by_caller ? tile_quads[static_cast<std::size_t>(j)] : pick_quad(side);
     Cycle write_after{-1};
-    const std::int64_t base = alloc_quad(q, rows, fmt::format("activation '{}'", info.name), may_reuse ? &write_after : nullptr);
+    const std::int64_t base = alloc_some_quad(q, rows, fmt::format("activation '{}'", info.name),
+                                              may_reuse ? &write_after : nullptr, placed_by_caller || side.has_value());
     for (std::int64_t m = 0; m < rows; ++m)
       a.homes[static_cast<std::size_t>(m * a.tiles + j)] = VecHome{q, base + m, Cycle(0), write_after};
     if (!declared) continue;

@@ -40,6 +40,9 @@ class MemoryPlan {
   /// Words in a quad: with `write_after`, a freed range of an earlier tensor if one fits (its
   /// last read is returned there), else new words.
   std::int64_t alloc_quad(int q, std::int64_t words, const std::string& what, Cycle* write_after = nullptr);
+  /// As alloc_quad, but when quad `q` is full another quad with room is taken (and `q` set to
+  /// it): of the same hemisphere if `same_side`, else any.
+  std::int64_t alloc_some_quad(int& q, std::int64_t words, const std::string& what, Cycle* write_after, bool same_side);
 
   // Graph tensors -------------------------------------------------------------------------
   /// Allocates an activation [rows, cols]; tile j goes to tile_quads[j] if given. Inputs,
@@ -112,6 +115,8 @@ class MemoryPlan {
   const ChipConfig& chip() const { return chip_; }
   /// The activation slices are full (the weights may fit).
   [[noreturn]] void fail_activation_capacity(const std::string& what) const;
+  /// alloc_quad's search; nullopt when the quad has no room.
+  std::optional<std::int64_t> try_alloc_quad(int q, std::int64_t words, Cycle* write_after);
 
  private:
   struct FreeRange {

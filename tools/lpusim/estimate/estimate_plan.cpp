@@ -92,7 +92,8 @@ EstimatePlan choose_estimate_plan(const TransformerSpec& spec, const ChipConfig&
       if (p.chips() == 1) return fits;
       const TransformerStep prefill{scenario.prompt_length, 0, scenario.batch, spec.causal};
       const TransformerStep decode{1, scenario.context(true) - 1, scenario.batch};
-      if (spec.causal && !plan_fits_chips(spec, chip, weights, p, decode, &refused)) return false;
+      // The decode step's intermediates count too (its attention against the whole context).
+      if (spec.causal && !plan_fits_chips(spec, chip, weights, p, decode, &refused, true)) return false;
       return !compilable || plan_fits_chips(spec, chip, weights, p, prefill, &refused);
     };
     // plan_fit's footprints can be a little short of the compiler's count (a weight slice's

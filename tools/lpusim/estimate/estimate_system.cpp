@@ -78,17 +78,34 @@ int estimate_on_system(const SystemEstimateInput& in) {
                                  "yet): a batch of at most {} fits",
                                  in.path, scenario.batch, scenario.batch * handoff_row_vectors,
                                  limits::kC2cPortBufferVectors, handoff_rows));
-  // A decoder's prompt too large to compile at once, or to hand off at once, is prefilled in
-  // chunks (each attending to the ones before it): the largest power-of-two chunk whose last
-  // one fits both.
+  // A decoder's prompt too large to compile at once, to hand off at once, or whose
+  // intermediates (its attention against every position before it) do not fit the plan's
+  // activation slices, is prefilled in chunks (each attending to the ones before it): the
+  // largest power-of-two chunk whose last one fits all three.
   const std::int64_t max_chunk = forwarded ? handoff_rows / scenario.batch : std::numeric_limits<std::int64_t>::max();
+  std::string activations_refused;
+  auto activations_fit = [&](std::int64_t tokens) {
+    return plan_fits_chips(spec, chip, weight_scenario, plan,
+                           {tokens, scenario.prompt_length - tokens, scenario.batch, true}, &activations_refused, true);
+  };
   if (generates && (scenario.prompt_length > max_chunk ||
-                    step_cost({scenario.prompt_length, 0, scenario.batch, true}).instructions > kMaxCompiledInstructions)) {
+                    step_cost({scenario.prompt_length, 0, scenario.batch, true}).instructions > kMaxCompiledInstructions ||
+                    !activations_fit(scenario.prompt_length))) {
     std::int64_t chunk = 1;
     while (chunk * 2 < scenario.prompt_length && chunk * 2 <= max_chunk &&
            step_cost({chunk * 2, scenario.prompt_length - chunk * 2, scenario.batch, true}).instructions <=
-               kMaxCompiledInstructions)
+               kMaxCompiledInstructions &&
+           activations_fit(chunk * 2))
       chunk *= 2;
+    if (!activations_fit(chunk)) {
+      // A forced plan may not hold the weights at all: said as such, not as a chunk's.
+      std::string refused;
+      if (!plan_fits_chips(spec, chip, weight_scenario, plan, {chunk, scenario.prompt_length - chunk, scenario.batch, true},
+                           &refused))
+        throw InputError(fmt::format("{}: the plan {} does not fit: {}", in.path, plan.describe(), refused));
+      throw InputError(fmt::format("{}: on {}, even a prompt chunk of {} token{} does not fit: {}", in.path,
+                                   plan.describe(), chunk, chunk == 1 ? "" : "s", activations_refused));
+    }
     scenario.prefill_chunk_tokens = chunk;
   }
   auto check_step = [&](const char* name, TransformerStep step, std::int64_t times) {
