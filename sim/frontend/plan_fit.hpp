@@ -35,6 +35,10 @@ struct ChipBudget {
   std::int64_t kv_bytes = 0;
 };
 
+/// Chips per stage at most (--tp's range): beyond a node's 8 only when one layer does not fit
+/// a node (estimate's plan choice).
+constexpr int kMaxTensorParallel = 64;
+
 /// What the user asks the plan to hold.
 struct PlanRequest {
   int weight_bytes = 1;             ///< bytes per stored weight (int8: 1, fp16: 2)

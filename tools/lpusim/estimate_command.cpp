@@ -19,6 +19,7 @@
 #include "estimate/estimate_table.hpp"
 #include "estimate/serving_steps.hpp"
 #include "frontend/transformer_cost.hpp"
+#include "frontend/plan_fit.hpp"
 #include "model_source.hpp"
 #include "engine/report/stats.hpp"
 #include "runtime/host_runtime.hpp"
@@ -216,7 +217,7 @@ Command add_estimate_command(CLI::App& app) {
   cmd->add_option("--prompt-len", args->prompt_len, "Prompt tokens (an encoder: tokens per sequence)")->check(CLI::Range(1, 1 << 20))->capture_default_str();
   cmd->add_option("--gen-len", args->gen_len, "Generated tokens (decoders)")->check(CLI::Range(1, 1 << 20))->capture_default_str();
   cmd->add_option("--tp", args->plan.tp, "Chips per pipeline stage (tensor parallel); with --pp/--ep, forces the plan")
-      ->check(CLI::Range(1, 64));
+      ->check(CLI::Range(1, kMaxTensorParallel));
   cmd->add_option("--pp", args->plan.pp, "Pipeline stages (consecutive layers per stage)")->check(CLI::Range(1, 10440));
   cmd->add_option("--ep", args->plan.ep, "Of a stage's --tp chips, the groups an MoE layer's experts are dealt to")
       ->check(CLI::Range(1, 64));

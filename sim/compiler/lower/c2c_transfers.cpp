@@ -100,7 +100,7 @@ void TransferBoard::note_receive(ChipId chip, PortIndex port, Cycle cycle) {
 }
 
 void TransferBoard::fail_port_buffer(ChipId chip, PortIndex port, Cycle when) const {
-  throw InputError(fmt::format(
+  throw PortBufferOverflow(fmt::format(
       "{}: chip {}'s C2C port {} would hold more than {} vectors in cycle {} (they are sent to it faster than the "
       "chip takes them: forwards waiting for a busy link, or receives for their words); lpusim's compiler does not "
       "schedule around a port's buffer yet: a shorter prompt chunk, a smaller batch or a tensor-parallel group of "

@@ -39,7 +39,7 @@ EstimatePlan choose_estimate_plan(const TransformerSpec& spec, const ChipConfig&
                                   const PlanRequestArgs& args) {
   EstimatePlan e;
   const bool forced = args.tp > 0 || args.pp > 0 || args.ep > 0;
-  const PlanRequest request = plan_request(spec, chip, scenario);
+  PlanRequest request = plan_request(spec, chip, scenario);
   const ChipCapacity capacity = chip_capacity(chip);
   const ChipBudget budget{capacity.weight_bytes, capacity.activation_bytes};
   if (forced) {
@@ -64,6 +64,20 @@ EstimatePlan choose_estimate_plan(const TransformerSpec& spec, const ChipConfig&
     }
     if (args.system.empty() && fits) return e;
     std::vector<PartitionPlan> plans = feasible_plans(spec, request, budget, 10440);
+    // Tensor parallelism stays within a node's 8 fully connected chips while one layer fits
+    // them; a layer too large for a node (Mixtral-8x7B's 8 experts) is split over more, its
+    // all-reduces then forwarded between nodes (the compiler refuses a schedule that would
+    // overflow a port's buffer: docs/multichip.md, "Port buffers").
+    bool across_nodes = false;
+    if (plans.empty()) {
+      PlanRequest wider = request;
+      wider.max_tp = kMaxTensorParallel;
+      plans = feasible_plans(spec, wider, budget, 10440);
+      if (!plans.empty()) {
+        request = wider;
+        across_nodes = true;
+      }
+    }
     if (plans.empty())
       throw InputError(fmt::format("{}: no plan of up to 10,440 chips (the largest system) holds its weights and the KV "
                                    "caches of {} x {} positions: a stage holds at least one layer, split over at most "
@@ -74,6 +88,16 @@ EstimatePlan choose_estimate_plan(const TransformerSpec& spec, const ChipConfig&
     // first, that the compiler's own count takes on every chip (plan_fit's footprints choose
     // the candidates; plan_fits_chips is what compile_system will check), for the prefill
     // and a decode step at the whole context.
+    // Across nodes, the fewest nodes per stage first: an all-reduce between nodes is
+    // forwarded through their chips, and the more nodes a group spans, the more partials
+    // share a port.
+    auto order = [&](std::vector<PartitionPlan> candidates) {
+      if (across_nodes)
+        std::stable_sort(candidates.begin(), candidates.end(),
+                         [](const PartitionPlan& a, const PartitionPlan& b) { return a.tp < b.tp; });
+      return candidates;
+    };
+    plans = order(std::move(plans));
     std::string refused;
     // Cost before work: a step beyond the instructions lpusim compiles is refused with its
     // numbers by estimate_on_system; the per-chip checks below, which decompose each stage's
@@ -103,10 +127,12 @@ EstimatePlan choose_estimate_plan(const TransformerSpec& spec, const ChipConfig&
       if (tenths < 10) {
         ChipBudget smaller = budget;
         smaller.weight_bytes = budget.weight_bytes / 10 * tenths;
-        plans = feasible_plans(spec, request, smaller, 10440);
+        plans = order(feasible_plans(spec, request, smaller, 10440));
       }
       for (const PartitionPlan& p : plans) {
-        if (!e.alternatives.empty() && p.chips() > e.alternatives.front().chips()) break;
+        if (!e.alternatives.empty() &&
+            (p.chips() > e.alternatives.front().chips() || (across_nodes && p.tp != e.alternatives.front().tp)))
+          break;
         if (compiles(p)) e.alternatives.push_back(p);
       }
     }
@@ -116,8 +142,10 @@ EstimatePlan choose_estimate_plan(const TransformerSpec& spec, const ChipConfig&
                                    refused.empty() ? "" : fmt::format(" (the last tried: {})", refused)));
     e.plan = e.alternatives.front();
     if (e.plan.chips() == 1 && args.system.empty()) return e;  // one chip: the single-chip estimate
-    e.why = "the fewest chips whose SRAM holds the weights and KV caches by the compiler's count (tensor parallel up "
-            "to a node's 8 chips, then pipeline stages)";
+    e.why = across_nodes ? "the fewest chips whose SRAM holds the weights and KV caches by the compiler's count (one "
+                           "layer does not fit a node's 8 chips: tensor parallel across nodes, then pipeline stages)"
+                         : "the fewest chips whose SRAM holds the weights and KV caches by the compiler's count (tensor "
+                           "parallel up to a node's 8 chips, then pipeline stages)";
   }
   if (!args.system.empty()) {
     e.system = load_system(args.system);

@@ -152,7 +152,28 @@ int estimate_on_system(const SystemEstimateInput& in) {
 
   PlanChoice choice = choose_plan_by_simulation(spec, scenario, where);
   const std::vector<PlanCandidate>& candidates = choice.candidates;
-  const ServingSteps steps = run_serving_steps(spec, chip, scenario, plan, system, std::move(choice.chosen_step));
+  // A prefill whose forwarded transfers would overflow a port's buffer (no count foresees
+  // it: it depends on how the links' traffic interleaves; the lowering's account finds it)
+  // is retried in chunks of half the size, down to one token.
+  ServingSteps steps;
+  for (std::optional<StepResult> shown = std::move(choice.chosen_step);;) {
+    try {
+      // The decode step simulated by plan choice is reused once; a retry simulates it again.
+      std::optional<StepResult> reused = std::move(shown);
+      shown.reset();
+      steps = run_serving_steps(spec, chip, scenario, plan, system, std::move(reused));
+      break;
+    } catch (const PrefillPortBufferOverflow& e) {
+      const std::int64_t tokens = scenario.prefill_chunk_tokens > 0 ? scenario.prefill_chunk_tokens : scenario.prompt_length;
+      if (!generates || tokens <= 1) throw;
+      std::int64_t half = 1;
+      while (half * 2 < tokens) half *= 2;
+      std::cerr << fmt::format("lpusim estimate: a prefill of {} token{} overflows a C2C port buffer ({}); retrying in "
+                               "chunks of {}\n",
+                               tokens, tokens == 1 ? "" : "s", e.what(), half);
+      scenario.prefill_chunk_tokens = half;
+    }
+  }
   const StepResult& prefill = steps.prefill;
   const std::optional<StepResult>& decode = steps.decode;
   const StepResult& shown = steps.shown();

@@ -83,11 +83,15 @@ ServingSteps run_serving_steps(const TransformerSpec& spec, const ChipConfig& ch
   const bool reuse = shown_step.has_value();
   const std::int64_t prompt = scenario.prompt_length, chunk = scenario.prefill_chunk_tokens;
   ServingSteps s;
-  if (generates && chunk > 0 && chunk < prompt) {
-    s.prefill_chunks = prefill_in_chunks(session, prompt, chunk, s.prefill);
-    session.seek(0);
-  } else {
-    s.prefill = !generates && reuse ? std::move(*shown_step) : session.prefill(prompt);
+  try {
+    if (generates && chunk > 0 && chunk < prompt) {
+      s.prefill_chunks = prefill_in_chunks(session, prompt, chunk, s.prefill);
+      session.seek(0);
+    } else {
+      s.prefill = !generates && reuse ? std::move(*shown_step) : session.prefill(prompt);
+    }
+  } catch (const PortBufferOverflow& e) {
+    throw PrefillPortBufferOverflow(e.what());
   }
   if (generates) {
     session.seek(scenario.decode_past());

@@ -5,12 +5,20 @@
 #include <optional>
 
 #include "arch/config/system_config.hpp"
+#include "arch/core/error.hpp"
 #include "compiler/ir/partition_plan.hpp"
 #include "frontend/transformer_spec.hpp"
 #include "runtime/host_runtime.hpp"
 #include "runtime/serving_model.hpp"
 
 namespace lpusim::cli {
+
+/// A port-buffer overflow found while compiling the prefill (not the decode step): a
+/// smaller prompt chunk may fit.
+class PrefillPortBufferOverflow : public PortBufferOverflow {
+ public:
+  using PortBufferOverflow::PortBufferOverflow;
+};
 
 /// A prompt prefilled in chunks (Scenario::prefill_chunk_tokens).
 struct PrefillChunks {
