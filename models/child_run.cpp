@@ -37,7 +37,8 @@ SimResult simulate_in_child(const ChipConfig& chip, const BoundProgram& program,
 }
 
 SystemResult simulate_system_in_child(const std::vector<ChipRun>& runs, const SystemConfig* system) {
-  return in_child<SystemResult>([&] { return simulate_system(runs, system); });
+  // The child _exits once the result is written: its kernel is not torn down.
+  return in_child<SystemResult>([&] { return simulate_system(runs, system, SystemTeardown::LeaveToProcessExit); });
 }
 
 }  // namespace lpusim

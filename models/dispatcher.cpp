@@ -1,5 +1,7 @@
 #include "models/dispatcher.hpp"
 
+#include <stdexcept>
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -61,6 +63,13 @@ void Dispatcher::add_chip(Icu& icu, int queues_on_chip) {
     clocked_.push_back(std::make_unique<ClockedQueue>(fmt::format("chip{}_clocked_q{}", chip, i).c_str(),
                                                       i < queues.size() ? queues[i] : nullptr,
                                                       clock_->posedge_event(), wakes_));
+}
+
+void Dispatcher::add_idle_chip() {
+  if (scheduler_ != Scheduler::EventDriven)
+    throw std::logic_error("dispatcher: the clocked reference runs a process for every queue of every chip");
+  ++chips_;
+  (void)calendar_.add_chip(0);
 }
 
 void Dispatcher::dispatch() {

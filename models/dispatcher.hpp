@@ -36,6 +36,9 @@ class Dispatcher : public sc_core::sc_module {
   /// `queues_on_chip`: every queue the chip has, for the clocked reference, which runs a
   /// process for each, including those the program leaves idle.
   void add_chip(Icu& icu, int queues_on_chip);
+  /// Adds the next chip as one without a program (event-driven only): it has no queues and
+  /// no units to elaborate; the calendar never visits it.
+  void add_idle_chip();
 
   /// SystemC process activations (dispatcher wakes, or clocked ticks), for reports.
   std::uint64_t wakes() const { return wakes_; }

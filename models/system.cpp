@@ -17,6 +17,12 @@ System::System(const sc_core::sc_module_name& name, const std::vector<ChipState*
     : sc_module(name), dispatcher("dispatcher", scheduler, network ? network->lookahead() : Calendar::kNever) {
   if (network && scheduler == Scheduler::EventDriven) network->attach_calendar(&dispatcher.calendar());
   for (std::size_t i = 0; i < chips.size(); ++i) {
+    const BoundProgram& program = chips[i]->program;
+    if (scheduler == Scheduler::EventDriven && program.queues.empty() && program.tensors.empty()) {
+      chips_.push_back(nullptr);
+      dispatcher.add_idle_chip();
+      continue;
+    }
     chips_.push_back(std::make_unique<Chip>(fmt::format("chip{}", i).c_str(), *chips[i], network));
     dispatcher.add_chip(chips_.back()->icu, chips_.back()->queues_on_chip());
   }
@@ -118,7 +124,8 @@ void report_leftovers(const C2cNetwork& network, std::vector<std::unique_ptr<Chi
 }
 
 /// One chip's result once the kernel has stopped (the run-wide figures are filled later).
-SimResult chip_result(ChipState& state, Chip& chip, const SimOptions& options, std::vector<TraceEvent>& trace) {
+/// `chip`: null for a chip without a program (no modules were built).
+SimResult chip_result(ChipState& state, Chip* chip, const SimOptions& options, std::vector<TraceEvent>& trace) {
   SimResult result;
   result.mode = options.mode;
   // A queue still parked at sync when nothing is left to happen would wait forever.
@@ -135,14 +142,16 @@ SimResult chip_result(ChipState& state, Chip& chip, const SimOptions& options, s
   result.trace = std::move(trace);
   result.stream_writes = state.fabric.writes();
   result.stream_reads = state.fabric.reads();
+  if (!chip) return result;
   if (state.functional())
-    for (const auto& name : options.dumps) result.dumps[name] = chip.load_tensor(*state.program.find_tensor(name));
-  result.sram_host_bytes = chip.sram_host_bytes();
+    for (const auto& name : options.dumps) result.dumps[name] = chip->load_tensor(*state.program.find_tensor(name));
+  result.sram_host_bytes = chip->sram_host_bytes();
   return result;
 }
 }  // namespace
 
-SystemResult simulate_system(const std::vector<ChipRun>& runs, const SystemConfig* system_config) {
+SystemResult simulate_system(const std::vector<ChipRun>& runs, const SystemConfig* system_config,
+                             SystemTeardown teardown) {
   if (runs.empty()) throw InputError("a system needs at least one chip");
   check_links(runs, system_config);
   const Scheduler scheduler = runs.front().options.scheduler;
@@ -184,11 +193,12 @@ SystemResult simulate_system(const std::vector<ChipRun>& runs, const SystemConfi
         throw InputError("every chip of a system with links runs in the same mode (functional or timing)");
     network = std::make_unique<C2cNetwork>(*system_config);
   }
-  System system("system", state_ptrs, scheduler, network.get());
+  auto owned_system = std::make_unique<System>("system", state_ptrs, scheduler, network.get());
+  System& system = *owned_system;
   for (std::size_t i = 0; i < runs.size(); ++i)
     if (states[i]->functional())
       for (const auto& [name, values] : initial[i])
-        system.chip(ChipId(static_cast<int>(i))).store_tensor(*runs[i].program.find_tensor(name), values);
+        system.chip(ChipId(static_cast<int>(i)))->store_tensor(*runs[i].program.find_tensor(name), values);
 
   const auto start = std::chrono::steady_clock::now();
   sc_core::sc_start();
@@ -217,6 +227,12 @@ SystemResult simulate_system(const std::vector<ChipRun>& runs, const SystemConfi
   }
   result.peak_rss_bytes = peak_rss_bytes();  // after the dumps are read back
   for (auto& chip : result.chips) chip.peak_rss_bytes = result.peak_rss_bytes;
+  if (teardown == SystemTeardown::LeaveToProcessExit) {
+    // Deliberately not freed: the process ends without destructors (see the header).
+    (void)owned_system.release();
+    (void)network.release();
+    for (auto& state : states) (void)state.release();
+  }
   return result;
 }
 

@@ -22,10 +22,13 @@ class System : public sc_core::sc_module {
  public:
   /// One chip per state, in order (chip i is named "chip<i>").
   /// `network`: the links between the chips (null: none; the lookahead is then unbounded).
+  /// Event-driven, a chip whose program is empty (no queues, no tensors: idle, as most of a
+  /// large system is in a stage-reuse window) gets no modules: it could never do anything.
   System(const sc_core::sc_module_name& name, const std::vector<ChipState*>& chips, Scheduler scheduler,
          C2cNetwork* network);
 
-  Chip& chip(ChipId i) { return *chips_[static_cast<std::size_t>(i.value())]; }
+  /// Chip i's modules; null for a chip without a program (see above).
+  Chip* chip(ChipId i) { return chips_[static_cast<std::size_t>(i.value())].get(); }
   int chips() const { return static_cast<int>(chips_.size()); }
 
   Dispatcher dispatcher;
@@ -49,6 +52,14 @@ struct ChipRun {
 /// `system`: the chips' links (one run per chip of the system, in chip order). A program's
 /// C2C instruction on a port the system leaves unconnected, or any C2C instruction without
 /// a system, is an InputError before anything runs.
-SystemResult simulate_system(const std::vector<ChipRun>& runs, const SystemConfig* system = nullptr);
+///
+/// `teardown`: Destroy frees the kernel's modules before returning. LeaveToProcessExit leaves
+/// them (and the chips' state) allocated for a process that exits right after, without
+/// destructors (a forked child's _exit): SystemC's module registry removes each module by a
+/// linear search, so destroying a system of N modules costs N^2 (a 648-chip window holds
+/// about 62,000 modules, seconds of teardown).
+enum class SystemTeardown { Destroy, LeaveToProcessExit };
+SystemResult simulate_system(const std::vector<ChipRun>& runs, const SystemConfig* system = nullptr,
+                             SystemTeardown teardown = SystemTeardown::Destroy);
 
 }  // namespace lpusim

@@ -99,6 +99,23 @@ TEST_CASE("calendar: a window from t to t + L runs chip 0's busy cycles, then ch
   CHECK(calendar.windows() == 3);
 }
 
+TEST_CASE("calendar: a chip without queues takes no slots and the windows pass it by", "[calendar][lookahead]") {
+  Calendar calendar;
+  REQUIRE(calendar.add_chip(1) == 0);
+  REQUIRE(calendar.add_chip(0) == 1);  // idle: its first slot is where the next chip's begin
+  REQUIRE(calendar.add_chip(1) == 1);
+  CHECK(calendar.chips() == 3);
+  CHECK(calendar.slots() == 2);
+  CHECK(calendar.chip_of(1) == ChipId(2));
+  CHECK(calendar.next_cycle(ChipId(1)) == Calendar::kNever);
+  // Chip 0 (slot 0) wakes at 0 and 4, chip 2 (slot 1) at 0 and 15; L = 10: window [0, 10)
+  // runs chip 0 twice then chip 2 once, window [15, 25) chip 2; chip 1 never appears.
+  Scripted step{calendar, {{0, {4}}, {1, {15}}}, {}};
+  CHECK(calendar.run_windows(10, step) == 15);
+  CHECK(step.ran == std::vector<Ran>{{0, 0, 0}, {4, 0, 0}, {0, 2, 1}, {15, 2, 1}});
+  CHECK(calendar.windows() == 2);
+}
+
 TEST_CASE("calendar: with no links (unbounded lookahead) each chip runs to its end in one window",
           "[calendar][lookahead]") {
   Calendar calendar;

@@ -45,8 +45,12 @@ std::unique_ptr<Built> build(const RunRequest& r) {
   if (r.edit_chip) r.edit_chip(chip_json);
   auto b = std::make_unique<Built>();
   b->chip = parse_chip_config(chip_json, "tsp-v1.json");
-  const Program program = r.program.empty() ? load_program(r.program_file) : parse_program(r.program, r.program_file);
-  b->program = bind_program(program, b->chip);
+  if (r.empty_program) {
+    b->program.file = "(idle)";
+  } else {
+    const Program program = r.program.empty() ? load_program(r.program_file) : parse_program(r.program, r.program_file);
+    b->program = bind_program(program, b->chip);
+  }
   b->options.mode = r.mode;
   b->options.check = r.check;
   b->options.dumps = r.dumps;

@@ -40,6 +40,9 @@ struct RunRequest {
   std::function<void(nlohmann::json&)> edit_chip;  ///< changes to tsp-v1 for this run
   bool trace = false;
   Scheduler scheduler = Scheduler::EventDriven;
+  /// No program at all (no queues, no tensors), as the compiler gives a chip idle in a
+  /// stage-reuse window; assembly cannot say it (a file needs a .queue block).
+  bool empty_program = false;
 };
 
 RunOutcome run_forked(const RunRequest& request);

@@ -224,3 +224,20 @@ TEST_CASE("a port keeps at most its buffer bound of unreceived vectors and repor
   CHECK(o.chips[1].count_hazards("data-lost") == 513);
   CHECK_THAT(o.chips[1].hazard_messages.front(), Catch::Contains("88 vectors for chip 1 link 0 were pushed out"));
 }
+
+TEST_CASE("a chip with an empty program has no modules yet still catches what is sent to it", "[c2c][hazards]") {
+  // Event-driven, a chip with no queues and no tensors is not elaborated (most of a large
+  // system is idle in a stage-reuse window); the vector it never receives is still lost data.
+  const std::string sender = ".tensor x int8 1 w0:0x0 fill=ramp:0:1\n.queue mem.w0\n    read 0x0, s0w\n"
+                             ".queue c2c.0\n    nop 47\n    send 0, s0w\n";
+  RunRequest idle;
+  idle.empty_program = true;
+  const SystemOutcome o = run_system_forked({text(sender), idle}, kC2c + "pair.json");
+  INFO(o.error);
+  REQUIRE(o.error.empty());
+  CHECK(o.chips[0].hazard_kinds.empty());
+  CHECK(o.chips[0].result.c2c_vectors_sent == 1);
+  CHECK(o.chips[1].result.total_cycles == Cycle(0));
+  CHECK(o.chips[1].result.instructions == 0);
+  CHECK(o.chips[1].count_hazards("data-lost") == 1);
+}

@@ -11,6 +11,10 @@ int Calendar::add_chip(int queues) {
   Lane& lane = lanes_.back();
   lane.first_slot = first;
   const int chip = chips() - 1;
+  if (queues == 0) return first;
+  lane.buckets.resize(static_cast<std::size_t>(kRing));
+  lane.occupied.resize(static_cast<std::size_t>(kRing / 64));
+  busy_lanes_.push_back(chip);
   for (int q = 0; q < queues; ++q) {
     chip_of_slot_.push_back(chip);
     scheduled_at_.push_back(-1);
@@ -50,6 +54,7 @@ std::int64_t Calendar::next_in(const Lane& lane) {
   const std::int64_t now = lane.now;
   const auto start = static_cast<std::size_t>(now & (kRing - 1));
   const std::size_t words = lane.occupied.size();
+  if (words == 0) return kNever;  // a chip without queues
   for (std::size_t k = 0; k <= words; ++k) {  // from `now` around the ring
     const std::size_t w = (start / 64 + k) % words;
     std::uint64_t bits = lane.occupied[w];
@@ -66,7 +71,7 @@ std::int64_t Calendar::next_in(const Lane& lane) {
 
 std::int64_t Calendar::next_cycle() const {
   std::int64_t next = kNever;
-  for (const Lane& lane : lanes_) next = std::min(next, next_in(lane));
+  for (int chip : busy_lanes_) next = std::min(next, next_in(lanes_[static_cast<std::size_t>(chip)]));
   return next;
 }
 

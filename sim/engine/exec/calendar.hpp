@@ -50,7 +50,8 @@ class Calendar {
   static constexpr std::int64_t kRing = 4096;
 
   /// Adds the next chip with `queues` queues and returns its first slot. Every queue is put
-  /// on the calendar at cycle 0 (a queue may issue or park there).
+  /// on the calendar at cycle 0 (a queue may issue or park there). A chip without queues
+  /// (idle: a system run holds every chip of the system) gets no ring and is never visited.
   int add_chip(int queues);
   int chips() const { return static_cast<int>(lanes_.size()); }
   int slots() const { return static_cast<int>(chip_of_slot_.size()); }
@@ -101,8 +102,8 @@ class Calendar {
   struct Lane {
     int first_slot = 0;
     std::int64_t now = 0;  // the chip's current cycle: the ring holds [now, now + kRing)
-    std::vector<std::vector<int>> buckets = std::vector<std::vector<int>>(kRing);
-    std::vector<std::uint64_t> occupied = std::vector<std::uint64_t>(kRing / 64);
+    std::vector<std::vector<int>> buckets;  // kRing of them; none on a chip without queues
+    std::vector<std::uint64_t> occupied;    // kRing / 64 words; none on a chip without queues
     std::vector<Entry> far;  // a min-heap on (cycle, slot)
   };
 
@@ -129,6 +130,7 @@ class Calendar {
   void run_cycle(Lane& lane, std::int64_t now, Step& step);
 
   std::vector<Lane> lanes_;
+  std::vector<int> busy_lanes_;  // the chips with queues: the only lanes windows visit
   std::vector<int> chip_of_slot_;
   std::vector<std::int64_t> scheduled_at_;  // by slot; -1: not on the calendar
   std::int64_t window_end_ = 0;
@@ -143,7 +145,7 @@ std::int64_t Calendar::run_window(std::int64_t lookahead, Step&& step) {
   window_end_ = lookahead >= kNever - start ? kNever : start + lookahead;
   ++windows_;
   std::int64_t last = -1;
-  for (Lane& lane : lanes_) last = std::max(last, run_lane(lane, window_end_, step));
+  for (int chip : busy_lanes_) last = std::max(last, run_lane(lanes_[static_cast<std::size_t>(chip)], window_end_, step));
   window_end_ = 0;
   return last;
 }

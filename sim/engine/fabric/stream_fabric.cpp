@@ -13,8 +13,9 @@ StreamFabric::StreamFabric(int positions, int streams, Cycle hop, Cycle max_look
   while (static_cast<std::int64_t>(size) < span) size <<= 1;
   ring_size_ = size;
   mask_ = static_cast<std::int64_t>(size) - 1;
-  ring_.resize(static_cast<std::size_t>(streams) * 2 * size);
 }
+
+void StreamFabric::allocate_ring() { ring_.resize(static_cast<std::size_t>(streams_) * 2 * ring_size_); }
 
 std::uint8_t* StreamFabric::overwrite(StreamWriteRecord& rec, StreamId stream, Cycle cycle, int writer,
                                       std::size_t bytes) {

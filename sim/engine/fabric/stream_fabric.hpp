@@ -57,6 +57,7 @@ class StreamFabric {
   /// ring slot of its diagonal is reused, long after every read that can see it.
   /// Inline: every simulated stream access goes through here.
   std::uint8_t* write(StreamId stream, Position position, Cycle cycle, int writer, std::size_t bytes) {
+    if (ring_.empty()) allocate_ring();
     const std::int64_t key = diagonal_key(stream.direction, position, cycle);
     Diagonal& d = slot(stream, key);
     ++writes_;
@@ -78,6 +79,7 @@ class StreamFabric {
   /// `found` false if no value has arrived there.
   const StreamWriteRecord* read(StreamId stream, Position position, Cycle cycle) const {
     ++reads_;
+    if (ring_.empty()) return nullptr;  // nothing was ever written
     const std::int64_t key = diagonal_key(stream.direction, position, cycle);
     const Diagonal& d = slot(stream, key);
     if (d.key != key) return nullptr;
@@ -115,6 +117,9 @@ class StreamFabric {
   // Out of line: rare (a collision is a hazard; a buffer is allocated once per ring slot).
   std::uint8_t* overwrite(StreamWriteRecord& rec, StreamId stream, Cycle cycle, int writer, std::size_t bytes);
   static std::uint8_t* allocate(StreamWriteRecord& rec, std::size_t bytes);
+  // On the first write: a chip whose program never writes a stream (one idle in a window of
+  // a large system) allocates nothing.
+  void allocate_ring();
   std::int64_t diagonal_key(Direction d, Position p, Cycle c) const {
     return d == Direction::East ? c.value() - p.value() * hop_.value() : c.value() + p.value() * hop_.value();
   }
