@@ -145,6 +145,7 @@ json measure_system_case(const std::string& chip) {
   j["peak_rss_bytes"] = estimate.value("child_max_rss_bytes", std::int64_t{0});
   j["compile_seconds"] = estimate["host"].value("compile_seconds", 0.0);
   j["simulate_seconds"] = estimate["host"].value("simulate_seconds", 0.0);
+  j["decode_step_seconds"] = estimate["host"].value("decode_step_seconds", 0.0);
   j["plan"] = estimate["plan"].value("describe", std::string());
   j["system"] = estimate.value("system", std::string());
   j["chips"] = estimate.value("chips_needed", 0);
@@ -155,7 +156,8 @@ json measure_system_case(const std::string& chip) {
   j["instructions_per_second"] = j["instructions"].get<double>() / std::max(seconds, 1e-9);
   j["cycles_per_second"] = j["total_cycles"].get<double>() / std::max(seconds, 1e-9);
   j["scheduler"] = "event-driven";
-  j["note"] = "a prefill of one token and one decode token: the decode token is about half of host_seconds";
+  j["note"] = "a prefill of one token and one decode token; decode_step_seconds is the decode token's own compile "
+              "and simulation";
   return j;
 }
 
@@ -393,10 +395,12 @@ int bench(const BenchArgs& args) {
              gpt2 ? std::optional<bool>((*gpt2)["host_seconds"].get<double>() < 1.0) : std::nullopt),
       target("functional over timing host time (worst case run >= 1 ms)", worst_functional, "<= 5",
              worst_functional ? std::optional<bool>(*worst_functional <= 5.0) : std::nullopt),
-      // Measured on an estimate of a 1-token prompt and one decode token (about two tokens' work).
-      target("Llama-2-70B on ~576 chips: estimate of one prompt and one decode token, host seconds",
-             llama70_value("host_seconds"), "< 10 (for the decode token)",
-             llama70 ? std::optional<bool>(*llama70_value("host_seconds") < kSystemCaseTargetSeconds) : std::nullopt),
+      // The decode token's own compile and simulation, from an estimate of a 1-token prompt
+      // and one decode token (the case's host_seconds holds both and the process's start).
+      target("Llama-2-70B on ~576 chips: one decode token (compile and simulate), host seconds",
+             llama70_value("decode_step_seconds"), "< 10",
+             llama70 ? std::optional<bool>(*llama70_value("decode_step_seconds") < kSystemCaseTargetSeconds)
+                     : std::nullopt),
       target("Llama-2-70B on ~576 chips: peak host memory, bytes", llama70_value("peak_rss_bytes"), "< 4 GiB",
              llama70 ? std::optional<bool>(*llama70_value("peak_rss_bytes") < static_cast<double>(kSystemCaseTargetBytes))
                      : std::nullopt),
