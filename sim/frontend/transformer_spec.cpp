@@ -63,7 +63,7 @@ std::int64_t checked_add(std::int64_t a, std::int64_t b, const std::string& file
 }
 
 // Keys whose JSON null means "not set" (the Hugging Face default applies).
-const std::set<std::string> kNullable = {"rope_scaling", "n_inner", "sliding_window", "head_dim",
+const std::set<std::string> kNullable = {"rope_scaling", "rope_parameters", "n_inner", "sliding_window", "head_dim",
                                          "hidden_activation", "num_key_value_heads", "rope_theta",
                                          "quantization_config"};
 
@@ -182,10 +182,37 @@ void require_bool(JsonObject& o, const std::string& key, bool required, const st
   if (o.has(key) && o.boolean(key) != required) unsupported(o, key, what);
 }
 
+/// rope_scaling, or transformers 5's rope_parameters (its successor, which also carries
+/// rope_theta): the rotary frequencies' scaling. Call after rope_theta and
+/// max_position_embeddings are read.
 void read_rope_scaling(JsonObject& o, TransformerSpec& s, const ReadContext& ctx) {
   s.rope_scaling = RopeScaling{};
-  if (!o.has("rope_scaling")) return;
-  JsonObject r = o.object("rope_scaling");
+  const bool v5 = o.has("rope_parameters");
+  if (v5 && o.has("rope_scaling"))
+    o.fail("rope_parameters", "given beside rope_scaling; transformers 5 writes rope_parameters instead of "
+                              "rope_scaling and rope_theta: keep one");
+  if (!v5 && !o.has("rope_scaling")) return;
+  JsonObject r = o.object(v5 ? "rope_parameters" : "rope_scaling");
+  if (v5) {
+    // transformers 5 gives models with several attention kinds one set per layer type.
+    for (const char* layer_type : {"full_attention", "sliding_attention", "chunked_attention"})
+      if (r.has(layer_type))
+        r.fail(layer_type, "unsupported: rope parameters per layer type are not read yet; give rope_theta and "
+                           "rope_scaling as transformers 4 wrote them");
+    if (r.has("rope_theta")) {
+      const double theta = r.number("rope_theta", 1.0, 1e15);
+      if (o.has("rope_theta") && o.number("rope_theta", 1.0, 1e15) != theta)
+        o.fail("rope_theta", fmt::format("{} disagrees with rope_parameters.rope_theta {}", o.number("rope_theta", 1.0, 1e15),
+                                         theta));
+      s.rope_theta = theta;
+    }
+    if (r.has("partial_rotary_factor"))
+      r.fail("partial_rotary_factor", "unsupported inside rope_parameters; give it at the top level");
+    // Ministral 3 / Llama 4: queries scaled by 1 + beta log(1 + floor(position / original max)).
+    if (r.has("llama_4_scaling_beta") && r.number("llama_4_scaling_beta", 0.0, 1e6) != 0.0)
+      r.fail("llama_4_scaling_beta", "unsupported: attention temperature scaling with position (Llama 4 style) is "
+                                     "not modelled");
+  }
   // Older configs spell it "type", newer ones "rope_type"; some carry both.
   std::string type;
   if (r.has("rope_type")) type = r.string("rope_type");
@@ -337,7 +364,7 @@ void read_quantization(JsonObject& o, TransformerSpec& s, const ReadContext& ctx
 const std::vector<std::string> kRopeDecoderKeys = {
     "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
     "num_key_value_heads", "head_dim", "hidden_act", "max_position_embeddings", "rms_norm_eps", "rope_theta",
-    "rope_scaling", "tie_word_embeddings", "attention_bias", "mlp_bias", "quantization_config"};
+    "rope_scaling", "rope_parameters", "tie_word_embeddings", "attention_bias", "mlp_bias", "quantization_config"};
 
 // Kernel-only keys of the rope decoders: tensor-parallel slicing (pretraining_tp splits
 // matmuls, same result).
@@ -511,7 +538,8 @@ TransformerSpec parse_gemma3_text(const nlohmann::json& j, TransformerSpec s, co
   JsonObject& o = reader.obj();
   const std::int64_t period = o.has("sliding_window_pattern") ? o.integer("sliding_window_pattern", 1, kMaxLayers) : 6;
   read_gemma_sandwich(o, s, ctx, 0.0, 0.0, period);
-  if (!o.has("rope_theta")) s.rope_theta = 1e6;
+  if (!o.has("rope_theta") && !(o.has("rope_parameters") && o.object("rope_parameters").has("rope_theta")))
+    s.rope_theta = 1e6;
   s.rope_local_theta = o.has("rope_local_base_freq") ? o.number("rope_local_base_freq", 1.0, 1e15) : 10000.0;
   s.qk_norm = QkNorm::PerHead;
   require_bool(o, "use_bidirectional_attention", false,
@@ -653,7 +681,8 @@ TransformerSpec parse_phi(const nlohmann::json& j, TransformerSpec s, const Read
   ConfigReader reader(j, s.file,
                       {"vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
                        "num_key_value_heads", "hidden_act", "max_position_embeddings", "layer_norm_eps", "rope_theta",
-                       "rope_scaling", "partial_rotary_factor", "qk_layernorm", "tie_word_embeddings", "rotary_dim",
+                       "rope_scaling", "rope_parameters", "partial_rotary_factor", "qk_layernorm", "tie_word_embeddings",
+                       "rotary_dim",
                        "quantization_config"},
                       // attention_bias: phi-1's file says false, but PhiConfig does not read
                       // it and PhiAttention always has q/k/v/dense biases, as modelled.

@@ -120,6 +120,40 @@ TEST_CASE("an unknown key is a warning naming it and the assumption, and --stric
   CHECK_THAT(error_of(j, true), Catch::Contains("key 'rope_scaling.foo': unknown key"));
 }
 
+TEST_CASE("transformers 5 rope_parameters carry rope_theta and the scaling", "[hf_config]") {
+  // transformers 5 writes rope_parameters instead of rope_theta and rope_scaling: read as
+  // unknown, a Llama 3 file would silently run at the default theta of 10000.
+  nlohmann::json j = llama();
+  j["rope_parameters"] = {{"rope_theta", 500000.0}, {"rope_type", "default"}};
+  const TransformerSpec plain = parse(j);
+  CHECK(plain.warnings.empty());
+  CHECK(plain.rope_theta == 500000.0);
+  CHECK(plain.rope_scaling.kind == RopeScaling::Kind::None);
+  j["rope_parameters"] = {{"rope_theta", 1e6},         {"rope_type", "yarn"}, {"type", "yarn"}, {"factor", 4.0},
+                          {"beta_fast", 32.0},         {"beta_slow", 1.0},    {"mscale", 1.0},  {"mscale_all_dim", 1.0},
+                          {"original_max_position_embeddings", 64}, {"llama_4_scaling_beta", 0.0}};
+  const TransformerSpec yarn = parse(j);
+  CHECK(yarn.warnings.empty());
+  CHECK(yarn.rope_theta == 1e6);
+  CHECK(yarn.rope_scaling.kind == RopeScaling::Kind::Yarn);
+  CHECK(yarn.rope_scaling.factor == 4.0);
+  CHECK(yarn.rope_scaling.original_max_position == 64);
+  // The same theta given twice is fine; two different ones, or both forms, are not.
+  j["rope_theta"] = 1e6;
+  CHECK(parse(j).rope_theta == 1e6);
+  j["rope_theta"] = 10000.0;
+  CHECK_THAT(error_of(j), Catch::StartsWith("cfg.json: key 'rope_theta': 10000 disagrees with rope_parameters.rope_theta"));
+  j.erase("rope_theta");
+  j["rope_scaling"] = {{"rope_type", "linear"}, {"factor", 2.0}};
+  CHECK_THAT(error_of(j), Catch::StartsWith("cfg.json: key 'rope_parameters': given beside rope_scaling"));
+  j.erase("rope_scaling");
+  // What the parameters may say that lpusim does not model is refused by name.
+  j["rope_parameters"]["llama_4_scaling_beta"] = 0.1;
+  CHECK_THAT(error_of(j), Catch::StartsWith("cfg.json: key 'rope_parameters.llama_4_scaling_beta': unsupported"));
+  j["rope_parameters"] = {{"full_attention", {{"rope_theta", 1e6}, {"rope_type", "default"}}}};
+  CHECK_THAT(error_of(j), Catch::StartsWith("cfg.json: key 'rope_parameters.full_attention': unsupported"));
+}
+
 TEST_CASE("known keys whose effect is not modelled are refused by name", "[hf_config]") {
   struct Case {
     const char* key;
