@@ -110,11 +110,20 @@ std::int64_t constant_block_words(const std::vector<float>& w, std::int64_t k_ro
   if (static_cast<std::int64_t>(w.size()) != k_rows * n_cols) return block_words(k_rows, n_cols, lanes, one_byte);
   const std::int64_t k_tiles = ceil_div(k_rows, lanes), n_tiles = ceil_div(n_cols, lanes);
   std::vector<char> nonzero(static_cast<std::size_t>(k_tiles * n_tiles), 0);
-  for (std::int64_t k = 0; k < k_rows; ++k)
-    for (std::int64_t n = 0; n < n_cols; ++n) {
-      const float v = transpose ? w[static_cast<std::size_t>(n * k_rows + k)] : w[static_cast<std::size_t>(k * n_cols + n)];
-      if (v != 0.0f) nonzero[static_cast<std::size_t>((k / lanes) * n_tiles + n / lanes)] = 1;
+  // In memory order (w is outer x inner: k x n, or n x k transposed), one tile's run of a
+  // row at a time, skipping runs of tiles already known to hold a non-zero: a decompose
+  // constant can be millions of values, costed again for every chip compiled.
+  const std::int64_t outer_count = transpose ? n_cols : k_rows, inner_count = transpose ? k_rows : n_cols;
+  for (std::int64_t outer = 0; outer < outer_count; ++outer) {
+    const float* row = w.data() + outer * inner_count;
+    for (std::int64_t begin = 0; begin < inner_count; begin += lanes) {
+      const std::int64_t k = transpose ? begin : outer, n = transpose ? outer : begin;
+      char& tile = nonzero[static_cast<std::size_t>((k / lanes) * n_tiles + n / lanes)];
+      if (tile) continue;
+      const std::int64_t end = std::min(inner_count, begin + lanes);
+      tile = std::any_of(row + begin, row + end, [](float v) { return v != 0.0f; }) ? 1 : 0;
     }
+  }
   std::int64_t words = 0;
   for (std::int64_t kt = 0; kt < k_tiles; ++kt)
     for (std::int64_t nt = 0; nt < n_tiles; ++nt)
