@@ -71,7 +71,7 @@ CompileResult run_passes(Graph graph, const ChipConfig& chip, const CompileOptio
     }
   });
   run_pass("fuse_pointwise", result.primitive, [&] {
-    if (options.fuse_pointwise) result.primitive = fuse_pointwise(result.primitive);
+    if (options.fuse_pointwise) result.primitive = fuse_pointwise(std::move(result.primitive));
   });
   result.cost = estimate_primitive_cost(result.primitive, chip, weights, options.lowering.functional_data);
   require_compile_fits(result.cost, chip, weights, what);

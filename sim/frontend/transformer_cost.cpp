@@ -83,7 +83,7 @@ CompileCost step_cost(const TransformerSpec& spec, const ChipConfig& chip, const
   if (check) require_compile_fits(before, chip, weights, what);
   Graph primitive = decompose(graph);
   plan_quantization(primitive, weights);
-  primitive = fuse_pointwise(primitive);
+  primitive = fuse_pointwise(std::move(primitive));
   const CompileCost cost = estimate_primitive_cost(primitive, chip, weights, functional_data, repeats);
   if (check) require_compile_fits(cost, chip, weights, what);
   return cost;
@@ -128,7 +128,7 @@ bool plan_fits_chips(const TransformerSpec& spec, const ChipConfig& chip, const 
         Graph primitive = decompose(g);
         expand_collectives(primitive, c);
         plan_quantization(primitive, weights);
-        primitive = fuse_pointwise(primitive);
+        primitive = fuse_pointwise(std::move(primitive));
         cost = estimate_primitive_cost(primitive, chip, weights, false);
       }
       if (fits(cost)) continue;

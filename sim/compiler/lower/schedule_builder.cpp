@@ -240,7 +240,7 @@ Cycle ScheduleBuilder::length() const {
 }
 
 Program ScheduleBuilder::emit(const std::string& file, const std::vector<TensorDecl>& tensors,
-                              const std::vector<std::string>& header, const std::vector<LaneMap>& lane_maps) const {
+                              const std::vector<std::string>& header, const std::vector<LaneMap>& lane_maps) {
   Program program;
   program.file = file;
   for (const auto& line : header) {
@@ -257,27 +257,27 @@ Program ScheduleBuilder::emit(const std::string& file, const std::vector<TensorD
   }
   for (std::size_t qi = 0; qi < placed_.size(); ++qi) {
     if (placed_[qi].empty()) continue;
-    auto items = placed_[qi];
+    auto& items = placed_[qi];
     std::stable_sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.cycle < b.cycle; });
     QueueBlock block;
     block.id = queue_ids_[qi];
     Cycle cursor{0};
-    for (const auto& p : items) {
+    for (auto& p : items) {
       if (p.cycle > cursor) {
         QueueItem nop;
         nop.instruction = make_instruction(Opcode::Nop, DType::None, {int_operand((p.cycle - cursor).value())});
-        block.items.push_back(nop);
+        block.items.push_back(std::move(nop));
       }
       QueueItem item;
-      item.instruction = p.instruction;
-      block.items.push_back(item);
+      item.instruction = std::move(p.instruction);
+      block.items.push_back(std::move(item));
       cursor = p.cycle + Cycle(1);
       if (p.repeat > 0) {
         QueueItem rep;
         std::vector<Operand> ops{int_operand(p.repeat), int_operand(p.interval)};
         if (p.stride != 0) ops.push_back(int_operand(p.stride));
         rep.instruction = make_instruction(Opcode::Repeat, DType::None, ops);
-        block.items.push_back(rep);
+        block.items.push_back(std::move(rep));
         cursor = p.cycle + Cycle(p.repeat * p.interval + 1);
       }
     }

@@ -86,9 +86,11 @@ class ScheduleBuilder {
   void begin();
   void rollback();
   void commit();
-  /// Emits every queue's program, with `tensors` declared first.
+  /// Emits every queue's program, with `tensors` declared first. Moves the placed
+  /// instructions into it (they are most of a compile's memory): call it once, when the
+  /// schedule is done; instructions() and issued_by_attribution() still count them.
   Program emit(const std::string& file, const std::vector<TensorDecl>& tensors,
-               const std::vector<std::string>& header, const std::vector<LaneMap>& lane_maps = {}) const;
+               const std::vector<std::string>& header, const std::vector<LaneMap>& lane_maps = {});
 
   /// Direction of travel from one position to another.
   static Direction toward(Position from, Position to) {

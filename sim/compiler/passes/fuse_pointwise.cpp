@@ -35,8 +35,7 @@ constexpr int kMaxFusedOps = 6;
 
 bool is_fusable_pointwise(OpKind kind) { return is_pointwise(kind); }
 
-Graph fuse_pointwise(const Graph& input) {
-  Graph g = input;
+Graph fuse_pointwise(Graph g) {
   std::vector<int> readers(g.tensors.size(), 0);
   for (const auto& n : g.nodes)
     for (int t : n.inputs) ++readers[static_cast<std::size_t>(t)];

@@ -47,7 +47,7 @@ Graph decompose(const Graph& graph);
 /// on every node of a run but the last): a matmul or pointwise op followed by pointwise
 /// ops that each read the previous result, its only reader. Readers are moved up to follow
 /// their producer when that changes no value.
-Graph fuse_pointwise(const Graph& graph);
+Graph fuse_pointwise(Graph graph);  // by value: a caller done with its graph moves it in
 
 /// Pointwise ops (one VXM instruction per vector) that can be fused into a chain.
 bool is_fusable_pointwise(OpKind kind);
