@@ -436,6 +436,7 @@ Eigen::MatrixXf ReferenceTransformer::forward(const std::vector<int>& token_ids,
     throw std::invalid_argument(fmt::format("reference: past {} but {} positions cached", past, cached_));
   if (past + t_new > s.max_positions)
     throw std::invalid_argument(fmt::format("reference: {} positions exceed max_positions {}", past + t_new, s.max_positions));
+  s.require_positions_modelled(past + t_new);  // the query scaling is 1 before its start
   if (!token_type_ids.empty() && token_type_ids.size() != token_ids.size())
     throw std::invalid_argument("reference: token_type_ids and token_ids differ in length");
 

@@ -388,6 +388,7 @@ Graph build_transformer_graph(const TransformerSpec& spec, std::int64_t tokens, 
   if (past > spec.max_positions - tokens)
     throw InputError(fmt::format("{}: {} cached + {} new positions exceed max_position_embeddings {}", spec.file, past,
                                  tokens, spec.max_positions));
+  spec.require_positions_modelled(past + tokens);
   GraphBuilder builder(spec, tokens, past, batch);
   builder.build();
   return builder.take();

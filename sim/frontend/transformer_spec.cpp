@@ -72,6 +72,7 @@ struct ReadContext {
   ConfigReadOptions options;
   std::vector<std::string>* warnings = nullptr;
   std::string model_type;
+  std::string path;  ///< where the family's keys sit in the file ("text_config" in a wrapper; "" at the top)
 };
 
 /// A key nobody knows: a warning that names it and the assumption, or with --strict an error.
@@ -125,7 +126,8 @@ class ConfigReader {
  public:
   ConfigReader(const nlohmann::json& root, const std::string& file, const std::vector<std::string>& read_keys,
                const std::vector<std::string>& ignorable, const ReadContext& ctx, const std::string& path = "")
-      : json_(filtered(root, file, read_keys, ignorable, ctx, path)), obj_(json_, file, path) {
+      : json_(filtered(root, file, read_keys, ignorable, ctx, path.empty() ? ctx.path : path)),
+        obj_(json_, file, path.empty() ? ctx.path : path) {
     if (obj_.has("model_type")) (void)obj_.string("model_type");
   }
   ConfigReader(const ConfigReader&) = delete;
@@ -208,10 +210,15 @@ void read_rope_scaling(JsonObject& o, TransformerSpec& s, const ReadContext& ctx
     }
     if (r.has("partial_rotary_factor"))
       r.fail("partial_rotary_factor", "unsupported inside rope_parameters; give it at the top level");
-    // Ministral 3 / Llama 4: queries scaled by 1 + beta log(1 + floor(position / original max)).
-    if (r.has("llama_4_scaling_beta") && r.number("llama_4_scaling_beta", 0.0, 1e6) != 0.0)
-      r.fail("llama_4_scaling_beta", "unsupported: attention temperature scaling with position (Llama 4 style) is "
-                                     "not modelled");
+    // Ministral 3 / Llama 4: queries scaled by 1 + beta ln(1 + floor(position / original
+    // max)), transformers' get_llama_4_attn_scale: exactly 1 before that many positions,
+    // which are the ones modelled (require_positions_modelled refuses the rest).
+    if (r.has("llama_4_scaling_beta") && r.number("llama_4_scaling_beta", 0.0, 1e6) != 0.0) {
+      s.query_scale_beta = r.number("llama_4_scaling_beta", 0.0, 1e6);
+      if (!r.has("original_max_position_embeddings"))
+        r.fail("original_max_position_embeddings", "missing (required with llama_4_scaling_beta)");
+      s.query_scale_positions = r.integer("original_max_position_embeddings", 1, kMaxPositions);
+    }
   }
   // Older configs spell it "type", newer ones "rope_type"; some carry both.
   std::string type;
@@ -415,6 +422,43 @@ TransformerSpec parse_mistral(const nlohmann::json& j, TransformerSpec s, const 
   JsonObject& o = reader.obj();
   read_rope_decoder(o, s, ctx, false, 1e-6);
   read_sliding_window(o, s);
+  o.finish();
+  return s;
+}
+
+/// mistral3 (Mistral3ForConditionalGeneration: Mistral Small 3.1, Devstral): a pixtral
+/// vision tower and projector beside a mistral language model in text_config (model_type
+/// mistral or ministral3). The language model is modelled: a text-only prompt never reaches
+/// the vision tower, which is said in a warning. quantization_config and
+/// tie_word_embeddings sit at the top.
+TransformerSpec parse_mistral3(const nlohmann::json& j, TransformerSpec s, const ReadContext& ctx) {
+  ConfigReader reader(j, s.file,
+                      {"text_config", "vision_config", "quantization_config", "tie_word_embeddings",
+                       "image_token_index", "multimodal_projector_bias", "projector_hidden_act", "spatial_merge_size",
+                       "vision_feature_layer"},
+                      {}, ctx);
+  JsonObject& o = reader.obj();
+  if (!o.has("text_config")) o.fail("text_config", "missing (required: the language model's configuration)");
+  JsonObject text = o.object("text_config");
+  const std::string text_type = text.has("model_type") ? text.string("model_type") : "mistral";
+  if (text_type != "mistral" && text_type != "ministral3")
+    text.fail("model_type", fmt::format("unsupported: a mistral3 language model of model_type '{}' (modelled: "
+                                        "mistral, ministral3)",
+                                        text_type));
+  ReadContext text_ctx = ctx;
+  text_ctx.path = "text_config";
+  text_ctx.model_type = text_type;
+  s = parse_mistral(o.raw("text_config"), s, text_ctx);
+  if (o.has("tie_word_embeddings")) s.tie_embeddings = o.boolean("tie_word_embeddings");
+  read_quantization(o, s, ctx);
+  // The vision side: read (so that finish() accepts it), not modelled.
+  for (const char* key : {"vision_config", "image_token_index", "multimodal_projector_bias", "projector_hidden_act",
+                          "spatial_merge_size", "vision_feature_layer"})
+    if (o.has(key)) (void)o.raw(key);
+  if (ctx.warnings)
+    ctx.warnings->push_back(fmt::format("{}: model_type 'mistral3': its vision tower and projector are not modelled; "
+                                        "the estimate is the language model's (text_config) on text-only prompts",
+                                        s.file));
   o.finish();
   return s;
 }
@@ -884,6 +928,15 @@ std::int64_t TransformerSpec::window_of(std::int64_t layer) const {
   return sliding_layers[static_cast<std::size_t>(layer)] ? *sliding_window : 0;
 }
 
+void TransformerSpec::require_positions_modelled(std::int64_t end) const {
+  if (end > max_positions)
+    throw InputError(fmt::format("{}: {} positions exceed max_position_embeddings {}", file, end, max_positions));
+  if (query_scale_beta != 0.0 && end > query_scale_positions)
+    throw InputError(fmt::format("{}: llama_4_scaling_beta {} scales the queries from position {} on, which lpusim "
+                                 "does not model yet; this run reaches position {} (contexts up to {} are exact)",
+                                 file, query_scale_beta, query_scale_positions, end - 1, query_scale_positions));
+}
+
 double TransformerSpec::rope_theta_of(std::int64_t layer) const {
   return rope_local_theta && window_of(layer) > 0 ? *rope_local_theta : rope_theta;
 }
@@ -919,7 +972,7 @@ const std::vector<FamilyEntry>& families() {
       {"gpt2", TransformerFamily::Gpt2, parse_gpt2},        {"bert", TransformerFamily::Bert, parse_bert},
       {"qwen3", TransformerFamily::Qwen3, parse_qwen3},     {"qwen3_moe", TransformerFamily::Qwen3Moe, parse_qwen3_moe},
       {"olmo2", TransformerFamily::Olmo2, parse_olmo2},     {"olmo3", TransformerFamily::Olmo3, parse_olmo3},
-      {"phi", TransformerFamily::Phi, parse_phi},
+      {"phi", TransformerFamily::Phi, parse_phi},         {"mistral3", TransformerFamily::Mistral, parse_mistral3},
       {"gemma2", TransformerFamily::Gemma2, parse_gemma2},  {"gemma3_text", TransformerFamily::Gemma3Text, parse_gemma3_text},
   };
   return table;
@@ -940,7 +993,6 @@ const std::map<std::string, std::string>& unmodelled_model_types() {
       {"llama4_text", "not modelled yet: a shared expert beside sigmoid-scored routed experts, chunked attention, "
                       "NoPE layers with attention temperature tuning, L2 q/k norms"},
       {"llama4", "not modelled: Llama 4's vision-language wrapper (its text_config is llama4_text, not modelled yet)"},
-      {"mistral3", "not modelled: Mistral 3's vision-language wrapper (a pixtral vision tower beside its text_config)"},
       {"distilbert", "not modelled: DistilBERT's encoder without token types"},
       {"t5", "not modelled: an encoder-decoder with relative position buckets"},
       {"phi-msft", "Microsoft's 2023 remote-code phi, not a transformers model; current hub files say model_type phi"},

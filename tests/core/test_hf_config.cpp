@@ -147,11 +147,65 @@ TEST_CASE("transformers 5 rope_parameters carry rope_theta and the scaling", "[h
   j["rope_scaling"] = {{"rope_type", "linear"}, {"factor", 2.0}};
   CHECK_THAT(error_of(j), Catch::StartsWith("cfg.json: key 'rope_parameters': given beside rope_scaling"));
   j.erase("rope_scaling");
-  // What the parameters may say that lpusim does not model is refused by name.
+  // The query scaling needs the position it starts from.
   j["rope_parameters"]["llama_4_scaling_beta"] = 0.1;
-  CHECK_THAT(error_of(j), Catch::StartsWith("cfg.json: key 'rope_parameters.llama_4_scaling_beta': unsupported"));
+  CHECK(parse(j).query_scale_positions == 64);
+  j["rope_parameters"].erase("original_max_position_embeddings");
+  CHECK_THAT(error_of(j), Catch::StartsWith("cfg.json: key 'rope_parameters.original_max_position_embeddings': missing"));
+  // What the parameters may say that lpusim does not model is refused by name.
   j["rope_parameters"] = {{"full_attention", {{"rope_theta", 1e6}, {"rope_type", "default"}}}};
   CHECK_THAT(error_of(j), Catch::StartsWith("cfg.json: key 'rope_parameters.full_attention': unsupported"));
+}
+
+TEST_CASE("a mistral3 wrapper is read as its text_config language model", "[hf_config]") {
+  nlohmann::json text = llama();
+  text["model_type"] = "ministral3";
+  text["head_dim"] = 32;
+  text["sliding_window"] = nullptr;
+  text["rope_parameters"] = {{"rope_theta", 1e8},         {"rope_type", "yarn"}, {"factor", 4.0},
+                             {"mscale", 1.0},             {"mscale_all_dim", 1.0},
+                             {"original_max_position_embeddings", 64}, {"llama_4_scaling_beta", 0.1}};
+  nlohmann::json j = {{"model_type", "mistral3"},
+                      {"architectures", {"Mistral3ForConditionalGeneration"}},
+                      {"text_config", text},
+                      {"vision_config", {{"model_type", "pixtral"}, {"hidden_size", 1024}}},
+                      {"image_token_index", 10},
+                      {"projector_hidden_act", "gelu"},
+                      {"tie_word_embeddings", true},
+                      {"quantization_config", {{"quant_method", "fp8"}, {"activation_scheme", "static"},
+                                               {"weight_block_size", nullptr}}}};
+  const TransformerSpec s = parse(j);
+  CHECK(s.family == TransformerFamily::Mistral);
+  CHECK(s.model_type == "mistral3");
+  CHECK(s.head_dim == 32);
+  CHECK(s.rope_theta == 1e8);
+  CHECK(s.rope_scaling.kind == RopeScaling::Kind::Yarn);
+  CHECK(s.tie_embeddings);
+  CHECK(s.quantization.format == CheckpointFormat::Fp8E4M3);
+  CHECK(s.query_scale_beta == 0.1);
+  CHECK(s.query_scale_positions == 64);
+  REQUIRE(s.warnings.size() == 1);
+  CHECK_THAT(s.warnings[0], Catch::Contains("its vision tower and projector are not modelled"));
+  // The query scaling is 1 before position 64: up to there the forward pass is mistral's.
+  CHECK_NOTHROW(s.require_positions_modelled(64));
+  try {
+    s.require_positions_modelled(65);
+    FAIL("position 64 is scaled");
+  } catch (const InputError& e) {
+    CHECK_THAT(std::string(e.what()), Catch::Contains("scales the queries from position 64 on"));
+    CHECK_THAT(std::string(e.what()), Catch::Contains("reaches position 64"));
+  }
+  CHECK_THROWS_AS(build_transformer_graph(s, 2, 63, 1), InputError);
+  CHECK_NOTHROW(build_transformer_graph(s, 2, 62, 1));
+  // Errors in the language model name their place in the wrapper.
+  j["text_config"]["num_attention_heads"] = "four";
+  CHECK_THAT(error_of(j), Catch::StartsWith("cfg.json: key 'text_config.num_attention_heads'"));
+  j["text_config"] = text;
+  j["text_config"]["model_type"] = "pixtral";
+  CHECK_THAT(error_of(j), Catch::StartsWith("cfg.json: key 'text_config.model_type': unsupported: a mistral3 language "
+                                            "model of model_type 'pixtral'"));
+  j.erase("text_config");
+  CHECK_THAT(error_of(j), Catch::StartsWith("cfg.json: key 'text_config': missing"));
 }
 
 TEST_CASE("known keys whose effect is not modelled are refused by name", "[hf_config]") {

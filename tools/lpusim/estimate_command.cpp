@@ -70,6 +70,7 @@ int run(const EstimateArgs& args) {
   if (generates && scenario.context(true) > spec.max_positions)
     throw InputError(fmt::format("--prompt-len {} + --gen-len {} exceed the model's {} positions", args.prompt_len,
                                  args.gen_len, spec.max_positions));
+  spec.require_positions_modelled(scenario.context(generates));  // before any plan or compile
 
   // One chip, or a plan on a system: forced, or the fewest chips that hold the model.
   const EstimatePlan where = choose_estimate_plan(spec, chip, scenario, args.plan);
