@@ -81,9 +81,11 @@ EstimatePlan choose_estimate_plan(const TransformerSpec& spec, const ChipConfig&
     if (plans.empty())
       throw InputError(fmt::format("{}: no plan of up to 10,440 chips (the largest system) holds its weights and the KV "
                                    "caches of {} x {} positions: a stage holds at least one layer, split over at most "
-                                   "{} chips (a node), and one layer's share must fit a chip's {} of weight SRAM",
-                                   spec.file, request.batch, request.context, request.max_tp,
-                                   format_bytes(static_cast<double>(budget.weight_bytes))));
+                                   "{} chips, and one layer's share must fit a chip's {} of weight SRAM and its KV "
+                                   "caches the {} beside the VXM (caches are not spread over chips by position yet)",
+                                   spec.file, request.batch, request.context, kMaxTensorParallel,
+                                   format_bytes(static_cast<double>(budget.weight_bytes)),
+                                   format_bytes(static_cast<double>(budget.kv_bytes))));
     // The compiler's count said one chip is not enough: the plans of several chips, fewest
     // first, that the compiler's own count takes on every chip (plan_fit's footprints choose
     // the candidates; plan_fits_chips is what compile_system will check), for the prefill
