@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <initializer_list>
 #include <limits>
 #include <map>
 #include <set>
+#include <utility>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -572,7 +574,16 @@ TransformerSpec parse_gemma2(const nlohmann::json& j, TransformerSpec s, const R
   return s;
 }
 
-TransformerSpec parse_gemma3_text(const nlohmann::json& j, TransformerSpec s, const ReadContext& ctx) {
+TransformerSpec parse_gemma3_text(const nlohmann::json& given, TransformerSpec s, const ReadContext& ctx) {
+  // Gemma3TextConfig's defaults for the sizes, which read_rope_decoder would otherwise
+  // require: gemma-3-4b's text_config names only five keys and relies on them (its heads,
+  // kv heads and vocabulary are these). The others are defaulted where they are read.
+  nlohmann::json j = given;
+  if (j.is_object())
+    for (const auto& [key, value] : std::initializer_list<std::pair<const char*, nlohmann::json>>{
+             {"vocab_size", 262208}, {"hidden_size", 2304}, {"intermediate_size", 9216}, {"num_hidden_layers", 26},
+             {"num_attention_heads", 8}, {"num_key_value_heads", 4}, {"max_position_embeddings", 131072}})
+      if (!j.contains(key)) j[key] = value;
   ConfigReader reader(j, s.file,
                       concat(kRopeDecoderKeys, {"hidden_activation", "query_pre_attn_scalar", "sliding_window",
                                                 "attn_logit_softcapping", "final_logit_softcapping", "layer_types",
@@ -588,6 +599,45 @@ TransformerSpec parse_gemma3_text(const nlohmann::json& j, TransformerSpec s, co
   s.qk_norm = QkNorm::PerHead;
   require_bool(o, "use_bidirectional_attention", false,
                "bidirectional attention (use_bidirectional_attention true, EmbeddingGemma) is not modelled");
+  o.finish();
+  return s;
+}
+
+/// gemma3 (Gemma3ForConditionalGeneration: Gemma 3 4B, 12B, 27B): a SigLIP vision tower
+/// and projector beside a gemma3_text language model in text_config (absent: all of
+/// Gemma3TextConfig's defaults). The language model is modelled, the vision side named in a
+/// warning. As in transformers, the wrapper's LM head output is not soft-capped whatever
+/// final_logit_softcapping says (Gemma3ForConditionalGeneration.forward applies none).
+TransformerSpec parse_gemma3(const nlohmann::json& j, TransformerSpec s, const ReadContext& ctx) {
+  ConfigReader reader(j, s.file,
+                      {"text_config", "vision_config", "quantization_config", "boi_token_index", "eoi_token_index",
+                       "image_token_index", "mm_tokens_per_image"},
+                      {}, ctx);
+  JsonObject& o = reader.obj();
+  nlohmann::json text_json = nlohmann::json::object();
+  if (o.has("text_config")) {
+    JsonObject text = o.object("text_config");
+    if (text.has("model_type") && text.string("model_type") != "gemma3_text")
+      text.fail("model_type", fmt::format("unsupported: a gemma3 language model of model_type '{}' (modelled: gemma3_text)",
+                                          text.string("model_type")));
+    text_json = o.raw("text_config");
+  }
+  ReadContext text_ctx = ctx;
+  text_ctx.path = "text_config";
+  text_ctx.model_type = "gemma3_text";
+  s = parse_gemma3_text(text_json, s, text_ctx);
+  if (s.final_softcap != 0.0 && ctx.warnings)
+    ctx.warnings->push_back(fmt::format("{}: key 'text_config.final_logit_softcapping': not applied: "
+                                        "Gemma3ForConditionalGeneration does not soft-cap its logits",
+                                        s.file));
+  s.final_softcap = 0.0;
+  read_quantization(o, s, ctx);
+  for (const char* key : {"vision_config", "boi_token_index", "eoi_token_index", "image_token_index", "mm_tokens_per_image"})
+    if (o.has(key)) (void)o.raw(key);
+  if (ctx.warnings)
+    ctx.warnings->push_back(fmt::format("{}: model_type 'gemma3': its vision tower and projector are not modelled; "
+                                        "the estimate is the language model's (text_config) on text-only prompts",
+                                        s.file));
   o.finish();
   return s;
 }
@@ -973,6 +1023,7 @@ const std::vector<FamilyEntry>& families() {
       {"qwen3", TransformerFamily::Qwen3, parse_qwen3},     {"qwen3_moe", TransformerFamily::Qwen3Moe, parse_qwen3_moe},
       {"olmo2", TransformerFamily::Olmo2, parse_olmo2},     {"olmo3", TransformerFamily::Olmo3, parse_olmo3},
       {"phi", TransformerFamily::Phi, parse_phi},         {"mistral3", TransformerFamily::Mistral, parse_mistral3},
+      {"gemma3", TransformerFamily::Gemma3Text, parse_gemma3},
       {"gemma2", TransformerFamily::Gemma2, parse_gemma2},  {"gemma3_text", TransformerFamily::Gemma3Text, parse_gemma3_text},
   };
   return table;
@@ -983,7 +1034,6 @@ const std::vector<FamilyEntry>& families() {
 const std::map<std::string, std::string>& unmodelled_model_types() {
   static const std::map<std::string, std::string> table = {
       {"qwen2_moe", "not modelled: a sigmoid-gated shared expert beside the routed experts"},
-      {"gemma3", "not modelled: Gemma 3's vision-language wrapper (its text_config, model_type gemma3_text, is)"},
       {"gpt_oss", "not modelled yet: attention sinks (a learned logit per head in each softmax), biased experts with "
                   "gpt-oss's clamped SwiGLU and a biased top-k router"},
       {"deepseek_v3", "not modelled yet: multi-head latent attention (low-rank compressed q and KV, a decoupled rope "

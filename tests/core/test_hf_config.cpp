@@ -208,6 +208,44 @@ TEST_CASE("a mistral3 wrapper is read as its text_config language model", "[hf_c
   CHECK_THAT(error_of(j), Catch::StartsWith("cfg.json: key 'text_config': missing"));
 }
 
+TEST_CASE("a gemma3 wrapper is its gemma3_text language model with Gemma3TextConfig's defaults", "[hf_config]") {
+  // gemma-3-4b's layout: its text_config names five keys; transformers fills the rest.
+  nlohmann::json j = nlohmann::json::parse(R"({"architectures": ["Gemma3ForConditionalGeneration"],
+      "boi_token_index": 255999, "eoi_token_index": 256000, "image_token_index": 262144, "mm_tokens_per_image": 256,
+      "model_type": "gemma3", "torch_dtype": "bfloat16", "transformers_version": "4.50.0.dev0",
+      "text_config": {"hidden_size": 2560, "intermediate_size": 10240, "model_type": "gemma3_text",
+                      "num_hidden_layers": 34, "rope_scaling": {"factor": 8.0, "rope_type": "linear"},
+                      "sliding_window": 1024},
+      "vision_config": {"hidden_size": 1152, "model_type": "siglip_vision_model", "num_hidden_layers": 27}})");
+  const TransformerSpec s = parse(j);
+  CHECK(s.family == TransformerFamily::Gemma3Text);
+  CHECK(s.vocab_size == 262208);
+  CHECK(s.heads == 8);
+  CHECK(s.kv_heads == 4);
+  CHECK(s.head_dim == 256);
+  CHECK(s.max_positions == 131072);
+  CHECK(s.rope_theta == 1e6);
+  CHECK(s.rope_scaling.kind == RopeScaling::Kind::Linear);
+  CHECK(s.window_of(0) == 1024);
+  CHECK(s.window_of(5) == 0);  // every sixth layer is global
+  // KerasHub's gemma3_4b_text backbone, 3,880,099,328 parameters with a 262,144-token
+  // vocabulary, plus the 64 x 2560 rows of the 262,208 here.
+  CHECK(s.parameters() == 3880099328 + 64 * 2560);
+  REQUIRE(s.warnings.size() == 1);
+  CHECK_THAT(s.warnings[0], Catch::Contains("model_type 'gemma3': its vision tower and projector are not modelled"));
+  // transformers' wrapper applies no final soft-capping; a text_config that asks is told so.
+  j["text_config"]["final_logit_softcapping"] = 30.0;
+  const TransformerSpec capped = parse(j);
+  CHECK(capped.final_softcap == 0.0);
+  CHECK(capped.warnings.size() == 2);
+  CHECK_THAT(capped.warnings[0], Catch::Contains("'text_config.final_logit_softcapping': not applied"));
+  // Errors name their place in the wrapper; no text_config is all defaults.
+  j["text_config"]["num_hidden_layers"] = -1;
+  CHECK_THAT(error_of(j), Catch::StartsWith("cfg.json: key 'text_config.num_hidden_layers'"));
+  j.erase("text_config");
+  CHECK(parse(j).layers == 26);
+}
+
 TEST_CASE("known keys whose effect is not modelled are refused by name", "[hf_config]") {
   struct Case {
     const char* key;
