@@ -428,6 +428,21 @@ TransformerSpec parse_mistral(const nlohmann::json& j, TransformerSpec s, const 
   return s;
 }
 
+/// The top of a vision-language wrapper once its text_config is read: the checkpoint's
+/// quantization_config, the vision side's keys read (so that finish() accepts them) and not
+/// modelled, which a warning says.
+void finish_vision_wrapper(JsonObject& o, TransformerSpec& s, const ReadContext& ctx,
+                           const std::vector<std::string>& vision_keys) {
+  read_quantization(o, s, ctx);
+  for (const auto& key : vision_keys)
+    if (o.has(key)) (void)o.raw(key);
+  if (ctx.warnings)
+    ctx.warnings->push_back(fmt::format("{}: model_type '{}': its vision tower and projector are not modelled; the "
+                                        "estimate is the language model's (text_config) on text-only prompts",
+                                        s.file, ctx.model_type));
+  o.finish();
+}
+
 /// mistral3 (Mistral3ForConditionalGeneration: Mistral Small 3.1, Devstral): a pixtral
 /// vision tower and projector beside a mistral language model in text_config (model_type
 /// mistral or ministral3). The language model is modelled: a text-only prompt never reaches
@@ -452,16 +467,8 @@ TransformerSpec parse_mistral3(const nlohmann::json& j, TransformerSpec s, const
   text_ctx.model_type = text_type;
   s = parse_mistral(o.raw("text_config"), s, text_ctx);
   if (o.has("tie_word_embeddings")) s.tie_embeddings = o.boolean("tie_word_embeddings");
-  read_quantization(o, s, ctx);
-  // The vision side: read (so that finish() accepts it), not modelled.
-  for (const char* key : {"vision_config", "image_token_index", "multimodal_projector_bias", "projector_hidden_act",
-                          "spatial_merge_size", "vision_feature_layer"})
-    if (o.has(key)) (void)o.raw(key);
-  if (ctx.warnings)
-    ctx.warnings->push_back(fmt::format("{}: model_type 'mistral3': its vision tower and projector are not modelled; "
-                                        "the estimate is the language model's (text_config) on text-only prompts",
-                                        s.file));
-  o.finish();
+  finish_vision_wrapper(o, s, ctx, {"vision_config", "image_token_index", "multimodal_projector_bias",
+                                    "projector_hidden_act", "spatial_merge_size", "vision_feature_layer"});
   return s;
 }
 
@@ -631,14 +638,8 @@ TransformerSpec parse_gemma3(const nlohmann::json& j, TransformerSpec s, const R
                                         "Gemma3ForConditionalGeneration does not soft-cap its logits",
                                         s.file));
   s.final_softcap = 0.0;
-  read_quantization(o, s, ctx);
-  for (const char* key : {"vision_config", "boi_token_index", "eoi_token_index", "image_token_index", "mm_tokens_per_image"})
-    if (o.has(key)) (void)o.raw(key);
-  if (ctx.warnings)
-    ctx.warnings->push_back(fmt::format("{}: model_type 'gemma3': its vision tower and projector are not modelled; "
-                                        "the estimate is the language model's (text_config) on text-only prompts",
-                                        s.file));
-  o.finish();
+  finish_vision_wrapper(o, s, ctx,
+                        {"vision_config", "boi_token_index", "eoi_token_index", "image_token_index", "mm_tokens_per_image"});
   return s;
 }
 
