@@ -189,6 +189,19 @@ void require_bool(JsonObject& o, const std::string& key, bool required, const st
 /// rope_scaling, or transformers 5's rope_parameters (its successor, which also carries
 /// rope_theta): the rotary frequencies' scaling. Call after rope_theta and
 /// max_position_embeddings are read.
+/// Whether the config gives rope_theta: at the top, in rope_parameters, or in its full
+/// layers' set (a family with its own default applies it otherwise).
+bool rope_theta_given(JsonObject& o) {
+  if (o.has("rope_theta")) return true;
+  if (!o.has("rope_parameters")) return false;
+  const nlohmann::json& p = o.raw("rope_parameters");
+  if (!p.is_object()) return false;
+  if (p.contains("rope_theta")) return true;
+  return p.contains("full_attention") && p["full_attention"].is_object() && p["full_attention"].contains("rope_theta");
+}
+
+void read_rope_set(JsonObject& r, JsonObject& o, TransformerSpec& s, const ReadContext& ctx, bool v5);
+
 void read_rope_scaling(JsonObject& o, TransformerSpec& s, const ReadContext& ctx) {
   s.rope_scaling = RopeScaling{};
   const bool v5 = o.has("rope_parameters");
@@ -197,12 +210,34 @@ void read_rope_scaling(JsonObject& o, TransformerSpec& s, const ReadContext& ctx
                               "rope_scaling and rope_theta: keep one");
   if (!v5 && !o.has("rope_scaling")) return;
   JsonObject r = o.object(v5 ? "rope_parameters" : "rope_scaling");
+  if (!v5 || (!r.has("full_attention") && !r.has("sliding_attention") && !r.has("chunked_attention")))
+    return read_rope_set(r, o, s, ctx, v5);
+  // transformers 5 gives a model with several attention kinds one set per layer type
+  // (Gemma 3: a scaled rope on the full layers, a plain one of another base on the sliding
+  // layers): the full layers' set is the model's rope, a different plain sliding set is the
+  // sliding layers' own base (rope_local_theta, as gemma3's rope_local_base_freq).
+  if (r.has("chunked_attention"))
+    r.fail("chunked_attention", "unsupported: chunked attention layers (Llama 4) are not modelled");
+  if (!r.has("full_attention")) r.fail("full_attention", "missing beside sliding_attention");
+  JsonObject full = r.object("full_attention");
+  read_rope_set(full, o, s, ctx, v5);
+  if (r.has("sliding_attention") && r.raw("sliding_attention") != r.raw("full_attention")) {
+    JsonObject sliding = r.object("sliding_attention");
+    const std::string type = sliding.has("rope_type") ? sliding.string("rope_type") : "default";
+    if (type != "default")
+      sliding.fail("rope_type", fmt::format("unsupported: rope scaling '{}' on the sliding layers, different from the "
+                                            "full layers' (a plain rope of its own base is modelled)",
+                                            type));
+    s.rope_local_theta = sliding.has("rope_theta") ? sliding.number("rope_theta", 1.0, 1e15) : 10000.0;
+    finish_lenient(sliding, ctx);
+  }
+  finish_lenient(r, ctx);
+}
+
+/// One set of rope parameters: rope_scaling's, or one of rope_parameters' (which also
+/// carries rope_theta).
+void read_rope_set(JsonObject& r, JsonObject& o, TransformerSpec& s, const ReadContext& ctx, bool v5) {
   if (v5) {
-    // transformers 5 gives models with several attention kinds one set per layer type.
-    for (const char* layer_type : {"full_attention", "sliding_attention", "chunked_attention"})
-      if (r.has(layer_type))
-        r.fail(layer_type, "unsupported: rope parameters per layer type are not read yet; give rope_theta and "
-                           "rope_scaling as transformers 4 wrote them");
     if (r.has("rope_theta")) {
       const double theta = r.number("rope_theta", 1.0, 1e15);
       if (o.has("rope_theta") && o.number("rope_theta", 1.0, 1e15) != theta)
@@ -600,9 +635,9 @@ TransformerSpec parse_gemma3_text(const nlohmann::json& given, TransformerSpec s
   JsonObject& o = reader.obj();
   const std::int64_t period = o.has("sliding_window_pattern") ? o.integer("sliding_window_pattern", 1, kMaxLayers) : 6;
   read_gemma_sandwich(o, s, ctx, 0.0, 0.0, period);
-  if (!o.has("rope_theta") && !(o.has("rope_parameters") && o.object("rope_parameters").has("rope_theta")))
-    s.rope_theta = 1e6;
-  s.rope_local_theta = o.has("rope_local_base_freq") ? o.number("rope_local_base_freq", 1.0, 1e15) : 10000.0;
+  if (!rope_theta_given(o)) s.rope_theta = 1e6;
+  if (o.has("rope_local_base_freq")) s.rope_local_theta = o.number("rope_local_base_freq", 1.0, 1e15);
+  else if (!s.rope_local_theta) s.rope_local_theta = 10000.0;  // unless rope_parameters' sliding set gave it
   s.qk_norm = QkNorm::PerHead;
   require_bool(o, "use_bidirectional_attention", false,
                "bidirectional attention (use_bidirectional_attention true, EmbeddingGemma) is not modelled");

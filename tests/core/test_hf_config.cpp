@@ -153,8 +153,33 @@ TEST_CASE("transformers 5 rope_parameters carry rope_theta and the scaling", "[h
   j["rope_parameters"].erase("original_max_position_embeddings");
   CHECK_THAT(error_of(j), Catch::StartsWith("cfg.json: key 'rope_parameters.original_max_position_embeddings': missing"));
   // What the parameters may say that lpusim does not model is refused by name.
-  j["rope_parameters"] = {{"full_attention", {{"rope_theta", 1e6}, {"rope_type", "default"}}}};
-  CHECK_THAT(error_of(j), Catch::StartsWith("cfg.json: key 'rope_parameters.full_attention': unsupported"));
+  j["rope_parameters"] = {{"chunked_attention", {{"rope_theta", 1e6}, {"rope_type", "default"}}}};
+  CHECK_THAT(error_of(j), Catch::StartsWith("cfg.json: key 'rope_parameters.chunked_attention': unsupported"));
+  // One set per layer type (transformers 5's Gemma 3): the full layers' set is the rope, a
+  // plain sliding set of another base is the sliding layers' own.
+  nlohmann::json g = {{"model_type", "gemma3_text"}, {"vocab_size", 512}, {"hidden_size", 256},
+                      {"intermediate_size", 512}, {"num_hidden_layers", 6}, {"num_attention_heads", 4},
+                      {"num_key_value_heads", 2}, {"head_dim", 64}, {"max_position_embeddings", 128},
+                      {"sliding_window", 16}};
+  g["rope_parameters"] = {{"full_attention", {{"rope_type", "linear"}, {"factor", 8.0}, {"rope_theta", 1e6}}},
+                          {"sliding_attention", {{"rope_type", "default"}, {"rope_theta", 5000.0}}}};
+  const TransformerSpec gemma = parse(g);
+  CHECK(gemma.warnings.empty());
+  CHECK(gemma.rope_theta == 1e6);
+  CHECK(gemma.rope_scaling.kind == RopeScaling::Kind::Linear);
+  CHECK(gemma.rope_theta_of(0) == 5000.0);  // a sliding layer
+  CHECK(gemma.rope_theta_of(5) == 1e6);     // the sixth layer is global
+  CHECK(gemma.rope_scaling_of(0).kind == RopeScaling::Kind::None);
+  g["rope_parameters"]["sliding_attention"] = {{"rope_type", "yarn"}, {"factor", 2.0}, {"rope_theta", 5000.0}};
+  CHECK_THAT(error_of(g), Catch::StartsWith("cfg.json: key 'rope_parameters.sliding_attention.rope_type': unsupported"));
+  g["rope_parameters"].erase("full_attention");
+  CHECK_THAT(error_of(g), Catch::StartsWith("cfg.json: key 'rope_parameters.full_attention': missing"));
+  // The same set for both layer types is one rope.
+  j["rope_parameters"] = {{"full_attention", {{"rope_theta", 2e5}, {"rope_type", "default"}}},
+                          {"sliding_attention", {{"rope_theta", 2e5}, {"rope_type", "default"}}}};
+  const TransformerSpec same = parse(j);
+  CHECK(same.rope_theta == 2e5);
+  CHECK_FALSE(same.rope_local_theta);
 }
 
 TEST_CASE("a mistral3 wrapper is read as its text_config language model", "[hf_config]") {
