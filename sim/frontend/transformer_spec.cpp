@@ -1060,6 +1060,7 @@ const std::vector<FamilyEntry>& families() {
       {"olmo2", TransformerFamily::Olmo2, parse_olmo2},     {"olmo3", TransformerFamily::Olmo3, parse_olmo3},
       {"phi", TransformerFamily::Phi, parse_phi},         {"mistral3", TransformerFamily::Mistral, parse_mistral3},
       {"gemma3", TransformerFamily::Gemma3Text, parse_gemma3},
+      {"ministral3", TransformerFamily::Mistral, parse_mistral},  // mistral3's language model on its own
       {"gemma2", TransformerFamily::Gemma2, parse_gemma2},  {"gemma3_text", TransformerFamily::Gemma3Text, parse_gemma3_text},
   };
   return table;

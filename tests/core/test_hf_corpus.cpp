@@ -102,7 +102,10 @@ const std::vector<Case> kCases = {
     // olmo3 with YaRN rope scaling (attention_factor given)
     {"allenai__Olmo-3.1-32B-Instruct", "olmo3", nullptr, 0},
     // mistral3: the language model in text_config (ministral3: yarn and a query scaling from
-    // 8192 positions on), the vision tower left out with a warning; fp8 at the top level
+    // 8192 positions on), the vision tower left out with a warning; fp8 at the top level.
+    // Parameters: embeddings and untied head 2 x 131072 x 5120, plus 40 layers of q (5120 x
+    // 4096), k and v (5120 x 1024 each), o (4096 x 5120), gate/up/down (3 x 5120 x 32768) and
+    // two norms (2 x 5120), plus the final norm (5120): 23,572,403,200.
     {"mistralai__Devstral-Small-2-24B-Instruct-2512", "mistral", nullptr, 23572403200},
     // families lpusim does not model, each refused for what stands in the way
     {"LGAI-EXAONE__EXAONE-4.0-32B", "refused", "unsupported model_type 'exaone4' (not modelled:", 0},
