@@ -240,14 +240,15 @@ ReferenceTransformer::ReferenceTransformer(const TransformerSpec& spec, const Gr
     layer.k = load_linear(g, l + ".attn.k", s.hidden, kv_width, s.qkv_bias);
     layer.v = load_linear(g, l + ".attn.v", s.hidden, kv_width, s.qkv_bias);
     layer.o = load_linear(g, l + ".attn.o", q_width, s.hidden, s.attention_out_bias);
+    if (s.attention_sinks) layer.sinks = weight_values(g, l + ".attn.sinks", {s.heads});
     if (layer.moe) {
-      layer.router = load_linear(g, l + ".moe.router", s.hidden, s.experts, false);
+      layer.router = load_linear(g, l + ".moe.router", s.hidden, s.experts, s.expert_biases);
       const std::int64_t f = s.expert_width();
       for (std::int64_t e = 0; e < s.experts; ++e) {
         const std::string p = fmt::format("{}.moe.e{}", l, e);
-        layer.experts.push_back({load_linear(g, p + ".w1", s.hidden, f, false),
-                                 load_linear(g, p + ".w3", s.hidden, f, false),
-                                 load_linear(g, p + ".w2", f, s.hidden, false)});
+        layer.experts.push_back({load_linear(g, p + ".w1", s.hidden, f, s.expert_biases),
+                                 load_linear(g, p + ".w3", s.hidden, f, s.expert_biases),
+                                 load_linear(g, p + ".w2", f, s.hidden, s.expert_biases)});
       }
     } else if (s.gated_mlp) {
       layer.gate = load_linear(g, l + ".mlp.gate", s.hidden, s.intermediate, s.mlp_bias);
@@ -391,9 +392,30 @@ Eigen::MatrixXf ReferenceTransformer::attention(Layer& layer, const Eigen::Matri
         if (future || outside_window) scores(t, j) = neg_inf;
       }
     }
-    out.middleCols(h * d, d) = matmul(softmax_rows(scores), vh);
+    if (layer.sinks.size() > 0) {
+      // gpt_oss (transformers' eager_attention_forward): the sink is one more logit in each
+      // row's softmax whose probability is dropped: it only adds to the denominator.
+      const float sink = layer.sinks(h);
+      for (Eigen::Index t = 0; t < t_new; ++t) {
+        const float m = std::max(scores.row(t).maxCoeff(), sink);
+        const Eigen::ArrayXXf e = (scores.row(t).array() - m).exp();
+        scores.row(t) = (e / (e.sum() + std::exp(sink - m))).matrix();
+      }
+      out.middleCols(h * d, d) = matmul(scores, vh);
+    } else {
+      out.middleCols(h * d, d) = matmul(softmax_rows(scores), vh);
+    }
   }
   return apply(layer.o, out);
+}
+
+Eigen::MatrixXf ReferenceTransformer::clamped_swiglu(const Eigen::MatrixXf& gate, const Eigen::MatrixXf& up) const {
+  // transformers' GptOssExperts: gate clamped above, up on both sides, (up + 1) * gate * sigmoid(alpha gate).
+  const float limit = static_cast<float>(spec_.expert_glu_limit), alpha = static_cast<float>(spec_.expert_glu_alpha);
+  const Eigen::ArrayXXf g = gate.array().min(limit);
+  const Eigen::ArrayXXf u = up.array().min(limit).max(-limit);
+  const Eigen::ArrayXXf glu = g / (1.0f + (-alpha * g).exp());
+  return ((u + 1.0f) * glu).matrix();
 }
 
 Eigen::MatrixXf ReferenceTransformer::mlp(const Layer& layer, const Eigen::MatrixXf& x) const {
@@ -417,7 +439,8 @@ Eigen::MatrixXf ReferenceTransformer::mlp(const Layer& layer, const Eigen::Matri
       for (std::int64_t k = 0; k < s.experts_per_token; ++k) {
         const int e = order[static_cast<std::size_t>(k)];
         const Expert& expert = layer.experts[static_cast<std::size_t>(e)];
-        const Eigen::MatrixXf hidden = activate(apply(expert.w1, row)).cwiseProduct(apply(expert.w3, row));
+        const Eigen::MatrixXf hidden = s.expert_glu_limit > 0 ? clamped_swiglu(apply(expert.w1, row), apply(expert.w3, row))
+                                                              : activate(apply(expert.w1, row)).cwiseProduct(apply(expert.w3, row));
         y.row(t) += (probabilities(t, e) / chosen_sum) * apply(expert.w2, hidden);
       }
     }

@@ -112,6 +112,7 @@ class ReferenceTransformer {
     Linear fc1, fc2;        ///< plain MLP
     Linear router;
     std::vector<Expert> experts;
+    Eigen::VectorXf sinks;  ///< gpt_oss: one logit per head in its softmax's denominator (empty: none)
     Eigen::MatrixXf k_cache, v_cache;  ///< [max_positions, kv_heads*head_dim], after rope
   };
 
@@ -126,6 +127,8 @@ class ReferenceTransformer {
   /// RMSNorm of each run of gamma.size() lanes of x on its own (the whole row when equal).
   Eigen::MatrixXf rms_norm_groups(const Eigen::VectorXf& gamma, const Eigen::MatrixXf& x) const;
   Eigen::MatrixXf activate(const Eigen::MatrixXf& x) const;
+  /// gpt_oss's expert GLU of the gate and up projections (TransformerSpec::expert_glu_limit).
+  Eigen::MatrixXf clamped_swiglu(const Eigen::MatrixXf& gate, const Eigen::MatrixXf& up) const;
   Eigen::MatrixXf attention(Layer& layer, const Eigen::MatrixXf& x, int past);
   Eigen::MatrixXf mlp(const Layer& layer, const Eigen::MatrixXf& x) const;
 

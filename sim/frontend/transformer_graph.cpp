@@ -200,6 +200,8 @@ class GraphBuilder {
       q = rope(l + ".attn.q_rope", layer, q, q_width);
       k = rope(l + ".attn.k_rope", layer, k, kv_width);
     }
+    // gpt_oss: one sink logit per head (model weights, cut with the heads by a partition).
+    const int sinks = s_.attention_sinks ? weight(l + ".attn.sinks", {s_.heads}, "random", 1.0) : -1;
     // Attention is per sequence: each has its own KV cache and attends over its own rows.
     std::vector<int> outputs;
     for (std::int64_t b = 0; b < batch_; ++b) {
@@ -207,9 +209,10 @@ class GraphBuilder {
       const std::string attn = batch_ == 1 ? l + ".attn" : fmt::format("{}.attn.s{}", l, b);
       const int k_cache = tensor(seq + ".k_cache", {s_.max_positions, kv_width}, TensorRole::State);
       const int v_cache = tensor(seq + ".v_cache", {s_.max_positions, kv_width}, TensorRole::State);
-      outputs.push_back(node(OpKind::Attention, attn + ".attention",
-                             {sequence_rows(q, b, attn + ".q_rows"), sequence_rows(k, b, attn + ".k_rows"),
-                              sequence_rows(v, b, attn + ".v_rows"), k_cache, v_cache},
+      std::vector<int> inputs = {sequence_rows(q, b, attn + ".q_rows"), sequence_rows(k, b, attn + ".k_rows"),
+                                 sequence_rows(v, b, attn + ".v_rows"), k_cache, v_cache};
+      if (sinks >= 0) inputs.push_back(sinks);
+      outputs.push_back(node(OpKind::Attention, attn + ".attention", std::move(inputs),
                              {tokens_, q_width},
                              {{"heads", s_.heads},
                               {"kv_heads", s_.kv_heads},
@@ -230,6 +233,7 @@ class GraphBuilder {
       const std::int64_t f = s_.expert_width();
       std::vector<int> inputs = {h, weight(l + ".moe.router.weight", {s_.hidden, s_.experts}, "random",
                                            1.0 / std::sqrt(static_cast<double>(s_.hidden)))};
+      if (s_.expert_biases) inputs.push_back(weight(l + ".moe.router.bias", {s_.experts}, "random", kBiasScale));
       const double in_scale = 1.0 / std::sqrt(static_cast<double>(s_.hidden));
       const double down_scale = 1.0 / std::sqrt(static_cast<double>(f));
       for (std::int64_t e = 0; e < s_.experts; ++e) {
@@ -240,12 +244,23 @@ class GraphBuilder {
         mark_checkpoint_format(inputs.back(), p + ".w3");
         inputs.push_back(weight(p + ".w2.weight", {f, s_.hidden}, "random", down_scale));
         mark_checkpoint_format(inputs.back(), p + ".w2");
+        if (s_.expert_biases) {
+          inputs.push_back(weight(p + ".w1.bias", {f}, "random", kBiasScale));
+          inputs.push_back(weight(p + ".w3.bias", {f}, "random", kBiasScale));
+          inputs.push_back(weight(p + ".w2.bias", {s_.hidden}, "random", kBiasScale));
+        }
       }
-      return node(OpKind::MoeMlp, l + ".moe", std::move(inputs), rows(s_.hidden),
-                  {{"experts", s_.experts},
-                   {"top_k", s_.experts_per_token},
-                   {"renormalize", std::int64_t{s_.moe_renormalize ? 1 : 0}},
-                   {"activation", std::string(op_name(activation_op()))}});
+      Attrs attrs = {{"experts", s_.experts},
+                     {"top_k", s_.experts_per_token},
+                     {"renormalize", std::int64_t{s_.moe_renormalize ? 1 : 0}},
+                     {"activation", std::string(op_name(activation_op()))}};
+      if (s_.expert_biases) attrs["biases"] = std::int64_t{1};
+      if (s_.expert_glu_limit > 0) {
+        attrs["activation"] = std::string(kClampedSwigluName);
+        attrs["glu_limit"] = s_.expert_glu_limit;
+        attrs["glu_alpha"] = s_.expert_glu_alpha;
+      }
+      return node(OpKind::MoeMlp, l + ".moe", std::move(inputs), rows(s_.hidden), std::move(attrs));
     }
     const std::int64_t f = s_.intermediate;
     if (s_.gated_mlp) {

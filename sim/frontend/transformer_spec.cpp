@@ -36,6 +36,7 @@ const char* family_name(TransformerFamily f) {
     case TransformerFamily::Phi: return "phi";
     case TransformerFamily::Gemma2: return "gemma2";
     case TransformerFamily::Gemma3Text: return "gemma3_text";
+    case TransformerFamily::GptOss: return "gpt_oss";
   }
   return "?";
 }
@@ -414,7 +415,10 @@ const std::vector<std::string> kRopeDecoderKeys = {
 // matmuls, same result).
 const std::vector<std::string> kRopeDecoderIgnorable = {"pretraining_tp"};
 
-void read_rope_decoder(JsonObject& o, TransformerSpec& s, const ReadContext& ctx, bool default_tie, double default_eps) {
+/// `attention_bias_default`: set when the family models attention_bias (biases on q, k, v
+/// and o; gpt_oss), with the family's default; unset, a true attention_bias is refused.
+void read_rope_decoder(JsonObject& o, TransformerSpec& s, const ReadContext& ctx, bool default_tie, double default_eps,
+                       std::optional<bool> attention_bias_default = std::nullopt) {
   s.vocab_size = o.integer("vocab_size", 1, kMaxVocab);
   s.hidden = o.integer("hidden_size", 1, kMaxWidth);
   s.intermediate = o.integer("intermediate_size", 1, kMaxWidth);
@@ -432,7 +436,11 @@ void read_rope_decoder(JsonObject& o, TransformerSpec& s, const ReadContext& ctx
   s.activation = read_activation(o, "hidden_act", "silu");
   s.gated_mlp = true;
   s.causal = true;
-  require_bool(o, "attention_bias", false, "biases on the q/k/v/o projections (attention_bias true) are not modelled");
+  if (attention_bias_default) {
+    s.qkv_bias = s.attention_out_bias = o.has("attention_bias") ? o.boolean("attention_bias") : *attention_bias_default;
+  } else {
+    require_bool(o, "attention_bias", false, "biases on the q/k/v/o projections (attention_bias true) are not modelled");
+  }
   require_bool(o, "mlp_bias", false, "biases on the MLP projections (mlp_bias true) are not modelled");
   read_quantization(o, s, ctx);
 }
@@ -766,6 +774,55 @@ TransformerSpec parse_qwen3_moe(const nlohmann::json& j, TransformerSpec s, cons
   return s;
 }
 
+/// gpt_oss (gpt-oss-20b, gpt-oss-120b): a llama block with biased q/k/v/o projections,
+/// attention sinks, sliding-window (128) and full layers alternating, YaRN rope, and in every
+/// layer a MoE whose router and experts have biases and whose experts use a clamped SwiGLU
+/// (transformers' GptOssExperts: limit 7.0 and alpha 1.702, written into the code). The
+/// router's softmax over its top k logits equals Mixtral's renormalised top k. Absent keys take
+/// GptOssConfig's defaults.
+TransformerSpec parse_gpt_oss(const nlohmann::json& given, TransformerSpec s, const ReadContext& ctx) {
+  nlohmann::json j = given;
+  if (j.is_object()) {
+    for (const auto& [key, value] : std::initializer_list<std::pair<const char*, nlohmann::json>>{
+             {"vocab_size", 201088}, {"hidden_size", 2880}, {"intermediate_size", 2880}, {"num_hidden_layers", 36},
+             {"num_attention_heads", 64}, {"num_key_value_heads", 8}, {"head_dim", 64},
+             {"max_position_embeddings", 131072}, {"num_local_experts", 128}, {"num_experts_per_tok", 4},
+             {"sliding_window", 128}})
+      if (!j.contains(key)) j[key] = value;
+    if (!j.contains("rope_scaling") && !j.contains("rope_parameters"))
+      j["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 32.0}, {"beta_fast", 32.0}, {"beta_slow", 1.0},
+                           {"truncate", false}, {"original_max_position_embeddings", 4096}};
+  }
+  // experts_per_token and initial_context_length are in OpenAI's published files; transformers
+  // keeps them as plain attributes and never reads them.
+  ConfigReader reader(j, s.file,
+                      concat(kRopeDecoderKeys, {"sliding_window", "layer_types", "num_local_experts",
+                                                "num_experts_per_tok", "swiglu_limit"}),
+                      concat(kRopeDecoderIgnorable, {"experts_per_token", "initial_context_length"}), ctx);
+  JsonObject& o = reader.obj();
+  read_rope_decoder(o, s, ctx, /*default_tie=*/false, /*default_eps=*/1e-5, /*attention_bias_default=*/true);
+  if (!rope_theta_given(o)) s.rope_theta = 150000.0;
+  s.sliding_window = o.integer("sliding_window", 1, kMaxPositions);
+  // GptOssConfig: layer i slides unless (i + 1) is even.
+  read_layer_types(o, s, 2);
+  s.experts = o.integer("num_local_experts", 1, kMaxExperts);
+  s.experts_per_token = o.integer("num_experts_per_tok", 1, kMaxExperts);
+  if (s.experts_per_token > s.experts)
+    o.fail("num_experts_per_tok", fmt::format("expected at most num_local_experts {}, got {}", s.experts,
+                                              s.experts_per_token));
+  s.moe_renormalize = true;
+  s.expert_biases = true;
+  s.expert_glu_limit = 7.0;
+  s.expert_glu_alpha = 1.702;
+  if (o.has("swiglu_limit") && o.number("swiglu_limit", 0.0, 1e6) != s.expert_glu_limit)
+    unsupported(o, "swiglu_limit", fmt::format("{} (transformers' gpt-oss experts clamp at 7.0 whatever the file "
+                                               "says; another limit is not modelled)",
+                                               o.number("swiglu_limit", 0.0, 1e6)));
+  s.attention_sinks = true;
+  o.finish();
+  return s;
+}
+
 /// OLMo 2 and 3: no norm before the sub-layers, an RMSNorm after each (before its residual
 /// add), and q/k RMSNorms over all heads together.
 void read_olmo(JsonObject& o, TransformerSpec& s, const ReadContext& ctx) {
@@ -986,6 +1043,7 @@ std::int64_t TransformerSpec::parameters() const {
   if (attention_out_bias) attention = add(attention, hidden);
   if (qk_norm == QkNorm::PerHead) attention = add(attention, mul(2, head_dim));
   if (qk_norm == QkNorm::Whole) attention = add(attention, add(q_width, kv_width));
+  if (attention_sinks) attention = add(attention, heads);
   // The block's norms: one (phi's parallel block), four (gemma2/3: before and after each
   // sub-layer), else two.
   const std::int64_t block_norms = parallel_block ? 1 : norm_placement == NormPlacement::Sandwich ? 4 : 2;
@@ -994,7 +1052,9 @@ std::int64_t TransformerSpec::parameters() const {
   const std::int64_t projections = gated_mlp ? 3 : 2;
   std::int64_t dense = mul(projections, mul(hidden, intermediate));
   if (mlp_bias) dense = add(dense, add(intermediate, hidden));
-  const std::int64_t moe = experts > 0 ? add(mul(hidden, experts), mul(experts, mul(projections, mul(hidden, expert_width())))) : 0;
+  std::int64_t moe = experts > 0 ? add(mul(hidden, experts), mul(experts, mul(projections, mul(hidden, expert_width())))) : 0;
+  // gpt_oss: the router's bias and each expert's gate, up and down biases.
+  if (experts > 0 && expert_biases) moe = add(moe, add(experts, mul(experts, add(mul(2, expert_width()), hidden))));
 
   std::int64_t total = 0;
   for (std::int64_t i = 0; i < layers; ++i) total = add(total, add(attention, is_moe_layer(i) ? moe : dense));
@@ -1062,6 +1122,7 @@ const std::vector<FamilyEntry>& families() {
       {"gemma3", TransformerFamily::Gemma3Text, parse_gemma3},
       {"ministral3", TransformerFamily::Mistral, parse_mistral},  // mistral3's language model on its own
       {"gemma2", TransformerFamily::Gemma2, parse_gemma2},  {"gemma3_text", TransformerFamily::Gemma3Text, parse_gemma3_text},
+      {"gpt_oss", TransformerFamily::GptOss, parse_gpt_oss},
   };
   return table;
 }
@@ -1071,8 +1132,6 @@ const std::vector<FamilyEntry>& families() {
 const std::map<std::string, std::string>& unmodelled_model_types() {
   static const std::map<std::string, std::string> table = {
       {"qwen2_moe", "not modelled: a sigmoid-gated shared expert beside the routed experts"},
-      {"gpt_oss", "not modelled yet: attention sinks (a learned logit per head in each softmax), biased experts with "
-                  "gpt-oss's clamped SwiGLU and a biased top-k router"},
       {"deepseek_v3", "not modelled yet: multi-head latent attention (low-rank compressed q and KV, a decoupled rope "
                       "key) and a shared expert beside sigmoid-scored, group-limited routed experts"},
       {"kimi_k2", "the deepseek_v3 forward pass (DeepseekV3ForCausalLM), not modelled yet: multi-head latent attention "

@@ -11,7 +11,7 @@
 
 namespace lpusim {
 
-enum class TransformerFamily { Llama, Mistral, Mixtral, Qwen2, Gemma, Phi3, Gpt2, Bert, Qwen3, Qwen3Moe, Olmo2, Olmo3, Phi, Gemma2, Gemma3Text };
+enum class TransformerFamily { Llama, Mistral, Mixtral, Qwen2, Gemma, Phi3, Gpt2, Bert, Qwen3, Qwen3Moe, Olmo2, Olmo3, Phi, Gemma2, Gemma3Text, GptOss };
 const char* family_name(TransformerFamily f);
 
 enum class NormKind { LayerNorm, RmsNorm };
@@ -108,6 +108,15 @@ struct TransformerSpec {
   std::int64_t experts_per_token = 0;
   std::int64_t expert_intermediate = 0;  ///< qwen3_moe: moe_intermediate_size (0: intermediate)
   bool moe_renormalize = true;      ///< the top-k weights renormalised to sum to one (qwen3_moe: norm_topk_prob)
+  /// gpt_oss: a bias on the router logits and on every expert's gate, up and down projections.
+  bool expert_biases = false;
+  /// gpt_oss's expert GLU: gate clamped above at the limit, up clamped to [-limit, limit],
+  /// (up + 1) * gate * sigmoid(alpha * gate) (0: the plain act(gate) * up).
+  double expert_glu_limit = 0.0;
+  double expert_glu_alpha = 0.0;
+  /// gpt_oss: one learned logit per head joins each softmax's denominator (an "attention
+  /// sink": exp(s_h - m) is added to the sum, m the max over the scores and s_h).
+  bool attention_sinks = false;
   /// Per layer: whether its MLP is the MoE (qwen3_moe: decoder_sparse_step, mlp_only_layers);
   /// empty: every layer's when experts > 0. Dense layers use `intermediate`.
   std::vector<bool> moe_layers;

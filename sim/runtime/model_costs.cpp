@@ -32,12 +32,17 @@ std::int64_t weight_macs(const Graph& g) {
       for (std::size_t i = 0; i + 1 < n.inputs.size(); i += 2)
         if (is_weight(n.inputs[i + 1])) macs += rows(n.inputs[i]) * elements(n.inputs[i + 1]);
     } else if (n.kind == OpKind::MoeMlp && n.inputs.size() >= 2) {
-      // x, router, then (w1, w3, w2) per expert: each row goes through the router and top_k experts.
+      // x, router, then (w1, w3, w2) per expert (MoeLayout): each row goes through the router
+      // and top_k experts.
       const std::int64_t r = rows(n.inputs[0]);
       const std::int64_t experts = n.int_attr("experts", 0), top_k = n.int_attr("top_k", 0);
-      std::int64_t per_expert = 0;
-      for (std::size_t i = 2; i < n.inputs.size(); ++i) per_expert += elements(n.inputs[i]);
-      macs += r * elements(n.inputs[1]) + (experts > 0 ? r * top_k * (per_expert / experts) : 0);
+      const MoeLayout layout = moe_layout(n);
+      const std::int64_t listed = layout.experts_listed(n.inputs.size());
+      std::int64_t weights = 0;
+      for (std::int64_t e = 0; e < listed; ++e)
+        for (std::size_t part = 0; part < 3; ++part) weights += elements(n.inputs[layout.input(e, part)]);
+      // A chip of an expert-parallel group lists its share of the experts: its share of the MACs.
+      macs += r * elements(n.inputs[1]) + (experts > 0 ? r * top_k * (weights / experts) : 0);
     }
   }
   return macs;

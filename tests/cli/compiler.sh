@@ -22,7 +22,7 @@ check() {
   fi
 }
 # LPUSIM_TINY_FAMILIES narrows the list (the sanitizer stage: tests/CMakeLists.txt).
-families=${LPUSIM_TINY_FAMILIES:-llama mistral mixtral qwen2 gemma phi3 gpt2 bert llama-hd128 qwen3 qwen3-moe olmo2 olmo3-yarn phi gemma2 gemma3-text}
+families=${LPUSIM_TINY_FAMILIES:-llama mistral mixtral qwen2 gemma phi3 gpt2 bert llama-hd128 qwen3 qwen3-moe olmo2 olmo3-yarn phi gemma2 gemma3-text gpt-oss}
 for family in $families; do
   check "verify tiny-$family" verify "tiny-$family" --prompt-len 5 --decode-steps 2 --tolerance 0.005
 done

@@ -33,6 +33,9 @@ check "tiny-llama tp 2 x pp 2" "= 4 chips" verify tiny-llama --tp 2 --pp 2 --pro
 check "tiny-gpt2 tp 5 (uneven vocabulary)" "C2C vectors" verify tiny-gpt2 --tp 5 --prompt-len 3 --decode-steps 1 --tolerance 0.005
 check "tiny-bert tp 5 (encoder)" "C2C vectors" verify tiny-bert --tp 5 --prompt-len 4 --tolerance 0.005
 check "tiny-mixtral-tp tp 2 ep 2 (experts dealt to chips)" "C2C vectors" verify tiny-mixtral-tp --tp 2 --ep 2 --prompt-len 3 --decode-steps 1 --tolerance 0.005
+# gpt_oss over 4 chips, experts in 2 groups of 2: sinks cut with the heads, each expert's gate
+# and up biases cut with its columns, its down bias added by the first chip of its group only.
+check "tiny-gpt-oss tp 4 ep 2 (sinks and expert biases cut)" "C2C vectors" verify tiny-gpt-oss --tp 4 --ep 2 --prompt-len 5 --decode-steps 1 --tolerance 0.005
 check "tiny-llama tp 4 on a ring of four (an all-reduce whose partials are forwarded)" "example-ring4" verify tiny-llama --tp 4 --system "$root/models/systems/example-ring4.json" --prompt-len 3 --decode-steps 1 --tolerance 0.005
 # Three stages of four chips on a GroqRack: the hand-off from the second node's stage to the
 # third crosses nodes by global links, forwarded through chips that are all-reducing their own

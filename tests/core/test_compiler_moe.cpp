@@ -149,13 +149,18 @@ TEST_CASE("dense MoE decomposition: the greater primitives give 1.0 and 0.0", "[
   CHECK(v.at("greater_equal") == std::vector<float>{0.0f, 1.0f, 1.0f, 1.0f});
 }
 
-TEST_CASE("dense MoE decomposition of tiny-mixtral matches the fp32 Eigen reference", "[compiler]") {
-  // The whole model, decomposed and interpreted in fp32, against the reference written from
-  // the config (softmax, stable top-k, renormalise): a wrong routing rule would pick other
-  // experts for some of these tokens and change their logits by far more than 1e-4.
-  const TransformerSpec s = load_transformer_spec(std::string(LPUSIM_SOURCE_DIR) + "/workloads/transformers/tiny-mixtral/config.json");
-  const std::int64_t tokens = 12;
-  const Graph g = build_transformer_graph(s, tokens, 0);
+namespace {
+/// The largest |logit error| / max |logit| of `model` (a bundled tiny config) decomposed and
+/// interpreted in fp32 against the Eigen reference, over a prompt of `tokens`.
+/// `weight_gain` multiplies the init scale of the weights whose names end in one of `gained`.
+double decomposed_vs_reference(const std::string& model, std::int64_t tokens, double weight_gain = 1.0,
+                               const std::vector<std::string>& gained = {}) {
+  const TransformerSpec s = load_transformer_spec(std::string(LPUSIM_SOURCE_DIR) + "/workloads/transformers/" + model + "/config.json");
+  Graph g = build_transformer_graph(s, tokens, 0);
+  for (auto& t : g.tensors)
+    for (const auto& suffix : gained)
+      if (t.name.size() >= suffix.size() && t.name.compare(t.name.size() - suffix.size(), suffix.size(), suffix) == 0)
+        t.init_scale *= weight_gain;
   const Graph primitive = decompose(g);
   REQUIRE_NOTHROW(verify_graph(primitive, "decompose"));
   std::vector<int> ids;
@@ -171,7 +176,29 @@ TEST_CASE("dense MoE decomposition of tiny-mixtral matches the fp32 Eigen refere
   for (Eigen::Index r = 0; r < want.rows(); ++r)
     for (Eigen::Index c = 0; c < want.cols(); ++c)
       worst = std::max(worst, static_cast<double>(std::fabs(got[static_cast<std::size_t>(r * want.cols() + c)] - want(r, c))));
-  const double error = worst / static_cast<double>(want.cwiseAbs().maxCoeff());
+  return worst / static_cast<double>(want.cwiseAbs().maxCoeff());
+}
+}  // namespace
+
+TEST_CASE("dense MoE decomposition of tiny-mixtral matches the fp32 Eigen reference", "[compiler]") {
+  // The whole model, decomposed and interpreted in fp32, against the reference written from
+  // the config (softmax, stable top-k, renormalise): a wrong routing rule would pick other
+  // experts for some of these tokens and change their logits by far more than 1e-4.
+  const double error = decomposed_vs_reference("tiny-mixtral", 12);
   INFO("max |error| / max |logit| = " << error);
   CHECK(error < 1e-4);
+}
+
+TEST_CASE("tiny-gpt-oss decomposed matches the fp32 Eigen reference: sinks, biases, clamped GLU", "[compiler]") {
+  // 12 tokens through a sliding layer (window 4) and a full one: a sink left out of a
+  // softmax's denominator, a bias dropped or the clamp misplaced changes the logits far
+  // beyond 1e-4.
+  const double error = decomposed_vs_reference("tiny-gpt-oss", 12);
+  INFO("max |error| / max |logit| = " << error);
+  CHECK(error < 1e-4);
+  // The gate and up projections 40x larger (|gate| and |up| of order 20): the clamps at 7
+  // now bite on most lanes, and each side must clamp where the reference does.
+  const double clamped = decomposed_vs_reference("tiny-gpt-oss", 12, 40.0, {".w1.weight", ".w3.weight"});
+  INFO("clamped: max |error| / max |logit| = " << clamped);
+  CHECK(clamped < 1e-4);
 }

@@ -271,6 +271,44 @@ TEST_CASE("a gemma3 wrapper is its gemma3_text language model with Gemma3TextCon
   CHECK(parse(j).layers == 26);
 }
 
+TEST_CASE("gpt_oss reads biases, sinks, alternating windows and GptOssConfig's defaults", "[hf_config]") {
+  // Only model_type: every size, the window, the layer pattern and the YaRN rope are
+  // GptOssConfig's (transformers 5): gpt-oss-120b's attention with 36 layers of 128 experts.
+  nlohmann::json j = {{"model_type", "gpt_oss"}};
+  const TransformerSpec s = parse(j);
+  CHECK(s.family == TransformerFamily::GptOss);
+  CHECK(s.layers == 36);
+  CHECK(s.experts == 128);
+  CHECK(s.experts_per_token == 4);
+  CHECK(s.head_dim == 64);
+  CHECK(s.qkv_bias);
+  CHECK(s.attention_out_bias);
+  CHECK(s.attention_sinks);
+  CHECK(s.expert_biases);
+  CHECK(s.expert_glu_limit == 7.0);
+  CHECK(s.expert_glu_alpha == 1.702);
+  CHECK(s.moe_renormalize);  // softmax over the top k logits = Mixtral's renormalised top k
+  CHECK(s.rope_theta == 150000.0);
+  CHECK(s.rope_scaling.kind == RopeScaling::Kind::Yarn);
+  CHECK(s.rope_scaling.factor == 32.0);
+  CHECK_FALSE(s.rope_scaling.truncate);
+  CHECK(s.rope_scaling.original_max_position == 4096);
+  CHECK(s.window_of(0) == 128);  // layer i slides unless (i + 1) is even
+  CHECK(s.window_of(1) == 0);
+  CHECK(s.warnings.empty());
+  // OpenAI's extra keys (transformers never reads them) are accepted silently.
+  j["experts_per_token"] = 4;
+  j["initial_context_length"] = 4096;
+  j["swiglu_limit"] = 7.0;
+  CHECK(parse(j).warnings.empty());
+  // attention_bias false drops the four biases from the count: 36 x (4096 + 2 x 512 + 2880).
+  j["attention_bias"] = false;
+  CHECK(s.parameters() - parse(j).parameters() == 36 * (4096 + 2 * 512 + 2880));
+  // transformers clamps at 7.0 whatever swiglu_limit says: another value is refused by name.
+  j["swiglu_limit"] = 8.0;
+  CHECK_THAT(error_of(j), Catch::StartsWith("cfg.json: key 'swiglu_limit': unsupported: 8"));
+}
+
 TEST_CASE("known keys whose effect is not modelled are refused by name", "[hf_config]") {
   struct Case {
     const char* key;

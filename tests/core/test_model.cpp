@@ -410,7 +410,7 @@ TEST_CASE("tiny graphs: node counts, output shapes, caches and weights", "[model
 }
 
 TEST_CASE("big graphs build with the right weight count", "[model]") {
-  for (const char* name : {"llama-2-7b", "mixtral-8x7b", "gemma-2b", "bert-base-uncased"}) {
+  for (const char* name : {"llama-2-7b", "mixtral-8x7b", "gemma-2b", "bert-base-uncased", "tiny-gpt-oss"}) {
     INFO(name);
     const TransformerSpec s = bundled(name);
     const Graph g = build_transformer_graph(s, 1, 0);

@@ -336,8 +336,15 @@ CompileCost estimate_graph_cost(const Graph& g, const ChipConfig& chip, const We
     if (node.kind == OpKind::MatMul && node.inputs.size() >= 2 &&
         g.tensors[static_cast<std::size_t>(node.inputs[1])].role == TensorRole::Weight)
       store(node.inputs[1], node.int_attr("transpose_w", 0) != 0, stored_one_byte(node.inputs[1]));
-    if (node.kind == OpKind::MoeMlp)  // the router stays fp16; every expert's weights as stored
-      for (std::size_t i = 1; i < node.inputs.size(); ++i) store(node.inputs[i], false, i > 1 && stored_one_byte(node.inputs[i]));
+    if (node.kind == OpKind::MoeMlp) {  // the router stays fp16; every expert's weights as stored; biases are vectors
+      const MoeLayout layout = moe_layout(node);
+      store(node.inputs[1], false, false);
+      for (std::int64_t e = 0; e < layout.experts_listed(node.inputs.size()); ++e)
+        for (std::size_t part = 0; part < 3; ++part) {
+          const int w = node.inputs[layout.input(e, part)];
+          store(w, false, stored_one_byte(w));
+        }
+    }
     if (node.kind == OpKind::Attention && node.inputs.size() >= 5) {
       const std::int64_t reach = sat_add(node.int_attr("past", 0), matrix(g, node.inputs[0]).first);
       for (int cache : {node.inputs[3], node.inputs[4]}) cache_rows[cache] = std::max(cache_rows[cache], reach);

@@ -105,4 +105,10 @@ WeightType stored_weight_type(const TensorInfo& weight, const WeightScenario& sc
   return weight.checkpoint_format == "fp8e5m2" ? WeightType::Fp8E5M2 : WeightType::Fp8E4M3;
 }
 
+MoeLayout moe_layout(const Node& moe) {
+  MoeLayout layout;
+  layout.biases = moe.int_attr("biases", 0) != 0;
+  return layout;
+}
+
 }  // namespace lpusim

@@ -38,10 +38,15 @@ enum class OpKind {
               ///< scaling_original_max_position; frequencies: rope_inverse_frequencies in sim/frontend/reference_transformer.hpp)
   Attention,  ///< inputs q[T, H*D], k[T, KV*D], v[T, KV*D], k_cache[C, KV*D], v_cache[C, KV*D] -> o[T, H*D];
               ///< attrs heads, kv_heads, head_dim, past (cached positions before q), causal, window (0: none), scale.
-              ///< Appends k, v to the caches at rows past .. past+T-1.
+              ///< Appends k, v to the caches at rows past .. past+T-1. A sixth input sinks[H] (gpt_oss): head
+              ///< h's softmax adds exp(sinks[h] - m) to its denominator, m the max over its scores and sinks[h].
   MoeMlp,     ///< mixtral sparse MLP: inputs x, router[N,E], then per expert w1 (gate)[N,F], w3 (up)[N,F], w2 (down)[F,N]
               ///< (e0.w1, e0.w3, e0.w2, e1.w1, ...); attrs experts, top_k, activation (op name, e.g. "Silu").
               ///< HF Mixtral: softmax over router logits, top-k, renormalise, weighted sum of act(x w1) * (x w3) w2.
+              ///< Attr biases = 1 (gpt_oss): a router bias [E] follows the router and each expert's three
+              ///< weights are followed by its biases b1 [F], b3 [F], b2 [N] (MoeLayout). Activation
+              ///< "clamped_swiglu" (attrs glu_limit, glu_alpha): g = min(x w1, limit), u = clamp(x w3, +-limit),
+              ///< (u + 1) g sigmoid(alpha g).
   // Primitive ops the decompose pass produces for lowering
   SumRows,    ///< [M,N] -> [1,N], sum over rows
   MaxRows,    ///< [M,N] -> [1,N], max over rows
@@ -59,6 +64,9 @@ enum class OpKind {
   Recv,       ///< y = the rows chip Node::peer sends (the output tensor's shape says how many)
 };
 const char* op_name(OpKind k);
+
+/// The MoeMlp activation of gpt-oss's experts (not an op of its own: decompose expands it).
+inline constexpr const char* kClampedSwigluName = "clamped_swiglu";
 
 /// The type model weights are stored in on the chip (the quantization pass decides per matmul).
 enum class WeightType { Int8, Fp16, Fp8E4M3, Fp8E5M2 };
@@ -168,6 +176,27 @@ struct Node {
   double float_attr(const std::string& key, double fallback) const;
   std::string string_attr(const std::string& key, const std::string& fallback) const;
 };
+
+/// Where a MoeMlp node's inputs are: x, router, [router bias], then per expert w1, w3, w2
+/// [, b1, b3, b2].
+struct MoeLayout {
+  bool biases = false;
+  std::size_t router_bias() const { return 2; }  ///< valid only with biases
+  std::size_t first_expert() const { return biases ? 3 : 2; }
+  std::size_t per_expert() const { return biases ? 6 : 3; }
+  /// Input index of part `part` (0 w1, 1 w3, 2 w2, 3 b1, 4 b3, 5 b2) of the i-th expert listed.
+  std::size_t input(std::int64_t i, std::size_t part) const {
+    return first_expert() + static_cast<std::size_t>(i) * per_expert() + part;
+  }
+  /// How many experts a node of `inputs` inputs lists (-1 when the count does not fit the layout).
+  std::int64_t experts_listed(std::size_t inputs) const {
+    if (inputs < first_expert() || (inputs - first_expert()) % per_expert() != 0) return -1;
+    return static_cast<std::int64_t>((inputs - first_expert()) / per_expert());
+  }
+};
+
+struct Node;
+MoeLayout moe_layout(const Node& moe);
 
 struct Graph {
   std::string name;

@@ -396,6 +396,7 @@ class Rewriter {
   int attention(const Node& node, const std::string& name) {
     const int q = mapped(node.inputs[0]), k = mapped(node.inputs[1]), v = mapped(node.inputs[2]);
     const int kc = mapped(node.inputs[3]), vc = mapped(node.inputs[4]);
+    const int sinks = node.inputs.size() > 5 ? mapped(node.inputs[5]) : -1;
     const std::int64_t heads = node.int_attr("heads", 0), kv = node.int_attr("kv_heads", heads);
     const std::int64_t d = node.int_attr("head_dim", 0), past = node.int_attr("past", 0);
     const bool causal = node.int_attr("causal", 1) != 0;
@@ -407,6 +408,8 @@ class Rewriter {
     const std::int64_t t_rows = rows(q);
     if (heads <= 0 || kv <= 0 || d <= 0 || heads % kv || cols(q) != heads * d || cols(k) != kv * d)
       fail(node, fmt::format("inconsistent heads {} / kv_heads {} / head_dim {} for q {} and k {}", heads, kv, d, cols(q), cols(k)));
+    if (sinks >= 0 && (shape_of(sinks).size() != 1 || cols(sinks) != heads))
+      fail(node, fmt::format("sinks must be [{}] (one per head), got {} values", heads, cols(sinks)));
     if (past + t_rows > rows(kc)) fail(node, fmt::format("{} cached + {} new positions exceed the cache of {}", past, t_rows, rows(kc)));
     // Append the new keys and values to the caches.
     emit(OpKind::Assign, {kc, k}, {}, name + ".append_k", {{"row", past}});
@@ -447,9 +450,17 @@ class Rewriter {
       const int scores = softcap > 0 ? scale(unary(OpKind::Tanh, scale(dots, scale_v / softcap, qn + ".capped_in"), qn + ".capped_tanh"),
                                              softcap, qn + ".scores")
                                      : scale(dots, scale_v, qn + ".scores");
-      const int m = emit(OpKind::MaxRows, {scores}, {1, heads}, qn + ".max");
+      int m = emit(OpKind::MaxRows, {scores}, {1, heads}, qn + ".max");
+      // Sinks (gpt_oss): each head's sink logit joins the max and the denominator, not the values.
+      if (sinks >= 0) m = binary(OpKind::Max, m, sinks, qn + ".max_sink");
       const int e = unary(OpKind::Exp, binary(OpKind::Sub, scores, m, qn + ".shifted"), qn + ".exp");
-      const int inv = reciprocal(emit(OpKind::SumRows, {e}, {1, heads}, qn + ".den"), qn + ".inv");
+      int den = emit(OpKind::SumRows, {e}, {1, heads}, qn + ".den");
+      if (sinks >= 0) {
+        const int sink_e = unary(OpKind::Exp, unary(OpKind::Neg, binary(OpKind::Sub, m, sinks, qn + ".m_sink"), qn + ".sink_shift"),
+                                 qn + ".sink_exp");
+        den = binary(OpKind::Add, den, sink_e, qn + ".den_sink");
+      }
+      const int inv = reciprocal(den, qn + ".inv");
       const int p = binary(OpKind::Mul, e, inv, qn + ".p");
       const int weights = matmul(p, expand_[geometry], qn + ".pexp");
       const int values = rows_of(vc, "values");
@@ -481,6 +492,18 @@ class Rewriter {
     std::vector<float> p(static_cast<std::size_t>(width * total), 0.0f);
     for (std::int64_t i = 0; i < width; ++i) p[static_cast<std::size_t>(i * total + offset + i)] = 1.0f;
     return matmul(x, constant(name + ".place", {width, total}, p), name);
+  }
+
+  /// gpt-oss's expert GLU from the gate and up projections: g = min(gate, L),
+  /// u = clamp(up, -L, L), (u + 1) * g * sigmoid(alpha g).
+  int clamped_swiglu(const Node& node, int gate, int up, const std::string& name) {
+    const double limit = node.float_attr("glu_limit", 0.0), alpha = node.float_attr("glu_alpha", 0.0);
+    if (!(limit > 0) || !(alpha > 0)) fail(node, fmt::format("clamped_swiglu needs glu_limit and glu_alpha above 0, got {} and {}", limit, alpha));
+    const int g = emit(OpKind::Min, {gate}, shape_of(gate), name + ".gate_clamped", {{"immediate", limit}});
+    const int u_hi = emit(OpKind::Min, {up}, shape_of(up), name + ".up_below", {{"immediate", limit}});
+    const int u = emit(OpKind::Max, {u_hi}, shape_of(up), name + ".up_clamped", {{"immediate", -limit}});
+    const int glu = binary(OpKind::Mul, g, sigmoid(scale(g, alpha, name + ".alpha_gate"), name + ".sigmoid"), name + ".glu");
+    return binary(OpKind::Mul, glu, add_imm(u, 1.0, name + ".up_plus1"), name);
   }
 
   /// The activation a MoE expert names by op name ("silu", "gelu", ...).
@@ -545,12 +568,17 @@ class Rewriter {
     // A multi-chip partition gives a chip the experts first .. first + local - 1 (routing still
     // looks at all of them); the one-chip graph has them all.
     const std::int64_t first = node.int_attr("first_expert", 0);
-    const auto local = static_cast<std::int64_t>(node.inputs.size() - 2) / 3;
-    if (experts < 1 || top_k < 1 || top_k > experts || static_cast<std::int64_t>(node.inputs.size()) != 2 + 3 * local ||
-        local < 1 || first < 0 || first + local > experts || cols(router) != experts)
+    const MoeLayout layout = moe_layout(node);
+    const std::int64_t local = layout.experts_listed(node.inputs.size());
+    if (experts < 1 || top_k < 1 || top_k > experts || local < 1 || first < 0 || first + local > experts ||
+        cols(router) != experts)
       fail(node, fmt::format("{} experts, top {}: expected 1 <= top_k <= experts, a router of {} columns (got {}) and "
-                             "2 + 3 x {} inputs (got {})", experts, top_k, experts, cols(router), local,
-                             node.inputs.size()));
+                             "{} + {} inputs per expert (got {})", experts, top_k, experts, cols(router),
+                             layout.first_expert(), layout.per_expert(), node.inputs.size()));
+    // The expert down bias is added on one chip of an expert's tensor-parallel group only
+    // (the others' partial sums must not repeat it); "add_down_bias" 0 says this is another.
+    const bool down_bias = layout.biases && node.int_attr("add_down_bias", 1) != 0;
+    const bool clamped = node.string_attr("activation", "") == kClampedSwigluName;
     const std::int64_t pairs = experts * experts, hidden = cols(x);
     // The router is a model weight, but it stays fp16 (a data constant) with int8 weights:
     // a quantised router flips top-k choices, and the reference keeps it fp16 too.
@@ -579,16 +607,30 @@ class Rewriter {
     // experts (they need only x), then the rest of the routing, a long chain of small steps
     // that overlaps the experts' matmuls. tiny-mixtral decode step: 6911 cycles; routing
     // before the experts 7140, experts before the logits 6994.
-    const int r = matmul(x, router, name + ".logits");
+    int r = matmul(x, router, name + ".logits");
+    if (layout.biases) {
+      // The router bias stays fp16 data like the router (a routing decision, not a matmul weight).
+      const int rb = mapped(node.inputs[layout.router_bias()]);
+      auto& info = out_.tensors[static_cast<std::size_t>(rb)];
+      out_.values[info.name] = weight_values(out_, rb);
+      info.init = "data";
+      r = binary(OpKind::Add, r, rb, name + ".logits_biased");
+    }
     std::vector<int> expert_out;
     for (std::int64_t i = 0; i < local; ++i) {
       const std::string p = fmt::format("{}.e{}", name, first + i);
-      const int w1 = mapped(node.inputs[static_cast<std::size_t>(2 + 3 * i)]);
-      const int w3 = mapped(node.inputs[static_cast<std::size_t>(3 + 3 * i)]);
-      const int w2 = mapped(node.inputs[static_cast<std::size_t>(4 + 3 * i)]);
-      const int h = binary(OpKind::Mul, activation(node, matmul(x, w1, p + ".gate_proj"), p + ".act"),
-                           matmul(x, w3, p + ".up_proj"), p + ".hidden");
-      expert_out.push_back(matmul(h, w2, p + ".down_proj"));
+      const auto in = [&](std::size_t part) { return mapped(node.inputs[layout.input(i, part)]); };
+      const auto biased = [&](int y, std::size_t part, const std::string& what) {
+        return layout.biases ? binary(OpKind::Add, y, in(part), p + "." + what + "_bias") : y;
+      };
+      // Up before gate: graph order is the list scheduler's priority, and this order (what
+      // GCC's right-to-left argument evaluation used to give) is the one the goldens pin.
+      const int up = biased(matmul(x, in(1), p + ".up_proj"), 4, "up");
+      const int gate = biased(matmul(x, in(0), p + ".gate_proj"), 3, "gate");
+      const int h = clamped ? clamped_swiglu(node, gate, up, p + ".hidden")
+                            : binary(OpKind::Mul, activation(node, gate, p + ".act"), up, p + ".hidden");
+      const int down = matmul(h, in(2), p + ".down_proj");
+      expert_out.push_back(down_bias ? binary(OpKind::Add, down, in(5), p + ".down_bias") : down);
     }
     const int r_lo = fp16_remainder(r, name + ".logits");
     const int rs = exact_spread(r, r_lo, spread_self, name + ".self");

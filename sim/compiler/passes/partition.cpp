@@ -250,29 +250,41 @@ class ChipBuilder {
     c.attrs["kv_heads"] = k->width() / head_dim;
     for (std::size_t i = 3; i < 5 && i < n.inputs.size(); ++i)
       c.inputs[i] = map_[static_cast<std::size_t>(n.inputs[i])] = add_leaf(n.inputs[i], std::nullopt, k);
+    if (n.inputs.size() > 5) {  // sinks: one per head, cut like q's heads
+      const ColumnRange heads{q->full / head_dim, q->begin / head_dim, q->end / head_dim};
+      c.inputs[5] = add_leaf(n.inputs[5], std::nullopt, heads);
+    }
     return q;
   }
 
   void moe(const Node& n) {
     const std::int64_t experts = n.int_attr("experts", 0);
     const int ep = plan_.ep, per_group = plan_.tp / ep;
-    if (experts < 1 || experts % ep != 0 || static_cast<std::int64_t>(n.inputs.size()) != 2 + 3 * experts)
+    const MoeLayout layout = moe_layout(n);
+    if (experts < 1 || experts % ep != 0 || layout.experts_listed(n.inputs.size()) != experts)
       fail(n, fmt::format("{} experts do not divide between {} expert groups", experts, ep));
     const int group = rank_ / per_group, within = rank_ % per_group;
     const std::int64_t local = experts / ep, first = group * local;
     Node c = copy_of(n);
     c.inputs = {operand(n.inputs[0]), operand(n.inputs[1])};
+    if (layout.biases) c.inputs.push_back(operand(n.inputs[layout.router_bias()]));
     c.attrs["first_expert"] = first;
+    // A down bias belongs to the expert's output once: the first chip of its group adds it.
+    if (layout.biases && within != 0) c.attrs["add_down_bias"] = std::int64_t{0};
     for (std::int64_t e = first; e < first + local; ++e) {
-      const int w1 = n.inputs[static_cast<std::size_t>(2 + 3 * e)], w3 = n.inputs[static_cast<std::size_t>(3 + 3 * e)],
-                w2 = n.inputs[static_cast<std::size_t>(4 + 3 * e)];
-      const std::int64_t width = whole_tensor(w1).shape[1];
+      const auto input = [&](std::size_t part) { return n.inputs[layout.input(e, part)]; };
+      const std::int64_t width = whole_tensor(input(0)).shape[1];
       if (width % per_group != 0) fail(n, fmt::format("the expert width {} does not divide by {}", width, per_group));
       const std::int64_t per = width / per_group;
       const ColumnRange cols{width, within * per, (within + 1) * per};
-      c.inputs.push_back(add_leaf(w1, std::nullopt, cols));
-      c.inputs.push_back(add_leaf(w3, std::nullopt, cols));
-      c.inputs.push_back(add_leaf(w2, std::make_pair(cols.begin, cols.end), std::nullopt));
+      c.inputs.push_back(add_leaf(input(0), std::nullopt, cols));
+      c.inputs.push_back(add_leaf(input(1), std::nullopt, cols));
+      c.inputs.push_back(add_leaf(input(2), std::make_pair(cols.begin, cols.end), std::nullopt));
+      if (layout.biases) {
+        c.inputs.push_back(add_leaf(input(3), std::nullopt, cols));
+        c.inputs.push_back(add_leaf(input(4), std::nullopt, cols));
+        c.inputs.push_back(operand(input(5)));
+      }
     }
     const int partial = add_output(n, std::nullopt, ".partial");
     c.outputs = {partial};
