@@ -5,7 +5,7 @@
 # `fuzz` preset. slurm-wlm and munge are for the private Slurm cluster the sweep tests start
 # (tests/slurm); python3-matplotlib draws the sweep plots (tools/plot_sweep.py).
 set -euo pipefail
-packages=(cmake g++ make pkg-config libsystemc-dev libeigen3-dev libfmt-dev catch2 nlohmann-json3-dev libcli11-dev
+packages=(cmake g++ make ninja-build pkg-config libsystemc-dev libeigen3-dev libfmt-dev catch2 nlohmann-json3-dev libcli11-dev
           clang-14 libclang-rt-14-dev slurm-wlm munge python3-matplotlib)
 missing=()
 for p in "${packages[@]}"; do

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
+tools/drop-stale-build.sh release
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)" --target lpusim
 echo

@@ -17,6 +17,7 @@ stage() {  # stage NAME CONFIGURE_ARGS...
   local name=$1 start=$SECONDS
   shift
   echo "== lpusim tests: $name"
+  tools/drop-stale-build.sh "$name"
   cmake --preset "$name" "$@" >/dev/null
   cmake --build --preset "$name" -j "$jobs"
   ctest --preset "$name"
