@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages lpusim builds with, if any is missing. Idempotent; needs root
-# (or sudo) only when something is actually missing. ninja-build runs the presets' builds. g++
-# brings ASan/UBSan (libasan8,
-# libubsan1) for the `asan` preset; clang-14 and libclang-rt-14-dev (libFuzzer) are for the
-# `fuzz` preset. slurm-wlm and munge are for the private Slurm cluster the sweep tests start
+# (or sudo) only when something is actually missing. ninja-build runs the presets' builds;
+# g++ brings ASan/UBSan (libasan8, libubsan1) for the `asan` preset; clang-14 and
+# libclang-rt-14-dev (libFuzzer) are for the `fuzz` preset. slurm-wlm and munge are for the private Slurm cluster the sweep tests start
 # (tests/slurm); python3-matplotlib draws the sweep plots (tools/plot_sweep.py).
 set -euo pipefail
 packages=(cmake g++ make ninja-build pkg-config libsystemc-dev libeigen3-dev libfmt-dev catch2 nlohmann-json3-dev libcli11-dev
