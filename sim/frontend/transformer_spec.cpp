@@ -515,17 +515,33 @@ TransformerSpec parse_mistral3(const nlohmann::json& j, TransformerSpec s, const
   return s;
 }
 
+/// num_local_experts and num_experts_per_tok (mixtral, gpt_oss).
+void read_local_experts(JsonObject& o, TransformerSpec& s) {
+  s.experts = o.integer("num_local_experts", 1, kMaxExperts);
+  s.experts_per_token = o.integer("num_experts_per_tok", 1, kMaxExperts);
+  if (s.experts_per_token > s.experts)
+    o.fail("num_experts_per_tok", fmt::format("expected at most num_local_experts {}, got {}", s.experts,
+                                              s.experts_per_token));
+}
+
+/// `given` with the config class's defaults for the keys it leaves out (a family whose
+/// transformers config defaults sizes that read_rope_decoder otherwise requires).
+nlohmann::json with_defaults(const nlohmann::json& given,
+                             std::initializer_list<std::pair<const char*, nlohmann::json>> defaults) {
+  nlohmann::json j = given;
+  if (j.is_object())
+    for (const auto& [key, value] : defaults)
+      if (!j.contains(key)) j[key] = value;
+  return j;
+}
+
 TransformerSpec parse_mixtral(const nlohmann::json& j, TransformerSpec s, const ReadContext& ctx) {
   ConfigReader reader(j, s.file, concat(kRopeDecoderKeys, {"sliding_window", "num_local_experts", "num_experts_per_tok"}),
                       kRopeDecoderIgnorable, ctx);
   JsonObject& o = reader.obj();
   read_rope_decoder(o, s, ctx, false, 1e-5);
   read_sliding_window(o, s);
-  s.experts = o.integer("num_local_experts", 1, kMaxExperts);
-  s.experts_per_token = o.integer("num_experts_per_tok", 1, kMaxExperts);
-  if (s.experts_per_token > s.experts)
-    o.fail("num_experts_per_tok", fmt::format("expected at most num_local_experts {}, got {}", s.experts,
-                                              s.experts_per_token));
+  read_local_experts(o, s);
   o.finish();
   return s;
 }
@@ -628,12 +644,9 @@ TransformerSpec parse_gemma3_text(const nlohmann::json& given, TransformerSpec s
   // Gemma3TextConfig's defaults for the sizes, which read_rope_decoder would otherwise
   // require: gemma-3-4b's text_config names only five keys and relies on them (its heads,
   // kv heads and vocabulary are these). The others are defaulted where they are read.
-  nlohmann::json j = given;
-  if (j.is_object())
-    for (const auto& [key, value] : std::initializer_list<std::pair<const char*, nlohmann::json>>{
-             {"vocab_size", 262208}, {"hidden_size", 2304}, {"intermediate_size", 9216}, {"num_hidden_layers", 26},
-             {"num_attention_heads", 8}, {"num_key_value_heads", 4}, {"max_position_embeddings", 131072}})
-      if (!j.contains(key)) j[key] = value;
+  const nlohmann::json j = with_defaults(
+      given, {{"vocab_size", 262208}, {"hidden_size", 2304}, {"intermediate_size", 9216}, {"num_hidden_layers", 26},
+              {"num_attention_heads", 8}, {"num_key_value_heads", 4}, {"max_position_embeddings", 131072}});
   ConfigReader reader(j, s.file,
                       concat(kRopeDecoderKeys, {"hidden_activation", "query_pre_attn_scalar", "sliding_window",
                                                 "attn_logit_softcapping", "final_logit_softcapping", "layer_types",
@@ -781,18 +794,14 @@ TransformerSpec parse_qwen3_moe(const nlohmann::json& j, TransformerSpec s, cons
 /// router's softmax over its top k logits equals Mixtral's renormalised top k. Absent keys take
 /// GptOssConfig's defaults.
 TransformerSpec parse_gpt_oss(const nlohmann::json& given, TransformerSpec s, const ReadContext& ctx) {
-  nlohmann::json j = given;
-  if (j.is_object()) {
-    for (const auto& [key, value] : std::initializer_list<std::pair<const char*, nlohmann::json>>{
-             {"vocab_size", 201088}, {"hidden_size", 2880}, {"intermediate_size", 2880}, {"num_hidden_layers", 36},
-             {"num_attention_heads", 64}, {"num_key_value_heads", 8}, {"head_dim", 64},
-             {"max_position_embeddings", 131072}, {"num_local_experts", 128}, {"num_experts_per_tok", 4},
-             {"sliding_window", 128}})
-      if (!j.contains(key)) j[key] = value;
-    if (!j.contains("rope_scaling") && !j.contains("rope_parameters"))
-      j["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 32.0}, {"beta_fast", 32.0}, {"beta_slow", 1.0},
-                           {"truncate", false}, {"original_max_position_embeddings", 4096}};
-  }
+  nlohmann::json j = with_defaults(
+      given, {{"vocab_size", 201088}, {"hidden_size", 2880}, {"intermediate_size", 2880}, {"num_hidden_layers", 36},
+              {"num_attention_heads", 64}, {"num_key_value_heads", 8}, {"head_dim", 64},
+              {"max_position_embeddings", 131072}, {"num_local_experts", 128}, {"num_experts_per_tok", 4},
+              {"sliding_window", 128}});
+  if (j.is_object() && !j.contains("rope_scaling") && !j.contains("rope_parameters"))
+    j["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 32.0}, {"beta_fast", 32.0}, {"beta_slow", 1.0},
+                         {"truncate", false}, {"original_max_position_embeddings", 4096}};
   // experts_per_token and initial_context_length are in OpenAI's published files; transformers
   // keeps them as plain attributes and never reads them.
   ConfigReader reader(j, s.file,
@@ -805,11 +814,7 @@ TransformerSpec parse_gpt_oss(const nlohmann::json& given, TransformerSpec s, co
   s.sliding_window = o.integer("sliding_window", 1, kMaxPositions);
   // GptOssConfig: layer i slides unless (i + 1) is even.
   read_layer_types(o, s, 2);
-  s.experts = o.integer("num_local_experts", 1, kMaxExperts);
-  s.experts_per_token = o.integer("num_experts_per_tok", 1, kMaxExperts);
-  if (s.experts_per_token > s.experts)
-    o.fail("num_experts_per_tok", fmt::format("expected at most num_local_experts {}, got {}", s.experts,
-                                              s.experts_per_token));
+  read_local_experts(o, s);
   s.moe_renormalize = true;
   s.expert_biases = true;
   s.expert_glu_limit = 7.0;

@@ -526,6 +526,13 @@ class Rewriter {
     return routing_[key] = constant(key, {rows_n, cols_n}, std::move(v));
   }
 
+  /// A model weight held as fp16 data whatever the weight type (no quantisation).
+  void keep_as_data(int weight) {
+    auto& info = out_.tensors[static_cast<std::size_t>(weight)];
+    out_.values[info.name] = weight_values(out_, weight);
+    info.init = "data";
+  }
+
   /// x - fp16(x): x . I is x as the MXM sees it.
   int fp16_remainder(int x, const std::string& name) {
     const std::int64_t n = cols(x);
@@ -582,11 +589,7 @@ class Rewriter {
     const std::int64_t pairs = experts * experts, hidden = cols(x);
     // The router is a model weight, but it stays fp16 (a data constant) with int8 weights:
     // a quantised router flips top-k choices, and the reference keeps it fp16 too.
-    {
-      auto& info = out_.tensors[static_cast<std::size_t>(router)];
-      out_.values[info.name] = weight_values(out_, router);
-      info.init = "data";
-    }
+    keep_as_data(router);
     const int spread_self = routing_constant(fmt::format("moe_spread_self_{}", experts), experts, pairs,
                                              [&](std::int64_t e, std::int64_t lane) { return lane / experts == e ? 1.0f : 0.0f; });
     const int spread_other = routing_constant(fmt::format("moe_spread_other_{}", experts), experts, pairs,
@@ -611,9 +614,7 @@ class Rewriter {
     if (layout.biases) {
       // The router bias stays fp16 data like the router (a routing decision, not a matmul weight).
       const int rb = mapped(node.inputs[layout.router_bias()]);
-      auto& info = out_.tensors[static_cast<std::size_t>(rb)];
-      out_.values[info.name] = weight_values(out_, rb);
-      info.init = "data";
+      keep_as_data(rb);
       r = binary(OpKind::Add, r, rb, name + ".logits_biased");
     }
     std::vector<int> expert_out;
