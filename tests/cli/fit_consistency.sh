@@ -35,7 +35,9 @@ for model in tiny-llama tiny-mixtral; do
 done
 for words in 256 384 512 640 1024; do
   chip "$words"
-  "$lpusim" compile tiny-llama --chip "$dir/w$words.json" --weights int8 --phase decode --prompt-len 7 -o "$dir/x.s" >/dev/null 2>&1
+  # estimate needs both phases: the prompt's prefill and a decode step after it.
+  "$lpusim" compile tiny-llama --chip "$dir/w$words.json" --weights int8 --phase prefill --prompt-len 4 -o "$dir/x.s" >/dev/null 2>&1 &&
+    "$lpusim" compile tiny-llama --chip "$dir/w$words.json" --weights int8 --phase decode --prompt-len 7 -o "$dir/x.s" >/dev/null 2>&1
   compiled=$?
   out=$("$lpusim" estimate tiny-llama --chip "$dir/w$words.json" --prompt-len 4 --gen-len 4 2>&1)
   rc=$?

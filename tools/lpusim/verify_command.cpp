@@ -259,7 +259,7 @@ Command add_verify_command(CLI::App& app) {
       ->check(CLI::IsMember(weight_type_choices()))->capture_default_str();
   cmd->add_option("--compute", args->compute, "Where int8/fp8 weights are multiplied: native (int8 x int8, fp8 x fp8) or fp16 (dequantised into an fp16 MXM)")
       ->check(CLI::IsMember(matmul_compute_choices()))->capture_default_str();
-  cmd->add_option("--prompt-len", args->prompt_len, "Prompt tokens")->check(CLI::Range(1, 256))->capture_default_str();
+  cmd->add_option("--prompt-len", args->prompt_len, "Prompt tokens")->check(CLI::Range(1, 2048))->capture_default_str();
   cmd->add_option("--batch", args->batch, "Sequences per step, each with its own token ids and KV cache")
       ->check(CLI::Range(1, 64))->capture_default_str();
   cmd->add_option("--tp", args->tp, "Chips per pipeline stage (tensor parallel): the model runs partitioned on a system")

@@ -208,10 +208,17 @@ std::int64_t node_instructions(const Graph& g, const Node& node, bool fused_in, 
       const MatmulFormat format = matmul_format(node);
       const bool small_rows = dtype_bytes(format.weights) == 1;  // 16 rows per lw word, else 8
       const bool transpose = node.int_attr("transpose_w", 0) != 0;
-      std::int64_t lw_words = 0, blocks = 0;
+      std::int64_t lw_words = 0, blocks = 0, activation_rows = 0;
       for (std::size_t i = 0; i + 1 < node.inputs.size(); i += 2) {
         const auto [wr, wc] = matrix(g, node.inputs[i + 1]);
         const std::int64_t k = transpose ? wc : wr;
+        if (g.tensors[static_cast<std::size_t>(node.inputs[i + 1])].role != TensorRole::Weight) {
+          // Activation weights (attention): every row of every input tile read, converted and
+          // loaded on its own (4 reads, cvt, lw), no storage.
+          blocks = sat_add(blocks, sat_mul(ceil_div(k, lanes), tiles));
+          activation_rows = sat_add(activation_rows, sat_mul(ceil_div(k, lanes), transpose ? wr : wc));
+          continue;
+        }
         const std::int64_t words = weight_words_of(node.inputs[i + 1], transpose, small_rows);
         lw_words = sat_add(lw_words, words);
         // Blocks actually stored (zero blocks of constants are skipped), from their words.
@@ -225,7 +232,7 @@ std::int64_t node_instructions(const Graph& g, const Node& node, bool fused_in, 
       const std::int64_t per_block_row = 4 + (format.scaled_activations() ? 2 : 1) + 1;
       const std::int64_t per_vector = 1 + (format.accumulator() == DType::Int32 ? 1 : 0) + (format.scaled_weights() ? 1 : 0) +
                                       (node.int_attr("bias", -1) >= 0 ? 1 : 0) + write;
-      return sat_add(sat_add(sat_mul(17, lw_words), sat_mul(blocks, per_block)),
+      return sat_add(sat_add(sat_add(sat_mul(17, lw_words), sat_mul(6, activation_rows)), sat_mul(blocks, per_block)),
                      sat_add(sat_mul(sat_mul(blocks, rows), per_block_row), sat_mul(vectors, per_vector)));
     }
     case OpKind::Slice: case OpKind::Concat: return 0;  // row views
@@ -443,6 +450,7 @@ CompileCost estimate_primitive_cost(const Graph& g, const ChipConfig& chip, cons
       const std::int64_t n_cols = matrix(g, node.outputs[0]).second;
       std::int64_t words = 0;
       for (std::size_t t = 1; t < node.inputs.size(); t += 2) {
+        if (g.tensors[static_cast<std::size_t>(node.inputs[t])].role != TensorRole::Weight) continue;  // not stored
         const auto [r, c] = matrix(g, node.inputs[t]);
         words = sat_add(words, tile_words(transpose ? c : r, n_cols, lanes, one));
       }

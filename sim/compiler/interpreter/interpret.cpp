@@ -89,10 +89,21 @@ class GraphState {
       case OpKind::MaxRows: out = in(0).colwise().maxCoeff(); break;
       case OpKind::Slice: {
         const auto b = n.int_attr("begin", 0), e = n.int_attr("end", 0);
-        out = in(0).middleRows(b, e - b);
+        out = n.int_attr("axis", 0) == 1 ? Matrix(in(0).middleCols(b, e - b)) : Matrix(in(0).middleRows(b, e - b));
         break;
       }
       case OpKind::Concat: {
+        if (n.int_attr("axis", 0) == 1) {  // along lanes (decompose makes it only of whole tiles)
+          Eigen::Index cols = 0;
+          for (std::size_t k = 0; k < n.inputs.size(); ++k) cols += in(k).cols();
+          out.resize(in(0).rows(), cols);
+          Eigen::Index c = 0;
+          for (std::size_t k = 0; k < n.inputs.size(); ++k) {
+            out.middleCols(c, in(k).cols()) = in(k);
+            c += in(k).cols();
+          }
+          break;
+        }
         Eigen::Index rows = 0;
         for (std::size_t k = 0; k < n.inputs.size(); ++k) rows += in(k).rows();
         out.resize(rows, in(0).cols());

@@ -99,7 +99,8 @@ const char* weight_type_name(WeightType t) {
 int weight_type_bytes(WeightType t) { return t == WeightType::Fp16 ? 2 : 1; }
 
 WeightType stored_weight_type(const TensorInfo& weight, const WeightScenario& scenario) {
-  if (weight.init == "data") return WeightType::Fp16;
+  // Constants the compiler made, and activations a matmul uses as weights (attention), are fp16.
+  if (weight.init == "data" || weight.role != TensorRole::Weight) return WeightType::Fp16;
   if (!scenario.checkpoint_weights) return scenario.weights;
   if (weight.checkpoint_format.empty()) return WeightType::Fp16;
   return weight.checkpoint_format == "fp8e5m2" ? WeightType::Fp8E5M2 : WeightType::Fp8E4M3;

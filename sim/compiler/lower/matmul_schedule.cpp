@@ -39,10 +39,17 @@ const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& e
     const int w = node.inputs[i + 1];
     const bool transpose = node.int_attr("transpose_w", 0) != 0;
     const auto [wr, wc] = memory_.matrix_shape(w);
-    terms.push_back(MatmulTerm{&x, w, transpose, transpose ? wc : wr});
+    const bool activation = g.tensors[static_cast<std::size_t>(w)].role != TensorRole::Weight;
+    if (activation && !transpose)
+      throw std::logic_error(fmt::format("lowering: matmul '{}' has activation weights that are not transposed", node.name));
+    terms.push_back(MatmulTerm{&x, w, transpose, transpose ? wc : wr, activation ? &memory_.act(w) : nullptr});
     n_cols = transpose ? wr : wc;
     rows = x.rows;
   }
+  const bool activation_weights = terms.front().weight_rows != nullptr;
+  for (const auto& term : terms)
+    if ((term.weight_rows != nullptr) != activation_weights)
+      throw std::logic_error(fmt::format("lowering: matmul '{}' mixes stored and activation weights", node.name));
   const std::int64_t n_tiles = memory_.tiles_of(n_cols);
   // Model weights follow the scenario's weight type; constants the compiler made (norm
   // sums, head reductions, rotations) stay fp16, which holds them exactly. One format per
@@ -59,8 +66,9 @@ const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& e
     for (const auto& term : terms) words += memory_.tiles_of(term.k_rows) * ((rows + rows_per_lw - 1) / rows_per_lw);
     tile_words.push_back(words);
   }
-  // Each output tile's result lands in a quad on its plane's side of the chip.
-  const std::vector<int> tile_plane = tiling_.assign_planes(tile_words);
+  // Each output tile's result lands in a quad on its plane's side of the chip. Activation
+  // weights take no SRAM: their tiles go to the planes that free up first.
+  const std::vector<int> tile_plane = activation_weights ? planes_by_availability(n_tiles, rows) : tiling_.assign_planes(tile_words);
   // Not a quad the input is read from: a burst reading and writing one quad would hold its
   // queues twice.
   std::vector<int> input_quads;
@@ -75,7 +83,8 @@ const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& e
   std::vector<std::vector<float>> values;
   for (const auto& term : terms) {
     const bool constant = g.tensors[static_cast<std::size_t>(term.weight)].init == "data";
-    values.push_back(options_.functional_data || constant ? weight_values(g, term.weight) : std::vector<float>{});
+    values.push_back(!term.weight_rows && (options_.functional_data || constant) ? weight_values(g, term.weight)
+                                                                                : std::vector<float>{});
   }
   if (format.mxfp4)
     for (std::size_t ti = 0; ti < terms.size(); ++ti)
@@ -112,7 +121,9 @@ const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& e
     std::vector<WeightBlock> blocks;
     for (std::size_t ti = 0; ti < terms.size(); ++ti)
       for (std::int64_t k = 0; k < memory_.tiles_of(terms[ti].k_rows); ++k)
-        if (auto b = tiling_.block(terms[ti], static_cast<int>(ti), k, n, n_cols, plane, format.weights, values[ti],
+        if (terms[ti].weight_rows)
+          blocks.push_back(WeightBlock{static_cast<int>(ti), k, DType::Fp16, -1, 0});
+        else if (auto b = tiling_.block(terms[ti], static_cast<int>(ti), k, n, n_cols, plane, format.weights, values[ti],
                                    column_scale))
           blocks.push_back(*b);
     // Rows go through in groups of as many rows as there are accumulator slots.
@@ -134,7 +145,7 @@ const Act& MatmulSchedule::lower(const Node& node, int output, const Epilogue& e
       }
       std::vector<Cycle> row_done(static_cast<std::size_t>(m1 - m0), Cycle(0));
       for (const auto& block : blocks)
-        schedule_block(block, plane, format, *terms[static_cast<std::size_t>(block.term)].x, runs, m0, row_done, act_scale);
+        schedule_block(block, terms[static_cast<std::size_t>(block.term)], n, plane, format, runs, m0, row_done, act_scale);
       // The results: a burst per run, split in halves where a whole run finds no room.
       std::function<void(const RowRun&)> emit = [&](const RowRun& run) {
         const Burst burst{run.count, 1};
@@ -175,9 +186,59 @@ void MatmulSchedule::start_at(Cycle gate) {
   }
 }
 
-void MatmulSchedule::schedule_block(const WeightBlock& block, int plane, const MatmulFormat& format, const Act& x,
-                                    const std::vector<RowRun>& runs, std::int64_t m0, std::vector<Cycle>& row_done,
-                                    double act_scale) {
+std::vector<int> MatmulSchedule::planes_by_availability(std::int64_t n_tiles, std::int64_t rows) const {
+  std::array<Cycle, 4> free_at{};
+  for (std::size_t p = 0; p < planes_.size(); ++p) free_at[p] = std::max(planes_[p].computing_until, planes_[p].buffer_free);
+  std::vector<int> plane;
+  for (std::int64_t n = 0; n < n_tiles; ++n) {
+    const auto best = std::min_element(free_at.begin(), free_at.end()) - free_at.begin();
+    plane.push_back(static_cast<int>(best));
+    // About what the tile's rows will hold the plane for (fp16 abcs).
+    free_at[static_cast<std::size_t>(best)] += Cycle(rows * geo_.chip().mxm_fp16_rate_divisor);
+  }
+  return plane;
+}
+
+Cycle MatmulSchedule::load_activation_rows(const Act& w, std::int64_t n_tile, std::int64_t k_tile, int plane) {
+  PlaneState& ps = planes_[static_cast<std::size_t>(plane)];
+  const Position mx = geo_.mxm(plane);
+  const Cycle read_func = geo_.func(Opcode::Read);
+  const Cycle to_mxm = geo_.hops(geo_.vxm(), mx);
+  const std::vector<Step> convert{Step{Opcode::Cvt, DType::Fp32, DType::Fp16}};
+  const Cycle chain_length = geo_.func(Opcode::Cvt);
+  const std::int64_t lanes = memory_.lanes();
+  const std::int64_t first = n_tile * lanes, count = std::min(lanes, w.rows - first);
+  // Rows enter the buffer in order, one lw each, as they arrive from the VXM.
+  Cycle next = ps.buffer_free;
+  for (std::int64_t r = 0; r < count; ++r) {
+    const VecHome src = w.at(first + r, k_tile);
+    Cycle lw = std::max(next, src.ready + read_func + Cycle(1) + chain_length + to_mxm +
+                                  geo_.hops(geo_.pos(memory_.quad(src.quad)[3]), geo_.vxm()));
+    for (;; lw += Cycle(1)) {
+      if (!sb_.queue_free(ChipGeometry::mxm_queue(plane, 0), lw)) continue;
+      sb_.begin();
+      ChainSink sink;
+      sink.kind = ChainSink::Kind::Mxm;
+      sink.plane = plane;
+      ChainInput input;
+      input.mem = &src;
+      const auto arrive = chains_.try_chain(lw - to_mxm - chain_length, input, convert, sink);
+      if (!arrive || *arrive != lw) {
+        sb_.rollback();
+        continue;
+      }
+      sb_.place(ChipGeometry::mxm_queue(plane, 0),
+                PlacedInstruction{lw, make_instruction(Opcode::LoadWeights, DType::Fp16,
+                                                       {stream_operand(sink.direction, sink.group), int_operand(1)})});
+      sb_.commit();
+      break;
+    }
+    next = lw + Cycle(1);
+  }
+  return next;
+}
+
+Cycle MatmulSchedule::load_stored_block(const WeightBlock& block, int plane) {
   PlaneState& ps = planes_[static_cast<std::size_t>(plane)];
   const auto& group = memory_.weight_group(plane);
   const Position mx = geo_.mxm(plane);
@@ -222,8 +283,19 @@ void MatmulSchedule::schedule_block(const WeightBlock& block, int plane, const M
                                 block.lws - 1, 1, 0});
     break;
   }
+  return lw0 + Cycle(block.lws);
+}
+
+void MatmulSchedule::schedule_block(const WeightBlock& block, const MatmulTerm& term, std::int64_t n_tile, int plane,
+                                    const MatmulFormat& format, const std::vector<RowRun>& runs, std::int64_t m0,
+                                    std::vector<Cycle>& row_done, double act_scale) {
+  PlaneState& ps = planes_[static_cast<std::size_t>(plane)];
+  const Act& x = *term.x;
+  // 1. The block into the weight buffer.
+  const Cycle loaded = term.weight_rows ? load_activation_rows(*term.weight_rows, n_tile, block.k_tile, plane)
+                                        : load_stored_block(block, plane);
   // 2. Install once the buffer is full and the array is free.
-  Cycle iw = std::max({lw0 + Cycle(block.lws), ps.computing_until, ps.install_ready});
+  Cycle iw = std::max({loaded, ps.computing_until, ps.install_ready});
   while (!sb_.queue_free(ChipGeometry::mxm_queue(plane, 0), iw)) iw += Cycle(1);
   sb_.place(ChipGeometry::mxm_queue(plane, 0), PlacedInstruction{iw, make_instruction(Opcode::InstallWeights, DType::None, {})});
   ps.buffer_free = iw + Cycle(1);

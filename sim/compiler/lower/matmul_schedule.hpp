@@ -58,8 +58,19 @@ class MatmulSchedule {
     int slot;
   };
 
-  void schedule_block(const WeightBlock& block, int plane, const MatmulFormat& format, const Act& x, const std::vector<RowRun>& runs,
-                      std::int64_t m0, std::vector<Cycle>& row_done, double act_scale);
+  /// Loads, installs and runs one block (input tile block.k_tile of output tile n_tile) for
+  /// every run of rows.
+  void schedule_block(const WeightBlock& block, const MatmulTerm& term, std::int64_t n_tile, int plane,
+                      const MatmulFormat& format, const std::vector<RowRun>& runs, std::int64_t m0,
+                      std::vector<Cycle>& row_done, double act_scale);
+  /// A stored block streamed from its plane's weight slices: returns the cycle after its last lw.
+  Cycle load_stored_block(const WeightBlock& block, int plane);
+  /// Rows n_tile*320.. of an activation's input tile k_tile, each read from MEM, converted to
+  /// fp16 on the VXM and taken by its own lw: returns the cycle after the last lw.
+  Cycle load_activation_rows(const Act& w, std::int64_t n_tile, std::int64_t k_tile, int plane);
+  /// Planes for the output tiles of a matmul with activation weights: the plane free first,
+  /// each tile counted as `rows` fp16 abcs.
+  std::vector<int> planes_by_availability(std::int64_t n_tiles, std::int64_t rows) const;
   /// The abcs of one run of rows for the installed block: one burst, or its halves.
   /// `xtype`: the abc type (the activations' format: int8, fp16 or fp8).
   void place_abc_run(int plane, DType xtype, const Act& x, std::int64_t k_tile, const RowRun& run, std::int64_t m0,

@@ -257,10 +257,41 @@ void NodeLowering::lower_compare(const Node& node) {
   finish_node(node, out);
 }
 
-/// Row slices and row concatenations are views: no data moves.
+/// Row slices and row concatenations are views: no data moves. So are slices and
+/// concatenations along lanes of whole tiles (decompose's attention makes them).
 void NodeLowering::lower_row_view(const Node& node) {
-  if (node.kind == OpKind::Slice && node.int_attr("axis", 0) != 0)
-    throw std::logic_error("lowering: a lane slice must be decomposed into a matmul");
+  const int lanes = memory_.lanes();
+  if (node.int_attr("axis", 0) == 1) {
+    Act view;
+    std::vector<std::pair<const Act*, std::pair<std::int64_t, std::int64_t>>> parts;  // source, its tiles [first, end)
+    if (node.kind == OpKind::Slice) {
+      const Act& src = memory_.act(node.inputs[0]);
+      const std::int64_t begin = node.int_attr("begin", 0), end = node.int_attr("end", 0);
+      if (begin % lanes != 0 || (end % lanes != 0 && end != src.cols))
+        throw std::logic_error(fmt::format("lowering: lane slice [{}, {}) of '{}' is not of whole tiles", begin, end, node.name));
+      parts.push_back({&src, {begin / lanes, (end + lanes - 1) / lanes}});
+      view.cols = end - begin;
+    } else {
+      for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+        const Act& src = memory_.act(node.inputs[i]);
+        if (i + 1 < node.inputs.size() && src.cols % lanes != 0)
+          throw std::logic_error(fmt::format("lowering: lane concat '{}' of parts that are not whole tiles", node.name));
+        parts.push_back({&src, {0, src.tiles}});
+        view.cols += src.cols;
+      }
+    }
+    view.rows = parts[0].first->rows;
+    view.tiles = (view.cols + lanes - 1) / lanes;
+    for (std::int64_t m = 0; m < view.rows; ++m)
+      for (const auto& [src, range] : parts)
+        for (std::int64_t j = range.first; j < range.second; ++j) {
+          view.homes.push_back(src->homes[static_cast<std::size_t>(m * src->tiles + j)]);
+          view.ready.push_back(src->ready[static_cast<std::size_t>(m * src->tiles + j)]);
+        }
+    memory_.set_view(node.outputs[0], std::move(view));
+    finish_node(node, memory_.act(node.outputs[0]));
+    return;
+  }
   std::vector<std::pair<const Act*, std::pair<std::int64_t, std::int64_t>>> parts;
   if (node.kind == OpKind::Slice) {
     parts.push_back({&memory_.act(node.inputs[0]), {node.int_attr("begin", 0), node.int_attr("end", 0)}});

@@ -26,6 +26,9 @@ struct MatmulTerm {
   int weight;          ///< graph tensor
   bool transpose;      ///< w is [N, K]
   std::int64_t k_rows; ///< K
+  /// An activation used as the weights (transpose only: its rows are the MXM rows), loaded
+  /// row by row through the VXM's fp16 conversion rather than stored as blocks.
+  const Act* weight_rows = nullptr;
 };
 
 /// A stored weight block: `lws` words from `base` in every slice of its plane's group.

@@ -433,6 +433,8 @@ class Rewriter {
         dup_[geometry] = constant("kv_dup_" + geometry, {kv * d, hd}, dup);
       }
     }
+    if (t_rows > 1)
+      return mxm_attention(node, name, MxmAttention{q, kc, vc, sinks, heads, kv, d, past, causal, window, scale_v, softcap});
     std::vector<int> outputs;
     for (std::int64_t i = 0; i < t_rows; ++i) {
       const std::string qn = fmt::format("{}.q{}", name, i);
@@ -468,6 +470,186 @@ class Rewriter {
     }
     if (outputs.size() == 1) return outputs[0];
     return emit(OpKind::Concat, outputs, {t_rows, hd}, name, {{"axis", std::int64_t{0}}});
+  }
+
+  /// What mxm_attention needs of an Attention node (its inputs already rewritten).
+  struct MxmAttention {
+    int q, k_cache, v_cache, sinks;
+    std::int64_t heads, kv_heads, head_dim, past;
+    bool causal;
+    std::int64_t window;
+    double scale, softcap;
+  };
+
+  /// Lanes [begin, end) of x as a view (no data moves): begin on a tile boundary, end on one
+  /// or at x's width.
+  int lane_view(int x, std::int64_t begin, std::int64_t end, const std::string& name) {
+    if (begin == 0 && end == cols(x)) return x;
+    return emit(OpKind::Slice, {x}, {rows(x), end - begin}, name,
+                {{"axis", std::int64_t{1}}, {"begin", begin}, {"end", end}});
+  }
+  /// Rows [begin, end) of x as a view.
+  int row_view(int x, std::int64_t begin, std::int64_t end, const std::string& name) {
+    if (begin == 0 && end == rows(x)) return x;
+    return emit(OpKind::Slice, {x}, {end - begin, cols(x)}, name,
+                {{"axis", std::int64_t{0}}, {"begin", begin}, {"end", end}});
+  }
+  /// The lanes of the whole tiles that hold lanes [begin, end) of a row `width` lanes wide.
+  static std::pair<std::int64_t, std::int64_t> tiles_holding(std::int64_t begin, std::int64_t end, std::int64_t width) {
+    return {begin / kLanes * kLanes, std::min(width, (end + kLanes - 1) / kLanes * kLanes)};
+  }
+  /// y = sum_i x_i w_i in one matmul node (every term accumulates in the same slots).
+  int multi_term_matmul(const std::vector<std::pair<int, int>>& terms, const std::string& name) {
+    Node multi;
+    multi.kind = OpKind::MatMul;
+    multi.name = name;
+    multi.layer = layer_;
+    for (const auto& [x, w] : terms) {
+      multi.inputs.push_back(x);
+      multi.inputs.push_back(w);
+    }
+    multi.outputs.push_back(tensor(name, {rows(terms[0].first), cols(terms[0].second)}));
+    out_.nodes.push_back(multi);
+    return multi.outputs[0];
+  }
+
+  /// Attention over a prompt on the MXM. Per block of up to 320 queries and per head, the
+  /// keys are rows and the queries lanes (S^T), so the softmax's max and sum over the keys
+  /// are elementwise over rows on the VXM, and every product is a matmul whose weights are
+  /// activations (rows installed through the VXM's fp16 conversion):
+  ///   S^T = K_j Q_h^T     the cached keys streamed, the block's queries installed
+  ///   P^T = softmax over rows of (scale S^T + mask)      additive -1e30 where a key is hidden
+  ///   P   = I (P^T)^T     the MXM transposes: P^T's rows installed, unit vectors streamed
+  ///   O_h = P (V_j^T)^T   with V_j^T = I V_j^T, once per tile range of the value cache
+  ///   O   = sum_h O_h Place_h, per output tile (head h's lanes into place)
+  /// Query head h reads kv head j = h / (heads / kv_heads) from the whole tiles holding j's
+  /// lanes (views); its q lanes are masked (or moved, under GQA) onto j's lanes there. The
+  /// keys a block sees are widened to whole tiles and masked, so V^T's lanes are views too.
+  int mxm_attention(const Node& node, const std::string& name, const MxmAttention& a) {
+    const std::int64_t t_rows = rows(a.q), d = a.head_dim, hd = a.heads * d, kv_width = a.kv_heads * d;
+    const std::int64_t context = a.past + t_rows;  // cache rows after the append
+    const std::int64_t group = a.heads / a.kv_heads;
+    const std::vector<float> sink_values = a.sinks >= 0 ? weight_values(out_, a.sinks) : std::vector<float>{};
+    const int keys_all = row_view(a.k_cache, 0, context, name + ".keys");
+    const int values_all = row_view(a.v_cache, 0, context, name + ".values");
+    // Per head: its queries on its kv head's lanes; per kv tile range: the keys' and V^T's views.
+    std::map<std::int64_t, int> keys_of, values_t_of;
+    std::vector<int> head_queries(static_cast<std::size_t>(a.heads), -1), head_values_t(static_cast<std::size_t>(a.heads), -1);
+    auto prepare_head = [&](std::int64_t h) {
+      const std::int64_t j = h / group;
+      const auto [kb, ke] = tiles_holding(j * d, (j + 1) * d, kv_width);
+      const std::int64_t off = j * d - kb;
+      const std::string hn = fmt::format("{}.h{}", name, h);
+      if (!keys_of.count(kb)) {
+        keys_of[kb] = lane_view(keys_all, kb, ke, fmt::format("{}.keys_t{}", name, kb / kLanes));
+        const int v = lane_view(values_all, kb, ke, fmt::format("{}.values_t{}", name, kb / kLanes));
+        values_t_of[kb] = matmul(transpose_identity(ke - kb), v, fmt::format("{}.values_tr{}", name, kb / kLanes), true);
+      }
+      head_values_t[static_cast<std::size_t>(h)] = row_view(values_t_of[kb], off, off + d, hn + ".values_tr");
+      const auto [qb, qe] = tiles_holding(h * d, (h + 1) * d, hd);
+      const int q_tiles = lane_view(a.q, qb, qe, hn + ".q_tiles");
+      const std::int64_t q_off = h * d - qb;
+      if (q_off == off && qe - qb == ke - kb) {  // the same lanes: keep head h's, zero the rest
+        head_queries[static_cast<std::size_t>(h)] = binary(
+            OpKind::Mul, q_tiles,
+            routing_constant(fmt::format("head_lanes_{}_{}_{}", ke - kb, off, d), 1, ke - kb,
+                             [&](std::int64_t, std::int64_t c) { return c >= off && c < off + d ? 1.0f : 0.0f; }),
+            hn + ".q");
+      } else {  // GQA: head h's lanes moved onto kv head j's
+        head_queries[static_cast<std::size_t>(h)] = matmul(
+            q_tiles,
+            routing_constant(fmt::format("head_move_{}_{}_{}_{}_{}", qe - qb, q_off, ke - kb, off, d), qe - qb, ke - kb,
+                             [&](std::int64_t r, std::int64_t c) { return r >= q_off && r < q_off + d && c - off == r - q_off ? 1.0f : 0.0f; }),
+            hn + ".q");
+      }
+    };
+    std::vector<int> block_outputs;
+    for (std::int64_t q0 = 0; q0 < t_rows; q0 += kLanes) {
+      const std::int64_t q1 = std::min(t_rows, q0 + kLanes), tb = q1 - q0;
+      const std::string bn = fmt::format("{}.b{}", name, q0 / kLanes);
+      // The keys this block's queries may see, widened to whole tiles within the context.
+      const std::int64_t first = a.past + q0, last = a.past + q1 - 1;
+      const std::int64_t lo = a.window > 0 ? std::max<std::int64_t>(0, first - a.window + 1) : 0;
+      const auto [kb0, kb1] = tiles_holding(lo, a.causal ? last + 1 : context, context);
+      const std::int64_t nk = kb1 - kb0;
+      auto hidden = [&](std::int64_t key, std::int64_t query) {
+        return (a.causal && key > query) || (a.window > 0 && key <= query - a.window);
+      };
+      std::vector<int> head_out;
+      for (std::int64_t h = 0; h < a.heads; ++h) {
+        if (head_queries[static_cast<std::size_t>(h)] < 0) prepare_head(h);
+        const std::int64_t j = h / group;
+        const std::string hn = fmt::format("{}.h{}", bn, h);
+        const int queries = row_view(head_queries[static_cast<std::size_t>(h)], q0, q1, hn + ".q");
+        const int keys = row_view(keys_of[tiles_holding(j * d, (j + 1) * d, kv_width).first], kb0, kb1, hn + ".keys");
+        const int dots = matmul(keys, queries, hn + ".dots", true);  // [nk, tb]
+        const int scores = a.softcap > 0 ? scale(unary(OpKind::Tanh, scale(dots, a.scale / a.softcap, hn + ".capped_in"), hn + ".capped_tanh"),
+                                                 a.softcap, hn + ".scores")
+                                         : scale(dots, a.scale, hn + ".scores");
+        // Rows (keys) hidden from some query of the block get the additive mask; runs of rows
+        // alike are views of the scores.
+        std::vector<int> pieces;
+        bool any_mask = false;
+        for (std::int64_t r0 = 0; r0 < nk;) {
+          const auto masked_row = [&](std::int64_t r) { return hidden(kb0 + r, first) || hidden(kb0 + r, last); };
+          const bool masked = masked_row(r0);
+          std::int64_t r1 = r0 + 1;
+          while (r1 < nk && masked_row(r1) == masked) ++r1;
+          const int rows_view = row_view(scores, r0, r1, fmt::format("{}.scores_r{}", hn, r0));
+          if (masked) {
+            any_mask = true;
+            const std::int64_t shift = kb0 + r0 - first;  // the key's position relative to the first query
+            const int mask = routing_constant(fmt::format("attention_mask_{}_{}_{}_{}_{}", shift, r1 - r0, tb, a.causal ? 1 : 0, a.window),
+                                              r1 - r0, tb, [&](std::int64_t r, std::int64_t t) {
+                                                return hidden(kb0 + r0 + r, first + t) ? -1e30f : 0.0f;
+                                              });
+            pieces.push_back(binary(OpKind::Add, rows_view, mask, fmt::format("{}.masked_r{}", hn, r0)));
+          } else {
+            pieces.push_back(rows_view);
+          }
+          r0 = r1;
+        }
+        const int visible = !any_mask ? scores
+                            : pieces.size() == 1 ? pieces[0]
+                                                 : emit(OpKind::Concat, pieces, {nk, tb}, hn + ".visible", {{"axis", std::int64_t{0}}});
+        int m = emit(OpKind::MaxRows, {visible}, {1, tb}, hn + ".max");
+        int sink = -1;
+        if (a.sinks >= 0) {  // gpt_oss: the head's sink logit joins the max and the denominator
+          sink = constant(hn + ".sink", {tb}, std::vector<float>(static_cast<std::size_t>(tb), sink_values[static_cast<std::size_t>(h)]));
+          m = binary(OpKind::Max, m, sink, hn + ".max_sink");
+        }
+        const int e = unary(OpKind::Exp, binary(OpKind::Sub, visible, m, hn + ".shifted"), hn + ".exp");
+        int den = emit(OpKind::SumRows, {e}, {1, tb}, hn + ".den");
+        if (sink >= 0) den = binary(OpKind::Add, den, unary(OpKind::Exp, binary(OpKind::Sub, sink, m, hn + ".sink_shifted"), hn + ".sink_exp"), hn + ".den_sink");
+        const int probs_t = binary(OpKind::Mul, e, reciprocal(den, hn + ".inv"), hn + ".probs_tr");  // [nk, tb]
+        const int probs = matmul(transpose_identity(tb), probs_t, hn + ".probs", true);          // [tb, nk]
+        const int values_t = lane_view(head_values_t[static_cast<std::size_t>(h)], kb0, kb1, hn + ".values_tr");
+        head_out.push_back(matmul(probs, values_t, hn + ".out", true));                        // [tb, d]
+      }
+      // Each head's lanes into place, one output tile at a time.
+      std::vector<int> tiles;
+      for (std::int64_t n0 = 0; n0 < hd; n0 += kLanes) {
+        const std::int64_t n1 = std::min(hd, n0 + kLanes);
+        std::vector<std::pair<int, int>> terms;
+        for (std::int64_t h = 0; h < a.heads; ++h) {
+          if ((h + 1) * d <= n0 || h * d >= n1) continue;
+          const std::int64_t shift = h * d - n0;  // head lane i goes to tile lane shift + i
+          terms.emplace_back(head_out[static_cast<std::size_t>(h)],
+                             routing_constant(fmt::format("head_place_{}_{}_{}", d, n1 - n0, shift), d, n1 - n0,
+                                              [&](std::int64_t i, std::int64_t c) { return c == shift + i ? 1.0f : 0.0f; }));
+        }
+        tiles.push_back(multi_term_matmul(terms, fmt::format("{}.out_t{}", bn, n0 / kLanes)));
+      }
+      block_outputs.push_back(tiles.size() == 1 ? tiles[0] : emit(OpKind::Concat, tiles, {tb, hd}, bn + ".out", {{"axis", std::int64_t{1}}}));
+    }
+    if (block_outputs.size() == 1) return materialised_if_output(node, block_outputs[0], name);
+    return materialised_if_output(node, emit(OpKind::Concat, block_outputs, {t_rows, hd}, view_name(node, name), {{"axis", std::int64_t{0}}}), name);
+  }
+
+  /// The identity [n, n] as streamed rows: x = I, y = I w^T = w^T (the MXM transposes w).
+  int transpose_identity(std::int64_t n) {
+    return routing_constant(fmt::format("transpose_identity_{}", n), n, n,
+                            [](std::int64_t r, std::int64_t c) { return r == c ? 1.0f : 0.0f; });
   }
 
   int mapped(int in_tensor) const {
