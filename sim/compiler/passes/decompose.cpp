@@ -540,12 +540,7 @@ class Rewriter {
       const auto [kb, ke] = tiles_holding(j * d, (j + 1) * d, kv_width);
       const std::int64_t off = j * d - kb;
       const std::string hn = fmt::format("{}.h{}", name, h);
-      if (!keys_of.count(kb)) {
-        keys_of[kb] = lane_view(keys_all, kb, ke, fmt::format("{}.keys_t{}", name, kb / kLanes));
-        const int v = lane_view(values_all, kb, ke, fmt::format("{}.values_t{}", name, kb / kLanes));
-        values_t_of[kb] = matmul(transpose_identity(ke - kb), v, fmt::format("{}.values_tr{}", name, kb / kLanes), true);
-      }
-      head_values_t[static_cast<std::size_t>(h)] = row_view(values_t_of[kb], off, off + d, hn + ".values_tr");
+      if (!keys_of.count(kb)) keys_of[kb] = lane_view(keys_all, kb, ke, fmt::format("{}.keys_t{}", name, kb / kLanes));
       const auto [qb, qe] = tiles_holding(h * d, (h + 1) * d, hd);
       const int q_tiles = lane_view(a.q, qb, qe, hn + ".q_tiles");
       const std::int64_t q_off = h * d - qb;
@@ -575,9 +570,13 @@ class Rewriter {
       auto hidden = [&](std::int64_t key, std::int64_t query) {
         return (a.causal && key > query) || (a.window > 0 && key <= query - a.window);
       };
-      std::vector<int> head_out;
-      for (std::int64_t h = 0; h < a.heads; ++h) {
+      // Phase by phase over the heads: graph order is the list scheduler's priority and each
+      // MXM plane takes its matmuls in that order, so one head's whole chain at a time would
+      // leave the planes waiting on its softmax; this way every phase spreads over the planes.
+      for (std::int64_t h = 0; h < a.heads; ++h)
         if (head_queries[static_cast<std::size_t>(h)] < 0) prepare_head(h);
+      std::vector<int> visible(static_cast<std::size_t>(a.heads));
+      for (std::int64_t h = 0; h < a.heads; ++h) {
         const std::int64_t j = h / group;
         const std::string hn = fmt::format("{}.h{}", bn, h);
         const int queries = row_view(head_queries[static_cast<std::size_t>(h)], q0, q1, hn + ".q");
@@ -609,22 +608,46 @@ class Rewriter {
           }
           r0 = r1;
         }
-        const int visible = !any_mask ? scores
-                            : pieces.size() == 1 ? pieces[0]
-                                                 : emit(OpKind::Concat, pieces, {nk, tb}, hn + ".visible", {{"axis", std::int64_t{0}}});
-        int m = emit(OpKind::MaxRows, {visible}, {1, tb}, hn + ".max");
+        visible[static_cast<std::size_t>(h)] = !any_mask ? scores
+                                              : pieces.size() == 1 ? pieces[0]
+                                                                   : emit(OpKind::Concat, pieces, {nk, tb}, hn + ".visible", {{"axis", std::int64_t{0}}});
+      }
+      std::vector<int> probs_t(static_cast<std::size_t>(a.heads));
+      for (std::int64_t h = 0; h < a.heads; ++h) {
+        const std::string hn = fmt::format("{}.h{}", bn, h);
+        const int v = visible[static_cast<std::size_t>(h)];
+        int m = emit(OpKind::MaxRows, {v}, {1, tb}, hn + ".max");
         int sink = -1;
         if (a.sinks >= 0) {  // gpt_oss: the head's sink logit joins the max and the denominator
           sink = constant(hn + ".sink", {tb}, std::vector<float>(static_cast<std::size_t>(tb), sink_values[static_cast<std::size_t>(h)]));
           m = binary(OpKind::Max, m, sink, hn + ".max_sink");
         }
-        const int e = unary(OpKind::Exp, binary(OpKind::Sub, visible, m, hn + ".shifted"), hn + ".exp");
+        const int e = unary(OpKind::Exp, binary(OpKind::Sub, v, m, hn + ".shifted"), hn + ".exp");
         int den = emit(OpKind::SumRows, {e}, {1, tb}, hn + ".den");
         if (sink >= 0) den = binary(OpKind::Add, den, unary(OpKind::Exp, binary(OpKind::Sub, sink, m, hn + ".sink_shifted"), hn + ".sink_exp"), hn + ".den_sink");
-        const int probs_t = binary(OpKind::Mul, e, reciprocal(den, hn + ".inv"), hn + ".probs_tr");  // [nk, tb]
-        const int probs = matmul(transpose_identity(tb), probs_t, hn + ".probs", true);          // [tb, nk]
+        probs_t[static_cast<std::size_t>(h)] = binary(OpKind::Mul, e, reciprocal(den, hn + ".inv"), hn + ".probs_tr");  // [nk, tb]
+      }
+      std::vector<int> probs(static_cast<std::size_t>(a.heads));
+      for (std::int64_t h = 0; h < a.heads; ++h)
+        probs[static_cast<std::size_t>(h)] =
+            matmul(transpose_identity(tb), probs_t[static_cast<std::size_t>(h)], fmt::format("{}.h{}.probs", bn, h), true);  // [tb, nk]
+      // V^T once per tile range of the value cache, when the first block needs it (after the
+      // scores, so that its long matmuls do not hold the planes the scores need first).
+      for (std::int64_t h = 0; h < a.heads; ++h) {
+        if (head_values_t[static_cast<std::size_t>(h)] >= 0) continue;
+        const std::int64_t j = h / group;
+        const auto [kb, ke] = tiles_holding(j * d, (j + 1) * d, kv_width);
+        if (!values_t_of.count(kb)) {
+          const int v = lane_view(values_all, kb, ke, fmt::format("{}.values_t{}", name, kb / kLanes));
+          values_t_of[kb] = matmul(transpose_identity(ke - kb), v, fmt::format("{}.values_tr{}", name, kb / kLanes), true);
+        }
+        head_values_t[static_cast<std::size_t>(h)] = row_view(values_t_of[kb], j * d - kb, j * d - kb + d, fmt::format("{}.h{}.values_tr", name, h));
+      }
+      std::vector<int> head_out;
+      for (std::int64_t h = 0; h < a.heads; ++h) {
+        const std::string hn = fmt::format("{}.h{}", bn, h);
         const int values_t = lane_view(head_values_t[static_cast<std::size_t>(h)], kb0, kb1, hn + ".values_tr");
-        head_out.push_back(matmul(probs, values_t, hn + ".out", true));                        // [tb, d]
+        head_out.push_back(matmul(probs[static_cast<std::size_t>(h)], values_t, hn + ".out", true));  // [tb, d]
       }
       // Each head's lanes into place, one output tile at a time.
       std::vector<int> tiles;
