@@ -15,13 +15,18 @@ bool VxmChains::read_to(const VecHome& v, Position vxm, Cycle arrive, int& group
   const auto& quad = memory_.quad(v.quad);
   const Direction dir = ScheduleBuilder::toward(geo_.pos(quad[0]), vxm);
   const Cycle read_func = geo_.func(Opcode::Read);
+  // The slices' read queues do not depend on the streams: checked once, not per stream group.
+  for (int b = 0; b < 4; ++b) {
+    const SliceRef& s = quad[static_cast<std::size_t>(b)];
+    const Cycle issue = arrive - read_func - geo_.hops(geo_.pos(s), vxm);
+    if (issue < v.ready || !sb_.queue_free(ChipGeometry::mem_queue(s), issue, burst.repeats(), burst.interval)) return false;
+  }
   for (int first = 0; first + 4 <= geo_.chip().streams_per_direction; first += 4) {
     bool ok = true;
     for (int b = 0; b < 4 && ok; ++b) {
       const SliceRef& s = quad[static_cast<std::size_t>(b)];
       const Cycle issue = arrive - read_func - geo_.hops(geo_.pos(s), vxm);
-      ok = issue >= v.ready && sb_.queue_free(ChipGeometry::mem_queue(s), issue, burst.repeats(), burst.interval) &&
-           sb_.burst_free(dir, first + b, 1, geo_.pos(s), vxm, issue + read_func, burst.count, burst.interval);
+      ok = sb_.burst_free(dir, first + b, 1, geo_.pos(s), vxm, issue + read_func, burst.count, burst.interval);
     }
     if (!ok) continue;
     for (int b = 0; b < 4; ++b) {
