@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -122,6 +123,72 @@ json run_child(const std::vector<std::string>& args) {
   }
   out["child_max_rss_bytes"] = static_cast<std::int64_t>(usage.ru_maxrss) * 1024;
   return out;
+}
+
+/// Issue 11's prefill targets: `estimate gpt2` at prompts of 16, 32 and 64 tokens (one
+/// generated token, so the host time is almost all the prefill's compile and simulation),
+/// each in a child process, the exponent of host time and cycles fitted over them, and the
+/// default `estimate gpt2` (64-token prompt, 64 generated) against its wall-time and memory
+/// target.
+constexpr std::int64_t kPrefillPrompts[] = {16, 32, 64};
+constexpr double kPrefillEstimateTargetSeconds = 3.0;                      // issue 11
+constexpr std::int64_t kPrefillEstimateTargetBytes = std::int64_t{1} << 30;  // 1 GiB
+constexpr double kPrefillGrowthTarget = 1.1;                                // host time ~ P^1.1 at most
+
+/// Least-squares slope of log(y) over log(x).
+double fitted_exponent(const std::vector<double>& x, const std::vector<double>& y) {
+  double mx = 0, my = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    mx += std::log(x[i]) / static_cast<double>(x.size());
+    my += std::log(y[i]) / static_cast<double>(y.size());
+  }
+  double num = 0, den = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    num += (std::log(x[i]) - mx) * (std::log(y[i]) - my);
+    den += (std::log(x[i]) - mx) * (std::log(x[i]) - mx);
+  }
+  return den > 0 ? num / den : 0.0;
+}
+
+json measure_prefill_scaling(const std::string& chip) {
+  json out{{"status", "ok"}, {"points", json::array()}};
+  std::vector<double> prompts, seconds, cycles;
+  for (std::int64_t p : kPrefillPrompts) {
+    std::cerr << fmt::format("lpusim bench: gpt2 prefill of {} tokens (an estimate in a child process)\n", p);
+    const json e = run_child({"lpusim", "estimate", "gpt2", "--chip", chip, "--prompt-len", std::to_string(p), "--gen-len",
+                              "1", "--json"});
+    if (e.value("status", "") == "failed") return e;
+    const double host = e["host"]["compile_seconds"].get<double>() + e["host"]["simulate_seconds"].get<double>();
+    out["points"].push_back({{"prompt_tokens", p},
+                             {"prefill_cycles", e["prefill"]["cycles"]},
+                             {"host_seconds", host},
+                             {"peak_rss_bytes", e["child_max_rss_bytes"]}});
+    prompts.push_back(static_cast<double>(p));
+    seconds.push_back(host);
+    cycles.push_back(e["prefill"]["cycles"].get<double>());
+  }
+  out["host_seconds_exponent"] = fitted_exponent(prompts, seconds);
+  out["prefill_cycles_exponent"] = fitted_exponent(prompts, cycles);
+  std::cerr << "lpusim bench: lpusim estimate gpt2 (a child process)\n";
+  const auto t0 = Clock::now();
+  const json e = run_child({"lpusim", "estimate", "gpt2", "--chip", chip, "--json"});
+  if (e.value("status", "") == "failed") return e;
+  out["estimate_gpt2"] = {{"wall_seconds", std::chrono::duration<double>(Clock::now() - t0).count()},
+                          {"peak_rss_bytes", e["child_max_rss_bytes"]},
+                          {"prefill_cycles", e["prefill"]["cycles"]}};
+  return out;
+}
+
+std::string prefill_markdown(const json& scaling) {
+  if (scaling.value("status", "") != "ok")
+    return fmt::format("\nprefill scaling: {}\n", scaling.value("status", "") + " " + scaling.value("error", scaling.value("needs", "")));
+  std::string s = "\n| gpt2 prompt tokens | prefill cycles | host s (compile + simulate) | peak RSS MiB |\n|---:|---:|---:|---:|\n";
+  for (const auto& p : scaling["points"])
+    s += fmt::format("| {} | {} | {:.2f} | {:.0f} |\n", p["prompt_tokens"].get<std::int64_t>(), p["prefill_cycles"].get<std::int64_t>(),
+                     p["host_seconds"].get<double>(), p["peak_rss_bytes"].get<double>() / (1 << 20));
+  s += fmt::format("\nfitted over the prompts: host time ~ P^{:.2f}, prefill cycles ~ P^{:.2f}\n",
+                   scaling["host_seconds_exponent"].get<double>(), scaling["prefill_cycles_exponent"].get<double>());
+  return s;
 }
 
 json measure_system_case(const std::string& chip) {
@@ -349,6 +416,12 @@ int bench(const BenchArgs& args) {
     }
   }
 
+  json prefill_scaling = {{"status", "skipped"}, {"needs", "a full run (it takes minutes): lpusim bench without --quick"}};
+  if (!args.quick) prefill_scaling = measure_prefill_scaling(chip_path);
+  report["prefill_scaling"] = prefill_scaling;
+  const bool prefill_ok = prefill_scaling.value("status", "") == "ok";
+  auto prefill_value = [&](const json& v) { return prefill_ok ? std::optional<double>(v.get<double>()) : std::nullopt; };
+
   // Ratios and targets.
   auto find = [&](const std::string& name, const std::string& mode) -> const json* {
     for (const auto& c : report["cases"])
@@ -401,13 +474,26 @@ int bench(const BenchArgs& args) {
              llama70_value("decode_step_seconds"), "< 10",
              llama70 ? std::optional<bool>(*llama70_value("decode_step_seconds") < kSystemCaseTargetSeconds)
                      : std::nullopt),
+      target("lpusim estimate gpt2 (64-token prompt): wall seconds",
+             prefill_value(prefill_ok ? prefill_scaling["estimate_gpt2"]["wall_seconds"] : json()), "< 3",
+             prefill_ok ? std::optional<bool>(prefill_scaling["estimate_gpt2"]["wall_seconds"].get<double>() < kPrefillEstimateTargetSeconds)
+                        : std::nullopt),
+      target("lpusim estimate gpt2 (64-token prompt): peak host memory, bytes",
+             prefill_value(prefill_ok ? prefill_scaling["estimate_gpt2"]["peak_rss_bytes"] : json()), "< 1 GiB",
+             prefill_ok ? std::optional<bool>(prefill_scaling["estimate_gpt2"]["peak_rss_bytes"].get<double>() <
+                                              static_cast<double>(kPrefillEstimateTargetBytes))
+                        : std::nullopt),
+      target("GPT-2 prefill compile + simulate time growth, exponent over 16-64 tokens",
+             prefill_value(prefill_ok ? prefill_scaling["host_seconds_exponent"] : json()), "<= 1.1",
+             prefill_ok ? std::optional<bool>(prefill_scaling["host_seconds_exponent"].get<double>() <= kPrefillGrowthTarget)
+                        : std::nullopt),
       target("Llama-2-70B on ~576 chips: peak host memory, bytes", llama70_value("peak_rss_bytes"), "< 4 GiB",
              llama70 ? std::optional<bool>(*llama70_value("peak_rss_bytes") < static_cast<double>(kSystemCaseTargetBytes))
                      : std::nullopt),
   });
 
   write_file_atomically(args.out, report.dump(2) + "\n", "--out");
-  std::cout << markdown(report);
+  std::cout << markdown(report) << prefill_markdown(report["prefill_scaling"]);
   std::cout << fmt::format("\nwrote {}\n", args.out);
   for (const auto& c : report["cases"])
     if (c.value("status", "") == "failed") return 1;
