@@ -290,7 +290,7 @@ TEST_CASE("decompose: prefill attention on the MXM equals the reference over sev
           "[compiler][model]") {
   // Prompts beyond one 320-query block, a second chunk after a cached past (keys widened to
   // whole tiles and masked), sliding windows, GQA, attention sinks, soft-capping, straddling
-  // heads and an encoder: each decomposed, interpreted in fp32 and compared with the reference.
+  // heads, GQA tile ranges that share a first tile, and an encoder: each decomposed, interpreted in fp32 and compared with the reference.
   struct Case {
     std::string config;
     std::vector<std::int64_t> chunks;
@@ -300,7 +300,10 @@ TEST_CASE("decompose: prefill attention on the MXM equals the reference over sev
                         Case{long_context + "tiny-bert-1k/config.json", {350}},
                         Case{kModels + "tiny-gpt-oss/config.json", {100, 21}},
                         Case{kModels + "tiny-gemma2/config.json", {40, 9}},
-                        Case{kModels + "tiny-llama-hd128/config.json", {24, 5}}}) {
+                        Case{kModels + "tiny-llama-hd128/config.json", {24, 5}},
+                        // kv heads of 128 lanes whose tile ranges start alike but end apart
+                        // ([0, 320) and [0, 512)): the views must be keyed by both ends.
+                        Case{long_context + "tiny-llama-kv4-hd128/config.json", {40, 8}}}) {
     INFO(c.config);
     const TransformerSpec s = load_transformer_spec(c.config);
     ReferenceTransformer reference(s, build_transformer_graph(s, 1, 0, 1));

@@ -533,14 +533,14 @@ class Rewriter {
     const int keys_all = row_view(a.k_cache, 0, context, name + ".keys");
     const int values_all = row_view(a.v_cache, 0, context, name + ".values");
     // Per head: its queries on its kv head's lanes; per kv tile range: the keys' and V^T's views.
-    std::map<std::int64_t, int> keys_of, values_t_of;
+    std::map<std::pair<std::int64_t, std::int64_t>, int> keys_of, values_t_of;  // by lane range
     std::vector<int> head_queries(static_cast<std::size_t>(a.heads), -1), head_values_t(static_cast<std::size_t>(a.heads), -1);
     auto prepare_head = [&](std::int64_t h) {
       const std::int64_t j = h / group;
       const auto [kb, ke] = tiles_holding(j * d, (j + 1) * d, kv_width);
       const std::int64_t off = j * d - kb;
       const std::string hn = fmt::format("{}.h{}", name, h);
-      if (!keys_of.count(kb)) keys_of[kb] = lane_view(keys_all, kb, ke, fmt::format("{}.keys_t{}", name, kb / kLanes));
+      if (!keys_of.count({kb, ke})) keys_of[{kb, ke}] = lane_view(keys_all, kb, ke, fmt::format("{}.keys_l{}_{}", name, kb, ke));
       const auto [qb, qe] = tiles_holding(h * d, (h + 1) * d, hd);
       const int q_tiles = lane_view(a.q, qb, qe, hn + ".q_tiles");
       const std::int64_t q_off = h * d - qb;
@@ -580,7 +580,7 @@ class Rewriter {
         const std::int64_t j = h / group;
         const std::string hn = fmt::format("{}.h{}", bn, h);
         const int queries = row_view(head_queries[static_cast<std::size_t>(h)], q0, q1, hn + ".q");
-        const int keys = row_view(keys_of[tiles_holding(j * d, (j + 1) * d, kv_width).first], kb0, kb1, hn + ".keys");
+        const int keys = row_view(keys_of[tiles_holding(j * d, (j + 1) * d, kv_width)], kb0, kb1, hn + ".keys");
         const int dots = matmul(keys, queries, hn + ".dots", true);  // [nk, tb]
         const int scores = a.softcap > 0 ? scale(unary(OpKind::Tanh, scale(dots, a.scale / a.softcap, hn + ".capped_in"), hn + ".capped_tanh"),
                                                  a.softcap, hn + ".scores")
@@ -637,11 +637,11 @@ class Rewriter {
         if (head_values_t[static_cast<std::size_t>(h)] >= 0) continue;
         const std::int64_t j = h / group;
         const auto [kb, ke] = tiles_holding(j * d, (j + 1) * d, kv_width);
-        if (!values_t_of.count(kb)) {
-          const int v = lane_view(values_all, kb, ke, fmt::format("{}.values_t{}", name, kb / kLanes));
-          values_t_of[kb] = matmul(transpose_identity(ke - kb), v, fmt::format("{}.values_tr{}", name, kb / kLanes), true);
+        if (!values_t_of.count({kb, ke})) {
+          const int v = lane_view(values_all, kb, ke, fmt::format("{}.values_l{}_{}", name, kb, ke));
+          values_t_of[{kb, ke}] = matmul(transpose_identity(ke - kb), v, fmt::format("{}.values_tr_l{}_{}", name, kb, ke), true);
         }
-        head_values_t[static_cast<std::size_t>(h)] = row_view(values_t_of[kb], j * d - kb, j * d - kb + d, fmt::format("{}.h{}.values_tr", name, h));
+        head_values_t[static_cast<std::size_t>(h)] = row_view(values_t_of[{kb, ke}], j * d - kb, j * d - kb + d, fmt::format("{}.h{}.values_tr", name, h));
       }
       std::vector<int> head_out;
       for (std::int64_t h = 0; h < a.heads; ++h) {
