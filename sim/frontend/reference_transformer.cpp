@@ -367,6 +367,10 @@ Eigen::MatrixXf ReferenceTransformer::attention(Layer& layer, const Eigen::Matri
     q = apply_rope(q, s.head_dim, past, layer.inv_freq, s.rotary_dim, layer.rope_attention_factor);
     k = apply_rope(k, s.head_dim, past, layer.inv_freq, s.rotary_dim, layer.rope_attention_factor);
   }
+  // Ministral 3 / Llama 4 (transformers' get_llama_4_attn_scale): each query row times
+  // 1 + beta ln(1 + floor(position / original max)).
+  if (s.query_scale_beta != 0.0)
+    for (Eigen::Index t = 0; t < t_new; ++t) q.row(t) *= static_cast<float>(s.query_scale_of(past + t));
   layer.k_cache.middleRows(past, t_new) = k;
   layer.v_cache.middleRows(past, t_new) = v;
 
@@ -459,7 +463,7 @@ Eigen::MatrixXf ReferenceTransformer::forward(const std::vector<int>& token_ids,
     throw std::invalid_argument(fmt::format("reference: past {} but {} positions cached", past, cached_));
   if (past + t_new > s.max_positions)
     throw std::invalid_argument(fmt::format("reference: {} positions exceed max_positions {}", past + t_new, s.max_positions));
-  s.require_positions_modelled(past + t_new);  // the query scaling is 1 before its start
+  s.require_positions_modelled(past + t_new);
   if (!token_type_ids.empty() && token_type_ids.size() != token_ids.size())
     throw std::invalid_argument("reference: token_type_ids and token_ids differ in length");
 

@@ -198,6 +198,13 @@ class GraphBuilder {
     }
     if (s_.positions == PositionKind::Rope) {
       q = rope(l + ".attn.q_rope", layer, q, q_width);
+      // Ministral 3 / Llama 4 query scaling: a factor per position, which decompose folds
+      // into the queries' cos and sin (left out while every factor of the step is 1).
+      if (s_.query_scale_beta != 0.0 && s_.query_scale_of(past_ + tokens_ - 1) != 1.0) {
+        auto& attrs = g_.nodes.back().attrs;
+        attrs["query_scale_beta"] = s_.query_scale_beta;
+        attrs["query_scale_positions"] = s_.query_scale_positions;
+      }
       k = rope(l + ".attn.k_rope", layer, k, kv_width);
     }
     // gpt_oss: one sink logit per head (model weights, cut with the heads by a partition).

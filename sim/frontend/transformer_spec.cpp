@@ -249,8 +249,7 @@ void read_rope_set(JsonObject& r, JsonObject& o, TransformerSpec& s, const ReadC
     if (r.has("partial_rotary_factor"))
       r.fail("partial_rotary_factor", "unsupported inside rope_parameters; give it at the top level");
     // Ministral 3 / Llama 4: queries scaled by 1 + beta ln(1 + floor(position / original
-    // max)), transformers' get_llama_4_attn_scale: exactly 1 before that many positions,
-    // which are the ones modelled (require_positions_modelled refuses the rest).
+    // max)), transformers' get_llama_4_attn_scale (TransformerSpec::query_scale_of).
     if (r.has("llama_4_scaling_beta") && r.number("llama_4_scaling_beta", 0.0, 1e6) != 0.0) {
       s.query_scale_beta = r.number("llama_4_scaling_beta", 0.0, 1e6);
       if (!r.has("original_max_position_embeddings"))
@@ -1082,10 +1081,12 @@ std::int64_t TransformerSpec::window_of(std::int64_t layer) const {
 void TransformerSpec::require_positions_modelled(std::int64_t end) const {
   if (end > max_positions)
     throw InputError(fmt::format("{}: {} positions exceed max_position_embeddings {}", file, end, max_positions));
-  if (query_scale_beta != 0.0 && end > query_scale_positions)
-    throw InputError(fmt::format("{}: llama_4_scaling_beta {} scales the queries from position {} on, which lpusim "
-                                 "does not model yet; this run reaches position {} (contexts up to {} are exact)",
-                                 file, query_scale_beta, query_scale_positions, end - 1, query_scale_positions));
+}
+
+double TransformerSpec::query_scale_of(std::int64_t position) const {
+  if (query_scale_beta == 0.0) return 1.0;
+  return 1.0 + query_scale_beta * std::log(1.0 + std::floor(static_cast<double>(position) /
+                                                            static_cast<double>(query_scale_positions)));
 }
 
 double TransformerSpec::rope_theta_of(std::int64_t layer) const {

@@ -96,10 +96,12 @@ struct TransformerSpec {
   double rope_theta = 10000.0;
   RopeScaling rope_scaling;
   /// Llama 4 style query scaling (ministral3's rope_parameters.llama_4_scaling_beta): q x
-  /// (1 + beta ln(1 + floor(position / query_scale_positions))). It is exactly 1 before
-  /// query_scale_positions, the only positions modelled (require_positions_modelled).
+  /// (1 + beta ln(1 + floor(position / query_scale_positions))), exactly 1 before
+  /// query_scale_positions (query_scale_of).
   double query_scale_beta = 0.0;
   std::int64_t query_scale_positions = 0;
+  /// The factor the queries at `position` are multiplied by (1 without query scaling).
+  double query_scale_of(std::int64_t position) const;
   std::optional<std::int64_t> sliding_window;  ///< mistral (and others when set)
   /// Per layer: whether it uses sliding_window (olmo3's layer_types); empty: every layer does
   /// when sliding_window is set.
@@ -142,7 +144,7 @@ struct TransformerSpec {
   /// The attention scores' scale.
   double attention_scale_value() const;
   /// Throws InputError when positions [0, end) include one whose forward pass lpusim does
-  /// not model (beyond max_position_embeddings, or where a query scaling starts).
+  /// not model (beyond max_position_embeddings).
   void require_positions_modelled(std::int64_t end) const;
   /// Whether layer i's MLP is the MoE.
   bool is_moe_layer(std::int64_t layer) const;

@@ -26,6 +26,14 @@ families=${LPUSIM_TINY_FAMILIES:-llama mistral mixtral qwen2 gemma phi3 gpt2 ber
 for family in $families; do
   check "verify tiny-$family" verify "tiny-$family" --prompt-len 5 --decode-steps 2 --tolerance 0.005
 done
+# Prefill attention on the MXM beyond one 320-query block (keys widened to whole tiles and
+# masked), kv heads whose tile ranges share a first tile, and ministral3's query scaling from
+# position 64; release only (tens of seconds under the sanitizers).
+if [[ -z "${LPUSIM_TINY_FAMILIES:-}" ]]; then
+  check "verify an encoder over two query blocks" verify "$root/tests/data/long_context/tiny-bert-1k" --prompt-len 330 --decode-steps 0 --tolerance 0.005
+  check "verify GQA heads of 128 lanes" verify "$root/tests/data/long_context/tiny-llama-kv4-hd128" --prompt-len 40 --decode-steps 1 --tolerance 0.005
+  check "verify ministral3 query scaling" verify "$root/tests/data/long_context/tiny-ministral3-query-scale" --prompt-len 70 --decode-steps 1 --tolerance 0.005
+fi
 # int8 with calibrated activation scales, which the reference shares (docs/compiler.md).
 check "verify tiny-llama int8" verify tiny-llama --weights int8 --prompt-len 4 --decode-steps 1 --tolerance 0.04
 check "verify tiny-gemma int8 batch 2" verify tiny-gemma --weights int8 --batch 2 --prompt-len 4 --decode-steps 1 --tolerance 0.04

@@ -303,7 +303,9 @@ TEST_CASE("decompose: prefill attention on the MXM equals the reference over sev
                         Case{kModels + "tiny-llama-hd128/config.json", {24, 5}},
                         // kv heads of 128 lanes whose tile ranges start alike but end apart
                         // ([0, 320) and [0, 512)): the views must be keyed by both ends.
-                        Case{long_context + "tiny-llama-kv4-hd128/config.json", {40, 8}}}) {
+                        Case{long_context + "tiny-llama-kv4-hd128/config.json", {40, 8}},
+                        // ministral3's query scaling from position 64 (its original max).
+                        Case{long_context + "tiny-ministral3-query-scale/config.json", {60, 30, 1}}}) {
     INFO(c.config);
     const TransformerSpec s = load_transformer_spec(c.config);
     ReferenceTransformer reference(s, build_transformer_graph(s, 1, 0, 1));

@@ -2,6 +2,7 @@
 // unknown keys warned about (errors with strict), known-but-unmodelled keys refused by name,
 // model_type inferred from architectures, and model ids resolved in the local hub cache.
 #include <catch2/catch.hpp>
+#include <cmath>
 
 #include <cstdlib>
 #include <filesystem>
@@ -211,17 +212,20 @@ TEST_CASE("a mistral3 wrapper is read as its text_config language model", "[hf_c
   CHECK(s.query_scale_positions == 64);
   REQUIRE(s.warnings.size() == 1);
   CHECK_THAT(s.warnings[0], Catch::Contains("its vision tower and projector are not modelled"));
-  // The query scaling is 1 before position 64: up to there the forward pass is mistral's.
-  CHECK_NOTHROW(s.require_positions_modelled(64));
-  try {
-    s.require_positions_modelled(65);
-    FAIL("position 64 is scaled");
-  } catch (const InputError& e) {
-    CHECK_THAT(std::string(e.what()), Catch::Contains("scales the queries from position 64 on"));
-    CHECK_THAT(std::string(e.what()), Catch::Contains("reaches position 64"));
-  }
-  CHECK_THROWS_AS(build_transformer_graph(s, 2, 63, 1), InputError);
-  CHECK_NOTHROW(build_transformer_graph(s, 2, 62, 1));
+  // The query scaling is 1 before position 64, then 1 + 0.1 ln(1 + floor(position / 64)).
+  CHECK(s.query_scale_of(63) == 1.0);
+  CHECK(s.query_scale_of(64) == Approx(1.0 + 0.1 * std::log(2.0)));
+  CHECK(s.query_scale_of(200) == Approx(1.0 + 0.1 * std::log(4.0)));
+  CHECK_NOTHROW(s.require_positions_modelled(s.max_positions));
+  // The graph carries it on the queries' rope only where some factor is not 1.
+  auto q_rope_has_scale = [&](std::int64_t tokens, std::int64_t past) {
+    const Graph g = build_transformer_graph(s, tokens, past, 1);
+    for (const auto& n : g.nodes)
+      if (n.name == "l0.attn.q_rope") return n.attrs.count("query_scale_beta") > 0;
+    return false;
+  };
+  CHECK_FALSE(q_rope_has_scale(2, 62));
+  CHECK(q_rope_has_scale(2, 63));
   // Errors in the language model name their place in the wrapper.
   j["text_config"]["num_attention_heads"] = "four";
   CHECK_THAT(error_of(j), Catch::StartsWith("cfg.json: key 'text_config.num_attention_heads'"));

@@ -330,12 +330,20 @@ class Rewriter {
     std::vector<float> sin_v(cos_v.size());
     // YaRN scales cos and sin of the rotated lanes (1 otherwise).
     const double attention_factor = node.float_attr("scaling_attention_factor", 1.0);
+    // Ministral 3 / Llama 4 queries: times 1 + beta ln(1 + floor(position / original max)),
+    // every lane of the row, so folded into cos and sin (rope is linear in x).
+    const double query_beta = node.float_attr("query_scale_beta", 0.0);
+    const std::int64_t query_positions = node.int_attr("query_scale_positions", 1);
+    const auto query_scale = [&](std::int64_t t) {
+      const auto pos = static_cast<double>(position + t % period);
+      return 1.0 + query_beta * std::log(1.0 + std::floor(pos / static_cast<double>(query_positions)));
+    };
     for (std::int64_t t = 0; t < t_rows; ++t)
       for (std::int64_t j = 0; j < f; ++j) {
         const std::int64_t i = j % d;
         const double angle =
             i >= r ? 0.0 : static_cast<double>(position + t % period) * inv[static_cast<std::size_t>(i % (r / 2))];
-        const double m = i >= r ? 1.0 : attention_factor;
+        const double m = (i >= r ? 1.0 : attention_factor) * query_scale(t);
         cos_v[static_cast<std::size_t>(t * f + j)] = static_cast<float>(m * std::cos(angle));
         sin_v[static_cast<std::size_t>(t * f + j)] = static_cast<float>(m * std::sin(angle));
       }
