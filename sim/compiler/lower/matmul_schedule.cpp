@@ -199,6 +199,22 @@ std::vector<int> MatmulSchedule::planes_by_availability(std::int64_t n_tiles, st
   return plane;
 }
 
+std::optional<ChainSink> MatmulSchedule::chain_to_mxm(int plane, const VecHome& src, const std::vector<Step>& convert,
+                                                      Cycle start, Cycle arrive, const Burst& burst) {
+  sb_.begin();
+  ChainSink sink;
+  sink.kind = ChainSink::Kind::Mxm;
+  sink.plane = plane;
+  ChainInput input;
+  input.mem = &src;
+  const auto arrived = chains_.try_chain(start, input, convert, sink, burst);
+  if (!arrived || *arrived != arrive) {
+    sb_.rollback();
+    return std::nullopt;
+  }
+  return sink;
+}
+
 Cycle MatmulSchedule::load_activation_rows(const Act& w, std::int64_t n_tile, std::int64_t k_tile, int plane) {
   PlaneState& ps = planes_[static_cast<std::size_t>(plane)];
   const Position mx = geo_.mxm(plane);
@@ -216,20 +232,11 @@ Cycle MatmulSchedule::load_activation_rows(const Act& w, std::int64_t n_tile, st
                                   geo_.hops(geo_.pos(memory_.quad(src.quad)[3]), geo_.vxm()));
     for (;; lw += Cycle(1)) {
       if (!sb_.queue_free(ChipGeometry::mxm_queue(plane, 0), lw)) continue;
-      sb_.begin();
-      ChainSink sink;
-      sink.kind = ChainSink::Kind::Mxm;
-      sink.plane = plane;
-      ChainInput input;
-      input.mem = &src;
-      const auto arrive = chains_.try_chain(lw - to_mxm - chain_length, input, convert, sink);
-      if (!arrive || *arrive != lw) {
-        sb_.rollback();
-        continue;
-      }
+      const auto sink = chain_to_mxm(plane, src, convert, lw - to_mxm - chain_length, lw);
+      if (!sink) continue;
       sb_.place(ChipGeometry::mxm_queue(plane, 0),
                 PlacedInstruction{lw, make_instruction(Opcode::LoadWeights, DType::Fp16,
-                                                       {stream_operand(sink.direction, sink.group), int_operand(1)})});
+                                                       {stream_operand(sink->direction, sink->group), int_operand(1)})});
       sb_.commit();
       break;
     }
@@ -340,21 +347,11 @@ void MatmulSchedule::place_abc_run(int plane, DType xtype, const Act& x, std::in
       return;
     }
     if (!sb_.queue_free(ChipGeometry::mxm_queue(plane, 1), abc, burst.repeats(), burst.interval)) continue;
-    sb_.begin();
-    ChainSink sink;
-    sink.kind = ChainSink::Kind::Mxm;
-    sink.plane = plane;
-    ChainInput input;
-    input.mem = &xv;
-    const Cycle start = abc - to_vxm - chain_length;
-    auto arrive = chains_.try_chain(start, input, convert, sink, burst);
-    if (!arrive || *arrive != abc) {
-      sb_.rollback();
-      continue;
-    }
+    const auto sink = chain_to_mxm(plane, xv, convert, abc - to_vxm - chain_length, abc, burst);
+    if (!sink) continue;
     sb_.place(ChipGeometry::mxm_queue(plane, 1),
               PlacedInstruction{abc, make_instruction(Opcode::ActivationBuffer, xtype,
-                                                      {stream_operand(sink.direction, sink.group), int_operand(run.slot)}),
+                                                      {stream_operand(sink->direction, sink->group), int_operand(run.slot)}),
                                 burst.repeats(), burst.interval, run.count > 1 ? 1 : 0});
     sb_.commit();
     break;

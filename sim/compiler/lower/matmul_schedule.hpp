@@ -68,6 +68,12 @@ class MatmulSchedule {
   /// Rows n_tile*320.. of an activation's input tile k_tile, each read from MEM, converted to
   /// fp16 on the VXM and taken by its own lw: returns the cycle after the last lw.
   Cycle load_activation_rows(const Act& w, std::int64_t n_tile, std::int64_t k_tile, int plane);
+  /// A VXM chain (`convert`) from `src` in MEM, starting in cycle `start`, whose value
+  /// reaches `plane`'s MXM in cycle `arrive`: its sink (the streams it arrives on) inside an
+  /// open transaction the caller commits after placing its lw or abc; nothing (rolled back)
+  /// when it does not fit there.
+  std::optional<ChainSink> chain_to_mxm(int plane, const VecHome& src, const std::vector<Step>& convert, Cycle start,
+                                        Cycle arrive, const Burst& burst = {});
   /// Planes for the output tiles of a matmul with activation weights: the plane free first,
   /// each tile counted as `rows` fp16 abcs.
   std::vector<int> planes_by_availability(std::int64_t n_tiles, std::int64_t rows) const;
