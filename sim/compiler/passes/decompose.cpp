@@ -573,7 +573,9 @@ class Rewriter {
       // The keys this block's queries may see, widened to whole tiles within the context.
       const std::int64_t first = a.past + q0, last = a.past + q1 - 1;
       const std::int64_t lo = a.window > 0 ? std::max<std::int64_t>(0, first - a.window + 1) : 0;
-      const auto [kb0, kb1] = tiles_holding(lo, a.causal ? last + 1 : context, context);
+      // Plain variables, not a structured binding: lambdas below capture them (C++17).
+      const auto key_tiles = tiles_holding(lo, a.causal ? last + 1 : context, context);
+      const std::int64_t kb0 = key_tiles.first, kb1 = key_tiles.second;
       const std::int64_t nk = kb1 - kb0;
       auto hidden = [&](std::int64_t key, std::int64_t query) {
         return (a.causal && key > query) || (a.window > 0 && key <= query - a.window);
