@@ -1,5 +1,7 @@
 #include "frontend/transformer_spec.hpp"
 
+#include "compiler/ir/graph.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -1084,9 +1086,7 @@ void TransformerSpec::require_positions_modelled(std::int64_t end) const {
 }
 
 double TransformerSpec::query_scale_of(std::int64_t position) const {
-  if (query_scale_beta == 0.0) return 1.0;
-  return 1.0 + query_scale_beta * std::log(1.0 + std::floor(static_cast<double>(position) /
-                                                            static_cast<double>(query_scale_positions)));
+  return llama4_query_scale(query_scale_beta, query_scale_positions, position);
 }
 
 double TransformerSpec::rope_theta_of(std::int64_t layer) const {

@@ -1,3 +1,4 @@
+#include <cmath>
 #include "compiler/ir/graph.hpp"
 
 namespace lpusim {
@@ -104,6 +105,11 @@ WeightType stored_weight_type(const TensorInfo& weight, const WeightScenario& sc
   if (!scenario.checkpoint_weights) return scenario.weights;
   if (weight.checkpoint_format.empty()) return WeightType::Fp16;
   return weight.checkpoint_format == "fp8e5m2" ? WeightType::Fp8E5M2 : WeightType::Fp8E4M3;
+}
+
+double llama4_query_scale(double beta, std::int64_t original_positions, std::int64_t position) {
+  if (beta == 0.0) return 1.0;
+  return 1.0 + beta * std::log(1.0 + std::floor(static_cast<double>(position) / static_cast<double>(original_positions)));
 }
 
 MoeLayout moe_layout(const Node& moe) {

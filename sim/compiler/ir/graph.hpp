@@ -132,6 +132,10 @@ struct WeightScenario {
 /// container; fp16 for a 16-bit one).
 WeightType stored_weight_type(const TensorInfo& weight, const WeightScenario& scenario);
 
+/// Ministral 3 / Llama 4 query scaling (transformers' get_llama_4_attn_scale): the queries at
+/// `position` times 1 + beta ln(1 + floor(position / original_positions)); 1 when beta is 0.
+double llama4_query_scale(double beta, std::int64_t original_positions, std::int64_t position);
+
 using AttrValue = std::variant<std::int64_t, double, std::string>;
 
 struct Node {

@@ -334,10 +334,7 @@ class Rewriter {
     // every lane of the row, so folded into cos and sin (rope is linear in x).
     const double query_beta = node.float_attr("query_scale_beta", 0.0);
     const std::int64_t query_positions = node.int_attr("query_scale_positions", 1);
-    const auto query_scale = [&](std::int64_t t) {
-      const auto pos = static_cast<double>(position + t % period);
-      return 1.0 + query_beta * std::log(1.0 + std::floor(pos / static_cast<double>(query_positions)));
-    };
+    const auto query_scale = [&](std::int64_t t) { return llama4_query_scale(query_beta, query_positions, position + t % period); };
     for (std::int64_t t = 0; t < t_rows; ++t)
       for (std::int64_t j = 0; j < f; ++j) {
         const std::int64_t i = j % d;
@@ -763,15 +760,9 @@ class Rewriter {
 
   /// y = x0 w0 + x1 w1 in one matmul node (both terms accumulate in the same slots).
   int two_term_matmul(int x0, int w0, int x1, int w1, const std::string& name) {
-    Node multi;
-    multi.kind = OpKind::MatMul;
-    multi.name = name;
-    multi.inputs = {x0, w0, x1, w1};
-    multi.layer = layer_;
-    multi.outputs.push_back(tensor(name, {rows(x0), cols(w0)}));
-    out_.nodes.push_back(multi);
-    return multi.outputs[0];
+    return multi_term_matmul({{x0, w0}, {x1, w1}}, name);
   }
+
 
   /// Mixtral's sparse MLP, lowered densely: a static schedule cannot branch on the router,
   /// so every expert runs on every token and the unselected ones get weight exactly 0.
